@@ -1,0 +1,83 @@
+/* wp-job-private.h: WpJob, one request to the pool.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  WP_JOB_CALL,
+  WP_JOB_DESCRIBE,
+} WpJobKind;
+
+/* The state machine of a job; see wp-job.c. */
+typedef enum {
+  WP_JOB_QUEUED,
+  WP_JOB_RUNNING,
+  WP_JOB_STOPPING,
+  WP_JOB_DONE,
+} WpJobState;
+
+/* A caller blocked in wp_pool_call_sync(). */
+typedef struct {
+  GMutex    lock;
+  GCond     cond;
+  gboolean  done;
+  GVariant *result;
+  GError   *error;
+} WpSyncCall;
+
+typedef struct _WpWorker WpWorker;
+typedef struct _WpJob WpJob;
+
+struct _WpJob {
+  GList         link;          /* in the pool's queue while QUEUED */
+  WpJobKind     kind;
+  WpJobState    state;
+  guint64       id;
+  gpointer      pool;          /* the WpPool; jobs never outlive its dispose */
+  gboolean      in_queue;
+  char         *plugin;
+  char         *function;      /* NULL for DESCRIBE */
+  GVariant     *args;          /* NULL for DESCRIBE */
+  guint         timeout_ms;    /* 0: the pool's timeout */
+
+  GCancellable *cancellable;
+  GSource      *cancel_source;
+  WpWorker     *worker;        /* while RUNNING or STOPPING */
+  GError       *stop_reason;   /* while STOPPING: cancelled or timed out */
+
+  /* The caller: one of the two. */
+  GTask        *task;
+  WpSyncCall   *sync;
+
+  /* The outcome, once DONE: one of the two. */
+  GVariant     *result;
+  GError       *error;
+};
+
+WpJob      *wp_job_new_call      (const char    *plugin,
+                                  const char    *function,
+                                  GVariant      *args,
+                                  guint          timeout_ms,
+                                  GCancellable  *cancellable);
+WpJob      *wp_job_new_describe  (const char    *plugin,
+                                  GCancellable  *cancellable);
+void        wp_job_free          (WpJob         *job);
+char       *wp_job_dup_name      (WpJob         *job);
+void        wp_job_set_outcome   (WpJob         *job,
+                                  GVariant      *result,
+                                  GError        *error);
+void        wp_job_return        (WpJob         *job);
+
+void        wp_sync_call_init    (WpSyncCall    *sync);
+void        wp_sync_call_clear   (WpSyncCall    *sync);
+gboolean    wp_sync_call_is_done (WpSyncCall    *sync);
+void        wp_sync_call_wait    (WpSyncCall    *sync);
+
+G_END_DECLS

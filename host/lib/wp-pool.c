@@ -1,0 +1,1345 @@
+/* wp-pool.c: WpPool, an asynchronous pool of worker processes.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The pool owns the job queue, the worker handles and the policy: which
+ * job runs where, when a worker is started, recycled, stopped or
+ * replaced, and what each event means for a job.  The protocol and the
+ * process belong to WpWorker (wp-worker.c); the life of one request and
+ * its return to the caller belong to WpJob (wp-job.c).
+ *
+ * Threads.  Everything here runs in the thread that runs the pool's
+ * context (the thread-default context when the pool was created): the
+ * public functions are called there, and the workers' sources are
+ * attached there.  The one exception is wp_pool_call_sync() from another
+ * thread, which hands its job over with g_main_context_invoke() and waits
+ * on a condition variable; nothing else crosses threads.
+ *
+ * Invariants:
+ *  - Every job reaches DONE exactly once, through finish_job(), which
+ *    updates the counters.  So submitted = completed + failed + cancelled
+ *    + queued + running at any moment, and crashed and timed-out are parts
+ *    of failed.
+ *  - No caller's callback runs inside a worker's event or inside a public
+ *    function: finished jobs wait in `finished` until return_source, a
+ *    source of their own, hands them back.  A blocked
+ *    wp_pool_call_sync() caller is woken at once (no user code runs).
+ *  - A job is never failed because of something that happened to a worker
+ *    before the job reached it: an idle worker's death, a recycle, a stale
+ *    plugin, or a start-up failure leave queued jobs queued.  A job
+ *    the worker never received is queued again at the head.
+ *  - A worker that loaded a plugin file that has since changed (another
+ *    inode or mtime) never gets another job for that plugin: dispatch
+ *    retires it when it is idle, and a fresh worker loads the new file.
+ *  - Dispatch happens after every event that can free a worker or add
+ *    work; workers are started lazily, at most n_workers live at once
+ *    (exiting ones do not count), and after a start-up failure only once
+ *    the back-off has passed.
+ *  - Closing: no new jobs; queued and running jobs finish; then idle
+ *    workers get EOF; the close completes when the last one is reaped.
+ *
+ * Stopping a running job (cancel, timeout, or an aborted close): the
+ * worker is told to cancel the job's GCancellable and given the grace
+ * period; a reply in time keeps the worker, otherwise it is killed.  The
+ * job completes at that moment with its stop reason, never with the late
+ * result.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <workpool/workpool.h>
+
+#include "wp-job-private.h"
+#include "wp-plugin-dir-private.h"
+#include "wp-wire-private.h"
+#include "wp-worker-private.h"
+
+#define DEFAULT_CANCEL_GRACE_MS  200
+#define START_BACKOFF_FIRST_MS   10
+#define START_BACKOFF_MAX_MS     2000
+#define START_FAILURES_TO_GIVE_UP 3
+
+typedef struct {
+  guint64 submitted;
+  guint64 completed;
+  guint64 failed;
+  guint64 cancelled;
+  guint64 crashed;
+  guint64 timed_out;
+  guint64 spawned;
+} WpPoolStats;
+
+struct _WpPool {
+  GObject       parent_instance;
+
+  GMainContext *context;
+  GThread      *thread;          /* the creator's */
+  char         *plugin_dir;
+  char         *worker_path;
+  guint         n_workers;
+  guint         job_timeout_ms;
+  guint         max_jobs_per_worker;
+  guint         cancel_grace_ms;
+  gsize         max_frame;
+
+  GQueue        queue;           /* WpJob, QUEUED, in submission order */
+  GPtrArray    *workers;         /* WpWorker, until reaped */
+  guint64       last_job_id;
+  guint         n_running;       /* jobs RUNNING or STOPPING */
+  WpPoolStats   stats;
+
+  GQueue        finished;        /* WpJob, DONE, to be returned */
+  GSource      *return_source;
+
+  guint         start_failures;  /* in a row */
+  char         *start_failure;   /* the last reason */
+  gint64        next_spawn_time;
+  GSource      *spawn_source;
+
+  gboolean      closing;
+  gboolean      closed;
+  gboolean      close_aborted;
+  GPtrArray    *close_tasks;     /* GTask */
+  GSource      *close_cancel_source;
+};
+
+G_DEFINE_FINAL_TYPE (WpPool, wp_pool, G_TYPE_OBJECT)
+
+static void dispatch   (WpPool *self);
+static void start_job  (WpPool *self, WpWorker *worker, WpJob *job);
+
+/* Errors */
+
+static GError *
+closed_error (void)
+{
+  return g_error_new_literal (WP_POOL_ERROR, WP_POOL_ERROR_CLOSED, "The pool is closed");
+}
+
+static GError *
+cancelled_error (void)
+{
+  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+}
+
+/* Finishing and returning jobs */
+
+static void
+count_outcome (WpPool       *self,
+               const GError *error)
+{
+  if (error == NULL)
+    self->stats.completed++;
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    self->stats.cancelled++;
+  else
+    {
+      self->stats.failed++;
+      if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED))
+        self->stats.crashed++;
+      else if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT))
+        self->stats.timed_out++;
+    }
+}
+
+/* The one way into DONE.  Takes @result or @error. */
+static void
+finish_job (WpPool   *self,
+            WpJob    *job,
+            GVariant *result,
+            GError   *error)
+{
+  g_assert (job->state != WP_JOB_DONE);
+  g_assert (job->worker == NULL);
+
+  if (job->in_queue)
+    {
+      g_queue_unlink (&self->queue, &job->link);
+      job->in_queue = FALSE;
+    }
+  if (job->state == WP_JOB_RUNNING || job->state == WP_JOB_STOPPING)
+    self->n_running--;
+
+  if (job->cancel_source != NULL)
+    {
+      g_source_destroy (job->cancel_source);
+      g_clear_pointer (&job->cancel_source, g_source_unref);
+    }
+
+  /* A job cancelled by its caller reports that, whatever else happened:
+   * its result may have crossed the cancel. */
+  if (job->cancellable != NULL && g_cancellable_is_cancelled (job->cancellable)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_clear_pointer (&result, g_variant_unref);
+      g_clear_error (&error);
+      error = cancelled_error ();
+    }
+
+  job->state = WP_JOB_DONE;
+  count_outcome (self, error);
+  wp_job_set_outcome (job, result, error);
+
+  if (job->sync != NULL)
+    {
+      wp_job_return (job);
+      return;
+    }
+
+  g_queue_push_tail_link (&self->finished, &job->link);
+  g_source_set_ready_time (self->return_source, 0);
+}
+
+static void
+return_finished_jobs (WpPool *self)
+{
+  GQueue batch = self->finished;
+  GList *link;
+
+  g_queue_init (&self->finished);
+  while ((link = g_queue_pop_head_link (&batch)) != NULL)
+    wp_job_return (link->data);
+}
+
+static gboolean
+return_source_dispatch (GSource     *source,
+                        GSourceFunc  callback,
+                        gpointer     user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (user_data);
+}
+
+static GSourceFuncs return_source_funcs = {
+  .dispatch = return_source_dispatch,
+};
+
+static gboolean
+on_return_source (gpointer user_data)
+{
+  g_autoptr(WpPool) self = g_object_ref (user_data);
+
+  return_finished_jobs (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+fail_queued_jobs (WpPool       *self,
+                  const GError *error)
+{
+  while (!g_queue_is_empty (&self->queue))
+    finish_job (self, g_queue_peek_head (&self->queue), NULL, g_error_copy (error));
+}
+
+/* Stopping running jobs */
+
+/* RUNNING → STOPPING: asks the worker to cancel, and gives it the grace
+ * period before on_worker_deadline() kills it. */
+static void
+stop_job (WpPool *self,
+          WpJob  *job,
+          GError *reason)
+{
+  g_assert (job->state == WP_JOB_RUNNING);
+
+  job->state = WP_JOB_STOPPING;
+  job->stop_reason = reason;
+  wp_worker_cancel (job->worker);
+  wp_worker_set_deadline (job->worker,
+                          g_get_monotonic_time () + (gint64) self->cancel_grace_ms * 1000);
+}
+
+static gboolean
+on_job_cancelled (GCancellable *cancellable,
+                  gpointer      user_data)
+{
+  WpJob *job = user_data;
+  WpPool *self = job->pool;
+
+  g_clear_pointer (&job->cancel_source, g_source_unref);
+
+  if (job->state == WP_JOB_QUEUED)
+    finish_job (self, job, NULL, cancelled_error ());
+  else if (job->state == WP_JOB_RUNNING)
+    stop_job (self, job, cancelled_error ());
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_cancellable (WpPool *self,
+                   WpJob  *job)
+{
+  if (job->cancellable == NULL)
+    return;
+
+  job->cancel_source = g_cancellable_source_new (job->cancellable);
+  g_source_set_static_name (job->cancel_source, "WpPool job cancel");
+  g_source_set_callback (job->cancel_source, G_SOURCE_FUNC (on_job_cancelled), job, NULL);
+  g_source_attach (job->cancel_source, self->context);
+}
+
+/* Starting workers */
+
+static void spawn_later (WpPool *self);
+
+static void
+worker_failed_to_start (WpPool     *self,
+                        const char *reason)
+{
+  guint shift = MIN (self->start_failures, 10);
+  gint64 backoff_ms = MIN ((gint64) START_BACKOFF_FIRST_MS << shift, START_BACKOFF_MAX_MS);
+  gboolean any_ready = FALSE;
+
+  self->start_failures++;
+  g_free (self->start_failure);
+  self->start_failure = g_strdup (reason);
+  self->next_spawn_time = g_get_monotonic_time () + backoff_ms * 1000;
+
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpWorkerState state = wp_worker_get_state (g_ptr_array_index (self->workers, i));
+
+      any_ready = any_ready || (state > WP_WORKER_STARTING && state < WP_WORKER_EXITING);
+    }
+
+  /* With a worker still running, the queue will drain; without, fail it
+   * rather than let callers wait for workers that never come. */
+  if (self->start_failures >= START_FAILURES_TO_GIVE_UP && !any_ready)
+    {
+      g_autoptr(GError) error = g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_FAILED,
+                                             "Cannot start workers (%u attempts in a row "
+                                             "failed): %s", self->start_failures, reason);
+      fail_queued_jobs (self, error);
+    }
+}
+
+static const WpWorkerEvents worker_events;
+
+static gboolean
+spawn_worker (WpPool *self)
+{
+  WpWorkerConfig config = {
+    .worker_path = self->worker_path,
+    .plugin_dir = self->plugin_dir,
+    .max_frame = self->max_frame,
+  };
+  g_autoptr(GError) error = NULL;
+  WpWorker *worker;
+
+  g_main_context_push_thread_default (self->context);
+  worker = wp_worker_spawn (&config, &worker_events, self, &error);
+  g_main_context_pop_thread_default (self->context);
+
+  if (worker == NULL)
+    {
+      worker_failed_to_start (self, error->message);
+      return FALSE;
+    }
+
+  self->stats.spawned++;
+  g_ptr_array_add (self->workers, worker);
+  return TRUE;
+}
+
+static gboolean
+on_spawn_time (gpointer user_data)
+{
+  WpPool *self = user_data;
+
+  g_clear_pointer (&self->spawn_source, g_source_unref);
+  dispatch (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+spawn_later (WpPool *self)
+{
+  gint64 delay_us = self->next_spawn_time - g_get_monotonic_time ();
+
+  if (self->spawn_source != NULL)
+    return;
+
+  self->spawn_source = g_timeout_source_new ((guint) MAX (1, (delay_us + 999) / 1000));
+  g_source_set_static_name (self->spawn_source, "WpPool spawn");
+  g_source_set_callback (self->spawn_source, on_spawn_time, self, NULL);
+  g_source_attach (self->spawn_source, self->context);
+}
+
+/* Starts as many workers as the queue needs and the limit allows. */
+static void
+ensure_workers (WpPool *self)
+{
+  guint live = 0, starting = 0, wanted;
+
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpWorker *worker = g_ptr_array_index (self->workers, i);
+
+      live += wp_worker_is_live (worker);
+      starting += wp_worker_get_state (worker) == WP_WORKER_STARTING;
+    }
+
+  if (self->queue.length <= starting || live >= self->n_workers)
+    return;
+
+  wanted = MIN (self->queue.length - starting, self->n_workers - live);
+
+  if (g_get_monotonic_time () < self->next_spawn_time)
+    {
+      spawn_later (self);
+      return;
+    }
+
+  for (guint i = 0; i < wanted; i++)
+    if (!spawn_worker (self))
+      break;
+}
+
+/* Dispatching */
+
+static WpWorker *
+find_idle_worker (WpPool *self)
+{
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpWorker *worker = g_ptr_array_index (self->workers, i);
+
+      if (wp_worker_get_state (worker) == WP_WORKER_IDLE)
+        return worker;
+    }
+
+  return NULL;
+}
+
+/* An idle worker that can run a job of @plugin, whose file is @file_id:
+ * one that loaded that very file if there is one, else one that has not
+ * loaded the plugin.  Idle workers that loaded an older file are retired. */
+static WpWorker *
+pick_worker_for (WpPool               *self,
+                 const char           *plugin,
+                 const WpPluginFileId *file_id)
+{
+  WpWorker *fresh = NULL;
+
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpWorker *worker = g_ptr_array_index (self->workers, i);
+      const WpPluginFileId *loaded;
+
+      if (wp_worker_get_state (worker) != WP_WORKER_IDLE)
+        continue;
+
+      loaded = wp_worker_get_plugin_file_id (worker, plugin);
+      if (loaded == NULL)
+        fresh = fresh != NULL ? fresh : worker;
+      else if (wp_plugin_file_id_equal (loaded, file_id))
+        return worker;
+      else
+        wp_worker_retire (worker);
+    }
+
+  return fresh;
+}
+
+/* The identity of @plugin's file now, or an error for a job that cannot
+ * run.  Only a missing file is an error here; anything else is for the
+ * worker to report precisely. */
+static gboolean
+stat_plugin (WpPool          *self,
+             const char      *plugin,
+             WpPluginFileId  *file_id,
+             GError         **error)
+{
+  g_autofree char *path = wp_plugin_dir_file_path (self->plugin_dir, plugin);
+  struct stat st;
+
+  if (stat (path, &st) == 0)
+    {
+      wp_plugin_file_id_from_stat (file_id, &st);
+      return TRUE;
+    }
+
+  if (errno == ENOENT || errno == ENOTDIR)
+    {
+      g_set_error (error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN,
+                   "No plugin '%s' in %s", plugin, self->plugin_dir);
+      return FALSE;
+    }
+
+  memset (file_id, 0, sizeof *file_id);
+  return TRUE;
+}
+
+static void
+maybe_finish_close (WpPool *self)
+{
+  if (!self->closing || self->closed)
+    return;
+
+  if (g_queue_is_empty (&self->queue) && self->n_running == 0)
+    for (guint i = 0; i < self->workers->len; i++)
+      {
+        WpWorker *worker = g_ptr_array_index (self->workers, i);
+        WpWorkerState state = wp_worker_get_state (worker);
+
+        if (state == WP_WORKER_IDLE || state == WP_WORKER_STARTING)
+          wp_worker_retire (worker);
+      }
+
+  if (self->workers->len > 0)
+    return;
+
+  self->closed = TRUE;
+  if (self->close_cancel_source != NULL)
+    {
+      g_source_destroy (self->close_cancel_source);
+      g_clear_pointer (&self->close_cancel_source, g_source_unref);
+    }
+
+  for (guint i = 0; i < self->close_tasks->len; i++)
+    {
+      GTask *task = g_ptr_array_index (self->close_tasks, i);
+
+      if (self->close_aborted)
+        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 "Closing was cancelled; running jobs were stopped");
+      else
+        g_task_return_boolean (task, TRUE);
+    }
+  g_ptr_array_set_size (self->close_tasks, 0);
+}
+
+static void
+dispatch (WpPool *self)
+{
+  while (!g_queue_is_empty (&self->queue) && find_idle_worker (self) != NULL)
+    {
+      WpJob *job = g_queue_peek_head (&self->queue);
+      g_autoptr(GError) error = NULL;
+      WpPluginFileId file_id;
+      WpWorker *worker;
+
+      if (!stat_plugin (self, job->plugin, &file_id, &error))
+        {
+          finish_job (self, job, NULL, g_steal_pointer (&error));
+          continue;
+        }
+
+      worker = pick_worker_for (self, job->plugin, &file_id);
+      if (worker != NULL)
+        start_job (self, worker, job);
+    }
+
+  ensure_workers (self);
+  maybe_finish_close (self);
+}
+
+static void
+start_job (WpPool   *self,
+           WpWorker *worker,
+           WpJob    *job)
+{
+  guint timeout_ms = job->timeout_ms != 0 ? job->timeout_ms : self->job_timeout_ms;
+
+  g_queue_unlink (&self->queue, &job->link);
+  job->in_queue = FALSE;
+  job->state = WP_JOB_RUNNING;
+  self->n_running++;
+
+  wp_worker_run (worker, job);
+  if (timeout_ms > 0)
+    wp_worker_set_deadline (worker, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
+}
+
+/* Worker events */
+
+static void
+on_worker_ready (WpWorker *worker,
+                 gpointer  user_data)
+{
+  WpPool *self = user_data;
+
+  self->start_failures = 0;
+  g_clear_pointer (&self->start_failure, g_free);
+  dispatch (self);
+}
+
+static void
+on_worker_replied (WpWorker *worker,
+                   WpJob    *job,
+                   GVariant *result,
+                   GError   *error,
+                   gpointer  user_data)
+{
+  WpPool *self = user_data;
+
+  if (job->state == WP_JOB_STOPPING)
+    {
+      g_clear_pointer (&result, g_variant_unref);
+      g_clear_error (&error);
+      finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
+    }
+  else
+    {
+      finish_job (self, job, result, error);
+    }
+
+  if (self->max_jobs_per_worker > 0
+      && wp_worker_get_jobs_done (worker) >= self->max_jobs_per_worker
+      && wp_worker_get_state (worker) == WP_WORKER_IDLE)
+    wp_worker_retire (worker);
+
+  dispatch (self);
+}
+
+static GError *
+timed_out_error (WpPool *self,
+                 WpJob  *job)
+{
+  g_autofree char *name = wp_job_dup_name (job);
+  guint timeout_ms = job->timeout_ms != 0 ? job->timeout_ms : self->job_timeout_ms;
+
+  return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT,
+                      "%s timed out after %u ms", name, timeout_ms);
+}
+
+static void
+on_worker_deadline (WpWorker *worker,
+                    gpointer  user_data)
+{
+  WpPool *self = user_data;
+  WpJob *job = wp_worker_get_job (worker);
+
+  if (job == NULL)
+    return;
+
+  if (job->state == WP_JOB_RUNNING)
+    {
+      stop_job (self, job, timed_out_error (self, job));
+      return;
+    }
+
+  /* The grace period is over: the job stops now, with its worker. */
+  wp_worker_kill (worker);
+  job = wp_worker_take_job (worker);
+  finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
+  dispatch (self);
+}
+
+static void
+on_worker_exited (WpWorker *worker,
+                  gpointer  user_data)
+{
+  WpPool *self = user_data;
+  WpJob *job = wp_worker_take_job (worker);
+  g_autoptr(GError) death = wp_worker_dup_death_error (worker);
+
+  if (job != NULL && job->state == WP_JOB_STOPPING)
+    {
+      finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
+    }
+  else if (job != NULL && !wp_worker_job_was_sent (worker))
+    {
+      /* It died before it could read the job: run it elsewhere. */
+      job->state = WP_JOB_QUEUED;
+      self->n_running--;
+      job->in_queue = TRUE;
+      g_queue_push_head_link (&self->queue, &job->link);
+    }
+  else if (job != NULL)
+    {
+      g_autofree char *name = wp_job_dup_name (job);
+
+      g_prefix_error (&death, "%s: ", name);
+      finish_job (self, job, NULL, g_steal_pointer (&death));
+    }
+  else if (wp_worker_failed_to_start (worker))
+    {
+      worker_failed_to_start (self, death->message);
+    }
+
+  g_ptr_array_remove_fast (self->workers, worker);
+  dispatch (self);
+}
+
+static const WpWorkerEvents worker_events = {
+  .ready = on_worker_ready,
+  .replied = on_worker_replied,
+  .deadline = on_worker_deadline,
+  .exited = on_worker_exited,
+};
+
+/* GObject */
+
+static void
+wp_pool_dispose (GObject *object)
+{
+  WpPool *self = WP_POOL (object);
+  g_autoptr(GError) closed = closed_error ();
+
+  self->closing = TRUE;
+
+  /* Kill first, then reap: the processes die in parallel. */
+  for (guint i = 0; i < self->workers->len; i++)
+    wp_worker_kill (g_ptr_array_index (self->workers, i));
+
+  while (self->workers->len > 0)
+    {
+      WpWorker *worker = g_ptr_array_steal_index_fast (self->workers, self->workers->len - 1);
+      WpJob *job;
+
+      wp_worker_detach (worker);
+      wp_worker_wait (worker);
+      job = wp_worker_take_job (worker);
+      if (job != NULL)
+        finish_job (self, job, NULL, g_error_copy (closed));
+      wp_worker_unref (worker);
+    }
+
+  fail_queued_jobs (self, closed);
+  return_finished_jobs (self);
+
+  if (!self->closed)
+    {
+      self->closed = TRUE;
+      for (guint i = 0; i < self->close_tasks->len; i++)
+        g_task_return_boolean (g_ptr_array_index (self->close_tasks, i), TRUE);
+      g_ptr_array_set_size (self->close_tasks, 0);
+    }
+
+  if (self->close_cancel_source != NULL)
+    {
+      g_source_destroy (self->close_cancel_source);
+      g_clear_pointer (&self->close_cancel_source, g_source_unref);
+    }
+  if (self->spawn_source != NULL)
+    {
+      g_source_destroy (self->spawn_source);
+      g_clear_pointer (&self->spawn_source, g_source_unref);
+    }
+  if (self->return_source != NULL)
+    {
+      g_source_destroy (self->return_source);
+      g_clear_pointer (&self->return_source, g_source_unref);
+    }
+
+  G_OBJECT_CLASS (wp_pool_parent_class)->dispose (object);
+}
+
+static void
+wp_pool_finalize (GObject *object)
+{
+  WpPool *self = WP_POOL (object);
+
+  g_ptr_array_unref (self->workers);
+  g_ptr_array_unref (self->close_tasks);
+  g_free (self->start_failure);
+  g_free (self->plugin_dir);
+  g_free (self->worker_path);
+  g_main_context_unref (self->context);
+
+  G_OBJECT_CLASS (wp_pool_parent_class)->finalize (object);
+}
+
+static void
+wp_pool_class_init (WpPoolClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  struct sigaction action;
+
+  object_class->dispose = wp_pool_dispose;
+  object_class->finalize = wp_pool_finalize;
+
+  /* A worker can die while the pool writes to it.  As GSocket does, ignore
+   * SIGPIPE process-wide unless the program installed a handler. */
+  if (sigaction (SIGPIPE, NULL, &action) == 0 && action.sa_handler == SIG_DFL)
+    signal (SIGPIPE, SIG_IGN);
+}
+
+static void
+wp_pool_init (WpPool *self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  self->thread = g_thread_self ();
+  self->workers = g_ptr_array_new_with_free_func ((GDestroyNotify) wp_worker_unref);
+  self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  self->cancel_grace_ms = DEFAULT_CANCEL_GRACE_MS;
+  self->max_frame = WP_WIRE_DEFAULT_MAX_FRAME;
+  g_queue_init (&self->queue);
+  g_queue_init (&self->finished);
+
+  self->return_source = g_source_new (&return_source_funcs, sizeof (GSource));
+  g_source_set_static_name (self->return_source, "WpPool return");
+  g_source_set_callback (self->return_source, on_return_source, self, NULL);
+  g_source_attach (self->return_source, self->context);
+}
+
+/* Public API */
+
+static char *
+resolve_plugin_dir (const char  *plugin_dir,
+                    GError     **error)
+{
+  const char *dir = plugin_dir;
+
+  if (dir == NULL)
+    dir = g_getenv ("WORKPOOL_PLUGIN_DIR");
+  if (dir == NULL || *dir == '\0')
+    dir = WP_PLUGIN_DIR;
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "Plugin directory %s does not exist or is not a directory", dir);
+      return NULL;
+    }
+
+  return g_canonicalize_filename (dir, NULL);
+}
+
+/**
+ * wp_pool_new:
+ * @plugin_dir: (nullable) (type filename): where plugins are, or %NULL for
+ *   `$WORKPOOL_PLUGIN_DIR` if set, else the installed plugin directory
+ * @n_workers: the most worker processes to run at once, or 0 for the
+ *   number of processors
+ * @error: return location for a %G_IO_ERROR_NOT_FOUND when @plugin_dir
+ *   is not a directory
+ *
+ * Creates a pool bound to the calling thread's thread-default main
+ * context.  No process starts until the first job: workers are started as
+ * jobs need them, up to @n_workers.  The worker executable is
+ * `$WORKPOOL_WORKER` if set, else the installed one.
+ *
+ * Returns: (transfer full): a new pool, or %NULL with @error set
+ */
+WpPool *
+wp_pool_new (const char  *plugin_dir,
+             guint        n_workers,
+             GError     **error)
+{
+  g_autofree char *dir = NULL;
+  const char *worker_path;
+  WpPool *self;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  dir = resolve_plugin_dir (plugin_dir, error);
+  if (dir == NULL)
+    return NULL;
+
+  worker_path = g_getenv ("WORKPOOL_WORKER");
+  if (worker_path == NULL || *worker_path == '\0')
+    worker_path = WP_WORKER_PATH;
+
+  self = g_object_new (WP_TYPE_POOL, NULL);
+  self->plugin_dir = g_steal_pointer (&dir);
+  self->worker_path = g_strdup (worker_path);
+  self->n_workers = n_workers > 0 ? n_workers : g_get_num_processors ();
+
+  return self;
+}
+
+static void
+submit (WpPool *self,
+        WpJob  *job)
+{
+  job->pool = self;
+  job->id = ++self->last_job_id;
+  self->stats.submitted++;
+
+  if (self->closing)
+    finish_job (self, job, NULL, closed_error ());
+  else if (!wp_plugin_name_is_valid (job->plugin))
+    finish_job (self, job, NULL,
+                g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN,
+                             "'%s' is not a valid plugin name (a name is made of letters, "
+                             "digits, '_' and '-')", job->plugin));
+  else if (job->function != NULL && !g_utf8_validate (job->function, -1, NULL))
+    finish_job (self, job, NULL,
+                g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_FUNCTION,
+                             "Function names are UTF-8"));
+  else if (job->cancellable != NULL && g_cancellable_is_cancelled (job->cancellable))
+    finish_job (self, job, NULL, cancelled_error ());
+  else
+    {
+      job->in_queue = TRUE;
+      g_queue_push_tail_link (&self->queue, &job->link);
+      watch_cancellable (self, job);
+      dispatch (self);
+    }
+}
+
+/**
+ * wp_pool_call_async:
+ * @pool: a #WpPool
+ * @plugin: the plugin's name
+ * @function: the function's name
+ * @args: (nullable): the arguments, of the function's args_type; %NULL
+ *   for the empty tuple; a floating reference is sunk
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the result
+ * @user_data: (closure): data for @callback
+ *
+ * Runs @function of @plugin in a worker process, with the pool's job
+ * timeout.  See wp_pool_call_full_async().
+ */
+void
+wp_pool_call_async (WpPool              *pool,
+                    const char          *plugin,
+                    const char          *function,
+                    GVariant            *args,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  wp_pool_call_full_async (pool, plugin, function, args, 0, cancellable, callback, user_data);
+}
+
+/**
+ * wp_pool_call_full_async:
+ * @pool: a #WpPool
+ * @plugin: the plugin's name
+ * @function: the function's name
+ * @args: (nullable): the arguments, of the function's args_type; %NULL
+ *   for the empty tuple; a floating reference is sunk
+ * @timeout_ms: the job's timeout from when it starts on a worker, or 0
+ *   for the pool's (see wp_pool_set_job_timeout())
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the result
+ * @user_data: (closure): data for @callback
+ *
+ * Queues a job; it runs when a worker is free, jobs being taken in the
+ * order they were submitted.  @callback runs in the thread-default main
+ * context of the caller, never before this function has returned.
+ *
+ * Cancelling @cancellable fails a queued job at once; a running job's
+ * worker is asked to cancel the function's own #GCancellable and is
+ * killed if the job has not ended after the cancel grace period.  Either
+ * way the result is %G_IO_ERROR_CANCELLED.
+ */
+void
+wp_pool_call_full_async (WpPool              *pool,
+                         const char          *plugin,
+                         const char          *function,
+                         GVariant            *args,
+                         guint                timeout_ms,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  WpJob *job;
+
+  g_return_if_fail (WP_IS_POOL (pool));
+  g_return_if_fail (plugin != NULL);
+  g_return_if_fail (function != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  job = wp_job_new_call (plugin, function, args, timeout_ms, cancellable);
+  job->task = g_task_new (pool, cancellable, callback, user_data);
+  g_task_set_source_tag (job->task, wp_pool_call_full_async);
+  g_task_set_name (job->task, "wp_pool_call_async");
+  g_task_set_check_cancellable (job->task, FALSE);
+
+  submit (pool, job);
+}
+
+/**
+ * wp_pool_call_finish:
+ * @pool: a #WpPool
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for an error
+ *
+ * Gets the result of a job started with wp_pool_call_async() or
+ * wp_pool_call_full_async().  An error raised by the plugin function keeps
+ * its domain, code and message; the pool's own are in %WP_POOL_ERROR;
+ * cancellation is %G_IO_ERROR_CANCELLED.
+ *
+ * Returns: (transfer full): the function's result, or %NULL with @error set
+ */
+GVariant *
+wp_pool_call_finish (WpPool        *pool,
+                     GAsyncResult  *result,
+                     GError       **error)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, pool), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == wp_pool_call_full_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+submit_in_pool_context (gpointer user_data)
+{
+  WpJob *job = user_data;
+
+  submit (job->pool, job);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * wp_pool_call_sync:
+ * @pool: a #WpPool
+ * @plugin: the plugin's name
+ * @function: the function's name
+ * @args: (nullable): the arguments; %NULL for the empty tuple
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Runs a job and waits for its result.  May be called from any thread.
+ * From the pool's own thread (the one that created it, or one inside an
+ * iteration of its context), this iterates the pool's context until the
+ * job is done, so other sources of that context (other jobs' callbacks
+ * among them) may run during the call.  From any other thread, the job
+ * is handed to the pool's context, which must be running meanwhile, and
+ * the caller blocks.
+ *
+ * Returns: (transfer full): the function's result, or %NULL with @error set
+ */
+GVariant *
+wp_pool_call_sync (WpPool        *pool,
+                   const char    *plugin,
+                   const char    *function,
+                   GVariant      *args,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_autoptr(WpPool) hold = NULL;
+  WpSyncCall sync;
+  GVariant *result;
+  WpJob *job;
+
+  g_return_val_if_fail (WP_IS_POOL (pool), NULL);
+  g_return_val_if_fail (plugin != NULL, NULL);
+  g_return_val_if_fail (function != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  hold = g_object_ref (pool);
+  wp_sync_call_init (&sync);
+  job = wp_job_new_call (plugin, function, args, 0, cancellable);
+  job->sync = &sync;
+  job->pool = pool;
+
+  if (g_main_context_is_owner (pool->context) || g_thread_self () == pool->thread)
+    {
+      submit (pool, job);
+      while (!wp_sync_call_is_done (&sync))
+        g_main_context_iteration (pool->context, TRUE);
+    }
+  else
+    {
+      /* Not g_main_context_invoke(): it would run the submission right
+       * here whenever this thread can acquire the context. */
+      g_autoptr(GSource) source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_static_name (source, "WpPool sync submit");
+      g_source_set_callback (source, submit_in_pool_context, job, NULL);
+      g_source_attach (source, pool->context);
+      wp_sync_call_wait (&sync);
+    }
+
+  result = g_steal_pointer (&sync.result);
+  if (sync.error != NULL)
+    g_propagate_error (error, g_steal_pointer (&sync.error));
+  wp_sync_call_clear (&sync);
+
+  return result;
+}
+
+static gboolean
+on_close_cancelled (GCancellable *cancellable,
+                    gpointer      user_data)
+{
+  WpPool *self = user_data;
+  g_autoptr(GError) closed = closed_error ();
+
+  g_clear_pointer (&self->close_cancel_source, g_source_unref);
+  self->close_aborted = TRUE;
+  fail_queued_jobs (self, closed);
+
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpJob *job = wp_worker_get_job (g_ptr_array_index (self->workers, i));
+
+      if (job != NULL && job->state == WP_JOB_RUNNING)
+        stop_job (self, job, g_error_copy (closed));
+    }
+
+  dispatch (self);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * wp_pool_close_async:
+ * @pool: a #WpPool
+ * @cancellable: (nullable): cancelling it stops waiting for jobs: queued
+ *   jobs fail with %WP_POOL_ERROR_CLOSED, running ones are stopped as if
+ *   cancelled, and the close finishes with %G_IO_ERROR_CANCELLED once the
+ *   workers are gone
+ * @callback: (scope async): called when every worker has exited
+ * @user_data: (closure): data for @callback
+ *
+ * Closes the pool.  Later calls fail at once with %WP_POOL_ERROR_CLOSED.
+ * Queued and running jobs finish first; then each worker is told to exit
+ * (its plugins' shutdown functions run), and the close completes once
+ * every worker process has exited and been reaped.
+ */
+void
+wp_pool_close_async (WpPool              *pool,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (WP_IS_POOL (pool));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (pool, cancellable, callback, user_data);
+  g_task_set_source_tag (task, wp_pool_close_async);
+  g_task_set_name (task, "wp_pool_close_async");
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (pool->closed)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+
+  pool->closing = TRUE;
+  g_ptr_array_add (pool->close_tasks, task);
+
+  if (cancellable != NULL && pool->close_cancel_source == NULL && !pool->close_aborted)
+    {
+      pool->close_cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_static_name (pool->close_cancel_source, "WpPool close cancel");
+      g_source_set_callback (pool->close_cancel_source, G_SOURCE_FUNC (on_close_cancelled),
+                             pool, NULL);
+      g_source_attach (pool->close_cancel_source, pool->context);
+    }
+
+  dispatch (pool);
+}
+
+/**
+ * wp_pool_close_finish:
+ * @pool: a #WpPool
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for an error
+ *
+ * Returns: %TRUE once the pool is closed; %FALSE with
+ *   %G_IO_ERROR_CANCELLED if closing was cancelled (the pool is closed
+ *   all the same)
+ */
+gboolean
+wp_pool_close_finish (WpPool        *pool,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, pool), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == wp_pool_close_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * wp_pool_list_plugins:
+ * @pool: a #WpPool
+ *
+ * Lists the plugins in the pool's plugin directory, without loading them.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the names, sorted
+ */
+char **
+wp_pool_list_plugins (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), NULL);
+
+  return wp_plugin_dir_list (pool->plugin_dir);
+}
+
+/**
+ * wp_pool_describe_async:
+ * @pool: a #WpPool
+ * @plugin: the plugin's name
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the description
+ * @user_data: (closure): data for @callback
+ *
+ * Asks a worker to load @plugin and describe it.
+ */
+void
+wp_pool_describe_async (WpPool              *pool,
+                        const char          *plugin,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  WpJob *job;
+
+  g_return_if_fail (WP_IS_POOL (pool));
+  g_return_if_fail (plugin != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  job = wp_job_new_describe (plugin, cancellable);
+  job->task = g_task_new (pool, cancellable, callback, user_data);
+  g_task_set_source_tag (job->task, wp_pool_describe_async);
+  g_task_set_name (job->task, "wp_pool_describe_async");
+  g_task_set_check_cancellable (job->task, FALSE);
+
+  submit (pool, job);
+}
+
+/**
+ * wp_pool_describe_finish:
+ * @pool: a #WpPool
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): "(sssa(ssss))": the plugin's name, version and
+ *   summary, and for each function its name, args_type, result_type and
+ *   summary; or %NULL with @error set
+ */
+GVariant *
+wp_pool_describe_finish (WpPool        *pool,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, pool), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == wp_pool_describe_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * wp_pool_get_stats:
+ * @pool: a #WpPool
+ *
+ * Counters of the pool's life so far, as an `a{sv}` of `t` (uint64):
+ * submitted, completed, failed, cancelled, crashed, timed-out, queued,
+ * running, workers, spawned.  submitted = completed + failed + cancelled
+ * + queued + running; crashed and timed-out count jobs also counted in
+ * failed; workers is the number of worker processes now, spawned the
+ * number ever started.
+ *
+ * Returns: (transfer full): the counters
+ */
+GVariant *
+wp_pool_get_stats (WpPool *pool)
+{
+  GVariantBuilder builder;
+
+  g_return_val_if_fail (WP_IS_POOL (pool), NULL);
+
+#define ADD(key, value) \
+  g_variant_builder_add (&builder, "{sv}", key, g_variant_new_uint64 (value))
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  ADD ("submitted", pool->stats.submitted);
+  ADD ("completed", pool->stats.completed);
+  ADD ("failed", pool->stats.failed);
+  ADD ("cancelled", pool->stats.cancelled);
+  ADD ("crashed", pool->stats.crashed);
+  ADD ("timed-out", pool->stats.timed_out);
+  ADD ("queued", pool->queue.length);
+  ADD ("running", pool->n_running);
+  ADD ("workers", pool->workers->len);
+  ADD ("spawned", pool->stats.spawned);
+
+#undef ADD
+
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+/**
+ * wp_pool_get_n_workers:
+ * @pool: a #WpPool
+ *
+ * Returns: the most worker processes the pool runs at once
+ */
+guint
+wp_pool_get_n_workers (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), 0);
+
+  return pool->n_workers;
+}
+
+/**
+ * wp_pool_get_plugin_dir:
+ * @pool: a #WpPool
+ *
+ * Returns: (type filename): the absolute path of the plugin directory
+ */
+const char *
+wp_pool_get_plugin_dir (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), NULL);
+
+  return pool->plugin_dir;
+}
+
+/**
+ * wp_pool_set_job_timeout:
+ * @pool: a #WpPool
+ * @timeout_ms: the longest a job may run, from when it starts on a
+ *   worker, in milliseconds; 0 for no limit (the default)
+ *
+ * A job that runs longer is stopped like a cancelled one and fails with
+ * %WP_POOL_ERROR_TIMED_OUT.  Applies to jobs started from now on.
+ */
+void
+wp_pool_set_job_timeout (WpPool *pool,
+                         guint   timeout_ms)
+{
+  g_return_if_fail (WP_IS_POOL (pool));
+
+  pool->job_timeout_ms = timeout_ms;
+}
+
+/**
+ * wp_pool_set_max_jobs_per_worker:
+ * @pool: a #WpPool
+ * @max_jobs: how many jobs a worker runs before it is replaced; 0 for no
+ *   limit (the default)
+ *
+ * Recycling workers bounds what a leaking plugin can leak.  A recycled
+ * worker exits cleanly after its last job; no job fails because of it.
+ */
+void
+wp_pool_set_max_jobs_per_worker (WpPool *pool,
+                                 guint   max_jobs)
+{
+  g_return_if_fail (WP_IS_POOL (pool));
+
+  pool->max_jobs_per_worker = max_jobs;
+}
+
+/**
+ * wp_pool_set_cancel_grace:
+ * @pool: a #WpPool
+ * @grace_ms: how long a worker may take to end a cancelled or timed-out
+ *   job before it is killed, in milliseconds (default 200)
+ */
+void
+wp_pool_set_cancel_grace (WpPool *pool,
+                          guint   grace_ms)
+{
+  g_return_if_fail (WP_IS_POOL (pool));
+
+  pool->cancel_grace_ms = grace_ms;
+}

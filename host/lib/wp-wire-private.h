@@ -1,0 +1,94 @@
+/* wp-wire-private.h: the frames that travel between the pool and its
+ * workers.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define WP_WIRE_PROTOCOL_VERSION  1
+#define WP_WIRE_HEADER_SIZE       8
+#define WP_WIRE_MAGIC             0x31305057u  /* "WP01", little-endian */
+#define WP_WIRE_DEFAULT_MAX_FRAME (256u * 1024 * 1024)
+#define WP_WIRE_MAX_FRAME_LIMIT   (G_MAXUINT32 - 64u)
+
+/* What a frame carries, and the type of its body.  The job id is 0 where
+ * a kind concerns no job. */
+typedef enum {
+  /* host → worker, on the request pipe */
+  WP_WIRE_CALL     = 1,   /* (ssv): plugin, function, arguments */
+  WP_WIRE_DESCRIBE = 2,   /* (s): plugin */
+  /* host → worker, on the control pipe */
+  WP_WIRE_CANCEL   = 3,   /* (): cancel the job with this id */
+  /* worker → host, on the reply pipe */
+  WP_WIRE_HELLO    = 16,  /* (ui): protocol version, pid; the worker is ready */
+  WP_WIRE_LOADED   = 17,  /* (sttx): plugin, device, inode, mtime in ns */
+  WP_WIRE_RESULT   = 18,  /* the job's result, any type */
+  WP_WIRE_ERROR    = 19,  /* (sis): the job's error: domain, code, message */
+} WpWireKind;
+
+typedef struct {
+  WpWireKind  kind;
+  guint64     job_id;
+  GVariant   *body;     /* owned; never floating */
+} WpWireMessage;
+
+void          wp_wire_message_clear      (WpWireMessage  *message);
+
+/* Encoding.  A frame is an 8-byte header (body length and magic, both
+ * 32-bit little-endian) and a body, the GVariant "(ytv)" = (kind, job id,
+ * body) in normal form. */
+typedef struct {
+  guint8  header[WP_WIRE_HEADER_SIZE];
+  GBytes *body;
+  gsize   written;
+} WpWireFrame;
+
+WpWireFrame  *wp_wire_frame_new          (WpWireKind      kind,
+                                          guint64         job_id,
+                                          GVariant       *body);
+void          wp_wire_frame_free         (WpWireFrame    *frame);
+gsize         wp_wire_frame_size         (const WpWireFrame *frame);
+gboolean      wp_wire_frame_write        (WpWireFrame    *frame,
+                                          int             fd,
+                                          gboolean       *complete,
+                                          GError        **error);
+gboolean      wp_wire_frame_write_all    (WpWireFrame    *frame,
+                                          int             fd,
+                                          GError        **error);
+
+/* Decoding.  Every byte that arrives is untrusted: lengths are bounded,
+ * the body must be in normal form, each kind's body of its type. */
+typedef enum {
+  WP_WIRE_READ_MESSAGE,
+  WP_WIRE_READ_AGAIN,
+  WP_WIRE_READ_EOF,
+  WP_WIRE_READ_ERROR,
+} WpWireReadStatus;
+
+typedef struct _WpWireReader WpWireReader;
+
+WpWireReader *wp_wire_reader_new         (gsize           max_frame);
+void          wp_wire_reader_free        (WpWireReader   *reader);
+WpWireReadStatus
+              wp_wire_reader_next        (WpWireReader   *reader,
+                                          int             fd,
+                                          WpWireMessage  *message,
+                                          GError        **error);
+gboolean      wp_wire_decode             (GBytes         *body,
+                                          WpWireMessage  *message,
+                                          GError        **error);
+
+/* Errors as bodies of WP_WIRE_ERROR. */
+GVariant     *wp_wire_error_to_variant   (const GError   *error);
+GError       *wp_wire_error_from_variant (GVariant       *body);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpWireReader, wp_wire_reader_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpWireFrame, wp_wire_frame_free)
+
+G_END_DECLS

@@ -1,0 +1,473 @@
+/* wp-wire.c: framing and decoding of the messages between pool and worker.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Both ends use this file, and each treats the other as untrusted: a
+ * plugin may scribble on its worker's memory, and a worker executable
+ * may be anything $WORKPOOL_WORKER points at.  So a reader
+ *
+ *  - refuses a frame whose header is not ours or whose length is over the
+ *    reader's maximum, before allocating anything for it;
+ *  - builds the GVariant with trusted=FALSE and refuses it unless it is in
+ *    normal form, so a value handed on is exactly what a serialiser makes;
+ *  - checks each kind's body against the type that kind must have.
+ *
+ * Reading.  A WpWireReader owns one buffer.  Small frames are copied out
+ * of it; a large frame is read straight into a buffer of its own size at
+ * offset 0, which then becomes the body's GBytes without another copy
+ * (the body sits 8 bytes in, so it keeps malloc's alignment).  One call of
+ * wp_wire_reader_next() makes at most one read(2), so a non-blocking
+ * reader returns to its main loop as soon as the pipe is drained, and a
+ * blocking one simply calls again on WP_WIRE_READ_AGAIN.
+ *
+ * Writing.  A WpWireFrame is header + serialised body, written with one
+ * writev(2); a frame that a non-blocking pipe takes only in part keeps its
+ * position and is continued when the pipe is writable again.
+ */
+
+#include "config.h"
+
+#include "wp-wire-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <workpool/wp-error.h>
+
+#define ENVELOPE_TYPE    "(ytv)"
+#define READ_CHUNK       (64 * 1024)
+#define STEAL_THRESHOLD  (16 * 1024)
+#define MAX_DOMAIN_LEN   128
+
+struct _WpWireReader {
+  guint8 *buffer;
+  gsize   capacity;
+  gsize   start;     /* first byte not yet consumed */
+  gsize   end;       /* one past the last byte read */
+  gsize   max_frame;
+};
+
+void
+wp_wire_message_clear (WpWireMessage *message)
+{
+  g_clear_pointer (&message->body, g_variant_unref);
+  message->kind = 0;
+  message->job_id = 0;
+}
+
+/* Encoding */
+
+static void
+put_le32 (guint8  *p,
+          guint32  value)
+{
+  value = GUINT32_TO_LE (value);
+  memcpy (p, &value, sizeof value);
+}
+
+static guint32
+get_le32 (const guint8 *p)
+{
+  guint32 value;
+
+  memcpy (&value, p, sizeof value);
+  return GUINT32_FROM_LE (value);
+}
+
+WpWireFrame *
+wp_wire_frame_new (WpWireKind  kind,
+                   guint64     job_id,
+                   GVariant   *body)
+{
+  g_autoptr(GVariant) envelope = NULL;
+  WpWireFrame *frame;
+  gsize size;
+
+  envelope = g_variant_ref_sink (g_variant_new ("(ytv)", (guint8) kind, job_id, body));
+  size = g_variant_get_size (envelope);
+  g_assert (size <= WP_WIRE_MAX_FRAME_LIMIT);
+
+  frame = g_new0 (WpWireFrame, 1);
+  put_le32 (frame->header, (guint32) size);
+  put_le32 (frame->header + 4, WP_WIRE_MAGIC);
+  frame->body = g_variant_get_data_as_bytes (envelope);
+
+  return frame;
+}
+
+void
+wp_wire_frame_free (WpWireFrame *frame)
+{
+  if (frame == NULL)
+    return;
+
+  g_bytes_unref (frame->body);
+  g_free (frame);
+}
+
+gsize
+wp_wire_frame_size (const WpWireFrame *frame)
+{
+  return WP_WIRE_HEADER_SIZE + g_bytes_get_size (frame->body);
+}
+
+/* Writes what @fd takes of the rest of @frame.  Sets *complete when the
+ * whole frame is out.  A full non-blocking pipe is not an error. */
+gboolean
+wp_wire_frame_write (WpWireFrame  *frame,
+                     int           fd,
+                     gboolean     *complete,
+                     GError      **error)
+{
+  gsize body_size;
+  const guint8 *body = g_bytes_get_data (frame->body, &body_size);
+  gsize total = WP_WIRE_HEADER_SIZE + body_size;
+
+  *complete = FALSE;
+
+  while (frame->written < total)
+    {
+      struct iovec iov[2];
+      int n_iov = 0;
+      ssize_t n;
+
+      if (frame->written < WP_WIRE_HEADER_SIZE)
+        {
+          iov[n_iov].iov_base = frame->header + frame->written;
+          iov[n_iov].iov_len = WP_WIRE_HEADER_SIZE - frame->written;
+          n_iov++;
+          iov[n_iov].iov_base = (guint8 *) body;
+          iov[n_iov].iov_len = body_size;
+          n_iov++;
+        }
+      else
+        {
+          gsize offset = frame->written - WP_WIRE_HEADER_SIZE;
+
+          iov[n_iov].iov_base = (guint8 *) body + offset;
+          iov[n_iov].iov_len = body_size - offset;
+          n_iov++;
+        }
+
+      n = writev (fd, iov, n_iov);
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          if (saved_errno == EINTR)
+            continue;
+          if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)
+            return TRUE;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Cannot write to the pipe: %s", g_strerror (saved_errno));
+          return FALSE;
+        }
+
+      frame->written += (gsize) n;
+    }
+
+  *complete = TRUE;
+  return TRUE;
+}
+
+/* For blocking descriptors: writes the whole frame or fails. */
+gboolean
+wp_wire_frame_write_all (WpWireFrame  *frame,
+                         int           fd,
+                         GError      **error)
+{
+  gboolean complete = FALSE;
+
+  while (!complete)
+    if (!wp_wire_frame_write (frame, fd, &complete, error))
+      return FALSE;
+
+  return TRUE;
+}
+
+/* Decoding */
+
+static gboolean
+protocol_error (GError     **error,
+                const char  *format,
+                ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+protocol_error (GError     **error,
+                const char  *format,
+                ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_set_error_literal (error, WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL, message);
+  return FALSE;
+}
+
+/* The body type of each kind; NULL for "any type". */
+static gboolean
+body_type_for_kind (WpWireKind   kind,
+                    const char **type)
+{
+  switch (kind)
+    {
+    case WP_WIRE_CALL:     *type = "(ssv)";  return TRUE;
+    case WP_WIRE_DESCRIBE: *type = "(s)";    return TRUE;
+    case WP_WIRE_CANCEL:   *type = "()";     return TRUE;
+    case WP_WIRE_HELLO:    *type = "(ui)";   return TRUE;
+    case WP_WIRE_LOADED:   *type = "(sttx)"; return TRUE;
+    case WP_WIRE_RESULT:   *type = NULL;     return TRUE;
+    case WP_WIRE_ERROR:    *type = "(sis)";  return TRUE;
+    default:               *type = NULL;     return FALSE;
+    }
+}
+
+gboolean
+wp_wire_decode (GBytes         *body,
+                WpWireMessage  *message,
+                GError        **error)
+{
+  g_autoptr(GVariant) envelope = NULL;
+  g_autoptr(GVariant) inner = NULL;
+  const char *expected_type;
+  guint8 kind;
+  guint64 job_id;
+
+  envelope = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (ENVELOPE_TYPE),
+                                                           body, FALSE));
+  if (!g_variant_is_normal_form (envelope))
+    return protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes, not a "
+                           "GVariant %s in normal form)", g_bytes_get_size (body),
+                           ENVELOPE_TYPE);
+
+  g_variant_get (envelope, "(ytv)", &kind, &job_id, &inner);
+
+  if (!body_type_for_kind (kind, &expected_type))
+    return protocol_error (error, "Unknown message kind %u", kind);
+
+  if (expected_type != NULL && !g_variant_is_of_type (inner, G_VARIANT_TYPE (expected_type)))
+    return protocol_error (error, "Message of kind %u has a body of type %s, not %s",
+                           kind, g_variant_get_type_string (inner), expected_type);
+
+  message->kind = kind;
+  message->job_id = job_id;
+  message->body = g_steal_pointer (&inner);
+
+  return TRUE;
+}
+
+WpWireReader *
+wp_wire_reader_new (gsize max_frame)
+{
+  WpWireReader *reader = g_new0 (WpWireReader, 1);
+
+  reader->max_frame = MIN (max_frame, WP_WIRE_MAX_FRAME_LIMIT);
+  return reader;
+}
+
+void
+wp_wire_reader_free (WpWireReader *reader)
+{
+  if (reader == NULL)
+    return;
+
+  g_free (reader->buffer);
+  g_free (reader);
+}
+
+/* Makes room for @needed bytes from reader->start on. */
+static void
+reader_reserve (WpWireReader *reader,
+                gsize         needed)
+{
+  if (reader->start > 0 && reader->capacity - reader->start < needed)
+    {
+      memmove (reader->buffer, reader->buffer + reader->start, reader->end - reader->start);
+      reader->end -= reader->start;
+      reader->start = 0;
+    }
+
+  if (reader->capacity - reader->start < needed)
+    {
+      reader->capacity = reader->start + needed;
+      reader->buffer = g_realloc (reader->buffer, reader->capacity);
+    }
+}
+
+/* Hands the frame at reader->start, of @frame_size bytes (header included),
+ * out as a GBytes of its body. */
+static GBytes *
+reader_take_body (WpWireReader *reader,
+                  gsize         frame_size)
+{
+  gsize body_size = frame_size - WP_WIRE_HEADER_SIZE;
+  GBytes *body;
+
+  if (body_size >= STEAL_THRESHOLD && reader->start == 0)
+    {
+      gsize rest = reader->end - frame_size;
+      guint8 *old = g_steal_pointer (&reader->buffer);
+      g_autoptr(GBytes) whole = g_bytes_new_take (old, frame_size);
+
+      body = g_bytes_new_from_bytes (whole, WP_WIRE_HEADER_SIZE, body_size);
+      reader->capacity = MAX (READ_CHUNK, rest);
+      reader->buffer = g_malloc (reader->capacity);
+      memcpy (reader->buffer, old + frame_size, rest);
+      reader->start = 0;
+      reader->end = rest;
+      return body;
+    }
+
+  body = g_bytes_new (reader->buffer + reader->start + WP_WIRE_HEADER_SIZE, body_size);
+  reader->start += frame_size;
+  if (reader->start == reader->end)
+    reader->start = reader->end = 0;
+
+  return body;
+}
+
+/* If a whole frame is buffered, sets *frame_size to its size (header
+ * included) and returns TRUE.  Otherwise sets *frame_size to the number
+ * of bytes needed to know more, and returns FALSE. */
+static gboolean
+reader_frame_ready (WpWireReader  *reader,
+                    gsize         *frame_size,
+                    GError       **error)
+{
+  gsize available = reader->end - reader->start;
+  const guint8 *header = reader->buffer + reader->start;
+  guint32 body_size;
+
+  *frame_size = WP_WIRE_HEADER_SIZE;
+  if (available < WP_WIRE_HEADER_SIZE)
+    return FALSE;
+
+  if (get_le32 (header + 4) != WP_WIRE_MAGIC)
+    return protocol_error (error, "Not a workpool frame (bad magic %08x)", get_le32 (header + 4));
+
+  body_size = get_le32 (header);
+  if (body_size > reader->max_frame)
+    return protocol_error (error, "Frame of %u bytes is over the limit of %" G_GSIZE_FORMAT " bytes",
+                           body_size, reader->max_frame);
+
+  *frame_size = WP_WIRE_HEADER_SIZE + (gsize) body_size;
+  return available >= *frame_size;
+}
+
+WpWireReadStatus
+wp_wire_reader_next (WpWireReader   *reader,
+                     int             fd,
+                     WpWireMessage  *message,
+                     GError        **error)
+{
+  GError *local_error = NULL;
+  gsize frame_size;
+  ssize_t n;
+
+  if (!reader_frame_ready (reader, &frame_size, &local_error))
+    {
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, local_error);
+          return WP_WIRE_READ_ERROR;
+        }
+
+      reader_reserve (reader, MAX (frame_size, READ_CHUNK));
+      do
+        n = read (fd, reader->buffer + reader->end, reader->capacity - reader->end);
+      while (n < 0 && errno == EINTR);
+
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)
+            return WP_WIRE_READ_AGAIN;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Cannot read from the pipe: %s", g_strerror (saved_errno));
+          return WP_WIRE_READ_ERROR;
+        }
+
+      if (n == 0)
+        {
+          if (reader->end == reader->start)
+            return WP_WIRE_READ_EOF;
+
+          protocol_error (error, "The pipe closed in the middle of a frame");
+          return WP_WIRE_READ_ERROR;
+        }
+
+      reader->end += (gsize) n;
+      if (!reader_frame_ready (reader, &frame_size, &local_error))
+        {
+          if (local_error != NULL)
+            {
+              g_propagate_error (error, local_error);
+              return WP_WIRE_READ_ERROR;
+            }
+          return WP_WIRE_READ_AGAIN;
+        }
+    }
+
+  {
+    g_autoptr(GBytes) body = reader_take_body (reader, frame_size);
+
+    if (!wp_wire_decode (body, message, error))
+      return WP_WIRE_READ_ERROR;
+  }
+
+  return WP_WIRE_READ_MESSAGE;
+}
+
+/* Errors */
+
+GVariant *
+wp_wire_error_to_variant (const GError *error)
+{
+  return g_variant_new ("(sis)", g_quark_to_string (error->domain), error->code,
+                        error->message != NULL ? error->message : "");
+}
+
+static gboolean
+domain_is_plausible (const char *domain)
+{
+  gsize length = strlen (domain);
+
+  if (length == 0 || length > MAX_DOMAIN_LEN)
+    return FALSE;
+
+  for (const char *p = domain; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+
+  return TRUE;
+}
+
+/* Rebuilds an error from a WP_WIRE_ERROR body.  The domain comes back as
+ * the same quark (g_quark_from_string); a domain that no GLib program
+ * could have made is reported as a protocol error instead, so that a
+ * broken worker cannot fill the quark table with junk. */
+GError *
+wp_wire_error_from_variant (GVariant *body)
+{
+  const char *domain;
+  const char *message;
+  gint32 code;
+
+  g_variant_get (body, "(&si&s)", &domain, &code, &message);
+
+  if (!domain_is_plausible (domain))
+    return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL,
+                        "Worker sent an error with an invalid domain (message: %s)", message);
+
+  return g_error_new_literal (g_quark_from_string (domain), code, message);
+}

@@ -1,0 +1,850 @@
+/* wp-worker.c: WpWorker, the pool's handle on one worker process.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A worker handle owns one workpool-worker process (a GSubprocess), the
+ * host's ends of its four pipes (see wp-worker-main.c), one GSource in
+ * the pool's context that watches them and carries the worker's
+ * deadline, and the job the process is running.  It knows the protocol;
+ * the pool decides what to run, when to stop, and what a death means.
+ *
+ *  STARTING ──hello──▶ IDLE ──run──▶ BUSY ──reply──▶ IDLE
+ *                        ▲             │ cancel
+ *                        │             ▼
+ *                        ╰──reply── CANCELLING
+ *
+ *  any live state ──retire (EOF on requests), kill, protocol error, the
+ *                   reply pipe closing──▶ EXITING
+ *  any state ──process reaped──▶ DEAD
+ *
+ * Invariants:
+ *  - job != NULL exactly in BUSY and CANCELLING, and possibly in EXITING
+ *    after a kill or a protocol error (the exit event then reports it),
+ *    and in DEAD until the pool takes it from the exited event.
+ *  - A message that is not what the state allows (a second hello, a
+ *    reply for another job, a reply while idle) is a protocol error: the
+ *    process is killed and the error kept for the exit report.
+ *  - Events are emitted only from this handle's own source or its exit
+ *    callback, in the pool's context, never from inside a call the pool
+ *    made; a detached handle emits nothing.
+ *  - The process is reaped by GSubprocess (in GLib's worker thread); the
+ *    exit callback first drains what the process wrote before it died,
+ *    so a reply that raced with the death is still delivered.
+ *  - A job whose frame the process never took (the request pipe was
+ *    already closed) was not run: job_sent stays FALSE so the pool can
+ *    queue it again instead of calling it crashed.
+ */
+
+#include "config.h"
+
+#include "wp-worker-private.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <workpool/wp-error.h>
+
+#include "wp-wire-private.h"
+
+#define CONTROL_FD        3
+#define STDERR_TAIL_BYTES 4096
+#define STDERR_READ_CHUNK 4096
+#define STDERR_DRAIN_MAX  64
+
+struct _WpWorker {
+  gint                  ref_count;
+  WpWorkerState         state;
+  const WpWorkerEvents *events;      /* NULL once detached */
+  gpointer              user_data;
+
+  GSubprocess          *process;
+  char                 *pid;
+  GCancellable         *wait_cancellable;
+
+  int                   request_fd;  /* host ends; -1 once closed */
+  int                   reply_fd;
+  int                   stderr_fd;
+  int                   control_fd;
+  GSource              *source;
+  gpointer              request_tag; /* only while a frame is pending */
+  gpointer              reply_tag;
+  gpointer              stderr_tag;
+  WpWireReader         *reader;
+  WpWireFrame          *pending;     /* the request not yet written */
+
+  WpJob                *job;
+  gboolean              job_sent;
+  gboolean              ready;          /* it said hello */
+  gboolean              exit_requested; /* the pool retired or killed it */
+  guint                 jobs_done;
+  gboolean              reaped;
+  GHashTable           *plugin_files; /* plugin name → WpPluginFileId */
+  GString              *stderr_tail;
+  GError               *protocol_error;
+};
+
+typedef struct {
+  GSource   source;
+  WpWorker *worker;
+} WorkerSource;
+
+static void emit_replied      (WpWorker *worker, GVariant *result, GError *error);
+static void protocol_failure  (WpWorker *worker, GError *error);
+static void kill_process      (WpWorker *worker);
+
+/* Descriptors */
+
+static void
+close_fd (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+}
+
+static void
+stop_watching (WpWorker  *worker,
+               gpointer  *tag)
+{
+  if (*tag != NULL && worker->source != NULL)
+    g_source_remove_unix_fd (worker->source, *tag);
+  *tag = NULL;
+}
+
+static void
+close_everything (WpWorker *worker)
+{
+  stop_watching (worker, &worker->request_tag);
+  stop_watching (worker, &worker->reply_tag);
+  stop_watching (worker, &worker->stderr_tag);
+  if (worker->source != NULL)
+    {
+      g_source_destroy (worker->source);
+      g_clear_pointer (&worker->source, g_source_unref);
+    }
+  close_fd (&worker->request_fd);
+  close_fd (&worker->reply_fd);
+  close_fd (&worker->stderr_fd);
+  close_fd (&worker->control_fd);
+  g_clear_pointer (&worker->pending, wp_wire_frame_free);
+}
+
+/* stderr */
+
+static void
+keep_stderr (WpWorker   *worker,
+             const char *data,
+             gsize       length)
+{
+  g_string_append_len (worker->stderr_tail, data, length);
+  if (worker->stderr_tail->len > 2 * STDERR_TAIL_BYTES)
+    g_string_erase (worker->stderr_tail, 0, worker->stderr_tail->len - STDERR_TAIL_BYTES);
+
+  if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    {
+      g_autofree char *text = g_utf8_make_valid (data, (gssize) length);
+
+      g_debug ("worker %s: %s", worker->pid, text);
+    }
+}
+
+/* Reads one chunk; FALSE when there is nothing more to read now. */
+static gboolean
+read_stderr_chunk (WpWorker *worker)
+{
+  char buffer[STDERR_READ_CHUNK];
+  ssize_t n;
+
+  if (worker->stderr_fd < 0)
+    return FALSE;
+
+  do
+    n = read (worker->stderr_fd, buffer, sizeof buffer);
+  while (n < 0 && errno == EINTR);
+
+  if (n > 0)
+    {
+      keep_stderr (worker, buffer, (gsize) n);
+      return TRUE;
+    }
+
+  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+    {
+      stop_watching (worker, &worker->stderr_tag);
+      close_fd (&worker->stderr_fd);
+    }
+
+  return FALSE;
+}
+
+/* The last lines of the tail, whole lines where possible, valid UTF-8. */
+static char *
+dup_stderr_tail (WpWorker *worker)
+{
+  const char *text = worker->stderr_tail->str;
+  gsize length = worker->stderr_tail->len;
+
+  if (length > STDERR_TAIL_BYTES)
+    {
+      const char *cut = text + length - STDERR_TAIL_BYTES;
+      const char *newline = memchr (cut, '\n', STDERR_TAIL_BYTES);
+
+      if (newline != NULL && newline + 1 < text + length)
+        cut = newline + 1;
+      length -= (gsize) (cut - text);
+      text = cut;
+    }
+
+  while (length > 0 && (text[length - 1] == '\n' || text[length - 1] == '\r'))
+    length--;
+
+  return g_utf8_make_valid (text, (gssize) length);
+}
+
+/* Requests */
+
+static void
+flush_request (WpWorker *worker)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean complete;
+
+  if (worker->pending == NULL)
+    return;
+
+  if (!wp_wire_frame_write (worker->pending, worker->request_fd, &complete, &error))
+    {
+      /* The process closed its end: it is dying, and its exit will be
+       * reported.  Nothing written means it never saw the job. */
+      worker->job_sent = worker->pending->written > 0;
+      g_clear_pointer (&worker->pending, wp_wire_frame_free);
+      stop_watching (worker, &worker->request_tag);
+      kill_process (worker);
+      return;
+    }
+
+  worker->job_sent = worker->job_sent || worker->pending->written > 0;
+
+  if (complete)
+    {
+      g_clear_pointer (&worker->pending, wp_wire_frame_free);
+      stop_watching (worker, &worker->request_tag);
+    }
+  else if (worker->request_tag == NULL)
+    {
+      worker->request_tag = g_source_add_unix_fd (worker->source, worker->request_fd, G_IO_OUT);
+    }
+}
+
+/* Replies */
+
+static gboolean
+set_protocol_error (GError     **error,
+                    const char  *format,
+                    ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+set_protocol_error (GError     **error,
+                    const char  *format,
+                    ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_set_error_literal (error, WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL, message);
+  return FALSE;
+}
+
+static gboolean
+handle_hello (WpWorker       *worker,
+              WpWireMessage  *message,
+              GError        **error)
+{
+  guint32 version;
+  gint32 pid;
+
+  if (worker->state != WP_WORKER_STARTING)
+    return set_protocol_error (error, "Worker %s said hello twice", worker->pid);
+
+  g_variant_get (message->body, "(ui)", &version, &pid);
+  if (version != WP_WIRE_PROTOCOL_VERSION)
+    return set_protocol_error (error, "Worker %s speaks protocol version %u, not %u",
+                               worker->pid, version, WP_WIRE_PROTOCOL_VERSION);
+
+  worker->state = WP_WORKER_IDLE;
+  worker->ready = TRUE;
+  if (worker->events != NULL)
+    worker->events->ready (worker, worker->user_data);
+
+  return TRUE;
+}
+
+static gboolean
+check_job_message (WpWorker       *worker,
+                   WpWireMessage  *message,
+                   GError        **error)
+{
+  if (worker->job == NULL || message->job_id != worker->job->id)
+    return set_protocol_error (error, "Worker %s sent a message (kind %u) for job %" G_GUINT64_FORMAT
+                               ", which it is not running", worker->pid, message->kind,
+                               message->job_id);
+  return TRUE;
+}
+
+static gboolean
+handle_loaded (WpWorker       *worker,
+               WpWireMessage  *message,
+               GError        **error)
+{
+  g_autofree WpPluginFileId *id = g_new0 (WpPluginFileId, 1);
+  const char *plugin;
+
+  g_variant_get (message->body, "(&sttx)", &plugin, &id->dev, &id->ino, &id->mtime_ns);
+  if (g_strcmp0 (plugin, worker->job->plugin) != 0)
+    return set_protocol_error (error, "Worker %s loaded plugin '%s' for a job of plugin '%s'",
+                               worker->pid, plugin, worker->job->plugin);
+
+  g_hash_table_replace (worker->plugin_files, g_strdup (plugin), g_steal_pointer (&id));
+  return TRUE;
+}
+
+static gboolean
+handle_reply (WpWorker       *worker,
+              WpWireMessage  *message,
+              GError        **error)
+{
+  if (message->kind == WP_WIRE_ERROR)
+    {
+      emit_replied (worker, NULL, wp_wire_error_from_variant (message->body));
+      return TRUE;
+    }
+
+  if (worker->job->kind == WP_JOB_DESCRIBE
+      && !g_variant_is_of_type (message->body, G_VARIANT_TYPE ("(sssa(ssss))")))
+    return set_protocol_error (error, "Worker %s described plugin '%s' with a value of type %s",
+                               worker->pid, worker->job->plugin,
+                               g_variant_get_type_string (message->body));
+
+  emit_replied (worker, g_variant_ref (message->body), NULL);
+  return TRUE;
+}
+
+static gboolean
+handle_message (WpWorker       *worker,
+                WpWireMessage  *message,
+                GError        **error)
+{
+  switch (message->kind)
+    {
+    case WP_WIRE_HELLO:
+      return handle_hello (worker, message, error);
+
+    case WP_WIRE_LOADED:
+      return check_job_message (worker, message, error)
+             && handle_loaded (worker, message, error);
+
+    case WP_WIRE_RESULT:
+    case WP_WIRE_ERROR:
+      if (!check_job_message (worker, message, error))
+        return FALSE;
+      return handle_reply (worker, message, error);
+
+    case WP_WIRE_CALL:
+    case WP_WIRE_DESCRIBE:
+    case WP_WIRE_CANCEL:
+    default:
+      return set_protocol_error (error, "Worker %s sent a message of kind %u, which only a "
+                                 "pool may send", worker->pid, message->kind);
+    }
+}
+
+static void
+read_replies (WpWorker *worker)
+{
+  g_autoptr(WpWorker) hold = wp_worker_ref (worker);
+
+  while (worker->reply_fd >= 0)
+    {
+      WpWireMessage message = { 0, };
+      g_autoptr(GError) error = NULL;
+
+      switch (wp_wire_reader_next (worker->reader, worker->reply_fd, &message, &error))
+        {
+        case WP_WIRE_READ_AGAIN:
+          return;
+
+        case WP_WIRE_READ_EOF:
+          /* A worker that closed its reply pipe can do nothing more;
+           * killing it leaves the exit status of one already dying as
+           * it was. */
+          stop_watching (worker, &worker->reply_tag);
+          close_fd (&worker->reply_fd);
+          kill_process (worker);
+          return;
+
+        case WP_WIRE_READ_ERROR:
+          g_prefix_error (&error, "Worker %s: ", worker->pid);
+          protocol_failure (worker, g_steal_pointer (&error));
+          return;
+
+        case WP_WIRE_READ_MESSAGE:
+          if (!handle_message (worker, &message, &error))
+            protocol_failure (worker, g_steal_pointer (&error));
+          wp_wire_message_clear (&message);
+          break;
+        }
+    }
+}
+
+static void
+protocol_failure (WpWorker *worker,
+                  GError   *error)
+{
+  if (worker->protocol_error == NULL)
+    worker->protocol_error = error;
+  else
+    g_error_free (error);
+
+  stop_watching (worker, &worker->reply_tag);
+  close_fd (&worker->reply_fd);
+  kill_process (worker);
+}
+
+static void
+emit_replied (WpWorker *worker,
+              GVariant *result,
+              GError   *error)
+{
+  WpJob *job = wp_worker_take_job (worker);
+
+  worker->jobs_done++;
+  worker->state = worker->reaped ? WP_WORKER_EXITING : WP_WORKER_IDLE;
+  g_source_set_ready_time (worker->source, -1);
+
+  if (worker->events != NULL)
+    worker->events->replied (worker, job, result, error, worker->user_data);
+  else
+    {
+      g_clear_pointer (&result, g_variant_unref);
+      g_clear_error (&error);
+    }
+}
+
+/* The source */
+
+static gboolean
+worker_source_dispatch (GSource     *source,
+                        GSourceFunc  callback,
+                        gpointer     user_data)
+{
+  WpWorker *worker = ((WorkerSource *) source)->worker;
+  g_autoptr(WpWorker) hold = wp_worker_ref (worker);
+  gint64 deadline = g_source_get_ready_time (source);
+
+  if (worker->request_tag != NULL
+      && g_source_query_unix_fd (source, worker->request_tag) != 0)
+    flush_request (worker);
+
+  if (worker->reply_tag != NULL
+      && g_source_query_unix_fd (source, worker->reply_tag) != 0)
+    read_replies (worker);
+
+  if (worker->stderr_tag != NULL
+      && g_source_query_unix_fd (source, worker->stderr_tag) != 0)
+    read_stderr_chunk (worker);
+
+  if (deadline >= 0 && g_source_get_time (source) >= deadline
+      && g_source_get_ready_time (source) == deadline && worker->source != NULL)
+    {
+      g_source_set_ready_time (source, -1);
+      if (worker->events != NULL)
+        worker->events->deadline (worker, worker->user_data);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs worker_source_funcs = {
+  .dispatch = worker_source_dispatch,
+};
+
+/* The process */
+
+static void
+on_process_exited (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(WpWorker) worker = user_data;
+
+  if (!g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL))
+    return;  /* detached */
+
+  /* Whatever it wrote before it died still counts. */
+  worker->reaped = TRUE;
+  read_replies (worker);
+  for (guint i = 0; i < STDERR_DRAIN_MAX && read_stderr_chunk (worker); i++)
+    ;
+
+  worker->state = WP_WORKER_DEAD;
+  close_everything (worker);
+
+  if (worker->events != NULL)
+    worker->events->exited (worker, worker->user_data);
+}
+
+static gboolean
+open_pipes (int      pipes[4][2],
+            GError **error)
+{
+  for (guint i = 0; i < 4; i++)
+    if (!g_unix_open_pipe (pipes[i], FD_CLOEXEC, error))
+      return FALSE;
+
+  return TRUE;
+}
+
+static void
+close_pipes (int pipes[4][2])
+{
+  for (guint i = 0; i < 4; i++)
+    {
+      close_fd (&pipes[i][0]);
+      close_fd (&pipes[i][1]);
+    }
+}
+
+enum { REQUEST, REPLY, STDERR, CONTROL };
+
+static GSubprocess *
+launch (const WpWorkerConfig  *config,
+        int                    pipes[4][2],
+        GError               **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *host_pid = g_strdup_printf ("%d", (int) getpid ());
+  g_autofree char *max_frame = g_strdup_printf ("%" G_GSIZE_FORMAT, config->max_frame);
+  const char *argv[] = {
+    config->worker_path,
+    "--plugin-dir", config->plugin_dir,
+    "--host-pid", host_pid,
+    "--max-frame", max_frame,
+    NULL
+  };
+  GSubprocess *process;
+
+  /* The launcher owns the child's ends from here on, and closes them in
+   * this process when it goes. */
+  g_subprocess_launcher_take_stdin_fd (launcher, g_steal_fd (&pipes[REQUEST][0]));
+  g_subprocess_launcher_take_stdout_fd (launcher, g_steal_fd (&pipes[REPLY][1]));
+  g_subprocess_launcher_take_stderr_fd (launcher, g_steal_fd (&pipes[STDERR][1]));
+  g_subprocess_launcher_take_fd (launcher, g_steal_fd (&pipes[CONTROL][0]), CONTROL_FD);
+
+  process = g_subprocess_launcher_spawnv (launcher, argv, error);
+  if (process == NULL)
+    g_prefix_error (error, "Cannot start the worker %s: ", config->worker_path);
+
+  return process;
+}
+
+/* Starts a worker process.  Its events are emitted in the thread-default
+ * main context of the caller. */
+WpWorker *
+wp_worker_spawn (const WpWorkerConfig  *config,
+                 const WpWorkerEvents  *events,
+                 gpointer               user_data,
+                 GError               **error)
+{
+  int pipes[4][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+  g_autoptr(GSubprocess) process = NULL;
+  WpWorker *worker;
+
+  if (!open_pipes (pipes, error) || (process = launch (config, pipes, error)) == NULL)
+    {
+      close_pipes (pipes);
+      return NULL;
+    }
+
+  worker = g_new0 (WpWorker, 1);
+  worker->ref_count = 1;
+  worker->state = WP_WORKER_STARTING;
+  worker->events = events;
+  worker->user_data = user_data;
+  worker->process = g_steal_pointer (&process);
+  worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
+  worker->wait_cancellable = g_cancellable_new ();
+  worker->request_fd = g_steal_fd (&pipes[REQUEST][1]);
+  worker->reply_fd = g_steal_fd (&pipes[REPLY][0]);
+  worker->stderr_fd = g_steal_fd (&pipes[STDERR][0]);
+  worker->control_fd = g_steal_fd (&pipes[CONTROL][1]);
+  worker->reader = wp_wire_reader_new (config->max_frame);
+  worker->plugin_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  worker->stderr_tail = g_string_new (NULL);
+
+  g_unix_set_fd_nonblocking (worker->request_fd, TRUE, NULL);
+  g_unix_set_fd_nonblocking (worker->reply_fd, TRUE, NULL);
+  g_unix_set_fd_nonblocking (worker->stderr_fd, TRUE, NULL);
+  g_unix_set_fd_nonblocking (worker->control_fd, TRUE, NULL);
+
+  worker->source = g_source_new (&worker_source_funcs, sizeof (WorkerSource));
+  ((WorkerSource *) worker->source)->worker = worker;
+  g_source_set_static_name (worker->source, "WpWorker");
+  worker->reply_tag = g_source_add_unix_fd (worker->source, worker->reply_fd,
+                                            G_IO_IN | G_IO_HUP | G_IO_ERR);
+  worker->stderr_tag = g_source_add_unix_fd (worker->source, worker->stderr_fd,
+                                             G_IO_IN | G_IO_HUP | G_IO_ERR);
+  g_source_attach (worker->source, g_main_context_get_thread_default ());
+
+  g_subprocess_wait_async (worker->process, worker->wait_cancellable,
+                           on_process_exited, wp_worker_ref (worker));
+
+  return worker;
+}
+
+WpWorker *
+wp_worker_ref (WpWorker *worker)
+{
+  g_atomic_int_inc (&worker->ref_count);
+  return worker;
+}
+
+void
+wp_worker_unref (WpWorker *worker)
+{
+  if (!g_atomic_int_dec_and_test (&worker->ref_count))
+    return;
+
+  g_assert (worker->job == NULL);
+
+  close_everything (worker);
+  g_clear_object (&worker->process);
+  g_clear_object (&worker->wait_cancellable);
+  g_clear_pointer (&worker->reader, wp_wire_reader_free);
+  g_clear_pointer (&worker->plugin_files, g_hash_table_unref);
+  g_string_free (worker->stderr_tail, TRUE);
+  g_clear_error (&worker->protocol_error);
+  g_free (worker->pid);
+  g_free (worker);
+}
+
+/* Stops emitting events and stops watching the process.  For a pool that
+ * is going away; kill (and wait for) the process first. */
+void
+wp_worker_detach (WpWorker *worker)
+{
+  worker->events = NULL;
+  g_cancellable_cancel (worker->wait_cancellable);
+  close_everything (worker);
+}
+
+/* State */
+
+WpWorkerState
+wp_worker_get_state (WpWorker *worker)
+{
+  return worker->state;
+}
+
+/* Live: counts against the pool's number of workers. */
+gboolean
+wp_worker_is_live (WpWorker *worker)
+{
+  return worker->state < WP_WORKER_EXITING;
+}
+
+const char *
+wp_worker_get_pid (WpWorker *worker)
+{
+  return worker->pid;
+}
+
+WpJob *
+wp_worker_get_job (WpWorker *worker)
+{
+  return worker->job;
+}
+
+/* Whether any of the job's request reached the process: a job that did
+ * not was never run and may be run elsewhere. */
+gboolean
+wp_worker_job_was_sent (WpWorker *worker)
+{
+  return worker->job_sent;
+}
+
+/* Whether the process died before it was ready, without being asked to:
+ * a failure to start, not a crash. */
+gboolean
+wp_worker_failed_to_start (WpWorker *worker)
+{
+  return !worker->ready && !worker->exit_requested;
+}
+
+guint
+wp_worker_get_jobs_done (WpWorker *worker)
+{
+  return worker->jobs_done;
+}
+
+/* The file the worker loaded @plugin from; NULL if it has not. */
+const WpPluginFileId *
+wp_worker_get_plugin_file_id (WpWorker   *worker,
+                              const char *plugin)
+{
+  return g_hash_table_lookup (worker->plugin_files, plugin);
+}
+
+static char *
+describe_exit (WpWorker *worker)
+{
+  GSubprocess *process = worker->process;
+
+  if (g_subprocess_get_if_signaled (process))
+    {
+      int signum = g_subprocess_get_term_sig (process);
+
+      return g_strdup_printf ("was killed by signal %d (%s)", signum, g_strsignal (signum));
+    }
+
+  return g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (process));
+}
+
+/* How the process died: a protocol error if it was killed for one,
+ * otherwise WP_POOL_ERROR_WORKER_CRASHED naming the signal or exit status,
+ * followed by the end of what it wrote to stderr. */
+GError *
+wp_worker_dup_death_error (WpWorker *worker)
+{
+  g_autofree char *how = NULL;
+  g_autofree char *tail = NULL;
+
+  g_return_val_if_fail (worker->state == WP_WORKER_DEAD, NULL);
+
+  if (worker->protocol_error != NULL)
+    return g_error_copy (worker->protocol_error);
+
+  how = describe_exit (worker);
+  tail = dup_stderr_tail (worker);
+
+  if (*tail == '\0')
+    return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
+                        "worker process %s %s", worker->pid, how);
+
+  return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
+                      "worker process %s %s; the end of its stderr:\n%s", worker->pid, how, tail);
+}
+
+/* Commands from the pool */
+
+/* IDLE → BUSY: sends @job, which the worker holds until it replies. */
+void
+wp_worker_run (WpWorker *worker,
+               WpJob    *job)
+{
+  GVariant *body;
+
+  g_assert (worker->state == WP_WORKER_IDLE);
+  g_assert (worker->job == NULL && worker->pending == NULL);
+
+  if (job->kind == WP_JOB_CALL)
+    body = g_variant_new ("(ssv)", job->plugin, job->function, job->args);
+  else
+    body = g_variant_new ("(s)", job->plugin);
+
+  worker->state = WP_WORKER_BUSY;
+  worker->job = job;
+  worker->job_sent = FALSE;
+  job->worker = worker;
+  worker->pending = wp_wire_frame_new (job->kind == WP_JOB_CALL ? WP_WIRE_CALL : WP_WIRE_DESCRIBE,
+                                       job->id, body);
+  flush_request (worker);
+}
+
+/* BUSY → CANCELLING: asks the process to cancel the job's GCancellable. */
+void
+wp_worker_cancel (WpWorker *worker)
+{
+  g_autoptr(WpWireFrame) frame = NULL;
+  gboolean complete;
+
+  g_assert (worker->job != NULL);
+
+  if (worker->state == WP_WORKER_BUSY)
+    worker->state = WP_WORKER_CANCELLING;
+
+  /* A control pipe too full to take 30 bytes belongs to a worker that
+   * stopped reading; the grace period's kill deals with it. */
+  frame = wp_wire_frame_new (WP_WIRE_CANCEL, worker->job->id, g_variant_new ("()"));
+  if (worker->control_fd >= 0)
+    wp_wire_frame_write (frame, worker->control_fd, &complete, NULL);
+}
+
+/* Hands the job over to the pool; the worker no longer answers for it. */
+WpJob *
+wp_worker_take_job (WpWorker *worker)
+{
+  WpJob *job = g_steal_pointer (&worker->job);
+
+  if (job != NULL)
+    job->worker = NULL;
+
+  return job;
+}
+
+/* @deadline: monotonic time in µs, or -1 for none. */
+void
+wp_worker_set_deadline (WpWorker *worker,
+                        gint64    deadline)
+{
+  if (worker->source != NULL)
+    g_source_set_ready_time (worker->source, deadline);
+}
+
+/* IDLE or STARTING → EXITING: EOF on its requests asks it to exit. */
+void
+wp_worker_retire (WpWorker *worker)
+{
+  g_assert (worker->job == NULL);
+
+  if (worker->state == WP_WORKER_DEAD)
+    return;
+
+  worker->state = WP_WORKER_EXITING;
+  worker->exit_requested = TRUE;
+  g_clear_pointer (&worker->pending, wp_wire_frame_free);
+  stop_watching (worker, &worker->request_tag);
+  close_fd (&worker->request_fd);
+}
+
+/* SIGKILL.  Race-free: GSubprocess does not signal a reaped process. */
+static void
+kill_process (WpWorker *worker)
+{
+  if (worker->state != WP_WORKER_DEAD)
+    worker->state = WP_WORKER_EXITING;
+
+  g_subprocess_force_exit (worker->process);
+}
+
+/* → EXITING, at once. */
+void
+wp_worker_kill (WpWorker *worker)
+{
+  worker->exit_requested = TRUE;
+  kill_process (worker);
+}
+
+/* Blocks until the process is reaped; for a pool going away. */
+void
+wp_worker_wait (WpWorker *worker)
+{
+  g_subprocess_wait (worker->process, NULL, NULL);
+}

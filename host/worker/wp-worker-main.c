@@ -1,0 +1,413 @@
+/* wp-worker-main.c: the workpool-worker executable.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One worker process runs one job at a time for one pool.  The pool
+ * starts it with four descriptors:
+ *
+ *   0  requests  (host → worker): CALL and DESCRIBE frames
+ *   1  replies   (worker → host): HELLO, LOADED, RESULT and ERROR frames
+ *   2  stderr    kept by the host: its tail goes into crash reports
+ *   3  control   (host → worker): CANCEL frames
+ *
+ * Start-up moves the request and reply pipes to private descriptors and
+ * points fd 0 at /dev/null and fd 1 at stderr, so a plugin that reads
+ * stdin or prints to stdout cannot touch the protocol.  The worker dies
+ * with its host: PR_SET_PDEATHSIG, a check that the host did not die
+ * before that, and an exit when the control pipe reaches EOF.  SIGPIPE is
+ * ignored, so writing to a dead host is an error that ends the worker,
+ * never a signal or a spin.
+ *
+ * Threads.  The main thread reads requests and runs each job
+ * synchronously.  The control thread only reads CANCEL frames; under
+ * `lock` it cancels the running job's GCancellable if the id matches, so
+ * a cancel that arrives late (the job already ended) cancels nothing.
+ *
+ * The worker sends HELLO before it reads anything: a worker that dies
+ * before its HELLO was never given a job, which is how the host tells a
+ * start-up failure from a crash.  EOF on the request pipe means "exit":
+ * every plugin's shutdown() runs, then the process exits with status 0.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <workpool/wp-error.h>
+
+#include "wp-plugin-loader.h"
+#include "wp-wire-private.h"
+
+#define CONTROL_FD 3
+
+/* Exit statuses; the host reports them in crash messages. */
+enum {
+  EXIT_USAGE    = 2,
+  EXIT_PROTOCOL = 3,
+  EXIT_HOST_GONE = 4,
+};
+
+typedef struct {
+  int             requests;
+  int             replies;
+  int             control;
+  gsize           max_frame;
+  WpPluginLoader *loader;
+
+  GMutex          lock;
+  guint64         running_job;   /* 0 when no job runs; guarded by lock */
+  GCancellable   *cancellable;   /* the running job's; guarded by lock */
+} Worker;
+
+static void G_GNUC_NORETURN
+die (int         status,
+     const char *format,
+     ...) G_GNUC_PRINTF (2, 3);
+
+static void G_GNUC_NORETURN
+die (int         status,
+     const char *format,
+     ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("workpool-worker[%d]: %s\n", (int) getpid (), message);
+  _exit (status);
+}
+
+static void
+send_message (Worker     *worker,
+              WpWireKind  kind,
+              guint64     job_id,
+              GVariant   *body)
+{
+  g_autoptr(WpWireFrame) frame = wp_wire_frame_new (kind, job_id, body);
+  g_autoptr(GError) error = NULL;
+
+  if (!wp_wire_frame_write_all (frame, worker->replies, &error))
+    die (EXIT_HOST_GONE, "cannot reply to the pool: %s", error->message);
+}
+
+/* Jobs */
+
+static void
+begin_job (Worker  *worker,
+           guint64  job_id)
+{
+  g_mutex_lock (&worker->lock);
+  worker->running_job = job_id;
+  g_mutex_unlock (&worker->lock);
+}
+
+static void
+end_job (Worker *worker)
+{
+  g_mutex_lock (&worker->lock);
+  worker->running_job = 0;
+  /* A cancellable stays cancelled; the next job gets a fresh one. */
+  if (g_cancellable_is_cancelled (worker->cancellable))
+    {
+      g_object_unref (worker->cancellable);
+      worker->cancellable = g_cancellable_new ();
+    }
+  g_mutex_unlock (&worker->lock);
+}
+
+static WpLoadedPlugin *
+get_plugin (Worker      *worker,
+            guint64      job_id,
+            const char  *name,
+            GError     **error)
+{
+  gboolean newly_loaded;
+  WpLoadedPlugin *plugin = wp_plugin_loader_get (worker->loader, name, &newly_loaded, error);
+
+  if (plugin != NULL && newly_loaded)
+    {
+      const WpPluginFileId *id = wp_loaded_plugin_get_file_id (plugin);
+
+      send_message (worker, WP_WIRE_LOADED, job_id,
+                    g_variant_new ("(sttx)", name, id->dev, id->ino, id->mtime_ns));
+    }
+
+  return plugin;
+}
+
+static GVariant *
+run_call (Worker      *worker,
+          guint64      job_id,
+          const char  *plugin_name,
+          const char  *function_name,
+          GVariant    *args,
+          GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  const WpFunction *function;
+  WpLoadedPlugin *plugin;
+  GVariant *result;
+
+  plugin = get_plugin (worker, job_id, plugin_name, error);
+  if (plugin == NULL)
+    return NULL;
+
+  function = wp_loaded_plugin_lookup (plugin, function_name, error);
+  if (function == NULL)
+    return NULL;
+
+  if (!g_variant_is_of_type (args, G_VARIANT_TYPE (function->args_type)))
+    {
+      g_set_error (error, WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS,
+                   "%s.%s takes arguments of type %s, not %s", plugin_name, function_name,
+                   function->args_type, g_variant_get_type_string (args));
+      return NULL;
+    }
+
+  begin_job (worker, job_id);
+  result = function->func (args, worker->cancellable, &local_error);
+  end_job (worker);
+
+  if (result == NULL)
+    {
+      if (local_error == NULL)
+        g_set_error (error, WP_POOL_ERROR, WP_POOL_ERROR_BAD_RESULT,
+                     "%s.%s returned NULL without setting an error", plugin_name, function_name);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  g_variant_ref_sink (result);
+  if (!g_variant_is_of_type (result, G_VARIANT_TYPE (function->result_type)))
+    {
+      g_set_error (error, WP_POOL_ERROR, WP_POOL_ERROR_BAD_RESULT,
+                   "%s.%s returned a value of type %s, not %s", plugin_name, function_name,
+                   g_variant_get_type_string (result), function->result_type);
+      g_variant_unref (result);
+      return NULL;
+    }
+
+  return result;
+}
+
+static void
+handle_call (Worker   *worker,
+             guint64   job_id,
+             GVariant *body)
+{
+  g_autoptr(GVariant) args = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *plugin_name;
+  const char *function_name;
+
+  g_variant_get (body, "(&s&sv)", &plugin_name, &function_name, &args);
+  result = run_call (worker, job_id, plugin_name, function_name, args, &error);
+
+  if (result != NULL)
+    send_message (worker, WP_WIRE_RESULT, job_id, result);
+  else
+    send_message (worker, WP_WIRE_ERROR, job_id, wp_wire_error_to_variant (error));
+}
+
+static void
+handle_describe (Worker   *worker,
+                 guint64   job_id,
+                 GVariant *body)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *description = NULL;
+  WpLoadedPlugin *plugin;
+  const char *plugin_name;
+
+  g_variant_get (body, "(&s)", &plugin_name);
+  plugin = get_plugin (worker, job_id, plugin_name, &error);
+  if (plugin != NULL)
+    description = wp_loaded_plugin_describe (plugin, &error);
+
+  if (description != NULL)
+    send_message (worker, WP_WIRE_RESULT, job_id, description);
+  else
+    send_message (worker, WP_WIRE_ERROR, job_id, wp_wire_error_to_variant (error));
+}
+
+/* The control thread */
+
+static gpointer
+control_thread (gpointer data)
+{
+  Worker *worker = data;
+  g_autoptr(WpWireReader) reader = wp_wire_reader_new (worker->max_frame);
+
+  for (;;)
+    {
+      WpWireMessage message = { 0, };
+      g_autoptr(GError) error = NULL;
+
+      switch (wp_wire_reader_next (reader, worker->control, &message, &error))
+        {
+        case WP_WIRE_READ_AGAIN:
+          continue;
+        case WP_WIRE_READ_EOF:
+          /* The pool keeps the control pipe open for as long as this
+           * process lives, so EOF means the pool is gone. */
+          _exit (EXIT_HOST_GONE);
+        case WP_WIRE_READ_ERROR:
+          die (EXIT_PROTOCOL, "bad control message: %s", error->message);
+        case WP_WIRE_READ_MESSAGE:
+          break;
+        }
+
+      if (message.kind != WP_WIRE_CANCEL)
+        die (EXIT_PROTOCOL, "unexpected message of kind %u on the control pipe", message.kind);
+
+      g_mutex_lock (&worker->lock);
+      if (message.job_id != 0 && message.job_id == worker->running_job)
+        g_cancellable_cancel (worker->cancellable);
+      g_mutex_unlock (&worker->lock);
+
+      wp_wire_message_clear (&message);
+    }
+
+  return NULL;
+}
+
+/* Start-up */
+
+static int
+move_fd_away (int fd)
+{
+  int moved = fcntl (fd, F_DUPFD_CLOEXEC, CONTROL_FD + 1);
+
+  if (moved < 0)
+    die (EXIT_USAGE, "cannot move descriptor %d: %s", fd, g_strerror (errno));
+  return moved;
+}
+
+static gboolean
+is_pipe (int fd)
+{
+  struct stat st;
+
+  return fstat (fd, &st) == 0 && S_ISFIFO (st.st_mode);
+}
+
+static void
+setup_descriptors (Worker *worker)
+{
+  int devnull;
+
+  if (!is_pipe (0) || !is_pipe (1) || !is_pipe (CONTROL_FD))
+    die (EXIT_USAGE, "this program is started by libworkpool, which talks to it over pipes; "
+         "it is not meant to be run by hand");
+
+  worker->requests = move_fd_away (0);
+  worker->replies = move_fd_away (1);
+  worker->control = CONTROL_FD;
+  if (fcntl (CONTROL_FD, F_SETFD, FD_CLOEXEC) != 0)
+    die (EXIT_USAGE, "cannot set up the control pipe: %s", g_strerror (errno));
+
+  devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull < 0 || dup2 (devnull, 0) < 0 || dup2 (2, 1) < 0)
+    die (EXIT_USAGE, "cannot redirect stdin and stdout: %s", g_strerror (errno));
+  close (devnull);
+}
+
+static void
+die_with_host (gint64 host_pid)
+{
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) != 0)
+    die (EXIT_USAGE, "prctl(PR_SET_PDEATHSIG): %s", g_strerror (errno));
+
+  /* The host may have died before prctl() took effect. */
+  if (host_pid > 0 && getppid () != (pid_t) host_pid)
+    _exit (EXIT_HOST_GONE);
+}
+
+static void
+serve (Worker *worker)
+{
+  g_autoptr(WpWireReader) reader = wp_wire_reader_new (worker->max_frame);
+
+  for (;;)
+    {
+      WpWireMessage message = { 0, };
+      g_autoptr(GError) error = NULL;
+
+      switch (wp_wire_reader_next (reader, worker->requests, &message, &error))
+        {
+        case WP_WIRE_READ_AGAIN:
+          continue;
+        case WP_WIRE_READ_EOF:
+          return;
+        case WP_WIRE_READ_ERROR:
+          die (EXIT_PROTOCOL, "bad request: %s", error->message);
+        case WP_WIRE_READ_MESSAGE:
+          break;
+        }
+
+      if (message.kind == WP_WIRE_CALL)
+        handle_call (worker, message.job_id, message.body);
+      else if (message.kind == WP_WIRE_DESCRIBE)
+        handle_describe (worker, message.job_id, message.body);
+      else
+        die (EXIT_PROTOCOL, "unexpected message of kind %u on the request pipe", message.kind);
+
+      wp_wire_message_clear (&message);
+    }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *plugin_dir = NULL;
+  gint64 host_pid = 0;
+  gint64 max_frame = WP_WIRE_DEFAULT_MAX_FRAME;
+  GOptionEntry entries[] = {
+    { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &plugin_dir, "Plugin directory", "DIR" },
+    { "host-pid", 0, 0, G_OPTION_ARG_INT64, &host_pid, "Process id of the pool's process", "PID" },
+    { "max-frame", 0, 0, G_OPTION_ARG_INT64, &max_frame, "Largest request accepted, in bytes", "BYTES" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- runs jobs for a workpool pool");
+  g_autoptr(GError) error = NULL;
+  Worker worker = { 0, };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    die (EXIT_USAGE, "%s", error->message);
+  if (plugin_dir == NULL || max_frame <= 0)
+    die (EXIT_USAGE, "--plugin-dir is required, and --max-frame must be positive");
+
+  signal (SIGPIPE, SIG_IGN);
+  die_with_host (host_pid);
+  setup_descriptors (&worker);
+
+  worker.max_frame = (gsize) max_frame;
+  worker.loader = wp_plugin_loader_new (plugin_dir);
+  worker.cancellable = g_cancellable_new ();
+  g_mutex_init (&worker.lock);
+
+  send_message (&worker, WP_WIRE_HELLO, 0,
+                g_variant_new ("(ui)", WP_WIRE_PROTOCOL_VERSION, (gint32) getpid ()));
+
+  g_thread_unref (g_thread_new ("wp-control", control_thread, &worker));
+
+  serve (&worker);
+
+  wp_plugin_loader_shutdown (worker.loader);
+  /* The control thread is blocked in read(); exiting ends it. */
+  exit (0);
+}

@@ -1,0 +1,69 @@
+/* wp-error.h: the error domain of workpool.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifndef WP_ERROR_H
+#define WP_ERROR_H
+
+#if !defined(__WORKPOOL_H_INSIDE__) && !defined(WORKPOOL_COMPILATION)
+# error "Only <workpool/workpool.h> can be included directly."
+#endif
+
+#include <glib.h>
+#include <workpool/wp-version.h>
+
+G_BEGIN_DECLS
+
+/**
+ * WP_POOL_ERROR:
+ *
+ * Error domain of workpool.  Errors in this domain are from #WpPoolError.
+ * An error raised by a plugin function keeps its own domain instead, and
+ * cancellation is %G_IO_ERROR_CANCELLED.
+ */
+#define WP_POOL_ERROR (wp_pool_error_quark ())
+
+/**
+ * WpPoolError:
+ * @WP_POOL_ERROR_FAILED: workers cannot be started, or another failure
+ *   with no code of its own
+ * @WP_POOL_ERROR_NO_SUCH_PLUGIN: there is no NAME.so in the plugin
+ *   directory, or NAME is not a valid plugin name ([A-Za-z0-9_-]+)
+ * @WP_POOL_ERROR_PLUGIN_INVALID: the plugin cannot be loaded, has no
+ *   wp_plugin_query(), has another ABI version, describes itself wrongly,
+ *   or its init function failed
+ * @WP_POOL_ERROR_NO_SUCH_FUNCTION: the plugin has no function of that name
+ * @WP_POOL_ERROR_INVALID_ARGS: the arguments are not of the function's
+ *   args_type
+ * @WP_POOL_ERROR_BAD_RESULT: the function returned a value of the wrong
+ *   type, or %NULL without setting an error
+ * @WP_POOL_ERROR_WORKER_CRASHED: the worker process died while it ran the
+ *   job; the message names the signal or exit status and ends with what
+ *   the worker last wrote to stderr
+ * @WP_POOL_ERROR_TIMED_OUT: the job ran longer than its timeout
+ * @WP_POOL_ERROR_CLOSED: the pool is closed or closing
+ * @WP_POOL_ERROR_PROTOCOL: a worker sent something malformed
+ *
+ * Error codes in the %WP_POOL_ERROR domain.
+ */
+typedef enum {
+  WP_POOL_ERROR_FAILED,
+  WP_POOL_ERROR_NO_SUCH_PLUGIN,
+  WP_POOL_ERROR_PLUGIN_INVALID,
+  WP_POOL_ERROR_NO_SUCH_FUNCTION,
+  WP_POOL_ERROR_INVALID_ARGS,
+  WP_POOL_ERROR_BAD_RESULT,
+  WP_POOL_ERROR_WORKER_CRASHED,
+  WP_POOL_ERROR_TIMED_OUT,
+  WP_POOL_ERROR_CLOSED,
+  WP_POOL_ERROR_PROTOCOL,
+} WpPoolError;
+
+WP_AVAILABLE_IN_ALL
+GQuark wp_pool_error_quark (void);
+
+G_END_DECLS
+
+#endif /* WP_ERROR_H */

@@ -1,0 +1,120 @@
+/* wp-pool.h: WpPool, an asynchronous pool of worker processes.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Threads.  A pool belongs to the GMainContext that is the thread-default
+ * context of the thread calling wp_pool_new() (the "pool context").  Its
+ * pipes, timers and supervision run when that context is iterated, so the
+ * context must be running (g_main_loop_run() or the like) for jobs to
+ * progress.  A WpPool is not thread-safe: every function here must be
+ * called from the thread that runs the pool context, with one exception,
+ * wp_pool_call_sync(), which may be called from any thread.  The callback
+ * of an _async function runs in the thread-default main context of its
+ * caller, as with any GTask, and never before the _async function has
+ * returned.
+ */
+
+#ifndef WP_POOL_H
+#define WP_POOL_H
+
+#if !defined(__WORKPOOL_H_INSIDE__) && !defined(WORKPOOL_COMPILATION)
+# error "Only <workpool/workpool.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include <workpool/wp-version.h>
+
+G_BEGIN_DECLS
+
+#define WP_TYPE_POOL (wp_pool_get_type ())
+
+WP_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (WpPool, wp_pool, WP, POOL, GObject)
+
+/* Creating */
+
+WP_AVAILABLE_IN_ALL
+WpPool     *wp_pool_new                     (const char           *plugin_dir,
+                                             guint                 n_workers,
+                                             GError              **error);
+
+/* Calling */
+
+WP_AVAILABLE_IN_ALL
+void        wp_pool_call_async              (WpPool               *pool,
+                                             const char           *plugin,
+                                             const char           *function,
+                                             GVariant             *args,
+                                             GCancellable         *cancellable,
+                                             GAsyncReadyCallback   callback,
+                                             gpointer              user_data);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_call_full_async         (WpPool               *pool,
+                                             const char           *plugin,
+                                             const char           *function,
+                                             GVariant             *args,
+                                             guint                 timeout_ms,
+                                             GCancellable         *cancellable,
+                                             GAsyncReadyCallback   callback,
+                                             gpointer              user_data);
+WP_AVAILABLE_IN_ALL
+GVariant   *wp_pool_call_finish             (WpPool               *pool,
+                                             GAsyncResult         *result,
+                                             GError              **error);
+WP_AVAILABLE_IN_ALL
+GVariant   *wp_pool_call_sync               (WpPool               *pool,
+                                             const char           *plugin,
+                                             const char           *function,
+                                             GVariant             *args,
+                                             GCancellable         *cancellable,
+                                             GError              **error);
+
+/* Closing */
+
+WP_AVAILABLE_IN_ALL
+void        wp_pool_close_async             (WpPool               *pool,
+                                             GCancellable         *cancellable,
+                                             GAsyncReadyCallback   callback,
+                                             gpointer              user_data);
+WP_AVAILABLE_IN_ALL
+gboolean    wp_pool_close_finish            (WpPool               *pool,
+                                             GAsyncResult         *result,
+                                             GError              **error);
+
+/* Plugins */
+
+WP_AVAILABLE_IN_ALL
+char      **wp_pool_list_plugins            (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_describe_async          (WpPool               *pool,
+                                             const char           *plugin,
+                                             GCancellable         *cancellable,
+                                             GAsyncReadyCallback   callback,
+                                             gpointer              user_data);
+WP_AVAILABLE_IN_ALL
+GVariant   *wp_pool_describe_finish         (WpPool               *pool,
+                                             GAsyncResult         *result,
+                                             GError              **error);
+
+/* State and settings */
+
+WP_AVAILABLE_IN_ALL
+GVariant   *wp_pool_get_stats               (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
+guint       wp_pool_get_n_workers           (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
+const char *wp_pool_get_plugin_dir          (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_set_job_timeout         (WpPool               *pool,
+                                             guint                 timeout_ms);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_set_max_jobs_per_worker (WpPool               *pool,
+                                             guint                 max_jobs);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_set_cancel_grace        (WpPool               *pool,
+                                             guint                 grace_ms);
+
+G_END_DECLS
+
+#endif /* WP_POOL_H */
