@@ -60,6 +60,16 @@ wp_plugin_file_id_equal (const WpPluginFileId *a,
   return a->dev == b->dev && a->ino == b->ino && a->mtime_ns == b->mtime_ns;
 }
 
+static gboolean
+is_regular_file (const char *dir,
+                 const char *entry)
+{
+  g_autofree char *path = g_build_filename (dir, entry, NULL);
+  struct stat st;
+
+  return stat (path, &st) == 0 && S_ISREG (st.st_mode);
+}
+
 static int
 compare_strings (gconstpointer a,
                  gconstpointer b)
@@ -67,9 +77,9 @@ compare_strings (gconstpointer a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
-/* The names of the plugins in @plugin_dir, sorted; files that are not
- * NAME.so with a valid NAME are left out.  A directory that cannot be
- * read lists no plugin. */
+/* The names of the plugins in @plugin_dir, sorted: the regular files (or
+ * links to one) called NAME.so with a valid NAME.  A directory that cannot
+ * be read lists no plugin. */
 char **
 wp_plugin_dir_list (const char *plugin_dir)
 {
@@ -85,7 +95,7 @@ wp_plugin_dir_list (const char *plugin_dir)
         continue;
 
       name = g_strndup (entry, strlen (entry) - strlen (PLUGIN_SUFFIX));
-      if (wp_plugin_name_is_valid (name))
+      if (wp_plugin_name_is_valid (name) && is_regular_file (plugin_dir, entry))
         g_ptr_array_add (names, g_steal_pointer (&name));
     }
 

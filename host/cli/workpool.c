@@ -1,0 +1,216 @@
+/* workpool.c: main() of the `workpool` command, and its shared helpers.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   workpool [--help | --version]
+ *   workpool COMMAND [OPTION…] [ARG…]
+ *
+ * main() parses the options that come before the subcommand (parsing stops
+ * at the first word that is not an option), finds the subcommand in the
+ * table below, renames the program "workpool COMMAND" so that the
+ * subcommand's --help and error hints name it, and hands it the rest of the
+ * command line.  The helpers after main() are declared and described in
+ * wp-cli-private.h.
+ */
+
+#include "config.h"
+
+#include <locale.h>
+#include <string.h>
+
+#include "wp-cli-private.h"
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  int       (*run) (int argc, char **argv);
+} WpCliCommand;
+
+static const WpCliCommand commands[] = {
+  { "list", "List the plugins and their functions", wp_cli_list },
+  { "call", "Call a plugin function and print its result", wp_cli_call },
+};
+
+static const WpCliCommand *
+find_command (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+/* The list of subcommands, for `workpool --help`. */
+static char *
+describe_commands (void)
+{
+  GString *text = g_string_new ("Commands:\n");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (text, "  %-10s %s\n",
+                            commands[i].name, commands[i].summary);
+  g_string_append (text, "\nRun “workpool COMMAND --help” for the options "
+                         "of a command.");
+  return g_string_free (text, FALSE);
+}
+
+static GOptionContext *
+main_option_context_new (gboolean *version)
+{
+  const GOptionEntry entries[] = {
+    { "version", 0, 0, G_OPTION_ARG_NONE, version,
+      "Print the version and exit", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  GOptionContext *context = g_option_context_new ("COMMAND [ARG…]");
+  g_autofree char *description = describe_commands ();
+
+  g_option_context_set_summary (context,
+                                "Runs functions of workpool plugins in a "
+                                "pool of worker processes.");
+  g_option_context_set_description (context, description);
+  g_option_context_set_strict_posix (context, TRUE);
+  g_option_context_add_main_entries (context, entries, NULL);
+  return context;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autofree char *prgname = NULL;
+  const WpCliCommand *command;
+  gboolean version = FALSE;
+
+  setlocale (LC_ALL, "");
+  g_set_prgname ("workpool");
+
+  context = main_option_context_new (&version);
+  if (!wp_cli_parse_options (context, &argc, &argv))
+    return WP_CLI_EXIT_USAGE;
+  if (version)
+    {
+      g_print ("workpool %s\n", WP_VERSION);
+      return WP_CLI_EXIT_OK;
+    }
+  if (argc < 2)
+    return wp_cli_usage_error ("no command given");
+
+  command = find_command (argv[1]);
+  if (command == NULL)
+    return wp_cli_usage_error ("unknown command “%s”", argv[1]);
+
+  prgname = g_strconcat ("workpool ", command->name, NULL);
+  g_set_prgname (prgname);
+  return command->run (argc - 1, argv + 1);
+}
+
+/* Messages */
+
+int
+wp_cli_usage_error (const char *format,
+                    ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_printerr ("workpool: %s\nTry “%s --help” for more information.\n",
+              message, g_get_prgname ());
+  return WP_CLI_EXIT_USAGE;
+}
+
+/* Prints "workpool: [WHAT: ]DOMAIN:CODE: message". */
+int
+wp_cli_fail (const char   *what,
+             const GError *error)
+{
+  g_printerr ("workpool: %s%s%s:%d: %s\n",
+              what != NULL ? what : "", what != NULL ? ": " : "",
+              g_quark_to_string (error->domain), error->code, error->message);
+  return WP_CLI_EXIT_FAILED;
+}
+
+/* Options */
+
+gboolean
+wp_cli_parse_options (GOptionContext   *context,
+                      int              *argc,
+                      char           ***argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_option_context_parse (context, argc, argv, &error))
+    return TRUE;
+  wp_cli_usage_error ("%s", error->message);
+  return FALSE;
+}
+
+/* Pools */
+
+/* A --plugin-dir that does not exist is a usage error; any other failure
+ * (including a missing default directory) is a failure. */
+WpPool *
+wp_cli_pool_new (const char *plugin_dir,
+                 guint       n_workers,
+                 int        *exit_status)
+{
+  g_autoptr(GError) error = NULL;
+  WpPool *pool;
+
+  if (plugin_dir != NULL && !g_file_test (plugin_dir, G_FILE_TEST_IS_DIR))
+    {
+      *exit_status = wp_cli_usage_error ("--plugin-dir: no such directory "
+                                         "“%s”", plugin_dir);
+      return NULL;
+    }
+
+  pool = wp_pool_new (plugin_dir, n_workers, &error);
+  if (pool == NULL)
+    *exit_status = wp_cli_fail (NULL, error);
+  return pool;
+}
+
+/* Closes @pool and waits until its workers have exited. */
+gboolean
+wp_cli_pool_close (WpPool *pool)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  wp_pool_close_async (pool, NULL, wp_cli_store_result, &result);
+  if (wp_pool_close_finish (pool, wp_cli_wait (&result), &error))
+    return TRUE;
+  wp_cli_fail ("closing the pool", error);
+  return FALSE;
+}
+
+/* Waiting for async operations */
+
+/* A GAsyncReadyCallback: stores a reference to @result in the
+ * `GAsyncResult *` that @user_data points to, for wp_cli_wait(). */
+void
+wp_cli_store_result (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  GAsyncResult **result_out = user_data;
+
+  g_assert (*result_out == NULL);
+  *result_out = g_object_ref (result);
+}
+
+/* Iterates the default main context until wp_cli_store_result() has
+ * filled in *@result, and returns it (still owned by *@result). */
+GAsyncResult *
+wp_cli_wait (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *result;
+}

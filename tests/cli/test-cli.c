@@ -1,0 +1,442 @@
+/* test-cli.c: the `workpool` command, run as a user would run it.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Each test spawns the built `workpool` binary ($WORKPOOL_CLI) with the
+ * demo plugin of the build tree ($WORKPOOL_PLUGIN_DIR, the worker from
+ * $WORKPOOL_WORKER; tests/cli/meson.build sets all three) and checks its
+ * exit status, stdout and stderr.  Exit statuses: 0 success, 1 a job
+ * failed, 2 a usage error.
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <sys/wait.h>
+
+#include <glib/gstdio.h>
+#include <workpool/workpool.h>
+
+typedef struct {
+  int   status;   /* exit status */
+  char *out;      /* stdout */
+  char *err;      /* stderr */
+} CliRun;
+
+static void
+cli_run_free (CliRun *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRun, cli_run_free)
+
+/* Runs `workpool ARG…` and waits for it to exit. */
+static CliRun *
+run_cli_argv (const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  CliRun *run = g_new0 (CliRun, 1);
+  int wait_status;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("WORKPOOL_CLI"));
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
+                NULL, NULL, &run->out, &run->err, &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status));
+  run->status = WEXITSTATUS (wait_status);
+  g_test_message ("exit %d\nstdout:\n%s\nstderr:\n%s",
+                  run->status, run->out, run->err);
+  return run;
+}
+
+#define run_cli(...) run_cli_argv ((const char * const[]) { __VA_ARGS__, NULL })
+
+/* "workpool: DOMAIN:CODE: " as the command prints an error. */
+static char *
+error_prefix (GQuark domain,
+              int    code)
+{
+  return g_strdup_printf ("workpool: %s:%d: ", g_quark_to_string (domain), code);
+}
+
+/* A temporary plugin directory holding a copy of demo.so. */
+static char *
+make_plugin_dir_with_demo (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("workpool-cli-XXXXXX", NULL);
+  g_autofree char *source = g_build_filename (g_getenv ("WORKPOOL_PLUGIN_DIR"),
+                                              "demo.so", NULL);
+  g_autofree char *target = g_build_filename (dir, "demo.so", NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  g_assert_nonnull (dir);
+  g_assert_true (g_file_get_contents (source, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (target, contents, length, NULL));
+  return g_steal_pointer (&dir);
+}
+
+static void
+remove_plugin_dir (const char *dir,
+                   const char *files[])
+{
+  for (gsize i = 0; files[i] != NULL; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i], NULL);
+      g_unlink (path);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* Top level */
+
+static void
+test_version (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("--version prints “workpool VERSION”");
+  run = run_cli ("--version");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "workpool " WP_VERSION "\n");
+}
+
+static void
+test_help (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("--help lists the commands and exits 0");
+  run = run_cli ("--help");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_nonnull (strstr (run->out, "list"));
+  g_assert_nonnull (strstr (run->out, "call"));
+}
+
+static void
+test_command_help (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("COMMAND --help shows the command's own options");
+  run = run_cli ("call", "--help");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_nonnull (strstr (run->out, "workpool call"));
+  g_assert_nonnull (strstr (run->out, "--timeout"));
+}
+
+static void
+test_usage_no_command (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("no command is a usage error");
+  run = run_cli (NULL);
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_true (g_str_has_prefix (run->err, "workpool: "));
+}
+
+static void
+test_usage_unknown_command (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("an unknown command is a usage error naming it");
+  run = run_cli ("frobnicate");
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_nonnull (strstr (run->err, "frobnicate"));
+}
+
+static void
+test_usage_unknown_option (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("an unknown option is a usage error");
+  run = run_cli ("list", "--frobnicate");
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_nonnull (strstr (run->err, "frobnicate"));
+}
+
+/* list */
+
+static void
+test_list_demo (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("list shows the demo plugin, its functions and their types");
+  run = run_cli ("list");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_true (g_str_has_prefix (run->out, "demo 1.0: "));
+  g_assert_nonnull (strstr (run->out, "  add "));
+  g_assert_nonnull (strstr (run->out, "(ii) -> (i)"));
+  g_assert_nonnull (strstr (run->out, "  greet "));
+  g_assert_nonnull (strstr (run->out, "  divide "));
+  g_assert_nonnull (strstr (run->out, "(dd) -> (d)"));
+  g_assert_nonnull (strstr (run->out, "  wordcount "));
+  g_assert_cmpstr (run->err, ==, "");
+}
+
+static void
+test_list_plugin_dir (void)
+{
+  g_autofree char *dir = make_plugin_dir_with_demo ();
+  const char *files[] = { "demo.so", NULL };
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("list --plugin-dir DIR lists the plugins of DIR");
+  run = run_cli ("list", "--plugin-dir", dir);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_true (g_str_has_prefix (run->out, "demo 1.0: "));
+  remove_plugin_dir (dir, files);
+}
+
+static void
+test_list_broken_plugin (void)
+{
+  g_autofree char *dir = make_plugin_dir_with_demo ();
+  g_autofree char *broken = g_build_filename (dir, "broken.so", NULL);
+  const char *files[] = { "demo.so", "broken.so", NULL };
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("a plugin that cannot describe itself is listed with its "
+                  "error, the others still show, and the exit status is 1");
+  g_assert_true (g_file_set_contents (broken, "not an ELF file", -1, NULL));
+  run = run_cli ("list", "--plugin-dir", dir);
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_true (g_str_has_prefix (run->out, "broken (unavailable)\n"));
+  g_assert_nonnull (strstr (run->out, "demo 1.0: "));
+  g_assert_nonnull (strstr (run->out, "  add "));
+  g_assert_true (g_str_has_prefix (run->err, "workpool: broken: "));
+  remove_plugin_dir (dir, files);
+}
+
+static void
+test_list_missing_plugin_dir (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("a --plugin-dir that does not exist is a usage error");
+  run = run_cli ("list", "--plugin-dir", "/nonexistent/workpool-plugins");
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_nonnull (strstr (run->err, "/nonexistent/workpool-plugins"));
+}
+
+/* call */
+
+static void
+test_call_add (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("ARGS are parsed against args_type, the result printed");
+  run = run_cli ("call", "demo", "add", "(2, 3)");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "(5,)\n");
+  g_assert_cmpstr (run->err, ==, "");
+}
+
+static void
+test_call_greet (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("strings go in and come out in GVariant text format");
+  run = run_cli ("call", "demo", "greet", "('World',)");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "('Hello, World!',)\n");
+}
+
+static void
+test_call_annotated_result (void)
+{
+  g_autoptr(CliRun) run = NULL;
+  g_autoptr(GVariant) args = NULL;
+  g_autofree char *args_text = NULL;
+  g_autofree char *path = NULL;
+  int fd;
+
+  g_test_summary ("a result whose type the text cannot show is annotated");
+  fd = g_file_open_tmp ("workpool-cli-XXXXXX.txt", &path, NULL);
+  g_assert_cmpint (fd, >=, 0);
+  g_close (fd, NULL);
+  g_assert_true (g_file_set_contents (path, "one two  three\nfour\n", -1, NULL));
+
+  args = g_variant_ref_sink (g_variant_new ("(s)", path));
+  args_text = g_variant_print (args, FALSE);
+  run = run_cli ("call", "demo", "wordcount", args_text);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "(uint32 4,)\n");
+  g_unlink (path);
+}
+
+static void
+test_call_timeout (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("--timeout MS runs the job with a time limit");
+  run = run_cli ("call", "--timeout", "60000", "demo", "add", "(-2, 3)");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "(1,)\n");
+}
+
+static void
+test_call_plugin_error (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("a plugin error is printed as DOMAIN:CODE: message, "
+                  "exit status 1");
+  run = run_cli ("call", "demo", "divide", "(1.0, 0.0)");
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_cmpstr (run->err, ==,
+                   "workpool: g-io-error-quark:13: cannot divide by zero\n");
+}
+
+static void
+test_call_file_error (void)
+{
+  g_autoptr(CliRun) run = NULL;
+  g_autofree char *expected = error_prefix (G_FILE_ERROR, G_FILE_ERROR_NOENT);
+
+  g_test_summary ("a GFileError from a plugin keeps its domain and code");
+  run = run_cli ("call", "demo", "wordcount", "('/nonexistent/words.txt',)");
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_true (g_str_has_prefix (run->err, expected));
+}
+
+static void
+test_call_unknown_plugin (void)
+{
+  g_autoptr(CliRun) run = NULL;
+  g_autofree char *expected = error_prefix (WP_POOL_ERROR,
+                                            WP_POOL_ERROR_NO_SUCH_PLUGIN);
+
+  g_test_summary ("an unknown plugin fails with NO_SUCH_PLUGIN, exit 1");
+  run = run_cli ("call", "nosuchplugin", "add", "(2, 3)");
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_true (g_str_has_prefix (run->err, expected));
+}
+
+static void
+test_call_unknown_function (void)
+{
+  g_autoptr(CliRun) run = NULL;
+  g_autofree char *expected = error_prefix (WP_POOL_ERROR,
+                                            WP_POOL_ERROR_NO_SUCH_FUNCTION);
+
+  g_test_summary ("an unknown function fails with NO_SUCH_FUNCTION, exit 1");
+  run = run_cli ("call", "demo", "subtract", "(2, 3)");
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_true (g_str_has_prefix (run->err, expected));
+}
+
+static void
+test_call_bad_args (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("ARGS that do not parse as args_type are a usage error "
+                  "showing the type and the place");
+  run = run_cli ("call", "demo", "add", "(2, 'x')");
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_nonnull (strstr (run->err, "(ii)"));
+  g_assert_nonnull (strstr (run->err, "(2, 'x')"));
+  g_assert_nonnull (strstr (run->err, "^"));
+}
+
+static void
+test_call_missing_args (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("no ARGS for a function that takes some is a usage error");
+  run = run_cli ("call", "demo", "add");
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_nonnull (strstr (run->err, "(ii)"));
+}
+
+static void
+test_call_missing_function (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("PLUGIN without FUNCTION is a usage error");
+  run = run_cli ("call", "demo");
+  g_assert_cmpint (run->status, ==, 2);
+}
+
+static void
+test_call_too_many_args (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("ARGS split over several words is a usage error");
+  run = run_cli ("call", "demo", "add", "(2,", "3)");
+  g_assert_cmpint (run->status, ==, 2);
+}
+
+static void
+test_call_bad_timeout (void)
+{
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("a negative or non-numeric --timeout is a usage error");
+  run = run_cli ("call", "--timeout", "soon", "demo", "add", "(2, 3)");
+  g_assert_cmpint (run->status, ==, 2);
+  g_clear_pointer (&run, cli_run_free);
+  run = run_cli ("call", "--timeout=-1", "demo", "add", "(2, 3)");
+  g_assert_cmpint (run->status, ==, 2);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  if (g_getenv ("WORKPOOL_CLI") == NULL || g_getenv ("WORKPOOL_PLUGIN_DIR") == NULL)
+    {
+      g_test_skip ("WORKPOOL_CLI and WORKPOOL_PLUGIN_DIR must be set");
+      return g_test_run ();
+    }
+
+  g_test_add_func ("/cli/version", test_version);
+  g_test_add_func ("/cli/help", test_help);
+  g_test_add_func ("/cli/help/command", test_command_help);
+  g_test_add_func ("/cli/usage/no-command", test_usage_no_command);
+  g_test_add_func ("/cli/usage/unknown-command", test_usage_unknown_command);
+  g_test_add_func ("/cli/usage/unknown-option", test_usage_unknown_option);
+  g_test_add_func ("/cli/list/demo", test_list_demo);
+  g_test_add_func ("/cli/list/plugin-dir", test_list_plugin_dir);
+  g_test_add_func ("/cli/list/broken-plugin", test_list_broken_plugin);
+  g_test_add_func ("/cli/list/missing-plugin-dir", test_list_missing_plugin_dir);
+  g_test_add_func ("/cli/call/add", test_call_add);
+  g_test_add_func ("/cli/call/greet", test_call_greet);
+  g_test_add_func ("/cli/call/annotated-result", test_call_annotated_result);
+  g_test_add_func ("/cli/call/timeout", test_call_timeout);
+  g_test_add_func ("/cli/call/error/plugin", test_call_plugin_error);
+  g_test_add_func ("/cli/call/error/file", test_call_file_error);
+  g_test_add_func ("/cli/call/error/unknown-plugin", test_call_unknown_plugin);
+  g_test_add_func ("/cli/call/error/unknown-function", test_call_unknown_function);
+  g_test_add_func ("/cli/call/usage/bad-args", test_call_bad_args);
+  g_test_add_func ("/cli/call/usage/missing-args", test_call_missing_args);
+  g_test_add_func ("/cli/call/usage/missing-function", test_call_missing_function);
+  g_test_add_func ("/cli/call/usage/too-many-args", test_call_too_many_args);
+  g_test_add_func ("/cli/call/usage/bad-timeout", test_call_bad_timeout);
+
+  return g_test_run ();
+}
