@@ -41,7 +41,6 @@ test_list_sorted_valid (WpTestFixture *fixture,
     "Z9", "arith", "echo", "my-plugin", "my_plugin", NULL
   };
   g_autoptr(GError) error = NULL;
-  g_autofree char *sub = g_build_filename (fixture->tmp_dir, "sub.so", NULL);
   g_auto(GStrv) plugins = NULL;
 
   g_test_summary ("wp_pool_list_plugins() lists the valid NAME.so files, sorted, NULL-terminated");
@@ -58,7 +57,27 @@ test_list_sorted_valid (WpTestFixture *fixture,
   wp_test_copy_plugin ("echo", fixture->tmp_dir, "echo.so.1");
   wp_test_copy_plugin ("echo", fixture->tmp_dir, "echo");
   wp_test_write_file (fixture->tmp_dir, "README", "not a plugin\n");
-  g_assert_cmpint (g_mkdir (sub, 0700), ==, 0);
+
+  fixture->pool = wp_pool_new (fixture->tmp_dir, 1, &error);
+  g_assert_no_error (error);
+
+  plugins = wp_pool_list_plugins (fixture->pool);
+  assert_strv (plugins, expected);
+}
+
+static void
+test_list_only_files (WpTestFixture *fixture,
+                      gconstpointer  data)
+{
+  static const char * const expected[] = { "echo", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder = g_build_filename (fixture->tmp_dir, "folder.so", NULL);
+  g_auto(GStrv) plugins = NULL;
+
+  g_test_summary ("A folder called NAME.so is not a plugin: the plugin is the file NAME.so");
+
+  wp_test_copy_plugin ("echo", fixture->tmp_dir, "echo.so");
+  g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
 
   fixture->pool = wp_pool_new (fixture->tmp_dir, 1, &error);
   g_assert_no_error (error);
@@ -288,6 +307,7 @@ main (int    argc,
               wp_test_fixture_setup_tmp, func, wp_test_fixture_teardown)
 
   ADD_TMP ("/pool/plugins/list/sorted-valid-names", test_list_sorted_valid);
+  ADD_TMP ("/pool/plugins/list/only-files", test_list_only_files);
   ADD_TMP ("/pool/plugins/list/empty", test_list_empty);
   ADD ("/pool/plugins/list/test-plugins", test_list_test_plugins, 2);
   ADD_TMP ("/pool/plugins/drop-in", test_drop_in);
