@@ -13,6 +13,12 @@
  * of an _async function runs in the thread-default main context of its
  * caller, as with any GTask, and never before the _async function has
  * returned.
+ *
+ * Workers are started from the pool's thread and die with it (they use
+ * PR_SET_PDEATHSIG, which Linux ties to the thread that forked), so that
+ * thread must outlive the pool.  The pool ignores SIGPIPE process-wide
+ * unless the program has its own handler, as GSocket does: a worker that
+ * dies while the pool writes to it must not kill the program.
  */
 
 #ifndef WP_POOL_H
