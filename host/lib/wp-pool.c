@@ -193,7 +193,6 @@ finish_job (WpPool   *self,
     }
 
   g_queue_push_tail_link (&self->finished, &job->link);
-  g_source_set_ready_time (self->return_source, 0);
 }
 
 static void
@@ -207,27 +206,44 @@ return_finished_jobs (WpPool *self)
     wp_job_return (link->data);
 }
 
+/* The return source is ready whenever jobs wait in `finished`.  Jobs are
+ * finished only in the pool's thread, so checking in prepare() and check()
+ * is enough: no wake-up is needed, nothing to signal per job. */
+typedef struct {
+  GSource  source;
+  WpPool  *pool;
+} ReturnSource;
+
+static gboolean
+return_source_prepare (GSource *source,
+                       gint    *timeout)
+{
+  *timeout = -1;
+  return !g_queue_is_empty (&((ReturnSource *) source)->pool->finished);
+}
+
+static gboolean
+return_source_check (GSource *source)
+{
+  return !g_queue_is_empty (&((ReturnSource *) source)->pool->finished);
+}
+
 static gboolean
 return_source_dispatch (GSource     *source,
                         GSourceFunc  callback,
                         gpointer     user_data)
 {
-  g_source_set_ready_time (source, -1);
-  return callback (user_data);
-}
-
-static GSourceFuncs return_source_funcs = {
-  .dispatch = return_source_dispatch,
-};
-
-static gboolean
-on_return_source (gpointer user_data)
-{
-  g_autoptr(WpPool) self = g_object_ref (user_data);
+  g_autoptr(WpPool) self = g_object_ref (((ReturnSource *) source)->pool);
 
   return_finished_jobs (self);
   return G_SOURCE_CONTINUE;
 }
+
+static GSourceFuncs return_source_funcs = {
+  .prepare = return_source_prepare,
+  .check = return_source_check,
+  .dispatch = return_source_dispatch,
+};
 
 static void
 fail_queued_jobs (WpPool       *self,
@@ -776,9 +792,9 @@ wp_pool_init (WpPool *self)
   g_queue_init (&self->queue);
   g_queue_init (&self->finished);
 
-  self->return_source = g_source_new (&return_source_funcs, sizeof (GSource));
+  self->return_source = g_source_new (&return_source_funcs, sizeof (ReturnSource));
+  ((ReturnSource *) self->return_source)->pool = self;
   g_source_set_static_name (self->return_source, "WpPool return");
-  g_source_set_callback (self->return_source, on_return_source, self, NULL);
   g_source_attach (self->return_source, self->context);
 }
 

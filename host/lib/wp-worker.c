@@ -396,9 +396,18 @@ read_replies (WpWorker *worker)
           return;
 
         case WP_WIRE_READ_MESSAGE:
-          if (!handle_message (worker, &message, &error))
-            protocol_failure (worker, g_steal_pointer (&error));
-          wp_wire_message_clear (&message);
+          {
+            gboolean reply = message.kind == WP_WIRE_RESULT || message.kind == WP_WIRE_ERROR;
+
+            if (!handle_message (worker, &message, &error))
+              protocol_failure (worker, g_steal_pointer (&error));
+            wp_wire_message_clear (&message);
+
+            /* Nothing more comes before the next job: spare the read(2)
+             * that would only say EAGAIN. */
+            if (reply && !worker->reaped)
+              return;
+          }
           break;
         }
     }
