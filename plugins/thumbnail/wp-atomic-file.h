@@ -1,0 +1,35 @@
+/* wp-atomic-file.h: replacing a file's contents all at once.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Internal to the thumbnail plugin (and its tests); what the code owns
+ * and guarantees is described at the top of wp-atomic-file.c.
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * WpAtomicFileFlags:
+ * @WP_ATOMIC_FILE_NONE: no flags
+ * @WP_ATOMIC_FILE_CREATE_PARENTS: create the missing parent directories
+ *   of the destination first (mode 0777 minus the umask)
+ * @WP_ATOMIC_FILE_NO_O_TMPFILE: skip the O_TMPFILE strategy and use a
+ *   named temporary file, as on file systems without O_TMPFILE; for tests
+ */
+typedef enum {
+  WP_ATOMIC_FILE_NONE           = 0,
+  WP_ATOMIC_FILE_CREATE_PARENTS = 1 << 0,
+  WP_ATOMIC_FILE_NO_O_TMPFILE   = 1 << 1,
+} WpAtomicFileFlags;
+
+gboolean wp_atomic_file_replace (const char         *path,
+                                 GBytes             *contents,
+                                 WpAtomicFileFlags   flags,
+                                 GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

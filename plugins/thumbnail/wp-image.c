@@ -1,0 +1,719 @@
+/* wp-image.c: a source image of any format, decoded once, rendered at any size.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A WpImage is one source file on its way to thumbnails:
+ *
+ *   wp_image_open()    sniffs the format and reads the header: size,
+ *                      EXIF orientation, ICC profile; refuses images over
+ *                      the pixel limit before any pixel is decoded
+ *   wp_image_decode()  decodes the pixels once, as small as allowed
+ *   wp_image_render()  returns the image at a given displayed size,
+ *                      as many times as needed
+ *
+ * JPEG files (first bytes FF D8) go through wp-jpeg.c, which decodes at a
+ * reduced DCT scale; every other format goes through a GdkPixbufLoader fed
+ * from the same descriptor, which decodes fully in wp_image_open() (its
+ * "size-prepared" signal gives the size before any pixel is allocated, so
+ * the pixel limit holds there too; its "area-updated" signals tell whether
+ * every row was decoded, which some loaders do not check).
+ *
+ * Invariants:
+ *
+ * - Sizes given to and returned by the public functions are *displayed*
+ *   sizes, after EXIF orientation.  Inside, pixels stay in the stored
+ *   orientation; wp_image_render() scales first and rotates the small
+ *   result last, which costs next to nothing.
+ * - Once decoded, image->pixbuf is 8-bit RGB without alpha: transparent
+ *   pixels are composited on white when loading, before any scaling.
+ * - Every rendered size is scaled directly from the decoded pixels, or
+ *   from an earlier, larger rendering at least CASCADE_FACTOR times as big
+ *   in both directions (never from a rendering that is about the same
+ *   size, which would blur).  Renderings keep the stored orientation in
+ *   image->scaled for that purpose.
+ * - The descriptor is open from wp_image_open() to wp_image_free().
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wp-image.h"
+#include "wp-jpeg.h"
+#include "wp-resample.h"
+
+#define READ_BUFFER_SIZE 65536
+#define CASCADE_FACTOR 2
+
+struct _WpImage {
+  char          *path;
+  int            fd;
+  char          *format_name;
+  int            orientation;   /* EXIF, 1 to 8 */
+  int            width;         /* displayed size of the original */
+  int            height;
+  GBytes        *icc_profile;   /* nullable */
+  WpJpegReader  *jpeg;          /* JPEG sources, until decoded */
+  GdkPixbuf     *pixbuf;        /* stored orientation, RGB; NULL until decoded */
+  GPtrArray     *scaled;        /* of GdkPixbuf, stored orientation */
+};
+
+static gboolean
+orientation_swaps_axes (int orientation)
+{
+  return orientation >= 5 && orientation <= 8;
+}
+
+G_GNUC_PRINTF (3, 4)
+static gboolean
+set_file_error (GError     **error,
+                int          saved_errno,
+                const char  *format,
+                ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  g_assert (saved_errno != 0);
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+               "%s: %s", message, g_strerror (saved_errno));
+  return FALSE;
+}
+
+static gboolean
+check_pixel_limit (const char  *path,
+                   int          width,
+                   int          height,
+                   guint64      max_pixels,
+                   GError     **error)
+{
+  guint64 pixels = (guint64) width * (guint64) height;
+
+  if (pixels <= max_pixels)
+    return TRUE;
+
+  g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+               "Image “%s” is %dx%d (%" G_GUINT64_FORMAT " megapixels), "
+               "over the %" G_GUINT64_FORMAT " megapixel limit",
+               path, width, height,
+               (pixels + 999999) / 1000000, max_pixels / 1000000);
+  return FALSE;
+}
+
+/* ---- JPEG ------------------------------------------------------------- */
+
+static gboolean
+open_jpeg (WpImage       *image,
+           guint64        max_pixels,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  int width, height;
+
+  image->jpeg = wp_jpeg_reader_new (image->fd, image->path, cancellable, error);
+  if (image->jpeg == NULL)
+    return FALSE;
+
+  image->format_name = g_strdup ("jpeg");
+  image->orientation = wp_jpeg_reader_get_orientation (image->jpeg);
+  image->icc_profile = wp_jpeg_reader_get_icc_profile (image->jpeg);
+  wp_jpeg_reader_get_size (image->jpeg, &width, &height);
+
+  image->width = orientation_swaps_axes (image->orientation) ? height : width;
+  image->height = orientation_swaps_axes (image->orientation) ? width : height;
+
+  return check_pixel_limit (image->path, image->width, image->height,
+                            max_pixels, error);
+}
+
+/* ---- other formats ---------------------------------------------------- */
+
+/* A run of rows [start, end) that the loader has filled. */
+typedef struct {
+  int start;
+  int end;
+} RowSpan;
+
+typedef struct {
+  guint64   max_pixels;
+  int       width;
+  int       height;
+  gboolean  over_limit;
+  GArray   *filled;      /* of RowSpan: disjoint, sorted, not adjacent */
+} LoadState;
+
+static void
+on_size_prepared (GdkPixbufLoader *loader,
+                  int              width,
+                  int              height,
+                  gpointer         user_data)
+{
+  LoadState *state = user_data;
+
+  state->width = width;
+  state->height = height;
+
+  if (width > 0 && height > 0 &&
+      (guint64) width * (guint64) height > state->max_pixels)
+    {
+      /* A size of 0x0 makes the loader stop before allocating anything,
+       * as gdk_pixbuf_get_file_info() does. */
+      state->over_limit = TRUE;
+      gdk_pixbuf_loader_set_size (loader, 0, 0);
+    }
+}
+
+static void
+on_area_updated (GdkPixbufLoader *loader,
+                 int              x,
+                 int              y,
+                 int              width,
+                 int              height,
+                 gpointer         user_data)
+{
+  LoadState *state = user_data;
+  RowSpan span = { y, y + height };
+  guint i = 0;
+
+  if (height <= 0)
+    return;
+
+  /* Merge [y, y + height) into the sorted list of filled spans. */
+  while (i < state->filled->len &&
+         g_array_index (state->filled, RowSpan, i).end < span.start)
+    i++;
+
+  while (i < state->filled->len &&
+         g_array_index (state->filled, RowSpan, i).start <= span.end)
+    {
+      RowSpan *other = &g_array_index (state->filled, RowSpan, i);
+
+      span.start = MIN (span.start, other->start);
+      span.end = MAX (span.end, other->end);
+      g_array_remove_index (state->filled, i);
+    }
+
+  g_array_insert_val (state->filled, i, span);
+}
+
+/* Whether the loader filled every row of an image @height rows high.  The
+ * PNG, BMP and PNM loaders of gdk-pixbuf 2.42 return a truncated file as
+ * an image whose missing rows are whatever memory held: this is how such
+ * files are caught. */
+static gboolean
+all_rows_filled (LoadState *state,
+                 int        height)
+{
+  RowSpan *span;
+
+  if (state->filled->len != 1)
+    return FALSE;
+
+  span = &g_array_index (state->filled, RowSpan, 0);
+  return span->start <= 0 && span->end >= height;
+}
+
+/* Composites @pixbuf on white when it has alpha. */
+static GdkPixbuf *
+flatten_on_white (GdkPixbuf   *pixbuf,
+                  const char  *path,
+                  GError     **error)
+{
+  int width = gdk_pixbuf_get_width (pixbuf);
+  int height = gdk_pixbuf_get_height (pixbuf);
+  const guint8 *src_pixels;
+  guint8 *dst_pixels;
+  gsize src_stride, dst_stride;
+  GdkPixbuf *flat;
+  int x, y;
+
+  if (!gdk_pixbuf_get_has_alpha (pixbuf))
+    return g_object_ref (pixbuf);
+
+  g_assert (gdk_pixbuf_get_n_channels (pixbuf) == 4 &&
+            gdk_pixbuf_get_bits_per_sample (pixbuf) == 8);
+
+  flat = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  if (flat == NULL)
+    {
+      g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+                   "Not enough memory to load “%s” (%dx%d)", path, width, height);
+      return NULL;
+    }
+
+  src_pixels = gdk_pixbuf_read_pixels (pixbuf);
+  src_stride = (gsize) gdk_pixbuf_get_rowstride (pixbuf);
+  dst_pixels = gdk_pixbuf_get_pixels (flat);
+  dst_stride = (gsize) gdk_pixbuf_get_rowstride (flat);
+
+  for (y = 0; y < height; y++)
+    {
+      const guint8 *src = src_pixels + y * src_stride;
+      guint8 *dst = dst_pixels + y * dst_stride;
+
+      for (x = 0; x < width; x++, src += 4, dst += 3)
+        {
+          guint alpha = src[3];
+          int c;
+
+          for (c = 0; c < 3; c++)
+            dst[c] = (guint8) ((src[c] * alpha + 255 * (255 - alpha) + 127) / 255);
+        }
+    }
+
+  return flat;
+}
+
+static gboolean
+open_with_gdk_pixbuf (WpImage       *image,
+                      guint64        max_pixels,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  g_autoptr(GArray) filled = g_array_new (FALSE, FALSE, sizeof (RowSpan));
+  g_autofree guint8 *buffer = g_malloc (READ_BUFFER_SIZE);
+  g_autoptr(GError) local_error = NULL;
+  LoadState state = { max_pixels, 0, 0, FALSE, filled };
+  GdkPixbufFormat *format;
+  GdkPixbuf *pixbuf;
+  const char *option;
+
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &state);
+  g_signal_connect (loader, "area-updated", G_CALLBACK (on_area_updated), &state);
+
+  for (;;)
+    {
+      gssize n;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          gdk_pixbuf_loader_close (loader, NULL);
+          return FALSE;
+        }
+
+      n = read (image->fd, buffer, READ_BUFFER_SIZE);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+          gdk_pixbuf_loader_close (loader, NULL);
+          return set_file_error (error, saved_errno, "Failed to read “%s”", image->path);
+        }
+      if (n == 0)
+        break;
+
+      /* A failed write closes the loader. */
+      if (!gdk_pixbuf_loader_write (loader, buffer, (gsize) n, &local_error) ||
+          state.over_limit)
+        break;
+    }
+
+  if (local_error == NULL && !state.over_limit)
+    gdk_pixbuf_loader_close (loader, &local_error);
+  else
+    gdk_pixbuf_loader_close (loader, NULL);
+
+  if (state.over_limit)
+    return check_pixel_limit (image->path, state.width, state.height,
+                              max_pixels, error);
+
+  if (local_error != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                  "Failed to load image “%s”: ", image->path);
+      return FALSE;
+    }
+
+  pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
+  format = gdk_pixbuf_loader_get_format (loader);
+  if (pixbuf == NULL || format == NULL)
+    {
+      g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+                   "Failed to load image “%s”: no image data", image->path);
+      return FALSE;
+    }
+
+  image->format_name = gdk_pixbuf_format_get_name (format);
+
+  /* The GIF loader reports truncated files itself, and its updates cover
+   * the frame, which may be smaller than the image. */
+  if (!g_str_equal (image->format_name, "gif") &&
+      !all_rows_filled (&state, gdk_pixbuf_get_height (pixbuf)))
+    {
+      g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+                   "Failed to load image “%s”: the file is truncated", image->path);
+      return FALSE;
+    }
+
+  option = gdk_pixbuf_get_option (pixbuf, "orientation");
+  image->orientation = option != NULL ? atoi (option) : 1;
+  if (image->orientation < 1 || image->orientation > 8)
+    image->orientation = 1;
+
+  option = gdk_pixbuf_get_option (pixbuf, "icc-profile");
+  if (option != NULL)
+    {
+      gsize length;
+      guchar *data = g_base64_decode (option, &length);
+
+      image->icc_profile = g_bytes_new_take (data, length);
+    }
+
+  image->pixbuf = flatten_on_white (pixbuf, image->path, error);
+  if (image->pixbuf == NULL)
+    return FALSE;
+
+  if (orientation_swaps_axes (image->orientation))
+    {
+      image->width = gdk_pixbuf_get_height (image->pixbuf);
+      image->height = gdk_pixbuf_get_width (image->pixbuf);
+    }
+  else
+    {
+      image->width = gdk_pixbuf_get_width (image->pixbuf);
+      image->height = gdk_pixbuf_get_height (image->pixbuf);
+    }
+
+  /* In case a loader did not emit "size-prepared". */
+  return check_pixel_limit (image->path, image->width, image->height,
+                            max_pixels, error);
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+/**
+ * wp_image_open:
+ * @path: an image file
+ * @max_pixels: the largest number of pixels accepted
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Opens an image and reads what the thumbnails need to know about it.
+ * JPEG files are only parsed up to their first scan; other formats are
+ * decoded.  An image larger than @max_pixels is refused from its header.
+ *
+ * Errors: G_FILE_ERROR when the file cannot be read (the message names
+ * it), GDK_PIXBUF_ERROR_UNKNOWN_TYPE for an unknown format,
+ * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty or corrupt file,
+ * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY over the pixel limit,
+ * G_IO_ERROR_CANCELLED.
+ *
+ * Returns: (transfer full): the image, or %NULL with @error set
+ */
+WpImage *
+wp_image_open (const char    *path,
+               guint64        max_pixels,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_autoptr(WpImage) image = NULL;
+  struct stat st;
+  guint8 magic[2];
+  gssize n;
+  int fd;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    {
+      set_file_error (error, errno, "Failed to open “%s”", path);
+      return NULL;
+    }
+
+  image = g_new0 (WpImage, 1);
+  image->fd = fd;
+  image->path = g_strdup (path);
+  image->orientation = 1;
+  image->scaled = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (fstat (fd, &st) < 0)
+    {
+      set_file_error (error, errno, "Failed to open “%s”", path);
+      return NULL;
+    }
+
+  if (S_ISDIR (st.st_mode))
+    {
+      set_file_error (error, EISDIR, "Failed to open “%s”", path);
+      return NULL;
+    }
+
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "Failed to open “%s”: not a regular file", path);
+      return NULL;
+    }
+
+  if (st.st_size == 0)
+    {
+      g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+                   "Image file “%s” contains no data", path);
+      return NULL;
+    }
+
+  do
+    n = pread (fd, magic, sizeof magic, 0);
+  while (n < 0 && errno == EINTR);
+
+  if (n < 0)
+    {
+      set_file_error (error, errno, "Failed to read “%s”", path);
+      return NULL;
+    }
+
+  if (n == 2 && magic[0] == 0xFF && magic[1] == 0xD8)
+    {
+      if (!open_jpeg (image, max_pixels, cancellable, error))
+        return NULL;
+    }
+  else
+    {
+      if (!open_with_gdk_pixbuf (image, max_pixels, cancellable, error))
+        return NULL;
+    }
+
+  return g_steal_pointer (&image);
+}
+
+/**
+ * wp_image_get_format_name:
+ * @image: an image
+ *
+ * Returns: gdk-pixbuf's name for the image's format: "jpeg", "png", ...
+ */
+const char *
+wp_image_get_format_name (WpImage *image)
+{
+  g_return_val_if_fail (image != NULL, NULL);
+
+  return image->format_name;
+}
+
+/**
+ * wp_image_get_size:
+ * @image: an image
+ * @width: (out): the width as displayed, after EXIF orientation
+ * @height: (out): the height as displayed
+ */
+void
+wp_image_get_size (WpImage *image,
+                   int     *width,
+                   int     *height)
+{
+  g_return_if_fail (image != NULL);
+
+  *width = image->width;
+  *height = image->height;
+}
+
+/**
+ * wp_image_get_icc_profile:
+ * @image: an image
+ *
+ * Returns: (transfer none) (nullable): the image's ICC profile
+ */
+GBytes *
+wp_image_get_icc_profile (WpImage *image)
+{
+  g_return_val_if_fail (image != NULL, NULL);
+
+  return image->icc_profile;
+}
+
+/**
+ * wp_image_decode:
+ * @image: an image
+ * @min_width: the largest width that will be rendered (displayed)
+ * @min_height: the largest height that will be rendered (displayed)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Decodes the pixels, for JPEG at the smallest DCT scale from which a
+ * @min_width x @min_height rendering is a reduction.  Does nothing when
+ * the pixels are already decoded.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set (GDK_PIXBUF_ERROR,
+ *   G_FILE_ERROR or G_IO_ERROR_CANCELLED)
+ */
+gboolean
+wp_image_decode (WpImage       *image,
+                 int            min_width,
+                 int            min_height,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_return_val_if_fail (image != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (image->pixbuf != NULL)
+    return TRUE;
+
+  g_assert (image->jpeg != NULL);
+
+  if (orientation_swaps_axes (image->orientation))
+    image->pixbuf = wp_jpeg_reader_decode (image->jpeg, min_height, min_width,
+                                           cancellable, error);
+  else
+    image->pixbuf = wp_jpeg_reader_decode (image->jpeg, min_width, min_height,
+                                           cancellable, error);
+
+  g_clear_pointer (&image->jpeg, wp_jpeg_reader_free);
+
+  return image->pixbuf != NULL;
+}
+
+/* Rotates or flips @pixbuf from the stored to the displayed orientation. */
+static GdkPixbuf *
+apply_orientation (GdkPixbuf *pixbuf,
+                   int        orientation)
+{
+  g_autoptr(GdkPixbuf) rotated = NULL;
+
+  switch (orientation)
+    {
+    case 2:  /* mirrored horizontally */
+      return gdk_pixbuf_flip (pixbuf, TRUE);
+    case 3:  /* rotated 180° */
+      return gdk_pixbuf_rotate_simple (pixbuf, GDK_PIXBUF_ROTATE_UPSIDEDOWN);
+    case 4:  /* mirrored vertically */
+      return gdk_pixbuf_flip (pixbuf, FALSE);
+    case 5:  /* transposed */
+      rotated = gdk_pixbuf_rotate_simple (pixbuf, GDK_PIXBUF_ROTATE_CLOCKWISE);
+      return rotated != NULL ? gdk_pixbuf_flip (rotated, TRUE) : NULL;
+    case 6:  /* needs a quarter turn clockwise */
+      return gdk_pixbuf_rotate_simple (pixbuf, GDK_PIXBUF_ROTATE_CLOCKWISE);
+    case 7:  /* transversed */
+      rotated = gdk_pixbuf_rotate_simple (pixbuf, GDK_PIXBUF_ROTATE_CLOCKWISE);
+      return rotated != NULL ? gdk_pixbuf_flip (rotated, FALSE) : NULL;
+    case 8:  /* needs a quarter turn counter-clockwise */
+      return gdk_pixbuf_rotate_simple (pixbuf, GDK_PIXBUF_ROTATE_COUNTERCLOCKWISE);
+    default:
+      return g_object_ref (pixbuf);
+    }
+}
+
+/* The smallest of the decoded pixels and the earlier renderings that can
+ * be reduced to @width x @height (stored orientation) without loss. */
+static GdkPixbuf *
+choose_scaling_source (WpImage *image,
+                       int      width,
+                       int      height)
+{
+  GdkPixbuf *best = image->pixbuf;
+  guint i;
+
+  for (i = 0; i < image->scaled->len; i++)
+    {
+      GdkPixbuf *candidate = g_ptr_array_index (image->scaled, i);
+      int candidate_width = gdk_pixbuf_get_width (candidate);
+      int candidate_height = gdk_pixbuf_get_height (candidate);
+
+      if (candidate_width == width && candidate_height == height)
+        return candidate;
+
+      if (candidate_width >= CASCADE_FACTOR * width &&
+          candidate_height >= CASCADE_FACTOR * height &&
+          candidate_width < gdk_pixbuf_get_width (best))
+        best = candidate;
+    }
+
+  return best;
+}
+
+/**
+ * wp_image_render:
+ * @image: a decoded image
+ * @width: displayed width, at most the decoded width
+ * @height: displayed height, at most the decoded height
+ * @error: return location for an error
+ *
+ * Scales the image down to @width x @height by area averaging
+ * (wp-resample.c) and orients it for display.
+ *
+ * Returns: (transfer full): an 8-bit RGB pixbuf without alpha, or %NULL
+ *   with @error set when out of memory
+ */
+GdkPixbuf *
+wp_image_render (WpImage  *image,
+                 int       width,
+                 int       height,
+                 GError  **error)
+{
+  g_autoptr(GdkPixbuf) scaled = NULL;
+  GdkPixbuf *source, *oriented;
+  int stored_width, stored_height;
+
+  g_return_val_if_fail (image != NULL && image->pixbuf != NULL, NULL);
+  g_return_val_if_fail (width > 0 && height > 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  stored_width = orientation_swaps_axes (image->orientation) ? height : width;
+  stored_height = orientation_swaps_axes (image->orientation) ? width : height;
+
+  source = choose_scaling_source (image, stored_width, stored_height);
+
+  if (gdk_pixbuf_get_width (source) == stored_width &&
+      gdk_pixbuf_get_height (source) == stored_height)
+    {
+      scaled = g_object_ref (source);
+    }
+  else
+    {
+      scaled = wp_resample_reduce (source, stored_width, stored_height);
+      if (scaled == NULL)
+        goto out_of_memory;
+      g_ptr_array_add (image->scaled, g_object_ref (scaled));
+    }
+
+  oriented = apply_orientation (scaled, image->orientation);
+  if (oriented == NULL)
+    goto out_of_memory;
+
+  return oriented;
+
+out_of_memory:
+  g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+               "Not enough memory to scale “%s” to %dx%d",
+               image->path, width, height);
+  return NULL;
+}
+
+/**
+ * wp_image_free:
+ * @image: (nullable): an image
+ *
+ * Frees @image and closes its file.
+ */
+void
+wp_image_free (WpImage *image)
+{
+  if (image == NULL)
+    return;
+
+  g_clear_pointer (&image->jpeg, wp_jpeg_reader_free);
+  if (image->fd >= 0)
+    close (image->fd);
+  g_clear_object (&image->pixbuf);
+  g_clear_pointer (&image->scaled, g_ptr_array_unref);
+  g_clear_pointer (&image->icc_profile, g_bytes_unref);
+  g_free (image->format_name);
+  g_free (image->path);
+  g_free (image);
+}

@@ -1,0 +1,40 @@
+/* wp-image.h: a source image of any format, decoded once, rendered at any size.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Internal to the thumbnail plugin (and its tests); what the code owns
+ * and guarantees is described at the top of wp-image.c.
+ */
+
+#pragma once
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
+G_BEGIN_DECLS
+
+typedef struct _WpImage WpImage;
+
+WpImage    *wp_image_open            (const char    *path,
+                                      guint64        max_pixels,
+                                      GCancellable  *cancellable,
+                                      GError       **error) G_GNUC_WARN_UNUSED_RESULT;
+const char *wp_image_get_format_name (WpImage       *image);
+void        wp_image_get_size        (WpImage       *image,
+                                      int           *width,
+                                      int           *height);
+GBytes     *wp_image_get_icc_profile (WpImage       *image);
+gboolean    wp_image_decode          (WpImage       *image,
+                                      int            min_width,
+                                      int            min_height,
+                                      GCancellable  *cancellable,
+                                      GError       **error) G_GNUC_WARN_UNUSED_RESULT;
+GdkPixbuf  *wp_image_render          (WpImage       *image,
+                                      int            width,
+                                      int            height,
+                                      GError       **error) G_GNUC_WARN_UNUSED_RESULT;
+void        wp_image_free            (WpImage       *image);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpImage, wp_image_free)
+
+G_END_DECLS

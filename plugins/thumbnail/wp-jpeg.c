@@ -1,0 +1,855 @@
+/* wp-jpeg.c: JPEG decoding and encoding with libjpeg-turbo, EXIF orientation.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * This file owns every call into libjpeg-turbo.  A WpJpegReader reads a
+ * JPEG file's header (size, EXIF orientation, ICC profile) without
+ * decoding anything, then decodes it once, at the smallest DCT scale M/8
+ * that still covers the size the caller needs.  wp_jpeg_encode() turns an
+ * RGB pixbuf into JPEG bytes with an optional ICC profile and nothing else
+ * (no EXIF, no comments).
+ *
+ * Invariants:
+ *
+ * - libjpeg never prints and never exits.  Every error, and every warning
+ *   that means lost image data (premature end of file, corrupt entropy
+ *   data, ...), longjmps back to the function of this file that called
+ *   libjpeg, which turns it into a GError (GDK_PIXBUF_ERROR, or
+ *   G_FILE_ERROR for a failed read(), or G_IO_ERROR_CANCELLED).  Warnings
+ *   that lose no pixels (stray bytes between markers, an unknown JFIF
+ *   revision or Adobe transform, a malformed ICC marker) are ignored, as
+ *   every viewer does.
+ * - The three functions that call libjpeg (reader_read_header(),
+ *   reader_decode(), writer_encode()) set their setjmp point before the
+ *   first call and keep everything they allocate in a heap structure (the
+ *   reader, or a WpJpegWriter) made by their caller, so no local variable
+ *   changes between setjmp and longjmp and the error path frees exactly
+ *   what was allocated.
+ * - A reader reads the header once and decodes at most once.  The decode
+ *   runs the whole image through jpeg_start_decompress() and
+ *   jpeg_read_scanlines(), progressive files included: never
+ *   buffered-image mode, which would redo the inverse DCT for every scan.
+ * - The decoded pixbuf is 8-bit RGB without alpha, in the stored
+ *   orientation: the EXIF orientation is reported, not applied, so that
+ *   the caller rotates small thumbnails rather than the full image.
+ *   Grayscale is expanded to RGB by libjpeg; CMYK and YCCK are converted
+ *   here, reading Adobe files as inverted CMYK.
+ * - The reader reads the descriptor it is given from its current offset
+ *   (0) with read(2), and neither seeks nor closes it.
+ * - The cancellable is polled by libjpeg's progress monitor, i.e. every
+ *   few rows while decoding, so cancelling a large decode stops it early.
+ *   The same monitor refuses files with more than WP_JPEG_MAX_SCANS scans.
+ */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jpeglib.h>
+#include <jerror.h>
+
+#include "wp-jpeg.h"
+
+#define SOURCE_BUFFER_SIZE 65536
+#define DESTINATION_BUFFER_SIZE 16384
+#define ROWS_PER_READ 16
+
+#define EXIF_TAG_ORIENTATION 0x0112
+#define TIFF_TYPE_SHORT 3
+
+/* ---- errors ---------------------------------------------------------- */
+
+typedef struct {
+  struct jpeg_error_mgr  pub;
+  jmp_buf                jump;
+  const char            *path;   /* the file being read, NULL when encoding */
+  GError                *error;  /* set just before the longjmp */
+} WpJpegErrorMgr;
+
+static gboolean
+warning_is_benign (int msg_code)
+{
+  switch (msg_code)
+    {
+    case JWRN_EXTRANEOUS_DATA:
+    case JWRN_JFIF_MAJOR:
+    case JWRN_ADOBE_XFORM:
+    case JWRN_BOGUS_ICC:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static GError *
+error_from_libjpeg (j_common_ptr cinfo)
+{
+  WpJpegErrorMgr *err = (WpJpegErrorMgr *) cinfo->err;
+  char message[JMSG_LENGTH_MAX];
+  int code;
+
+  cinfo->err->format_message (cinfo, message);
+
+  switch (cinfo->err->msg_code)
+    {
+    case JERR_OUT_OF_MEMORY:
+    case JERR_IMAGE_TOO_BIG:
+      code = GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY;
+      break;
+    case JERR_ARITH_NOTIMPL:
+    case JERR_BAD_PRECISION:
+    case JERR_CONVERSION_NOTIMPL:
+    case JERR_NOT_COMPILED:
+    case JERR_NOTIMPL:
+    case JERR_SOF_UNSUPPORTED:
+      code = GDK_PIXBUF_ERROR_UNKNOWN_TYPE;
+      break;
+    default:
+      code = cinfo->is_decompressor ? GDK_PIXBUF_ERROR_CORRUPT_IMAGE
+                                    : GDK_PIXBUF_ERROR_FAILED;
+      break;
+    }
+
+  if (cinfo->is_decompressor)
+    return g_error_new (GDK_PIXBUF_ERROR, code,
+                        "Failed to decode JPEG image “%s”: %s",
+                        err->path, message);
+  else
+    return g_error_new (GDK_PIXBUF_ERROR, code,
+                        "Failed to encode JPEG image: %s", message);
+}
+
+/* Leaves libjpeg with @error (transfer full), or with an error made from
+ * libjpeg's current message when @error is NULL. */
+G_NORETURN static void
+fail (j_common_ptr  cinfo,
+      GError       *error)
+{
+  WpJpegErrorMgr *err = (WpJpegErrorMgr *) cinfo->err;
+
+  if (err->error == NULL)
+    err->error = error != NULL ? error : error_from_libjpeg (cinfo);
+  else if (error != NULL)
+    g_error_free (error);
+
+  longjmp (err->jump, 1);
+}
+
+static void
+error_exit (j_common_ptr cinfo)
+{
+  fail (cinfo, NULL);
+}
+
+static void
+emit_message (j_common_ptr cinfo,
+              int          msg_level)
+{
+  if (msg_level >= 0)
+    return;  /* trace messages */
+
+  cinfo->err->num_warnings++;
+  if (!warning_is_benign (cinfo->err->msg_code))
+    fail (cinfo, NULL);
+}
+
+static void
+output_message (j_common_ptr cinfo)
+{
+  /* Never print: errors reach the caller as a GError. */
+}
+
+static void
+error_mgr_init (WpJpegErrorMgr *err,
+                const char     *path)
+{
+  jpeg_std_error (&err->pub);
+  err->pub.error_exit = error_exit;
+  err->pub.emit_message = emit_message;
+  err->pub.output_message = output_message;
+  err->path = path;
+  err->error = NULL;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+typedef struct {
+  struct jpeg_source_mgr  pub;
+  int                     fd;
+  JOCTET                  buffer[SOURCE_BUFFER_SIZE];
+} WpJpegSource;
+
+struct _WpJpegReader {
+  struct jpeg_decompress_struct  cinfo;
+  WpJpegErrorMgr                 err;
+  struct jpeg_progress_mgr       progress;
+  WpJpegSource                   source;
+  char                          *path;
+  GCancellable                  *cancellable;  /* of the current call */
+  int                            orientation;
+  GBytes                        *icc_profile;
+  gboolean                       decoded;
+
+  /* Only during wp_jpeg_reader_decode(): */
+  GdkPixbuf                     *pixbuf;
+  guint8                        *cmyk_rows;
+};
+
+static void
+source_init (j_decompress_ptr cinfo)
+{
+}
+
+static boolean
+source_fill (j_decompress_ptr cinfo)
+{
+  WpJpegReader *reader = cinfo->client_data;
+  WpJpegSource *source = &reader->source;
+  gssize n;
+
+  do
+    n = read (source->fd, source->buffer, sizeof source->buffer);
+  while (n < 0 && errno == EINTR);
+
+  if (n < 0)
+    {
+      int saved_errno = errno;
+
+      fail ((j_common_ptr) cinfo,
+            g_error_new (G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                         "Failed to read “%s”: %s",
+                         reader->path, g_strerror (saved_errno)));
+    }
+
+  if (n == 0)
+    {
+      /* Our emit_message() turns this warning into an error; the fake
+       * EOI marker is libjpeg's convention should it ever return. */
+      WARNMS (cinfo, JWRN_JPEG_EOF);
+      source->buffer[0] = 0xFF;
+      source->buffer[1] = JPEG_EOI;
+      n = 2;
+    }
+
+  source->pub.next_input_byte = source->buffer;
+  source->pub.bytes_in_buffer = n;
+
+  return TRUE;
+}
+
+static void
+source_skip (j_decompress_ptr cinfo,
+             long             num_bytes)
+{
+  struct jpeg_source_mgr *source = cinfo->src;
+
+  if (num_bytes <= 0)
+    return;
+
+  while ((size_t) num_bytes > source->bytes_in_buffer)
+    {
+      num_bytes -= (long) source->bytes_in_buffer;
+      source->fill_input_buffer (cinfo);
+    }
+
+  source->next_input_byte += num_bytes;
+  source->bytes_in_buffer -= num_bytes;
+}
+
+static void
+source_term (j_decompress_ptr cinfo)
+{
+}
+
+static void
+progress_monitor (j_common_ptr cinfo)
+{
+  WpJpegReader *reader = cinfo->client_data;
+  GError *error = NULL;
+
+  if (g_cancellable_set_error_if_cancelled (reader->cancellable, &error))
+    fail (cinfo, error);
+
+  if (reader->cinfo.input_scan_number > WP_JPEG_MAX_SCANS)
+    fail (cinfo,
+          g_error_new (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+                       "Failed to decode JPEG image “%s”: more than %d scans",
+                       reader->path, WP_JPEG_MAX_SCANS));
+}
+
+/* Steals the pending error of the last longjmp into @error. */
+static void
+reader_propagate_error (WpJpegReader  *reader,
+                        GError       **error)
+{
+  g_assert (reader->err.error != NULL);
+  g_propagate_error (error, g_steal_pointer (&reader->err.error));
+}
+
+/* The libjpeg part of wp_jpeg_reader_new(). */
+static gboolean
+reader_read_header (WpJpegReader  *reader,
+                    int            fd,
+                    GError       **error)
+{
+  jpeg_saved_marker_ptr marker;
+  JOCTET *icc_data = NULL;
+  unsigned int icc_length = 0;
+
+  if (setjmp (reader->err.jump))
+    {
+      reader_propagate_error (reader, error);
+      return FALSE;
+    }
+
+  jpeg_create_decompress (&reader->cinfo);
+  reader->cinfo.client_data = reader;
+
+  reader->progress.progress_monitor = progress_monitor;
+  reader->cinfo.progress = &reader->progress;
+
+  reader->source.fd = fd;
+  reader->source.pub.init_source = source_init;
+  reader->source.pub.fill_input_buffer = source_fill;
+  reader->source.pub.skip_input_data = source_skip;
+  reader->source.pub.resync_to_restart = jpeg_resync_to_restart;
+  reader->source.pub.term_source = source_term;
+  reader->source.pub.next_input_byte = NULL;
+  reader->source.pub.bytes_in_buffer = 0;
+  reader->cinfo.src = &reader->source.pub;
+
+  jpeg_save_markers (&reader->cinfo, JPEG_APP0 + 1, 0xFFFF);
+  jpeg_save_markers (&reader->cinfo, JPEG_APP0 + 2, 0xFFFF);
+  jpeg_read_header (&reader->cinfo, TRUE);
+
+  for (marker = reader->cinfo.marker_list; marker != NULL; marker = marker->next)
+    {
+      if (marker->marker == JPEG_APP0 + 1)
+        {
+          int orientation = wp_exif_get_orientation (marker->data,
+                                                     marker->data_length);
+          if (orientation != 0)
+            {
+              reader->orientation = orientation;
+              break;
+            }
+        }
+    }
+
+  if (jpeg_read_icc_profile (&reader->cinfo, &icc_data, &icc_length))
+    reader->icc_profile = g_bytes_new_with_free_func (icc_data, icc_length,
+                                                      free, icc_data);
+
+  return TRUE;
+}
+
+/**
+ * wp_jpeg_reader_new:
+ * @fd: a descriptor open for reading at the start of a JPEG file; the
+ *   reader borrows it and must be freed before it is closed
+ * @path: the file's name, for error messages
+ * @cancellable: (nullable): polled while reading the header
+ * @error: return location for an error
+ *
+ * Reads a JPEG file's header and the markers it needs (EXIF APP1 for the
+ * orientation, APP2 for the ICC profile); no pixels are decoded.
+ *
+ * Returns: (transfer full): a reader, or %NULL with @error set
+ */
+WpJpegReader *
+wp_jpeg_reader_new (int            fd,
+                    const char    *path,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  g_autoptr(WpJpegReader) reader = NULL;
+
+  g_return_val_if_fail (fd >= 0, NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* g_new0() also makes jpeg_destroy_decompress() safe should
+   * jpeg_create_decompress() itself fail. */
+  reader = g_new0 (WpJpegReader, 1);
+  reader->path = g_strdup (path);
+  reader->orientation = 1;
+  error_mgr_init (&reader->err, reader->path);
+  reader->cinfo.err = &reader->err.pub;
+
+  reader->cancellable = cancellable;
+  if (!reader_read_header (reader, fd, error))
+    return NULL;
+  reader->cancellable = NULL;
+
+  return g_steal_pointer (&reader);
+}
+
+/**
+ * wp_jpeg_reader_get_size:
+ * @reader: a reader
+ * @width: (out): the stored width, before any orientation
+ * @height: (out): the stored height
+ */
+void
+wp_jpeg_reader_get_size (WpJpegReader *reader,
+                         int          *width,
+                         int          *height)
+{
+  g_return_if_fail (reader != NULL);
+
+  *width = (int) reader->cinfo.image_width;
+  *height = (int) reader->cinfo.image_height;
+}
+
+/**
+ * wp_jpeg_reader_get_orientation:
+ * @reader: a reader
+ *
+ * Returns: the EXIF orientation, 1 to 8; 1 when the file has none
+ */
+int
+wp_jpeg_reader_get_orientation (WpJpegReader *reader)
+{
+  g_return_val_if_fail (reader != NULL, 1);
+
+  return reader->orientation;
+}
+
+/**
+ * wp_jpeg_reader_get_icc_profile:
+ * @reader: a reader
+ *
+ * Returns: (transfer full) (nullable): the embedded ICC profile
+ */
+GBytes *
+wp_jpeg_reader_get_icc_profile (WpJpegReader *reader)
+{
+  g_return_val_if_fail (reader != NULL, NULL);
+
+  return reader->icc_profile != NULL ? g_bytes_ref (reader->icc_profile) : NULL;
+}
+
+/* Picks the smallest M/8 whose output is at least @min_width x @min_height
+ * (in stored orientation), and sets the output dimensions for it.  M = 8
+ * always qualifies when the caller asks for no more than the image. */
+static void
+choose_scale (j_decompress_ptr cinfo,
+              int              min_width,
+              int              min_height)
+{
+  unsigned int m;
+
+  for (m = 1; m <= 8; m++)
+    {
+      cinfo->scale_num = m;
+      cinfo->scale_denom = 8;
+      jpeg_calc_output_dimensions (cinfo);
+
+      if (cinfo->output_width >= (JDIMENSION) MAX (min_width, 1) &&
+          cinfo->output_height >= (JDIMENSION) MAX (min_height, 1))
+        return;
+    }
+}
+
+static inline guint8
+multiply_255 (guint a,
+              guint b)
+{
+  return (guint8) ((a * b + 127) / 255);
+}
+
+/* CMYK to RGB.  Adobe applications write inverted CMYK (0 means full ink),
+ * and every CMYK JPEG in practice comes from them; a file without the
+ * Adobe marker is read as plain CMYK. */
+static void
+convert_cmyk_row (const guint8 *cmyk,
+                  guint8       *rgb,
+                  guint         width,
+                  gboolean      inverted)
+{
+  guint x;
+
+  for (x = 0; x < width; x++, cmyk += 4, rgb += 3)
+    {
+      guint c = cmyk[0], m = cmyk[1], y = cmyk[2], k = cmyk[3];
+
+      if (!inverted)
+        {
+          c = 255 - c;
+          m = 255 - m;
+          y = 255 - y;
+          k = 255 - k;
+        }
+
+      rgb[0] = multiply_255 (c, k);
+      rgb[1] = multiply_255 (m, k);
+      rgb[2] = multiply_255 (y, k);
+    }
+}
+
+/* The libjpeg part of wp_jpeg_reader_decode(): fills reader->pixbuf. */
+static gboolean
+reader_decode (WpJpegReader  *reader,
+               int            min_width,
+               int            min_height,
+               GError       **error)
+{
+  j_decompress_ptr cinfo = &reader->cinfo;
+
+  if (setjmp (reader->err.jump))
+    {
+      g_clear_object (&reader->pixbuf);
+      g_clear_pointer (&reader->cmyk_rows, g_free);
+      jpeg_abort_decompress (&reader->cinfo);
+      reader_propagate_error (reader, error);
+      return FALSE;
+    }
+
+  if (cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK)
+    cinfo->out_color_space = JCS_CMYK;
+  else
+    cinfo->out_color_space = JCS_RGB;
+
+  choose_scale (cinfo, min_width, min_height);
+  jpeg_start_decompress (cinfo);
+
+  reader->pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
+                                   (int) cinfo->output_width,
+                                   (int) cinfo->output_height);
+  if (reader->pixbuf == NULL)
+    fail ((j_common_ptr) cinfo,
+          g_error_new (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+                       "Not enough memory to decode “%s” at %ux%u",
+                       reader->path, cinfo->output_width, cinfo->output_height));
+
+  if (cinfo->out_color_space == JCS_CMYK)
+    reader->cmyk_rows = g_malloc_n ((gsize) cinfo->output_width * 4, ROWS_PER_READ);
+
+  while (cinfo->output_scanline < cinfo->output_height)
+    {
+      guint8 *pixels = gdk_pixbuf_get_pixels (reader->pixbuf);
+      gsize rowstride = (gsize) gdk_pixbuf_get_rowstride (reader->pixbuf);
+      JDIMENSION first = cinfo->output_scanline;
+      JDIMENSION n = MIN (ROWS_PER_READ, cinfo->output_height - first);
+      JSAMPROW rows[ROWS_PER_READ];
+      JDIMENSION i, got;
+
+      for (i = 0; i < n; i++)
+        {
+          if (reader->cmyk_rows != NULL)
+            rows[i] = reader->cmyk_rows + (gsize) i * cinfo->output_width * 4;
+          else
+            rows[i] = pixels + (first + i) * rowstride;
+        }
+
+      got = jpeg_read_scanlines (cinfo, rows, n);
+      if (got == 0)
+        fail ((j_common_ptr) cinfo, NULL);
+
+      if (reader->cmyk_rows != NULL)
+        for (i = 0; i < got; i++)
+          convert_cmyk_row (rows[i], pixels + (first + i) * rowstride,
+                            cinfo->output_width, cinfo->saw_Adobe_marker);
+    }
+
+  /* Reads up to EOI, so that a file truncated after the last row still
+   * fails. */
+  jpeg_finish_decompress (cinfo);
+
+  g_clear_pointer (&reader->cmyk_rows, g_free);
+
+  return TRUE;
+}
+
+/**
+ * wp_jpeg_reader_decode:
+ * @reader: a reader whose image was not decoded yet
+ * @min_width: the smallest width the caller can use, in stored orientation
+ * @min_height: the smallest height, in stored orientation
+ * @cancellable: (nullable): polled every few rows
+ * @error: return location for an error
+ *
+ * Decodes the image once, at the smallest DCT scale M/8 (M from 1 to 8)
+ * whose output is at least @min_width x @min_height.  Every warning that
+ * means lost data, such as a truncated file, is an error.
+ *
+ * Returns: (transfer full): an 8-bit RGB pixbuf without alpha, in stored
+ *   orientation, or %NULL with @error set
+ */
+GdkPixbuf *
+wp_jpeg_reader_decode (WpJpegReader  *reader,
+                       int            min_width,
+                       int            min_height,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  gboolean decoded;
+
+  g_return_val_if_fail (reader != NULL, NULL);
+  g_return_val_if_fail (!reader->decoded, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  reader->decoded = TRUE;
+  reader->cancellable = cancellable;
+  decoded = reader_decode (reader, min_width, min_height, error);
+  reader->cancellable = NULL;
+
+  return decoded ? g_steal_pointer (&reader->pixbuf) : NULL;
+}
+
+/**
+ * wp_jpeg_reader_free:
+ * @reader: (nullable): a reader
+ *
+ * Frees @reader; the descriptor it was given stays open.
+ */
+void
+wp_jpeg_reader_free (WpJpegReader *reader)
+{
+  if (reader == NULL)
+    return;
+
+  jpeg_destroy_decompress (&reader->cinfo);
+  g_clear_object (&reader->pixbuf);
+  g_free (reader->cmyk_rows);
+  g_clear_pointer (&reader->icc_profile, g_bytes_unref);
+  g_free (reader->path);
+  g_free (reader);
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+typedef struct {
+  struct jpeg_destination_mgr  pub;
+  GByteArray                  *bytes;
+  JOCTET                       buffer[DESTINATION_BUFFER_SIZE];
+} WpJpegDestination;
+
+typedef struct {
+  struct jpeg_compress_struct  cinfo;
+  WpJpegErrorMgr               err;
+  WpJpegDestination            destination;
+} WpJpegWriter;
+
+static void
+destination_init (j_compress_ptr cinfo)
+{
+  WpJpegDestination *destination = (WpJpegDestination *) cinfo->dest;
+
+  destination->pub.next_output_byte = destination->buffer;
+  destination->pub.free_in_buffer = sizeof destination->buffer;
+}
+
+static boolean
+destination_empty (j_compress_ptr cinfo)
+{
+  WpJpegDestination *destination = (WpJpegDestination *) cinfo->dest;
+
+  /* libjpeg calls this with the buffer full, whatever free_in_buffer says. */
+  g_byte_array_append (destination->bytes, destination->buffer,
+                       sizeof destination->buffer);
+  destination_init (cinfo);
+
+  return TRUE;
+}
+
+static void
+destination_term (j_compress_ptr cinfo)
+{
+  WpJpegDestination *destination = (WpJpegDestination *) cinfo->dest;
+
+  g_byte_array_append (destination->bytes, destination->buffer,
+                       sizeof destination->buffer - destination->pub.free_in_buffer);
+}
+
+static void
+writer_free (WpJpegWriter *writer)
+{
+  jpeg_destroy_compress (&writer->cinfo);
+  g_clear_pointer (&writer->destination.bytes, g_byte_array_unref);
+  g_free (writer);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpJpegWriter, writer_free)
+
+/* The libjpeg part of wp_jpeg_encode(): fills writer->destination.bytes. */
+static gboolean
+writer_encode (WpJpegWriter  *writer,
+               GdkPixbuf     *pixbuf,
+               int            quality,
+               GBytes        *icc_profile,
+               GError       **error)
+{
+  j_compress_ptr cinfo = &writer->cinfo;
+
+  if (setjmp (writer->err.jump))
+    {
+      g_propagate_error (error, g_steal_pointer (&writer->err.error));
+      return FALSE;
+    }
+
+  jpeg_create_compress (cinfo);
+
+  writer->destination.pub.init_destination = destination_init;
+  writer->destination.pub.empty_output_buffer = destination_empty;
+  writer->destination.pub.term_destination = destination_term;
+  cinfo->dest = &writer->destination.pub;
+
+  cinfo->image_width = (JDIMENSION) gdk_pixbuf_get_width (pixbuf);
+  cinfo->image_height = (JDIMENSION) gdk_pixbuf_get_height (pixbuf);
+  cinfo->input_components = 3;
+  cinfo->in_color_space = JCS_RGB;
+  jpeg_set_defaults (cinfo);
+  jpeg_set_quality (cinfo, quality, TRUE);
+
+  jpeg_start_compress (cinfo, TRUE);
+
+  if (icc_profile != NULL && g_bytes_get_size (icc_profile) > 0)
+    {
+      gsize length;
+      const JOCTET *data = g_bytes_get_data (icc_profile, &length);
+
+      jpeg_write_icc_profile (cinfo, data, (unsigned int) length);
+    }
+
+  while (cinfo->next_scanline < cinfo->image_height)
+    {
+      const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
+      gsize rowstride = (gsize) gdk_pixbuf_get_rowstride (pixbuf);
+      JSAMPROW row = (JSAMPROW) (pixels + cinfo->next_scanline * rowstride);
+
+      jpeg_write_scanlines (cinfo, &row, 1);
+    }
+
+  jpeg_finish_compress (cinfo);
+
+  return TRUE;
+}
+
+/**
+ * wp_jpeg_encode:
+ * @pixbuf: an 8-bit RGB pixbuf without alpha
+ * @quality: JPEG quality, 1 to 100
+ * @icc_profile: (nullable): an ICC profile to embed
+ * @error: return location for an error
+ *
+ * Encodes @pixbuf as a baseline JFIF file with libjpeg's defaults (4:2:0
+ * chroma subsampling), plus @icc_profile in APP2 markers.
+ *
+ * Returns: (transfer full): the file's bytes, or %NULL with @error set
+ */
+GBytes *
+wp_jpeg_encode (GdkPixbuf     *pixbuf,
+                int            quality,
+                GBytes        *icc_profile,
+                GError       **error)
+{
+  g_autoptr(WpJpegWriter) writer = NULL;
+
+  g_return_val_if_fail (GDK_IS_PIXBUF (pixbuf), NULL);
+  g_return_val_if_fail (gdk_pixbuf_get_colorspace (pixbuf) == GDK_COLORSPACE_RGB &&
+                        gdk_pixbuf_get_bits_per_sample (pixbuf) == 8 &&
+                        gdk_pixbuf_get_n_channels (pixbuf) == 3 &&
+                        !gdk_pixbuf_get_has_alpha (pixbuf), NULL);
+  g_return_val_if_fail (quality >= 1 && quality <= 100, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* g_new0(): jpeg_destroy_compress() is safe on a zeroed structure. */
+  writer = g_new0 (WpJpegWriter, 1);
+  writer->destination.bytes = g_byte_array_new ();
+  error_mgr_init (&writer->err, NULL);
+  writer->cinfo.err = &writer->err.pub;
+
+  if (!writer_encode (writer, pixbuf, quality, icc_profile, error))
+    return NULL;
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&writer->destination.bytes));
+}
+
+/* ---- EXIF ------------------------------------------------------------- */
+
+static guint16
+read_u16 (const guint8 *p,
+          gboolean      big_endian)
+{
+  return big_endian ? (guint16) (p[0] << 8 | p[1])
+                    : (guint16) (p[1] << 8 | p[0]);
+}
+
+static guint32
+read_u32 (const guint8 *p,
+          gboolean      big_endian)
+{
+  return big_endian ? (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3]
+                    : (guint32) p[3] << 24 | (guint32) p[2] << 16 | (guint32) p[1] << 8 | p[0];
+}
+
+/**
+ * wp_exif_get_orientation:
+ * @app1: the payload of an APP1 marker (after its length)
+ * @length: its length in bytes
+ *
+ * Finds the Orientation tag in the first IFD of an EXIF block.  Every
+ * offset is checked against @length: any input is safe.
+ *
+ * Returns: the orientation, 1 to 8, or 0 when @app1 is not EXIF or has
+ *   no valid orientation
+ */
+int
+wp_exif_get_orientation (const guint8 *app1,
+                         gsize         length)
+{
+  static const guint8 exif_header[6] = { 'E', 'x', 'i', 'f', 0, 0 };
+  const guint8 *tiff;
+  gsize tiff_length;
+  gboolean big_endian;
+  guint32 ifd;
+  guint n_entries, i;
+
+  if (app1 == NULL || length < sizeof exif_header + 8 ||
+      memcmp (app1, exif_header, sizeof exif_header) != 0)
+    return 0;
+
+  tiff = app1 + sizeof exif_header;
+  tiff_length = length - sizeof exif_header;
+
+  if (tiff[0] == 'I' && tiff[1] == 'I')
+    big_endian = FALSE;
+  else if (tiff[0] == 'M' && tiff[1] == 'M')
+    big_endian = TRUE;
+  else
+    return 0;
+
+  if (read_u16 (tiff + 2, big_endian) != 42)
+    return 0;
+
+  ifd = read_u32 (tiff + 4, big_endian);
+  if (ifd < 8 || ifd > tiff_length - 2)
+    return 0;
+
+  n_entries = read_u16 (tiff + ifd, big_endian);
+  for (i = 0; i < n_entries; i++)
+    {
+      gsize entry = ifd + 2 + (gsize) i * 12;
+      guint16 type, value;
+
+      if (entry + 12 > tiff_length)
+        return 0;
+
+      if (read_u16 (tiff + entry, big_endian) != EXIF_TAG_ORIENTATION)
+        continue;
+
+      type = read_u16 (tiff + entry + 2, big_endian);
+      if (type != TIFF_TYPE_SHORT || read_u32 (tiff + entry + 4, big_endian) < 1)
+        return 0;
+
+      value = read_u16 (tiff + entry + 8, big_endian);
+      return value >= 1 && value <= 8 ? value : 0;
+    }
+
+  return 0;
+}

@@ -1,0 +1,188 @@
+/* wp-thumbnail-plugin.c: the thumbnail plugin's functions, as workers see them.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Functions (argument and result types are GVariant type strings):
+ *
+ *   thumbnail     (ss(ii))    -> (ii)   source, destination, (box w, box h);
+ *                                       the size written
+ *   thumbnails    (sa(sii))   -> a(ii)  source, [(destination, box w, box h)];
+ *                                       decodes once, writes every size
+ *   thumbnails_q  (sa(sii)i)  -> a(ii)  the same with a JPEG quality, 1-100
+ *   info          (s)         -> (iis)  width and height as displayed (after
+ *                                       EXIF orientation) and format name
+ *
+ * For example, from a pool:
+ *
+ *   wp_pool_call_async (pool, "thumbnail", "thumbnails",
+ *                       g_variant_new_parsed ("('a.jpg', [('t/a-256.jpg', 256, 256),"
+ *                                             " ('t/a-64.jpg', 64, 64)])"),
+ *                       ...);
+ *
+ * Thumbnails are JPEG files (quality WP_THUMBNAIL_DEFAULT_QUALITY unless
+ * given) that fit their box with the source's aspect ratio, never larger
+ * than the source, oriented per EXIF, composited on white, with the
+ * source's ICC profile and no other metadata, written atomically; missing
+ * parent directories of a destination are created.  Any format gdk-pixbuf
+ * loads is accepted as a source.  The rules live in wp-thumbnail.c; this
+ * file only converts GVariants.
+ *
+ * Errors keep their domain: G_FILE_ERROR for a missing or unreadable
+ * source and for an unwritable destination, naming the path;
+ * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty, truncated or corrupt image,
+ * GDK_PIXBUF_ERROR_UNKNOWN_TYPE for a format nothing can read,
+ * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY for an image over 100 megapixels
+ * (refused from its header); G_IO_ERROR_INVALID_ARGUMENT for a box side
+ * <= 0 or a quality outside 1-100; G_IO_ERROR_CANCELLED.  A failed job
+ * leaves no partial thumbnail and no temporary file.
+ *
+ * Every function runs in a worker's main thread, one job at a time; the
+ * plugin keeps no state between jobs.
+ */
+
+#include "workpool/wp-plugin.h"
+
+#include "wp-image.h"
+#include "wp-thumbnail.h"
+
+#ifndef WP_THUMBNAIL_VERSION
+#define WP_THUMBNAIL_VERSION "0"
+#endif
+
+/* Workers check argument types, but a wrong one must never crash. */
+static gboolean
+check_args (GVariant    *args,
+            const char  *type,
+            GError     **error)
+{
+  if (args != NULL && g_variant_is_of_type (args, G_VARIANT_TYPE (type)))
+    return TRUE;
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "Expected arguments of type %s, got %s", type,
+               args != NULL ? g_variant_get_type_string (args) : "nothing");
+  return FALSE;
+}
+
+static GVariant *
+thumbnail (GVariant      *args,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  WpThumbnailRequest request = { NULL, 0, 0, 0, 0 };
+  const char *source;
+
+  if (!check_args (args, "(ss(ii))", error))
+    return NULL;
+
+  g_variant_get (args, "(&s&s(ii))", &source, &request.path,
+                 &request.box_width, &request.box_height);
+
+  if (!wp_thumbnail_write (source, &request, 1, WP_THUMBNAIL_DEFAULT_QUALITY,
+                           cancellable, error))
+    return NULL;
+
+  return g_variant_new ("(ii)", request.width, request.height);
+}
+
+/* (sa(sii)...) with @quality -> a(ii) */
+static GVariant *
+write_thumbnails (GVariant      *args,
+                  int            quality,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  g_autoptr(GVariant) list = g_variant_get_child_value (args, 1);
+  g_autofree WpThumbnailRequest *requests = NULL;
+  GVariantBuilder builder;
+  const char *source;
+  gsize n, i;
+
+  g_variant_get_child (args, 0, "&s", &source);
+
+  n = g_variant_n_children (list);
+  requests = g_new0 (WpThumbnailRequest, MAX (n, 1));
+  for (i = 0; i < n; i++)
+    g_variant_get_child (list, i, "(&sii)", &requests[i].path,
+                         &requests[i].box_width, &requests[i].box_height);
+
+  if (!wp_thumbnail_write (source, requests, n, quality, cancellable, error))
+    return NULL;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ii)"));
+  for (i = 0; i < n; i++)
+    g_variant_builder_add (&builder, "(ii)", requests[i].width, requests[i].height);
+
+  return g_variant_builder_end (&builder);
+}
+
+static GVariant *
+thumbnails (GVariant      *args,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  if (!check_args (args, "(sa(sii))", error))
+    return NULL;
+
+  return write_thumbnails (args, WP_THUMBNAIL_DEFAULT_QUALITY, cancellable, error);
+}
+
+static GVariant *
+thumbnails_q (GVariant      *args,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  gint32 quality;
+
+  if (!check_args (args, "(sa(sii)i)", error))
+    return NULL;
+
+  g_variant_get_child (args, 2, "i", &quality);
+
+  return write_thumbnails (args, quality, cancellable, error);
+}
+
+static GVariant *
+info (GVariant      *args,
+      GCancellable  *cancellable,
+      GError       **error)
+{
+  g_autoptr(WpImage) image = NULL;
+  const char *source;
+  int width, height;
+
+  if (!check_args (args, "(s)", error))
+    return NULL;
+
+  g_variant_get (args, "(&s)", &source);
+
+  image = wp_image_open (source, WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
+  if (image == NULL)
+    return NULL;
+
+  wp_image_get_size (image, &width, &height);
+
+  return g_variant_new ("(iis)", width, height, wp_image_get_format_name (image));
+}
+
+static const WpFunction functions[] = {
+  { "thumbnail", "(ss(ii))", "(ii)", thumbnail,
+    "Writes a JPEG thumbnail of an image that fits a box" },
+  { "thumbnails", "(sa(sii))", "a(ii)", thumbnails,
+    "Decodes an image once and writes a JPEG thumbnail for each box" },
+  { "thumbnails_q", "(sa(sii)i)", "a(ii)", thumbnails_q,
+    "Like thumbnails, with a JPEG quality from 1 to 100" },
+  { "info", "(s)", "(iis)", info,
+    "Displayed width and height, and format name, of an image" },
+  { NULL }
+};
+
+static const WpPlugin plugin = {
+  WP_PLUGIN_ABI_VERSION, sizeof (WpPlugin),
+  "thumbnail", WP_THUMBNAIL_VERSION,
+  "JPEG thumbnails of images: decode once, write every size",
+  functions,
+};
+
+WP_PLUGIN_DEFINE (plugin)

@@ -1,0 +1,239 @@
+/* wp-thumbnail.c: the thumbnail rules: sizes, decode once, write every size.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * wp_thumbnail_write() is the whole job of the plugin's functions:
+ *
+ *   1. validate every request (boxes > 0, a destination, quality 1-100);
+ *   2. open the source: header only for JPEG (wp-image.c), refusing
+ *      images over WP_THUMBNAIL_MAX_PIXELS;
+ *   3. compute every thumbnail's size from the displayed size with
+ *      wp_thumbnail_fit_size();
+ *   4. decode once, at the smallest scale that covers the largest size;
+ *   5. for each size, largest first: scale, orient, encode as JPEG with
+ *      the source's ICC profile (wp-jpeg.c), and replace the destination
+ *      atomically, creating its missing parent directories
+ *      (wp-atomic-file.c).
+ *
+ * The cancellable is checked between the stages: after the header, after
+ * the decode and before each size (and, inside the JPEG decoder, every
+ * few rows).
+ *
+ * Invariants: every destination is either left as it was or replaced by
+ * a complete thumbnail, never partly written, and no temporary file
+ * survives a failure or a cancellation.  A failure stops the job: the
+ * thumbnails already written stay (they are complete), the rest are not
+ * written.  Sizes never depend on the decode scale or on each other.
+ */
+
+#include <stdlib.h>
+
+#include "wp-atomic-file.h"
+#include "wp-image.h"
+#include "wp-jpeg.h"
+#include "wp-thumbnail.h"
+
+/**
+ * wp_thumbnail_fit_size:
+ * @width: the image's displayed width, > 0
+ * @height: the image's displayed height, > 0
+ * @box_width: the box's width, > 0
+ * @box_height: the box's height, > 0
+ * @fit_width: (out): the thumbnail's width
+ * @fit_height: (out): the thumbnail's height
+ *
+ * The size of the thumbnail of a @width x @height image for a box: the
+ * image's own size when it fits (never upscale); otherwise, with
+ * s = min (box_width / width, box_height / height),
+ * (max (1, round (width * s)), max (1, round (height * s))), rounding
+ * halves up.  Computed exactly in integers, so that the side that
+ * touches the box is exactly the box's.
+ */
+void
+wp_thumbnail_fit_size (int  width,
+                       int  height,
+                       int  box_width,
+                       int  box_height,
+                       int *fit_width,
+                       int *fit_height)
+{
+  gint64 w = width, h = height, bw = box_width, bh = box_height;
+
+  g_return_if_fail (width > 0 && height > 0);
+  g_return_if_fail (box_width > 0 && box_height > 0);
+
+  if (w <= bw && h <= bh)
+    {
+      *fit_width = width;
+      *fit_height = height;
+    }
+  else if (bw * h <= bh * w)
+    {
+      /* s = bw / w: the width touches the box. */
+      *fit_width = box_width;
+      *fit_height = (int) MAX (1, (2 * h * bw + w) / (2 * w));
+    }
+  else
+    {
+      /* s = bh / h: the height touches the box. */
+      *fit_width = (int) MAX (1, (2 * w * bh + h) / (2 * h));
+      *fit_height = box_height;
+    }
+}
+
+static gboolean
+validate (WpThumbnailRequest  *requests,
+          gsize                n_requests,
+          int                  quality,
+          GError             **error)
+{
+  gsize i;
+
+  if (quality < 1 || quality > 100)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "JPEG quality must be between 1 and 100, not %d", quality);
+      return FALSE;
+    }
+
+  for (i = 0; i < n_requests; i++)
+    {
+      if (requests[i].path == NULL || requests[i].path[0] == '\0')
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "Empty thumbnail destination path");
+          return FALSE;
+        }
+
+      if (requests[i].box_width <= 0 || requests[i].box_height <= 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "Invalid box %dx%d for “%s”: both sides must be positive",
+                       requests[i].box_width, requests[i].box_height,
+                       requests[i].path);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/* Largest thumbnail first, so that smaller ones can be scaled from it. */
+static int
+compare_by_area_descending (const void *a,
+                            const void *b)
+{
+  const WpThumbnailRequest *ra = *(WpThumbnailRequest * const *) a;
+  const WpThumbnailRequest *rb = *(WpThumbnailRequest * const *) b;
+  gint64 area_a = (gint64) ra->width * ra->height;
+  gint64 area_b = (gint64) rb->width * rb->height;
+
+  return area_a < area_b ? 1 : area_a > area_b ? -1 : 0;
+}
+
+static gboolean
+write_one (WpImage             *image,
+           WpThumbnailRequest  *request,
+           int                  quality,
+           GError             **error)
+{
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GBytes) jpeg = NULL;
+
+  pixbuf = wp_image_render (image, request->width, request->height, error);
+  if (pixbuf == NULL)
+    return FALSE;
+
+  jpeg = wp_jpeg_encode (pixbuf, quality, wp_image_get_icc_profile (image), error);
+  if (jpeg == NULL)
+    return FALSE;
+
+  return wp_atomic_file_replace (request->path, jpeg,
+                                 WP_ATOMIC_FILE_CREATE_PARENTS, error);
+}
+
+/**
+ * wp_thumbnail_write:
+ * @source: the image file
+ * @requests: (array length=n_requests): the thumbnails to write; their
+ *   width and height are set on success
+ * @n_requests: the number of @requests
+ * @quality: JPEG quality, 1 to 100
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Decodes @source once and writes every requested thumbnail as a JPEG
+ * file.  See the top of this file for the steps and guarantees.
+ *
+ * Errors: G_IO_ERROR_INVALID_ARGUMENT for a bad request, G_FILE_ERROR
+ * for an unreadable source or an unwritable destination (naming it),
+ * GDK_PIXBUF_ERROR for a corrupt, unknown or too large image,
+ * G_IO_ERROR_CANCELLED.
+ *
+ * Returns: %TRUE when every thumbnail was written
+ */
+gboolean
+wp_thumbnail_write (const char          *source,
+                    WpThumbnailRequest  *requests,
+                    gsize                n_requests,
+                    int                  quality,
+                    GCancellable        *cancellable,
+                    GError             **error)
+{
+  g_autoptr(WpImage) image = NULL;
+  g_autofree WpThumbnailRequest **order = NULL;
+  int width, height, max_width = 1, max_height = 1;
+  gsize i;
+
+  g_return_val_if_fail (source != NULL, FALSE);
+  g_return_val_if_fail (requests != NULL || n_requests == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!validate (requests, n_requests, quality, error))
+    return FALSE;
+
+  if (n_requests == 0)
+    return TRUE;
+
+  image = wp_image_open (source, WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
+  if (image == NULL)
+    return FALSE;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  wp_image_get_size (image, &width, &height);
+
+  order = g_new (WpThumbnailRequest *, n_requests);
+  for (i = 0; i < n_requests; i++)
+    {
+      WpThumbnailRequest *request = &requests[i];
+
+      wp_thumbnail_fit_size (width, height,
+                             request->box_width, request->box_height,
+                             &request->width, &request->height);
+      max_width = MAX (max_width, request->width);
+      max_height = MAX (max_height, request->height);
+      order[i] = request;
+    }
+
+  qsort (order, n_requests, sizeof *order, compare_by_area_descending);
+
+  if (!wp_image_decode (image, max_width, max_height, cancellable, error))
+    return FALSE;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  for (i = 0; i < n_requests; i++)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      if (!write_one (image, order[i], quality, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}

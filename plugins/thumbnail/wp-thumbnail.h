@@ -1,0 +1,54 @@
+/* wp-thumbnail.h: the thumbnail rules: sizes, decode once, write every size.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Internal to the thumbnail plugin (and its tests); what the code owns
+ * and guarantees is described at the top of wp-thumbnail.c.
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* The reference program's JPEG quality. */
+#define WP_THUMBNAIL_DEFAULT_QUALITY 65
+
+/* Images with more pixels than this are refused from their header. */
+#define WP_THUMBNAIL_MAX_PIXELS G_GUINT64_CONSTANT (100000000)
+
+/**
+ * WpThumbnailRequest:
+ * @path: the destination file; its missing parent directories are created
+ * @box_width: the width of the box the thumbnail must fit in, > 0
+ * @box_height: the height of the box, > 0
+ * @width: (out): the width of the written thumbnail
+ * @height: (out): the height of the written thumbnail
+ *
+ * One thumbnail to write.
+ */
+typedef struct {
+  const char *path;
+  int         box_width;
+  int         box_height;
+  int         width;
+  int         height;
+} WpThumbnailRequest;
+
+void     wp_thumbnail_fit_size (int                  width,
+                                int                  height,
+                                int                  box_width,
+                                int                  box_height,
+                                int                 *fit_width,
+                                int                 *fit_height);
+
+gboolean wp_thumbnail_write    (const char          *source,
+                                WpThumbnailRequest  *requests,
+                                gsize                n_requests,
+                                int                  quality,
+                                GCancellable        *cancellable,
+                                GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

@@ -1,0 +1,1774 @@
+/* test-thumbnail.c: the thumbnail plugin, called directly, without a pool.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The plugin under test is the built thumbnail.so, named by the
+ * WP_THUMBNAIL_PLUGIN environment variable; the tests dlopen it, look its
+ * functions up through wp_plugin_query() and call them as a worker would.
+ * The size formula and the atomic writer are also unit-tested directly,
+ * from the plugin's static library.
+ *
+ * Every test works in its own temporary directory (the fixture) and draws
+ * its input images there (thumbnail-test-images.c); only the bad-input
+ * corpus and an ICC profile with a PNG carrying it come from tests/data
+ * (G_TEST_SRCDIR is tests/thumbnail).  Tests that expect a failure list
+ * the directory afterwards: a failed job must leave neither a thumbnail
+ * nor a temporary file.
+ */
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <gmodule.h>
+
+#ifdef HAVE_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
+
+#include "workpool/wp-plugin.h"
+
+#include "wp-atomic-file.h"
+#include "wp-resample.h"
+#include "wp-thumbnail.h"
+
+#include "thumbnail-test-images.h"
+
+static const WpPlugin *plugin;
+
+/* The reference program's six boxes, largest first. */
+static const int six_boxes[] = { 1024, 512, 256, 128, 64, 32 };
+
+/* ---- fixture and helpers ---------------------------------------------- */
+
+typedef struct {
+  char *dir;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->dir = g_dir_make_tmp ("wp-thumbnail-XXXXXX", &error);
+  g_assert_no_error (error);
+}
+
+static void
+remove_recursively (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      /* A test may have made it read-only. */
+      g_chmod (path, 0700);
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_recursively (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    {
+      g_unlink (path);
+    }
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  remove_recursively (fixture->dir);
+  g_free (fixture->dir);
+}
+
+static char *
+fixture_path (Fixture    *fixture,
+              const char *name)
+{
+  return g_build_filename (fixture->dir, name, NULL);
+}
+
+/* All paths under @dir, relative, sorted, separated by spaces: "" when
+ * @dir is empty or missing. */
+static void
+list_into (GPtrArray  *names,
+           const char *dir,
+           const char *prefix)
+{
+  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      char *relative = prefix != NULL ? g_build_filename (prefix, name, NULL)
+                                      : g_strdup (name);
+
+      g_ptr_array_add (names, relative);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        list_into (names, path, relative);
+    }
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+static char *
+list_tree (const char *dir)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+  list_into (names, dir, NULL);
+  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_add (names, NULL);
+
+  return g_strjoinv (" ", (char **) names->pdata);
+}
+
+static const WpFunction *
+find_function (const char *name)
+{
+  const WpFunction *function;
+
+  for (function = plugin->functions; function->name != NULL; function++)
+    if (g_str_equal (function->name, name))
+      return function;
+
+  g_assert_not_reached ();
+}
+
+/* Calls a plugin function as a worker does.  Returns the result or NULL
+ * with @error set, and checks the types on both sides. */
+static GVariant *
+call (const char    *name,
+      GVariant      *args,
+      GCancellable  *cancellable,
+      GError       **error)
+{
+  const WpFunction *function = find_function (name);
+  g_autoptr(GVariant) owned_args = g_variant_ref_sink (args);
+  GError *local_error = NULL;
+  GVariant *result;
+
+  g_assert_cmpstr (g_variant_get_type_string (owned_args), ==, function->args_type);
+
+  result = function->func (owned_args, cancellable, &local_error);
+  if (result == NULL)
+    {
+      g_assert_nonnull (local_error);
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
+
+  g_assert_null (local_error);
+  result = g_variant_ref_sink (result);
+  g_assert_cmpstr (g_variant_get_type_string (result), ==, function->result_type);
+
+  return result;
+}
+
+/* Calls "thumbnail" and checks the result against the file written. */
+static gboolean
+make_thumbnail (const char  *source,
+                const char  *destination,
+                int          box_width,
+                int          box_height,
+                int         *width,
+                int         *height,
+                GError     **error)
+{
+  g_autoptr(GVariant) result = NULL;
+  int file_width, file_height;
+
+  result = call ("thumbnail",
+                 g_variant_new ("(ss(ii))", source, destination, box_width, box_height),
+                 NULL, error);
+  if (result == NULL)
+    return FALSE;
+
+  g_variant_get (result, "(ii)", width, height);
+  g_assert_nonnull (gdk_pixbuf_get_file_info (destination, &file_width, &file_height));
+  g_assert_cmpint (file_width, ==, *width);
+  g_assert_cmpint (file_height, ==, *height);
+
+  return TRUE;
+}
+
+static GdkPixbuf *
+load (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  GdkPixbuf *pixbuf = gdk_pixbuf_new_from_file (path, &error);
+
+  g_assert_no_error (error);
+  return pixbuf;
+}
+
+/* The formula as the issue states it, in floating point. */
+static void
+formula_size (int  width,
+              int  height,
+              int  box_width,
+              int  box_height,
+              int *fit_width,
+              int *fit_height)
+{
+  double s;
+
+  if (width <= box_width && height <= box_height)
+    {
+      *fit_width = width;
+      *fit_height = height;
+      return;
+    }
+
+  s = MIN ((double) box_width / width, (double) box_height / height);
+  *fit_width = MAX (1, (int) round (width * s));
+  *fit_height = MAX (1, (int) round (height * s));
+}
+
+static void
+assert_colour (GdkPixbuf *pixbuf,
+               int        x,
+               int        y,
+               guint32    expected,
+               int        tolerance)
+{
+  guint32 colour = test_pixel (pixbuf, x, y);
+
+  if (!test_colour_near (colour, expected, tolerance))
+    g_error ("pixel (%d, %d) of %dx%d is %06X, expected %06X ± %d",
+             x, y, gdk_pixbuf_get_width (pixbuf), gdk_pixbuf_get_height (pixbuf),
+             colour, expected, tolerance);
+}
+
+static double
+mean_difference (GdkPixbuf *a,
+                 GdkPixbuf *b)
+{
+  int width = gdk_pixbuf_get_width (a), height = gdk_pixbuf_get_height (a);
+  double total = 0;
+  int x, y, shift;
+
+  g_assert_cmpint (gdk_pixbuf_get_width (b), ==, width);
+  g_assert_cmpint (gdk_pixbuf_get_height (b), ==, height);
+
+  for (y = 0; y < height; y++)
+    for (x = 0; x < width; x++)
+      {
+        guint32 pa = test_pixel (a, x, y), pb = test_pixel (b, x, y);
+        for (shift = 0; shift <= 16; shift += 8)
+          total += ABS ((int) ((pa >> shift) & 0xFF) - (int) ((pb >> shift) & 0xFF));
+      }
+
+  return total / (3.0 * width * height);
+}
+
+static GBytes *
+srgb_profile (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "data", "srgb.icc", NULL);
+  char *data;
+  gsize length;
+
+  g_file_get_contents (path, &data, &length, &error);
+  g_assert_no_error (error);
+
+  return g_bytes_new_take (data, length);
+}
+
+/* ---- the plugin table -------------------------------------------------- */
+
+static void
+test_plugin_query (void)
+{
+  static const struct {
+    const char *name, *args_type, *result_type;
+  } expected[] = {
+    { "thumbnail", "(ss(ii))", "(ii)" },
+    { "thumbnails", "(sa(sii))", "a(ii)" },
+    { "thumbnails_q", "(sa(sii)i)", "a(ii)" },
+    { "info", "(s)", "(iis)" },
+  };
+  gsize i;
+
+  g_test_summary ("The plugin describes itself and its four functions with the "
+                  "types of the issue");
+
+  g_assert_cmpuint (plugin->abi_version, ==, WP_PLUGIN_ABI_VERSION);
+  g_assert_cmpuint (plugin->struct_size, ==, sizeof (WpPlugin));
+  g_assert_cmpstr (plugin->name, ==, "thumbnail");
+  g_assert_nonnull (plugin->summary);
+
+  for (i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      const WpFunction *function = find_function (expected[i].name);
+
+      g_assert_cmpstr (function->args_type, ==, expected[i].args_type);
+      g_assert_cmpstr (function->result_type, ==, expected[i].result_type);
+      g_assert_nonnull (function->summary);
+    }
+  g_assert_null (plugin->functions[G_N_ELEMENTS (expected)].name);
+}
+
+/* ---- the size formula, unit-tested ----------------------------------- */
+
+static void
+assert_fit (int width,
+            int height,
+            int box_width,
+            int box_height,
+            int expected_width,
+            int expected_height)
+{
+  int fit_width = -1, fit_height = -1;
+
+  wp_thumbnail_fit_size (width, height, box_width, box_height, &fit_width, &fit_height);
+  if (fit_width != expected_width || fit_height != expected_height)
+    g_error ("%dx%d in %dx%d: got %dx%d, expected %dx%d", width, height,
+             box_width, box_height, fit_width, fit_height,
+             expected_width, expected_height);
+}
+
+static void
+test_fit_examples (void)
+{
+  g_test_summary ("wp_thumbnail_fit_size() on hand-computed cases: landscape, "
+                  "portrait, square, tiny, fitting, non-square boxes");
+
+  assert_fit (4000, 3000, 1024, 1024, 1024, 768);
+  assert_fit (3000, 4000, 1024, 1024, 768, 1024);
+  assert_fit (4000, 4000, 32, 32, 32, 32);
+  assert_fit (1, 1, 32, 32, 1, 1);
+  assert_fit (3, 2000, 32, 32, 1, 32);        /* 3 * 0.016 rounds to 0: at least 1 */
+  assert_fit (2000, 3, 1024, 1024, 1024, 2);  /* 1.536 rounds to 2 */
+  assert_fit (20, 12, 32, 32, 20, 12);        /* fits: never upscaled */
+  assert_fit (1024, 1024, 1024, 1024, 1024, 1024);
+  assert_fit (1025, 10, 1024, 1024, 1024, 10);
+  assert_fit (100, 50, 30, 100, 30, 15);      /* the width touches a tall box */
+  assert_fit (100, 50, 100, 10, 20, 10);      /* the height touches a wide box */
+  assert_fit (1000, 500, 333, 333, 333, 167); /* 166.5: halves round up */
+  assert_fit (4032, 3024, 256, 256, 256, 192);
+  assert_fit (6000, 4000, 64, 64, 64, 43);    /* 42.67 */
+}
+
+static void
+test_fit_formula (void)
+{
+  int width, height, box, ties = 0, checked = 0;
+
+  g_test_summary ("wp_thumbnail_fit_size() agrees with the issue's formula, "
+                  "s = min (bw/W, bh/H), on a sweep of sizes and boxes; sizes "
+                  "come from the original size, not from each other");
+
+  for (width = 1; width <= 2100; width += 37)
+    for (height = 1; height <= 2100; height += 41)
+      for (box = 0; box < (int) G_N_ELEMENTS (six_boxes); box++)
+        {
+          int bw = six_boxes[box], bh = six_boxes[box] * 3 / 4 + 1;
+          int got_width, got_height, want_width, want_height;
+          double s = MIN ((double) bw / width, (double) bh / height);
+
+          /* Exact halves are rounded up exactly; in floating point they
+           * can land on either side, so skip them here. */
+          if (fabs (fmod (width * s, 1.0) - 0.5) < 1e-9 ||
+              fabs (fmod (height * s, 1.0) - 0.5) < 1e-9)
+            {
+              ties++;
+              continue;
+            }
+
+          wp_thumbnail_fit_size (width, height, bw, bh, &got_width, &got_height);
+          formula_size (width, height, bw, bh, &want_width, &want_height);
+          g_assert_cmpint (got_width, ==, want_width);
+          g_assert_cmpint (got_height, ==, want_height);
+          g_assert_cmpint (got_width, <=, MAX (bw, 1));
+          g_assert_cmpint (got_height, <=, MAX (bh, 1));
+          checked++;
+        }
+
+  g_assert_cmpint (checked, >, 10000);
+  g_test_message ("%d cases checked, %d exact halves skipped", checked, ties);
+}
+
+/* ---- the resampler, unit-tested ------------------------------------- */
+
+static GdkPixbuf *
+pixbuf_from_values (int           width,
+                    int           height,
+                    const guint8 *values)
+{
+  GdkPixbuf *pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  int x, y;
+
+  for (y = 0; y < height; y++)
+    for (x = 0; x < width; x++)
+      memcpy (gdk_pixbuf_get_pixels (pixbuf) + y * gdk_pixbuf_get_rowstride (pixbuf) + x * 3,
+              values + (y * width + x) * 3, 3);
+
+  return pixbuf;
+}
+
+static void
+test_resample_flat (void)
+{
+  static const int sizes[][4] = {
+    { 1500, 1125, 1024, 768 }, { 7, 5, 3, 2 }, { 1000, 1, 1, 1 },
+    { 3, 2000, 1, 32 }, { 640, 480, 640, 480 }, { 999, 333, 998, 1 },
+  };
+  gsize i;
+
+  g_test_summary ("Area averaging keeps a flat colour exactly, whatever the ratio");
+
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(GdkPixbuf) source = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
+                                                    sizes[i][0], sizes[i][1]);
+      g_autoptr(GdkPixbuf) reduced = NULL;
+      int x, y;
+
+      gdk_pixbuf_fill (source, 0xFE7F01FF);
+      reduced = wp_resample_reduce (source, sizes[i][2], sizes[i][3]);
+      g_assert_cmpint (gdk_pixbuf_get_width (reduced), ==, sizes[i][2]);
+      g_assert_cmpint (gdk_pixbuf_get_height (reduced), ==, sizes[i][3]);
+
+      for (y = 0; y < sizes[i][3]; y++)
+        for (x = 0; x < sizes[i][2]; x++)
+          g_assert_cmphex (test_pixel (reduced, x, y), ==, 0xFE7F01);
+    }
+}
+
+static void
+test_resample_average (void)
+{
+  /* 4x2 -> 2x1: each output pixel is the mean of a 2x2 block.
+   * 3x1 -> 2x1: the middle pixel is split half and half. */
+  static const guint8 four_by_two[] = {
+    0, 0, 0,      100, 0, 0,    200, 200, 200,  0, 0, 0,
+    40, 0, 0,     60, 0, 0,     100, 100, 100,  100, 100, 100,
+  };
+  static const guint8 three_by_one[] = {
+    0, 0, 0,  90, 30, 60,  255, 255, 255,
+  };
+  g_autoptr(GdkPixbuf) a = pixbuf_from_values (4, 2, four_by_two);
+  g_autoptr(GdkPixbuf) b = pixbuf_from_values (3, 1, three_by_one);
+  g_autoptr(GdkPixbuf) a_reduced = wp_resample_reduce (a, 2, 1);
+  g_autoptr(GdkPixbuf) b_reduced = wp_resample_reduce (b, 2, 1);
+
+  g_test_summary ("Area averaging: each output pixel is the mean of the source "
+                  "area it covers, edge pixels weighted by the part covered");
+
+  g_assert_cmphex (test_pixel (a_reduced, 0, 0), ==, 0x320000);  /* (0+100+40+60)/4 = 50 */
+  g_assert_cmphex (test_pixel (a_reduced, 1, 0), ==, 0x646464);  /* (200+0+100+100)/4 = 100 */
+  /* 0 * 2/3 + 90 * 1/3 = 30, 30 * 1/3 = 10, 60 * 1/3 = 20 */
+  g_assert_cmphex (test_pixel (b_reduced, 0, 0), ==, 0x1E0A14);
+  /* 90 * 1/3 + 255 * 2/3 = 200, 30/3 + 170 = 180, 20 + 170 = 190 */
+  g_assert_cmphex (test_pixel (b_reduced, 1, 0), ==, 0xC8B4BE);
+}
+
+static void
+test_resample_like_gdk_pixbuf (void)
+{
+  g_autoptr(GdkPixbuf) source = test_pattern_gradient (1500, 1125);
+  g_autoptr(GdkPixbuf) quadrants = test_pattern_quadrants (1500, 1125);
+  static const int sizes[][2] = { { 1024, 768 }, { 333, 250 }, { 32, 24 } };
+  gsize i;
+
+  g_test_summary ("Area averaging gives the pixels gdk-pixbuf's bilinear "
+                  "reduction gives, within rounding");
+
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(GdkPixbuf) ours = wp_resample_reduce (source, sizes[i][0], sizes[i][1]);
+      g_autoptr(GdkPixbuf) theirs = gdk_pixbuf_scale_simple (source, sizes[i][0], sizes[i][1],
+                                                            GDK_INTERP_BILINEAR);
+      g_autoptr(GdkPixbuf) ours_q = wp_resample_reduce (quadrants, sizes[i][0], sizes[i][1]);
+      g_autoptr(GdkPixbuf) theirs_q = gdk_pixbuf_scale_simple (quadrants, sizes[i][0], sizes[i][1],
+                                                              GDK_INTERP_BILINEAR);
+      double gradient = mean_difference (ours, theirs);
+      double edges = mean_difference (ours_q, theirs_q);
+
+      g_test_message ("%dx%d: mean difference %.3f (gradient), %.3f (edges)",
+                      sizes[i][0], sizes[i][1], gradient, edges);
+      g_assert_cmpfloat (gradient, <, 1.0);
+      g_assert_cmpfloat (edges, <, 1.0);
+    }
+}
+
+/* ---- sizes through the plugin ---------------------------------------- */
+
+typedef struct {
+  const char *name;
+  int width, height;
+} SizeCase;
+
+static const SizeCase size_cases[] = {
+  { "landscape", 1500, 1000 },
+  { "portrait", 800, 1200 },
+  { "square", 1100, 1100 },
+  { "1x1", 1, 1 },
+  { "3x2000", 3, 2000 },
+  { "smaller-than-every-box", 20, 12 },
+};
+
+static void
+test_size (Fixture       *fixture,
+           gconstpointer  data)
+{
+  const SizeCase *size_case = data;
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autoptr(GdkPixbuf) pixbuf = test_pattern_gradient (size_case->width, size_case->height);
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder list;
+  gsize i;
+
+  g_test_summary ("thumbnails writes the six default sizes of the formula, "
+                  "computed from the displayed size, and the files have them");
+
+  test_write_jpeg (source, pixbuf, NULL);
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
+  for (i = 0; i < G_N_ELEMENTS (six_boxes); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("thumbnails/%dx%d/source.jpg",
+                                               six_boxes[i], six_boxes[i]);
+      g_autofree char *destination = fixture_path (fixture, name);
+
+      g_variant_builder_add (&list, "(sii)", destination, six_boxes[i], six_boxes[i]);
+    }
+
+  result = call ("thumbnails", g_variant_new ("(sa(sii))", source, &list), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (result), ==, G_N_ELEMENTS (six_boxes));
+
+  for (i = 0; i < G_N_ELEMENTS (six_boxes); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("thumbnails/%dx%d/source.jpg",
+                                               six_boxes[i], six_boxes[i]);
+      g_autofree char *destination = fixture_path (fixture, name);
+      int width, height, want_width, want_height, file_width, file_height;
+
+      g_variant_get_child (result, i, "(ii)", &width, &height);
+      formula_size (size_case->width, size_case->height, six_boxes[i], six_boxes[i],
+                    &want_width, &want_height);
+      g_assert_cmpint (width, ==, want_width);
+      g_assert_cmpint (height, ==, want_height);
+
+      g_assert_nonnull (gdk_pixbuf_get_file_info (destination, &file_width, &file_height));
+      g_assert_cmpint (file_width, ==, want_width);
+      g_assert_cmpint (file_height, ==, want_height);
+    }
+}
+
+static void
+test_size_thumbnail (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *destination = fixture_path (fixture, "a/b/c/thumb.jpg");
+  g_autoptr(GdkPixbuf) pixbuf = test_pattern_gradient (640, 480);
+  g_autoptr(GError) error = NULL;
+  int width, height;
+
+  g_test_summary ("thumbnail writes one size, creating the missing parent "
+                  "directories of its destination");
+
+  test_write_jpeg (source, pixbuf, NULL);
+  g_assert_true (make_thumbnail (source, destination, 200, 100, &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, 133);
+  g_assert_cmpint (height, ==, 100);
+}
+
+static void
+test_size_order (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autoptr(GdkPixbuf) pixbuf = test_pattern_gradient (1600, 1200);
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder list;
+  int i;
+
+  g_test_summary ("thumbnails made in one go, smallest box first, look like "
+                  "the ones thumbnail makes one at a time");
+
+  test_write_jpeg (source, pixbuf, NULL);
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
+  for (i = G_N_ELEMENTS (six_boxes) - 1; i >= 0; i--)
+    {
+      g_autofree char *name = g_strdup_printf ("many-%d.jpg", six_boxes[i]);
+      g_autofree char *destination = fixture_path (fixture, name);
+
+      g_variant_builder_add (&list, "(sii)", destination, six_boxes[i], six_boxes[i]);
+    }
+  result = call ("thumbnails", g_variant_new ("(sa(sii))", source, &list), NULL, &error);
+  g_assert_no_error (error);
+
+  for (i = 0; i < (int) G_N_ELEMENTS (six_boxes); i++)
+    {
+      g_autofree char *many_name = g_strdup_printf ("many-%d.jpg", six_boxes[i]);
+      g_autofree char *one_name = g_strdup_printf ("one-%d.jpg", six_boxes[i]);
+      g_autofree char *many = fixture_path (fixture, many_name);
+      g_autofree char *one = fixture_path (fixture, one_name);
+      g_autoptr(GdkPixbuf) many_pixbuf = NULL;
+      g_autoptr(GdkPixbuf) one_pixbuf = NULL;
+      int width, height, result_width, result_height;
+      double difference;
+
+      g_assert_true (make_thumbnail (source, one, six_boxes[i], six_boxes[i],
+                                     &width, &height, &error));
+      g_assert_no_error (error);
+
+      /* Results come in the order of the requests. */
+      g_variant_get_child (result, G_N_ELEMENTS (six_boxes) - 1 - i, "(ii)",
+                           &result_width, &result_height);
+      g_assert_cmpint (result_width, ==, width);
+      g_assert_cmpint (result_height, ==, height);
+
+      many_pixbuf = load (many);
+      one_pixbuf = load (one);
+      difference = mean_difference (many_pixbuf, one_pixbuf);
+      g_test_message ("box %d: mean difference %.2f", six_boxes[i], difference);
+      g_assert_cmpfloat (difference, <, 3.0);
+    }
+}
+
+static void
+test_size_empty_list (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("thumbnails with no box writes nothing and returns []");
+
+  result = call ("thumbnails",
+                 g_variant_new_parsed ("(%s, @a(sii) [])", "/nonexistent/source.jpg"),
+                 NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (result), ==, 0);
+}
+
+/* ---- orientation ----------------------------------------------------- */
+
+/* Where the displayed pixel (x, y) of a @dw x @dh displayed image comes
+ * from in the stored image, for each EXIF orientation (TIFF 6.0 / EXIF
+ * 2.3: the tag says where the stored 0th row and 0th column are shown). */
+static void
+stored_coordinates (int  orientation,
+                    int  dw,
+                    int  dh,
+                    int  x,
+                    int  y,
+                    int *sx,
+                    int *sy)
+{
+  switch (orientation)
+    {
+    case 1: *sx = x;          *sy = y;          break; /* row 0 top, column 0 left */
+    case 2: *sx = dw - 1 - x; *sy = y;          break; /* row 0 top, column 0 right */
+    case 3: *sx = dw - 1 - x; *sy = dh - 1 - y; break; /* row 0 bottom, column 0 right */
+    case 4: *sx = x;          *sy = dh - 1 - y; break; /* row 0 bottom, column 0 left */
+    case 5: *sx = y;          *sy = x;          break; /* row 0 left, column 0 top */
+    case 6: *sx = y;          *sy = dw - 1 - x; break; /* row 0 right, column 0 top */
+    case 7: *sx = dh - 1 - y; *sy = dw - 1 - x; break; /* row 0 right, column 0 bottom */
+    case 8: *sx = dh - 1 - y; *sy = x;          break; /* row 0 left, column 0 bottom */
+    default: g_assert_not_reached ();
+    }
+}
+
+static void
+assert_oriented_quadrants (GdkPixbuf *pixbuf,
+                           int        orientation,
+                           int        stored_width,
+                           int        stored_height)
+{
+  int dw = gdk_pixbuf_get_width (pixbuf), dh = gdk_pixbuf_get_height (pixbuf);
+  int qx, qy;
+
+  for (qy = 1; qy <= 3; qy += 2)
+    for (qx = 1; qx <= 3; qx += 2)
+      {
+        int x = dw * qx / 4, y = dh * qy / 4, sx, sy;
+        gboolean right, bottom;
+
+        /* Map through the displayed size, then scale to the stored one. */
+        stored_coordinates (orientation, dw, dh, x, y, &sx, &sy);
+        if (orientation >= 5)
+          {
+            sx = sx * stored_width / dh;
+            sy = sy * stored_height / dw;
+          }
+        else
+          {
+            sx = sx * stored_width / dw;
+            sy = sy * stored_height / dh;
+          }
+        right = sx >= stored_width / 2;
+        bottom = sy >= stored_height / 2;
+
+        assert_colour (pixbuf, x, y,
+                       bottom ? (right ? TEST_YELLOW : TEST_BLUE)
+                              : (right ? TEST_GREEN : TEST_RED),
+                       40);
+      }
+}
+
+static void
+check_orientation (Fixture  *fixture,
+                   int       orientation,
+                   gboolean  big_endian)
+{
+  const int stored_width = 320, stored_height = 160;
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *full = fixture_path (fixture, "full.jpg");
+  g_autofree char *small = fixture_path (fixture, "small.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (stored_width, stored_height);
+  g_autoptr(GdkPixbuf) full_pixbuf = NULL;
+  g_autoptr(GdkPixbuf) small_pixbuf = NULL;
+  g_autoptr(GVariant) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *markers = NULL;
+  TestJpegOptions options = { 0, };
+  int width, height, info_width, info_height;
+  gboolean swapped = orientation >= 5;
+  const char *format;
+
+  options.orientation = orientation;
+  options.exif_big_endian = big_endian;
+  test_write_jpeg (source, pattern, &options);
+
+  info = call ("info", g_variant_new ("(s)", source), NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (info, "(ii&s)", &info_width, &info_height, &format);
+  g_assert_cmpint (info_width, ==, swapped ? stored_height : stored_width);
+  g_assert_cmpint (info_height, ==, swapped ? stored_width : stored_height);
+  g_assert_cmpstr (format, ==, "jpeg");
+
+  /* Full size: no scaling at all. */
+  g_assert_true (make_thumbnail (source, full, 1000, 1000, &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, info_width);
+  g_assert_cmpint (height, ==, info_height);
+  full_pixbuf = load (full);
+  assert_oriented_quadrants (full_pixbuf, orientation, stored_width, stored_height);
+
+  /* Reduced: DCT scaling, then resampling, then orientation. */
+  g_assert_true (make_thumbnail (source, small, 60, 60, &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, swapped ? 30 : 60);
+  g_assert_cmpint (height, ==, swapped ? 60 : 30);
+  small_pixbuf = load (small);
+  assert_oriented_quadrants (small_pixbuf, orientation, stored_width, stored_height);
+
+  /* The orientation is applied, so the tag must not be copied. */
+  markers = test_jpeg_markers (small);
+  g_assert_null (strstr (markers, "APP1"));
+}
+
+static void
+test_orientation (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  int orientation = GPOINTER_TO_INT (data);
+
+  g_test_summary ("Every EXIF orientation, 1 to 8, is applied: the displayed "
+                  "size is swapped for 5-8 and each corner of an asymmetric "
+                  "pattern lands where a viewer shows it");
+
+  check_orientation (fixture, orientation, FALSE);
+}
+
+static void
+test_orientation_big_endian (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_test_summary ("EXIF in Motorola byte order (MM) is read as well as Intel's (II)");
+
+  check_orientation (fixture, 6, TRUE);
+  check_orientation (fixture, 3, TRUE);
+}
+
+/* ---- JPEG variants ---------------------------------------------------- */
+
+static void
+test_jpeg_progressive (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *baseline = fixture_path (fixture, "baseline.jpg");
+  g_autofree char *progressive = fixture_path (fixture, "progressive.jpg");
+  g_autofree char *baseline_thumb = fixture_path (fixture, "baseline-thumb.jpg");
+  g_autofree char *progressive_thumb = fixture_path (fixture, "progressive-thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (600, 400);
+  g_autoptr(GdkPixbuf) a = NULL;
+  g_autoptr(GdkPixbuf) b = NULL;
+  g_autoptr(GError) error = NULL;
+  TestJpegOptions options = { 0, };
+  int width, height;
+
+  g_test_summary ("A progressive JPEG gives the same thumbnail as the baseline "
+                  "one with the same pixels");
+
+  test_write_jpeg (baseline, pattern, NULL);
+  options.progressive = TRUE;
+  test_write_jpeg (progressive, pattern, &options);
+
+  g_assert_true (make_thumbnail (baseline, baseline_thumb, 150, 150, &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_true (make_thumbnail (progressive, progressive_thumb, 150, 150,
+                                 &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, 150);
+  g_assert_cmpint (height, ==, 100);
+
+  a = load (baseline_thumb);
+  b = load (progressive_thumb);
+  g_assert_cmpfloat (mean_difference (a, b), <, 1.0);
+
+  /* The gradient survived: red grows to the right, green downwards. */
+  assert_colour (a, 2, 2, 0x000060, 24);
+  assert_colour (a, 147, 97, 0xFFFF60, 24);
+  assert_colour (b, 147, 2, 0xFF0060, 24);
+}
+
+static void
+test_jpeg_grayscale (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "gray.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (200, 100);
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  g_autoptr(GError) error = NULL;
+  TestJpegOptions options = { 0, };
+  int width, height;
+  guint32 pixel;
+
+  g_test_summary ("A grayscale JPEG gives a gray thumbnail (stored as RGB)");
+
+  options.grayscale = TRUE;
+  test_write_jpeg (source, pattern, &options);
+
+  g_assert_true (make_thumbnail (source, destination, 100, 100, &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, 100);
+  g_assert_cmpint (height, ==, 50);
+
+  thumb = load (destination);
+  pixel = test_pixel (thumb, 25, 12);
+  /* Luma of TEST_RED (0xDC1414): 0.299 * 220 + 0.587 * 20 + 0.114 * 20 = 80 */
+  assert_colour (thumb, 25, 12, 0x505050, 12);
+  g_assert_cmpint (ABS ((int) (pixel >> 16) - (int) (pixel & 0xFF)), <=, 2);
+  /* Luma of TEST_YELLOW (0xF0F014): 215 */
+  assert_colour (thumb, 75, 37, 0xD7D7D7, 12);
+}
+
+static void
+check_cmyk (Fixture  *fixture,
+            gboolean  ycck)
+{
+  g_autofree char *source = fixture_path (fixture, "cmyk.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (200, 100);
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  g_autoptr(GError) error = NULL;
+  TestJpegOptions options = { 0, };
+  int width, height;
+
+  options.cmyk = !ycck;
+  options.ycck = ycck;
+  test_write_jpeg (source, pattern, &options);
+
+  g_assert_true (make_thumbnail (source, destination, 100, 100, &width, &height, &error));
+  g_assert_no_error (error);
+
+  thumb = load (destination);
+  assert_oriented_quadrants (thumb, 1, 200, 100);
+}
+
+static void
+test_jpeg_cmyk (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_test_summary ("An Adobe (inverted) CMYK JPEG is converted to the right RGB colours");
+
+  check_cmyk (fixture, FALSE);
+}
+
+static void
+test_jpeg_ycck (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_test_summary ("A YCCK JPEG is converted to the right RGB colours");
+
+  check_cmyk (fixture, TRUE);
+}
+
+static void
+test_jpeg_too_many_scans (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "scans.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (16, 16);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tree = NULL;
+  TestJpegOptions options = { 0, };
+  int width, height;
+
+  g_test_summary ("A progressive JPEG with more than 500 scans (a way to make "
+                  "a tiny file take minutes to decode) is refused as corrupt");
+
+  options.grayscale = TRUE;
+  options.many_scans = TRUE;
+  test_write_jpeg (source, pattern, &options);
+
+  g_assert_false (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
+  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
+  g_assert_nonnull (strstr (error->message, "more than 500 scans"));
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "scans.jpg");
+}
+
+/* ---- other formats ---------------------------------------------------- */
+
+static void
+test_png_alpha (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "alpha.png");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, 80, 40);
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  g_autoptr(GVariant) info = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *format;
+  int width, height, x, y;
+
+  g_test_summary ("A PNG with alpha is composited on white: transparent black "
+                  "becomes white, half-transparent red becomes pink");
+
+  for (y = 0; y < 40; y++)
+    for (x = 0; x < 80; x++)
+      {
+        guint8 *p = gdk_pixbuf_get_pixels (pattern)
+                    + y * gdk_pixbuf_get_rowstride (pattern) + x * 4;
+        gboolean left = x < 40;
+
+        p[0] = left ? 0 : 255;
+        p[1] = 0;
+        p[2] = 0;
+        p[3] = left ? 0 : 128;
+      }
+  test_write_png (source, pattern);
+
+  info = call ("info", g_variant_new ("(s)", source), NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (info, "(ii&s)", &width, &height, &format);
+  g_assert_cmpint (width, ==, 80);
+  g_assert_cmpint (height, ==, 40);
+  g_assert_cmpstr (format, ==, "png");
+
+  g_assert_true (make_thumbnail (source, destination, 1000, 1000, &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, 80);
+  g_assert_cmpint (height, ==, 40);
+
+  thumb = load (destination);
+  g_assert_false (gdk_pixbuf_get_has_alpha (thumb));
+  assert_colour (thumb, 10, 20, 0xFFFFFF, 6);
+  assert_colour (thumb, 70, 20, 0xFF7F7F, 10);
+}
+
+static void
+test_bmp (Fixture       *fixture,
+          gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.bmp");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (120, 90);
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  g_autoptr(GVariant) info = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *format;
+  int width, height;
+
+  g_test_summary ("Formats other than JPEG and PNG go through gdk-pixbuf: a "
+                  "BMP, stored bottom-up, comes out the right way up");
+
+  gdk_pixbuf_save (pattern, source, "bmp", &error, NULL);
+  g_assert_no_error (error);
+
+  info = call ("info", g_variant_new ("(s)", source), NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (info, "(ii&s)", &width, &height, &format);
+  g_assert_cmpstr (format, ==, "bmp");
+
+  g_assert_true (make_thumbnail (source, destination, 60, 60, &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, 60);
+  g_assert_cmpint (height, ==, 45);
+  thumb = load (destination);
+  assert_oriented_quadrants (thumb, 1, 120, 90);
+}
+
+/* ---- ICC profile and metadata ---------------------------------------- */
+
+static void
+assert_same_bytes (GBytes *a,
+                   GBytes *b)
+{
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_cmpmem (g_bytes_get_data (a, NULL), g_bytes_get_size (a),
+                   g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+}
+
+static void
+test_icc_jpeg (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "icc.jpg");
+  g_autofree char *big_source = fixture_path (fixture, "big-icc.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autofree char *big_destination = fixture_path (fixture, "big-thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (300, 200);
+  g_autoptr(GBytes) profile = srgb_profile ();
+  g_autoptr(GBytes) big_profile = NULL;
+  g_autoptr(GBytes) copied = NULL;
+  g_autoptr(GBytes) big_copied = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *big_data = g_malloc (150000);
+  TestJpegOptions options = { 0, };
+  int width, height;
+  gsize i;
+
+  g_test_summary ("A JPEG's ICC profile is carried over, including one too "
+                  "big for a single APP2 marker");
+
+  options.icc_profile = profile;
+  test_write_jpeg (source, pattern, &options);
+  g_assert_true (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
+  g_assert_no_error (error);
+  copied = test_jpeg_icc_profile (destination);
+  assert_same_bytes (copied, profile);
+
+  for (i = 0; i < 150000; i++)
+    big_data[i] = (guint8) (i * 7 + i / 251);
+  big_profile = g_bytes_new (big_data, 150000);
+  options.icc_profile = big_profile;
+  test_write_jpeg (big_source, pattern, &options);
+  g_assert_true (make_thumbnail (big_source, big_destination, 64, 64, &width, &height, &error));
+  g_assert_no_error (error);
+  big_copied = test_jpeg_icc_profile (big_destination);
+  assert_same_bytes (big_copied, big_profile);
+}
+
+static void
+test_icc_png (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autofree char *source = g_test_build_filename (G_TEST_DIST, "..", "data", "srgb.png", NULL);
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GBytes) profile = srgb_profile ();
+  g_autoptr(GBytes) copied = NULL;
+  g_autoptr(GError) error = NULL;
+  int width, height;
+
+  g_test_summary ("A PNG's ICC profile (iCCP) is carried over to the JPEG thumbnail");
+
+  g_assert_true (make_thumbnail (source, destination, 32, 32, &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, 32);
+  g_assert_cmpint (height, ==, 24);
+  copied = test_jpeg_icc_profile (destination);
+  assert_same_bytes (copied, profile);
+}
+
+static void
+test_metadata (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *plain_source = fixture_path (fixture, "plain.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autofree char *plain_destination = fixture_path (fixture, "plain-thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (300, 200);
+  g_autoptr(GBytes) profile = srgb_profile ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *markers = NULL;
+  g_autofree char *plain_markers = NULL;
+  TestJpegOptions options = { 0, };
+  int width, height;
+
+  g_test_summary ("A thumbnail has a JFIF header, the ICC profile when the "
+                  "source has one, and no other metadata (no EXIF, no comment)");
+
+  options.orientation = 1;
+  options.icc_profile = profile;
+  test_write_jpeg (source, pattern, &options);
+  g_assert_true (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
+  g_assert_no_error (error);
+  markers = test_jpeg_markers (destination);
+  g_assert_cmpstr (markers, ==, "APP0 APP2 DQT DQT SOF0 DHT DHT DHT DHT SOS");
+
+  test_write_jpeg (plain_source, pattern, NULL);
+  g_assert_true (make_thumbnail (plain_source, plain_destination, 64, 64, &width, &height, &error));
+  g_assert_no_error (error);
+  plain_markers = test_jpeg_markers (plain_destination);
+  g_assert_cmpstr (plain_markers, ==, "APP0 DQT DQT SOF0 DHT DHT DHT DHT SOS");
+}
+
+/* ---- quality ---------------------------------------------------------- */
+
+static GBytes *
+thumbnail_bytes (Fixture    *fixture,
+                 const char *source,
+                 const char *name,
+                 int         quality)
+{
+  g_autofree char *destination = fixture_path (fixture, name);
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *contents;
+  gsize length;
+
+  if (quality == 0)
+    result = call ("thumbnails",
+                   g_variant_new_parsed ("(%s, [(%s, 256, 256)])", source, destination),
+                   NULL, &error);
+  else
+    result = call ("thumbnails_q",
+                   g_variant_new_parsed ("(%s, [(%s, 256, 256)], %i)",
+                                         source, destination, quality),
+                   NULL, &error);
+  g_assert_no_error (error);
+
+  g_file_get_contents (destination, &contents, &length, &error);
+  g_assert_no_error (error);
+
+  return g_bytes_new_take (contents, length);
+}
+
+static void
+test_quality (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (800, 600);
+  g_autoptr(GBytes) by_default = NULL;
+  g_autoptr(GBytes) q65 = NULL;
+  g_autoptr(GBytes) q95 = NULL;
+  g_autoptr(GBytes) q10 = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  int bad[] = { 0, -1, 101 };
+  gsize i;
+
+  g_test_summary ("The default quality is 65; thumbnails_q takes 1 to 100 and "
+                  "rejects anything else as an invalid argument");
+
+  test_write_jpeg (source, pattern, NULL);
+
+  by_default = thumbnail_bytes (fixture, source, "default.jpg", 0);
+  q65 = thumbnail_bytes (fixture, source, "q65.jpg", 65);
+  q95 = thumbnail_bytes (fixture, source, "q95.jpg", 95);
+  q10 = thumbnail_bytes (fixture, source, "q10.jpg", 10);
+
+  g_assert_true (g_bytes_equal (by_default, q65));
+  g_assert_cmpuint (g_bytes_get_size (q95), >, g_bytes_get_size (q65));
+  g_assert_cmpuint (g_bytes_get_size (q65), >, g_bytes_get_size (q10));
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *destination = fixture_path (fixture, "bad-quality.jpg");
+
+      result = call ("thumbnails_q",
+                     g_variant_new_parsed ("(%s, [(%s, 256, 256)], %i)",
+                                           source, destination, bad[i]),
+                     NULL, &error);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_null (result);
+      g_assert_false (g_file_test (destination, G_FILE_TEST_EXISTS));
+      g_clear_error (&error);
+    }
+}
+
+/* ---- errors ----------------------------------------------------------- */
+
+static void
+test_error_missing_source (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "no-such-photo.jpg");
+  g_autofree char *destination = fixture_path (fixture, "out/thumb.jpg");
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tree = NULL;
+  int width, height;
+
+  g_test_summary ("A missing source is G_FILE_ERROR_NOENT, naming the file, "
+                  "for every function");
+
+  g_assert_false (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, source));
+  g_clear_error (&error);
+
+  result = call ("info", g_variant_new ("(s)", source), NULL, &error);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, source));
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "");
+}
+
+static void
+test_error_directory_source (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GError) error = NULL;
+  int width, height;
+
+  g_test_summary ("A directory as source is G_FILE_ERROR_ISDIR");
+
+  g_assert_false (make_thumbnail (fixture->dir, destination, 64, 64, &width, &height, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR);
+}
+
+static void
+test_error_bad_box (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  static const int boxes[][2] = { { 0, 64 }, { 64, 0 }, { -1, 64 }, { 64, -5 } };
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *good = fixture_path (fixture, "out/good.jpg");
+  g_autofree char *bad = fixture_path (fixture, "out/bad.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (100, 100);
+  g_autofree char *tree = NULL;
+  gsize i;
+
+  g_test_summary ("A box side <= 0 is G_IO_ERROR_INVALID_ARGUMENT, and a list "
+                  "with one bad box writes nothing at all");
+
+  test_write_jpeg (source, pattern, NULL);
+
+  for (i = 0; i < G_N_ELEMENTS (boxes); i++)
+    {
+      g_autoptr(GVariant) result = NULL;
+      g_autoptr(GError) error = NULL;
+      int width, height;
+
+      g_assert_false (make_thumbnail (source, bad, boxes[i][0], boxes[i][1],
+                                      &width, &height, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+
+      result = call ("thumbnails",
+                     g_variant_new_parsed ("(%s, [(%s, 64, 64), (%s, %i, %i)])",
+                                           source, good, bad, boxes[i][0], boxes[i][1]),
+                     NULL, &error);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    }
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "source.jpg");
+}
+
+static void
+test_error_bad_arguments (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  const WpFunction *function = find_function ("thumbnail");
+  g_autoptr(GVariant) args = g_variant_ref_sink (g_variant_new ("(s)", "x.jpg"));
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("Arguments of the wrong type are G_IO_ERROR_INVALID_ARGUMENT, "
+                  "not a crash");
+
+  result = function->func (args, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_error_unwritable (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *file = fixture_path (fixture, "file");
+  g_autofree char *under_file = fixture_path (fixture, "file/sub/thumb.jpg");
+  g_autofree char *directory = fixture_path (fixture, "directory");
+  g_autofree char *tree = NULL;
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (100, 100);
+  g_autoptr(GError) error = NULL;
+  int width, height;
+
+  g_test_summary ("An unwritable destination is a G_FILE_ERROR naming it, and "
+                  "leaves no temporary file");
+
+  test_write_jpeg (source, pattern, NULL);
+  g_file_set_contents (file, "not a directory", -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir (directory, 0700), ==, 0);
+
+  /* A parent that is a file. */
+  g_assert_false (make_thumbnail (source, under_file, 64, 64, &width, &height, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR);
+  g_assert_nonnull (strstr (error->message, under_file));
+  g_clear_error (&error);
+
+  /* A destination that is a directory. */
+  g_assert_false (make_thumbnail (source, directory, 64, 64, &width, &height, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR);
+  g_assert_nonnull (strstr (error->message, directory));
+  g_clear_error (&error);
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "directory file source.jpg");
+
+  /* A read-only directory, which root can write anyway. */
+  if (geteuid () != 0)
+    {
+      g_autofree char *read_only = fixture_path (fixture, "read-only");
+      g_autofree char *inside = fixture_path (fixture, "read-only/thumb.jpg");
+      g_autofree char *inside_tree = NULL;
+
+      g_assert_cmpint (g_mkdir (read_only, 0500), ==, 0);
+      g_assert_false (make_thumbnail (source, inside, 64, 64, &width, &height, &error));
+      g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_ACCES);
+      g_assert_nonnull (strstr (error->message, inside));
+      inside_tree = list_tree (read_only);
+      g_assert_cmpstr (inside_tree, ==, "");
+    }
+}
+
+static void
+test_cancel_before (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *destination = fixture_path (fixture, "out/thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (400, 300);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *tree = NULL;
+  const char *functions[] = { "thumbnail", "thumbnails", "thumbnails_q", "info" };
+  gsize i;
+
+  g_test_summary ("A job cancelled before it starts is G_IO_ERROR_CANCELLED and "
+                  "writes nothing");
+
+  test_write_jpeg (source, pattern, NULL);
+  g_cancellable_cancel (cancellable);
+
+  for (i = 0; i < G_N_ELEMENTS (functions); i++)
+    {
+      g_autoptr(GVariant) result = NULL;
+      g_autoptr(GError) error = NULL;
+      GVariant *args;
+
+      if (g_str_equal (functions[i], "thumbnail"))
+        args = g_variant_new ("(ss(ii))", source, destination, 64, 64);
+      else if (g_str_equal (functions[i], "thumbnails"))
+        args = g_variant_new_parsed ("(%s, [(%s, 64, 64)])", source, destination);
+      else if (g_str_equal (functions[i], "thumbnails_q"))
+        args = g_variant_new_parsed ("(%s, [(%s, 64, 64)], 80)", source, destination);
+      else
+        args = g_variant_new ("(s)", source);
+
+      result = call (functions[i], args, cancellable, &error);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_null (result);
+    }
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "source.jpg");
+}
+
+static gpointer
+cancel_soon (gpointer data)
+{
+  GCancellable *cancellable = data;
+
+  g_usleep (2000);
+  g_cancellable_cancel (cancellable);
+
+  return NULL;
+}
+
+static void
+test_cancel_during (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *destination = fixture_path (fixture, "out/thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (4000, 3000);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tree = NULL;
+  GThread *thread;
+
+  g_test_summary ("A job cancelled while it decodes (from another thread, as "
+                  "the worker does) stops with G_IO_ERROR_CANCELLED and writes "
+                  "nothing");
+
+  test_write_jpeg (source, pattern, NULL);
+
+  thread = g_thread_new ("cancel", cancel_soon, cancellable);
+  result = call ("thumbnail", g_variant_new ("(ss(ii))", source, destination, 1024, 1024),
+                 cancellable, &error);
+  g_thread_join (thread);
+
+  if (result != NULL)
+    {
+      /* A 12-megapixel decode takes tens of milliseconds; only a machine
+       * too loaded to start the thread in time gets here. */
+      g_test_skip ("The job finished before it was cancelled");
+      return;
+    }
+
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "source.jpg");
+}
+
+/* ---- the bad-input corpus -------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  int         code;     /* in GDK_PIXBUF_ERROR */
+  const char *message;  /* expected in the message, or NULL */
+} BadInput;
+
+static const BadInput bad_inputs[] = {
+  { "empty.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "contains no data" },
+  { "truncated-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
+  { "truncated-header.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
+  { "truncated-at-scan.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
+  { "truncated-half.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
+  { "truncated-no-eoi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
+  { "truncated-progressive.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
+  { "truncated-half.png", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "truncated" },
+  { "truncated-half.bmp", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "truncated" },
+  { "garbage-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL },
+  { "huge-60000x60000.jpg", GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+    "is 60000x60000 (3600 megapixels), over the 100 megapixel limit" },
+  { "huge-60000x60000.png", GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+    "is 60000x60000 (3600 megapixels), over the 100 megapixel limit" },
+  { "not-an-image.jpg", GDK_PIXBUF_ERROR_UNKNOWN_TYPE, NULL },
+};
+
+static char *
+bad_input_path (const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "..", "data", "bad", name, NULL);
+}
+
+static void
+test_bad_input (Fixture       *fixture,
+                gconstpointer  data)
+{
+  const BadInput *bad = data;
+  g_autofree char *source = bad_input_path (bad->name);
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GVariant) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tree = NULL;
+  GVariantBuilder list;
+  gsize i;
+
+  g_test_summary ("Each file of tests/data/bad fails with its GDK_PIXBUF_ERROR "
+                  "and leaves nothing in the destination directory");
+
+  g_assert_true (g_file_test (source, G_FILE_TEST_IS_REGULAR));
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
+  for (i = 0; i < G_N_ELEMENTS (six_boxes); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("thumbnails/%d/%s", six_boxes[i], bad->name);
+      g_autofree char *destination = fixture_path (fixture, name);
+
+      g_variant_builder_add (&list, "(sii)", destination, six_boxes[i], six_boxes[i]);
+    }
+
+  result = call ("thumbnails", g_variant_new ("(sa(sii))", source, &list), NULL, &error);
+  g_assert_error (error, GDK_PIXBUF_ERROR, bad->code);
+  g_assert_null (result);
+  g_assert_nonnull (strstr (error->message, source));
+  if (bad->message != NULL)
+    g_assert_nonnull (strstr (error->message, bad->message));
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "");
+
+  /* info reads only the header of a JPEG: it may succeed, but never crash,
+   * and fails with an image error when it fails. */
+  info = call ("info", g_variant_new ("(s)", source), NULL, &error);
+  if (info == NULL)
+    g_assert_true (error->domain == GDK_PIXBUF_ERROR);
+}
+
+static void
+test_bad_corpus_complete (void)
+{
+  g_autofree char *dir = bad_input_path (NULL);
+  g_autoptr(GDir) handle = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint n = 0;
+
+  g_test_summary ("Every file of tests/data/bad has an expected error here");
+
+  handle = g_dir_open (dir, 0, &error);
+  g_assert_no_error (error);
+
+  while ((name = g_dir_read_name (handle)) != NULL)
+    {
+      gboolean known = FALSE;
+      gsize i;
+
+      for (i = 0; i < G_N_ELEMENTS (bad_inputs); i++)
+        known = known || g_str_equal (bad_inputs[i].name, name);
+      if (!known)
+        g_error ("tests/data/bad/%s has no expectation in bad_inputs[]", name);
+      n++;
+    }
+
+  g_assert_cmpuint (n, ==, G_N_ELEMENTS (bad_inputs));
+}
+
+/* ---- the atomic writer, unit-tested ---------------------------------- */
+
+static mode_t
+current_umask (void)
+{
+  mode_t mask = umask (0);
+
+  umask (mask);
+  return mask;
+}
+
+static void
+check_atomic_replace (Fixture           *fixture,
+                      WpAtomicFileFlags  flags)
+{
+  g_autofree char *path = fixture_path (fixture, "deep/er/file.bin");
+  g_autofree char *directory = fixture_path (fixture, "as-directory");
+  g_autoptr(GBytes) first = g_bytes_new_static ("first", 5);
+  g_autoptr(GBytes) second = g_bytes_new_static ("second version", 14);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *tree = NULL;
+  struct stat st;
+
+  /* Create, with the parents. */
+  g_assert_true (wp_atomic_file_replace (path, first, flags | WP_ATOMIC_FILE_CREATE_PARENTS,
+                                         &error));
+  g_assert_no_error (error);
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (contents, ==, "first");
+  g_clear_pointer (&contents, g_free);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0666 & ~current_umask ());
+
+  /* Replace. */
+  g_assert_true (wp_atomic_file_replace (path, second, flags, &error));
+  g_assert_no_error (error);
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (contents, ==, "second version");
+
+  /* Fail: the destination is a directory. */
+  g_assert_cmpint (g_mkdir (directory, 0700), ==, 0);
+  g_assert_false (wp_atomic_file_replace (directory, first, flags, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR);
+  g_clear_error (&error);
+
+  /* Fail: no parent, not asked to create it. */
+  g_assert_false (wp_atomic_file_replace ("/nonexistent-wp/x", first, flags, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "as-directory deep deep/er deep/er/file.bin");
+}
+
+static void
+test_atomic_o_tmpfile (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_test_summary ("The atomic writer creates and replaces files and leaves no "
+                  "temporary file on failure (O_TMPFILE where supported)");
+
+  check_atomic_replace (fixture, WP_ATOMIC_FILE_NONE);
+}
+
+static void
+test_atomic_named_temp (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_test_summary ("The same with a named temporary file, the fallback for "
+                  "file systems without O_TMPFILE");
+
+  check_atomic_replace (fixture, WP_ATOMIC_FILE_NO_O_TMPFILE);
+}
+
+static void
+test_atomic_replace_thumbnail (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (300, 200);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tree = NULL;
+  int width, height;
+
+  g_test_summary ("Making a thumbnail again replaces the old one in place");
+
+  test_write_jpeg (source, pattern, NULL);
+  g_file_set_contents (destination, "old", -1, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (make_thumbnail (source, destination, 30, 30, &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_true (make_thumbnail (source, destination, 60, 60, &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, 60);
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "source.jpg thumb.jpg");
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static void
+load_plugin (void)
+{
+  const char *path = g_getenv ("WP_THUMBNAIL_PLUGIN");
+  const WpPlugin *(*query) (void) = NULL;
+  GModule *module;
+
+  if (path == NULL)
+    g_error ("Set WP_THUMBNAIL_PLUGIN to the built thumbnail.so");
+
+  /* Never closed: the plugin stays loaded, as in a worker. */
+  module = g_module_open (path, G_MODULE_BIND_LOCAL);
+  if (module == NULL)
+    g_error ("Cannot load %s: %s", path, g_module_error ());
+  if (!g_module_symbol (module, "wp_plugin_query", (gpointer *) &query))
+    g_error ("%s has no wp_plugin_query: %s", path, g_module_error ());
+
+  plugin = query ();
+  g_assert_nonnull (plugin);
+}
+
+#define ADD(path, func) \
+  g_test_add ((path), Fixture, NULL, fixture_set_up, (func), fixture_tear_down)
+#define ADD_DATA(path, data, func) \
+  g_test_add ((path), Fixture, (data), fixture_set_up, (func), fixture_tear_down)
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gsize i;
+  int orientation;
+
+  /* libjpeg-turbo 2.1's SIMD code computes with the uninitialized padding
+   * of its own row buffers for some scaled decodes; the visible pixels are
+   * the same as with its C code, but valgrind reports every byte derived
+   * from them, up to the write() of the thumbnail (`valgrind djpeg -scale
+   * 1/8` on a 300x200 file shows the same).  Under valgrind, use the C
+   * code, so that what valgrind reports is ours. */
+#ifdef RUNNING_ON_VALGRIND
+  if (RUNNING_ON_VALGRIND)
+    g_setenv ("JSIMD_FORCENONE", "1", TRUE);
+#endif
+
+  g_test_init (&argc, &argv, NULL);
+  load_plugin ();
+
+  g_test_add_func ("/thumbnail/plugin/query", test_plugin_query);
+
+  g_test_add_func ("/thumbnail/fit/examples", test_fit_examples);
+  g_test_add_func ("/thumbnail/fit/formula", test_fit_formula);
+
+  g_test_add_func ("/thumbnail/resample/flat", test_resample_flat);
+  g_test_add_func ("/thumbnail/resample/average", test_resample_average);
+  g_test_add_func ("/thumbnail/resample/like-gdk-pixbuf", test_resample_like_gdk_pixbuf);
+
+  for (i = 0; i < G_N_ELEMENTS (size_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/thumbnail/size/%s", size_cases[i].name);
+      ADD_DATA (path, &size_cases[i], test_size);
+    }
+  ADD ("/thumbnail/size/one-box", test_size_thumbnail);
+  ADD ("/thumbnail/size/smallest-first", test_size_order);
+  ADD ("/thumbnail/size/no-box", test_size_empty_list);
+
+  for (orientation = 1; orientation <= 8; orientation++)
+    {
+      g_autofree char *path = g_strdup_printf ("/thumbnail/orientation/%d", orientation);
+      ADD_DATA (path, GINT_TO_POINTER (orientation), test_orientation);
+    }
+  ADD ("/thumbnail/orientation/big-endian", test_orientation_big_endian);
+
+  ADD ("/thumbnail/jpeg/progressive", test_jpeg_progressive);
+  ADD ("/thumbnail/jpeg/grayscale", test_jpeg_grayscale);
+  ADD ("/thumbnail/jpeg/cmyk", test_jpeg_cmyk);
+  ADD ("/thumbnail/jpeg/ycck", test_jpeg_ycck);
+  ADD ("/thumbnail/jpeg/too-many-scans", test_jpeg_too_many_scans);
+  ADD ("/thumbnail/png/alpha", test_png_alpha);
+  ADD ("/thumbnail/bmp/bottom-up", test_bmp);
+
+  ADD ("/thumbnail/icc/jpeg", test_icc_jpeg);
+  ADD ("/thumbnail/icc/png", test_icc_png);
+  ADD ("/thumbnail/metadata", test_metadata);
+  ADD ("/thumbnail/quality", test_quality);
+
+  ADD ("/thumbnail/error/missing-source", test_error_missing_source);
+  ADD ("/thumbnail/error/directory-source", test_error_directory_source);
+  ADD ("/thumbnail/error/bad-box", test_error_bad_box);
+  ADD ("/thumbnail/error/bad-arguments", test_error_bad_arguments);
+  ADD ("/thumbnail/error/unwritable", test_error_unwritable);
+  ADD ("/thumbnail/cancel/before", test_cancel_before);
+  ADD ("/thumbnail/cancel/during-decode", test_cancel_during);
+
+  g_test_add_func ("/thumbnail/bad/corpus-complete", test_bad_corpus_complete);
+  for (i = 0; i < G_N_ELEMENTS (bad_inputs); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/thumbnail/bad/%s", bad_inputs[i].name);
+      ADD_DATA (path, &bad_inputs[i], test_bad_input);
+    }
+
+  ADD ("/thumbnail/atomic/o-tmpfile", test_atomic_o_tmpfile);
+  ADD ("/thumbnail/atomic/named-temp", test_atomic_named_temp);
+  ADD ("/thumbnail/atomic/replace-thumbnail", test_atomic_replace_thumbnail);
+
+  return g_test_run ();
+}

@@ -1,0 +1,438 @@
+/* thumbnail-test-images.c: test images made at test time, with libjpeg and gdk-pixbuf.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The tests draw their input images here instead of committing them, so
+ * that every property under test (EXIF orientation, CMYK, progressive,
+ * ICC profile...) is visible in the code that makes it.  JPEG files are
+ * written with libjpeg directly, not with the plugin's encoder, so that a
+ * bug in one cannot hide a bug in the other.  Any failure here aborts the
+ * test: these are fixtures, not code under test.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+
+#include "thumbnail-test-images.h"
+
+static void
+put_pixel (GdkPixbuf *pixbuf,
+           int        x,
+           int        y,
+           guint32    rgb)
+{
+  guint8 *p = gdk_pixbuf_get_pixels (pixbuf)
+              + y * gdk_pixbuf_get_rowstride (pixbuf)
+              + x * gdk_pixbuf_get_n_channels (pixbuf);
+
+  p[0] = (rgb >> 16) & 0xFF;
+  p[1] = (rgb >> 8) & 0xFF;
+  p[2] = rgb & 0xFF;
+}
+
+/**
+ * test_pattern_quadrants:
+ *
+ * An RGB image in four quadrants: TEST_RED at the top left, TEST_GREEN at
+ * the top right, TEST_YELLOW at the bottom right, TEST_BLUE at the bottom
+ * left.  No two corners are alike and no flip or rotation maps the
+ * pattern onto itself, so a test can tell every orientation apart.
+ */
+GdkPixbuf *
+test_pattern_quadrants (int width,
+                        int height)
+{
+  GdkPixbuf *pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  int x, y;
+
+  for (y = 0; y < height; y++)
+    for (x = 0; x < width; x++)
+      {
+        gboolean right = x >= width / 2, bottom = y >= height / 2;
+        guint32 colour = bottom ? (right ? TEST_YELLOW : TEST_BLUE)
+                                : (right ? TEST_GREEN : TEST_RED);
+        put_pixel (pixbuf, x, y, colour);
+      }
+
+  return pixbuf;
+}
+
+/**
+ * test_pattern_gradient:
+ *
+ * A smooth RGB image: red grows left to right, green top to bottom.
+ */
+GdkPixbuf *
+test_pattern_gradient (int width,
+                       int height)
+{
+  GdkPixbuf *pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  int x, y;
+
+  for (y = 0; y < height; y++)
+    for (x = 0; x < width; x++)
+      {
+        guint r = width > 1 ? 255u * x / (width - 1) : 128;
+        guint g = height > 1 ? 255u * y / (height - 1) : 128;
+        put_pixel (pixbuf, x, y, r << 16 | g << 8 | 0x60);
+      }
+
+  return pixbuf;
+}
+
+static void
+test_jpeg_error_exit (j_common_ptr cinfo)
+{
+  char message[JMSG_LENGTH_MAX];
+
+  cinfo->err->format_message (cinfo, message);
+  g_error ("libjpeg failed writing a test image: %s", message);
+}
+
+static GBytes *
+exif_orientation_block (int      orientation,
+                        gboolean big_endian)
+{
+  /* "Exif\0\0", a TIFF header, IFD0 with one entry (Orientation, SHORT,
+   * count 1), no next IFD. */
+  guint8 block[6 + 8 + 2 + 12 + 4] = { 'E', 'x', 'i', 'f', 0, 0 };
+  guint8 *tiff = block + 6;
+
+#define PUT16(p, v) G_STMT_START {                                 \
+    (p)[big_endian ? 0 : 1] = ((v) >> 8) & 0xFF;                   \
+    (p)[big_endian ? 1 : 0] = (v) & 0xFF; } G_STMT_END
+#define PUT32(p, v) G_STMT_START {                                 \
+    PUT16 ((p) + (big_endian ? 0 : 2), ((v) >> 16) & 0xFFFF);      \
+    PUT16 ((p) + (big_endian ? 2 : 0), (v) & 0xFFFF); } G_STMT_END
+
+  tiff[0] = tiff[1] = big_endian ? 'M' : 'I';
+  PUT16 (tiff + 2, 42);
+  PUT32 (tiff + 4, 8);
+  PUT16 (tiff + 8, 1);
+  PUT16 (tiff + 10, 0x0112);
+  PUT16 (tiff + 12, 3);
+  PUT32 (tiff + 14, 1);
+  PUT16 (tiff + 18, orientation);
+  PUT16 (tiff + 20, 0);
+  PUT32 (tiff + 22, 0);
+
+#undef PUT16
+#undef PUT32
+
+  return g_bytes_new (block, sizeof block);
+}
+
+/**
+ * test_write_jpeg:
+ * @path: where to write
+ * @pixbuf: an RGB image
+ * @options: (nullable): how to encode it
+ *
+ * Writes @pixbuf as a JPEG file with libjpeg.
+ */
+void
+test_write_jpeg (const char            *path,
+                 GdkPixbuf             *pixbuf,
+                 const TestJpegOptions *options)
+{
+  static const TestJpegOptions defaults = { 0, };
+  struct jpeg_compress_struct cinfo;
+  struct jpeg_error_mgr jerr;
+  int width = gdk_pixbuf_get_width (pixbuf);
+  int height = gdk_pixbuf_get_height (pixbuf);
+  int n_channels = gdk_pixbuf_get_n_channels (pixbuf);
+  g_autofree guint8 *row = NULL;
+  g_autofree jpeg_scan_info *scans = NULL;
+  FILE *file;
+  int components;
+
+  if (options == NULL)
+    options = &defaults;
+
+  file = fopen (path, "wb");
+  g_assert_nonnull (file);
+
+  cinfo.err = jpeg_std_error (&jerr);
+  jerr.error_exit = test_jpeg_error_exit;
+  jpeg_create_compress (&cinfo);
+  jpeg_stdio_dest (&cinfo, file);
+
+  if (options->grayscale)
+    {
+      components = 1;
+      cinfo.in_color_space = JCS_GRAYSCALE;
+    }
+  else if (options->cmyk || options->ycck)
+    {
+      components = 4;
+      cinfo.in_color_space = JCS_CMYK;
+    }
+  else
+    {
+      components = 3;
+      cinfo.in_color_space = JCS_RGB;
+    }
+
+  cinfo.image_width = width;
+  cinfo.image_height = height;
+  cinfo.input_components = components;
+  jpeg_set_defaults (&cinfo);
+  if (options->ycck)
+    jpeg_set_colorspace (&cinfo, JCS_YCCK);
+  jpeg_set_quality (&cinfo, options->quality > 0 ? options->quality : 95, TRUE);
+  if (options->progressive)
+    jpeg_simple_progression (&cinfo);
+
+  if (options->many_scans)
+    {
+      /* Every bit of every coefficient in its own scan: DC, then each AC
+       * coefficient alone, each first with its 10 low bits dropped (the
+       * most libjpeg allows), then refined one bit per scan. */
+      gsize n = 0;
+      int k, bit;
+
+      g_assert (options->grayscale);
+      scans = g_new0 (jpeg_scan_info, 64 * 11);
+      for (k = 0; k < 64; k++)
+        for (bit = 10; bit >= 0; bit--)
+          {
+            jpeg_scan_info *scan = &scans[n++];
+
+            scan->comps_in_scan = 1;
+            scan->component_index[0] = 0;
+            scan->Ss = k;
+            scan->Se = k;
+            scan->Ah = bit == 10 ? 0 : bit + 1;
+            scan->Al = bit;
+          }
+      cinfo.scan_info = scans;
+      cinfo.num_scans = (int) n;
+    }
+
+  jpeg_start_compress (&cinfo, TRUE);
+
+  if (options->orientation != 0)
+    {
+      g_autoptr(GBytes) exif = exif_orientation_block (options->orientation,
+                                                       options->exif_big_endian);
+      gsize length;
+      const guint8 *data = g_bytes_get_data (exif, &length);
+
+      jpeg_write_marker (&cinfo, JPEG_APP0 + 1, data, (unsigned int) length);
+    }
+
+  if (options->icc_profile != NULL)
+    {
+      gsize length;
+      const guint8 *data = g_bytes_get_data (options->icc_profile, &length);
+
+      jpeg_write_icc_profile (&cinfo, data, (unsigned int) length);
+    }
+
+  row = g_malloc ((gsize) width * components);
+  while (cinfo.next_scanline < cinfo.image_height)
+    {
+      const guint8 *src = gdk_pixbuf_read_pixels (pixbuf)
+                          + cinfo.next_scanline * gdk_pixbuf_get_rowstride (pixbuf);
+      JSAMPROW rows[1] = { row };
+      int x;
+
+      for (x = 0; x < width; x++, src += n_channels)
+        {
+          guint r = src[0], g = src[1], b = src[2];
+
+          if (components == 1)
+            {
+              row[x] = (guint8) ((299 * r + 587 * g + 114 * b + 500) / 1000);
+            }
+          else if (components == 4)
+            {
+              /* Naive CMYK, stored inverted as Adobe applications do:
+               * 255 means no ink. */
+              guint max = MAX (r, MAX (g, b));
+              guint8 *cmyk = row + x * 4;
+
+              cmyk[0] = max > 0 ? (guint8) (255 * r / max) : 255;
+              cmyk[1] = max > 0 ? (guint8) (255 * g / max) : 255;
+              cmyk[2] = max > 0 ? (guint8) (255 * b / max) : 255;
+              cmyk[3] = (guint8) max;
+            }
+          else
+            {
+              row[x * 3] = r;
+              row[x * 3 + 1] = g;
+              row[x * 3 + 2] = b;
+            }
+        }
+
+      jpeg_write_scanlines (&cinfo, rows, 1);
+    }
+
+  jpeg_finish_compress (&cinfo);
+  jpeg_destroy_compress (&cinfo);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+/**
+ * test_write_png:
+ * @path: where to write
+ * @pixbuf: an RGB or RGBA image
+ */
+void
+test_write_png (const char *path,
+                GdkPixbuf  *pixbuf)
+{
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+  g_assert_no_error (error);
+}
+
+/**
+ * test_pixel:
+ *
+ * Returns: the pixel at (@x, @y) as 0xRRGGBB
+ */
+guint32
+test_pixel (GdkPixbuf *pixbuf,
+            int        x,
+            int        y)
+{
+  const guint8 *p;
+
+  g_assert_cmpint (x, >=, 0);
+  g_assert_cmpint (y, >=, 0);
+  g_assert_cmpint (x, <, gdk_pixbuf_get_width (pixbuf));
+  g_assert_cmpint (y, <, gdk_pixbuf_get_height (pixbuf));
+
+  p = gdk_pixbuf_read_pixels (pixbuf)
+      + y * gdk_pixbuf_get_rowstride (pixbuf)
+      + x * gdk_pixbuf_get_n_channels (pixbuf);
+
+  return (guint32) p[0] << 16 | (guint32) p[1] << 8 | p[2];
+}
+
+/**
+ * test_colour_near:
+ *
+ * Returns: whether each channel of @colour is within @tolerance of
+ *   @expected's
+ */
+gboolean
+test_colour_near (guint32 colour,
+                  guint32 expected,
+                  int     tolerance)
+{
+  int shift;
+
+  for (shift = 0; shift <= 16; shift += 8)
+    {
+      int a = (colour >> shift) & 0xFF, b = (expected >> shift) & 0xFF;
+
+      if (ABS (a - b) > tolerance)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * test_jpeg_markers:
+ * @path: a JPEG file
+ *
+ * Lists the markers of a JPEG file before its first scan, e.g.
+ * "APP0 APP2 DQT SOF0 DHT SOS".
+ *
+ * Returns: (transfer full): the list, space-separated
+ */
+char *
+test_jpeg_markers (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *data = NULL;
+  GString *markers = g_string_new (NULL);
+  gsize length, offset = 2;
+
+  g_file_get_contents (path, (char **) &data, &length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, >=, 4);
+  g_assert_cmpuint (data[0], ==, 0xFF);
+  g_assert_cmpuint (data[1], ==, 0xD8);
+
+  while (offset + 4 <= length)
+    {
+      guint code;
+
+      g_assert_cmpuint (data[offset], ==, 0xFF);
+      code = data[offset + 1];
+
+      if (markers->len > 0)
+        g_string_append_c (markers, ' ');
+
+      if (code >= 0xE0 && code <= 0xEF)
+        g_string_append_printf (markers, "APP%u", code - 0xE0);
+      else if (code == 0xDB)
+        g_string_append (markers, "DQT");
+      else if (code == 0xC4)
+        g_string_append (markers, "DHT");
+      else if (code >= 0xC0 && code <= 0xC2)
+        g_string_append_printf (markers, "SOF%u", code - 0xC0);
+      else if (code == 0xFE)
+        g_string_append (markers, "COM");
+      else if (code == 0xDA)
+        g_string_append (markers, "SOS");
+      else
+        g_string_append_printf (markers, "%02X", code);
+
+      if (code == 0xDA)
+        break;
+
+      offset += 2 + ((gsize) data[offset + 2] << 8 | data[offset + 3]);
+    }
+
+  return g_string_free (markers, FALSE);
+}
+
+/**
+ * test_jpeg_icc_profile:
+ * @path: a JPEG file
+ *
+ * Reads a JPEG file's ICC profile with libjpeg.
+ *
+ * Returns: (transfer full) (nullable): the profile
+ */
+GBytes *
+test_jpeg_icc_profile (const char *path)
+{
+  struct jpeg_decompress_struct cinfo;
+  struct jpeg_error_mgr jerr;
+  JOCTET *data = NULL;
+  unsigned int length = 0;
+  GBytes *profile = NULL;
+  FILE *file;
+
+  file = fopen (path, "rb");
+  g_assert_nonnull (file);
+
+  cinfo.err = jpeg_std_error (&jerr);
+  jerr.error_exit = test_jpeg_error_exit;
+  jpeg_create_decompress (&cinfo);
+  jpeg_stdio_src (&cinfo, file);
+  jpeg_save_markers (&cinfo, JPEG_APP0 + 2, 0xFFFF);
+  jpeg_read_header (&cinfo, TRUE);
+
+  if (jpeg_read_icc_profile (&cinfo, &data, &length))
+    {
+      profile = g_bytes_new (data, length);
+      free (data);
+    }
+
+  jpeg_destroy_decompress (&cinfo);
+  fclose (file);
+
+  return profile;
+}
