@@ -22,7 +22,9 @@
  * Threads.  The main thread reads requests and runs each job
  * synchronously.  The control thread only reads CANCEL frames; under
  * `lock` it cancels the running job's GCancellable if the id matches, so
- * a cancel that arrives late (the job already ended) cancels nothing.
+ * a cancel that arrives late (the job already ended) cancels nothing, and
+ * it remembers the id, so a cancel that overtook its job (the two travel
+ * on different pipes) cancels the job as it starts.
  *
  * The worker sends HELLO before it reads anything: a worker that dies
  * before its HELLO was never given a job, which is how the host tells a
@@ -63,6 +65,7 @@ typedef struct {
 
   GMutex          lock;
   guint64         running_job;   /* 0 when no job runs; guarded by lock */
+  guint64         cancelled_job; /* the last CANCEL's job; guarded by lock */
   GCancellable   *cancellable;   /* the running job's; guarded by lock */
 } Worker;
 
@@ -108,6 +111,9 @@ begin_job (Worker  *worker,
 {
   g_mutex_lock (&worker->lock);
   worker->running_job = job_id;
+  /* The cancel may have overtaken the job on its way here. */
+  if (worker->cancelled_job == job_id)
+    g_cancellable_cancel (worker->cancellable);
   g_mutex_unlock (&worker->lock);
 }
 
@@ -273,6 +279,7 @@ control_thread (gpointer data)
         die (EXIT_PROTOCOL, "unexpected message of kind %u on the control pipe", message.kind);
 
       g_mutex_lock (&worker->lock);
+      worker->cancelled_job = message.job_id;
       if (message.job_id != 0 && message.job_id == worker->running_job)
         g_cancellable_cancel (worker->cancellable);
       g_mutex_unlock (&worker->lock);
