@@ -10,7 +10,9 @@
  *  - refuses a frame whose header is not ours or whose length is over the
  *    reader's maximum, before allocating anything for it;
  *  - builds the GVariant with trusted=FALSE and refuses it unless it is in
- *    normal form, so a value handed on is exactly what a serialiser makes;
+ *    normal form (wp-variant-check.c: GLib's verdict, without visiting
+ *    every byte of a numeric array), so a value handed on is exactly what
+ *    a serialiser makes;
  *  - checks each kind's body against the type that kind must have.
  *
  * Reading.  A WpWireReader owns one buffer.  Small frames are copied out
@@ -29,6 +31,7 @@
 #include "config.h"
 
 #include "wp-wire-private.h"
+#include "wp-variant-check-private.h"
 
 #include <errno.h>
 #include <string.h>
@@ -243,7 +246,7 @@ wp_wire_decode (GBytes         *body,
 
   envelope = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (ENVELOPE_TYPE),
                                                            body, FALSE));
-  if (!g_variant_is_normal_form (envelope))
+  if (!wp_variant_is_normal_form (envelope))
     return protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes, not a "
                            "GVariant %s in normal form)", g_bytes_get_size (body),
                            ENVELOPE_TYPE);

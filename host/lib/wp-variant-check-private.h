@@ -1,0 +1,16 @@
+/* wp-variant-check-private.h: a fast normal-form check for untrusted
+ * GVariant data.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+gboolean wp_variant_is_normal_form (GVariant *value);
+
+G_END_DECLS

@@ -1,0 +1,312 @@
+/* test-variant-check.c: wp_variant_is_normal_form() gives GLib's verdict.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Every frame that crosses a pipe is checked for normal form with
+ * wp_variant_is_normal_form(), a fast version of g_variant_is_normal_form().
+ * This holds it to GLib's answer: random values of random types (seeded,
+ * so a failure can be replayed with --seed), serialised, then corrupted
+ * in every way a broken peer could: a byte changed, set to zero or to
+ * 0xff, the data cut short or made longer.  Both must agree every time,
+ * and both must accept what the serialiser made.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "wp-variant-check-private.h"
+
+#define MAX_TYPE_DEPTH 4
+
+static const char basic_types[] = "bynqiuxthdsog";
+
+static char *random_type_string (GRand *rand, guint depth);
+
+static void
+append_random_type (GRand   *rand,
+                    GString *type,
+                    guint    depth)
+{
+  guint kind = depth >= MAX_TYPE_DEPTH ? 0 : g_rand_int_range (rand, 0, 8);
+
+  switch (kind)
+    {
+    case 0: case 1: case 2:
+      g_string_append_c (type, basic_types[g_rand_int_range (rand, 0, sizeof basic_types - 1)]);
+      break;
+    case 3:
+      g_string_append_c (type, 'v');
+      break;
+    case 4:
+      g_string_append_c (type, 'a');
+      append_random_type (rand, type, depth + 1);
+      break;
+    case 5:
+      g_string_append_c (type, 'm');
+      append_random_type (rand, type, depth + 1);
+      break;
+    case 6:
+      {
+        guint n = g_rand_int_range (rand, 0, 5);
+
+        g_string_append_c (type, '(');
+        for (guint i = 0; i < n; i++)
+          append_random_type (rand, type, depth + 1);
+        g_string_append_c (type, ')');
+      }
+      break;
+    default:
+      g_string_append (type, "a{");
+      g_string_append_c (type, basic_types[g_rand_int_range (rand, 0, sizeof basic_types - 1)]);
+      append_random_type (rand, type, depth + 1);
+      g_string_append_c (type, '}');
+      break;
+    }
+}
+
+static char *
+random_type_string (GRand *rand,
+                    guint  depth)
+{
+  GString *type = g_string_new (NULL);
+
+  append_random_type (rand, type, depth);
+  return g_string_free (type, FALSE);
+}
+
+static char *
+random_text (GRand *rand)
+{
+  static const char *const words[] = { "", "a", "héllo", "wörk", "pool", "∑", "x y" };
+
+  return g_strdup (words[g_rand_int_range (rand, 0, G_N_ELEMENTS (words))]);
+}
+
+static GVariant *random_value (GRand *rand, const GVariantType *type, guint depth);
+
+static GVariant *
+random_basic (GRand              *rand,
+              const GVariantType *type)
+{
+  static const char *const paths[] = { "/", "/a", "/org/workpool/x_1" };
+  static const char *const signatures[] = { "", "i", "a{sv}", "(iis)" };
+  g_autofree char *text = NULL;
+
+  switch (g_variant_type_peek_string (type)[0])
+    {
+    case 'b': return g_variant_new_boolean (g_rand_boolean (rand));
+    case 'y': return g_variant_new_byte (g_rand_int (rand));
+    case 'n': return g_variant_new_int16 (g_rand_int (rand));
+    case 'q': return g_variant_new_uint16 (g_rand_int (rand));
+    case 'i': return g_variant_new_int32 (g_rand_int (rand));
+    case 'u': return g_variant_new_uint32 (g_rand_int (rand));
+    case 'x': return g_variant_new_int64 (((gint64) g_rand_int (rand) << 32) | g_rand_int (rand));
+    case 't': return g_variant_new_uint64 (((guint64) g_rand_int (rand) << 32) | g_rand_int (rand));
+    case 'h': return g_variant_new_handle (g_rand_int (rand));
+    case 'd': return g_variant_new_double (g_rand_double (rand));
+    case 'o': return g_variant_new_object_path (paths[g_rand_int_range (rand, 0, G_N_ELEMENTS (paths))]);
+    case 'g': return g_variant_new_signature (signatures[g_rand_int_range (rand, 0, G_N_ELEMENTS (signatures))]);
+    default:
+      text = random_text (rand);
+      return g_variant_new_string (text);
+    }
+}
+
+static GVariant *
+random_array (GRand              *rand,
+              const GVariantType *type,
+              guint               depth)
+{
+  const GVariantType *element = g_variant_type_element (type);
+  /* Long arrays (wide offsets) only near the top, so values stay small. */
+  guint n = g_rand_int_range (rand, 0, depth == 0 && g_rand_boolean (rand) ? 300 : 4);
+  g_autoptr(GPtrArray) children = g_ptr_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (children, random_value (rand, element, depth + 1));
+
+  return g_variant_new_array (element, (GVariant **) children->pdata, children->len);
+}
+
+static GVariant *
+random_value (GRand              *rand,
+              const GVariantType *type,
+              guint               depth)
+{
+  switch (g_variant_type_peek_string (type)[0])
+    {
+    case 'v':
+      {
+        g_autofree char *inner = random_type_string (rand, depth + 1);
+
+        return g_variant_new_variant (random_value (rand, G_VARIANT_TYPE (inner), depth + 1));
+      }
+    case 'a':
+      return random_array (rand, type, depth);
+    case 'm':
+      return g_variant_new_maybe (g_variant_type_element (type),
+                                  g_rand_boolean (rand)
+                                  ? random_value (rand, g_variant_type_element (type), depth + 1)
+                                  : NULL);
+    case '{':
+      {
+        const GVariantType *key = g_variant_type_key (type);
+
+        return g_variant_new_dict_entry (random_value (rand, key, depth + 1),
+                                         random_value (rand, g_variant_type_value (type), depth + 1));
+      }
+    case '(':
+      {
+        g_autoptr(GPtrArray) children = g_ptr_array_new ();
+
+        for (const GVariantType *member = g_variant_type_first (type); member != NULL;
+             member = g_variant_type_next (member))
+          g_ptr_array_add (children, random_value (rand, member, depth + 1));
+        return g_variant_new_tuple ((GVariant **) children->pdata, children->len);
+      }
+    default:
+      return random_basic (rand, type);
+    }
+}
+
+/* Both checks on @data read as @type; fails the test if they disagree. */
+static gboolean
+assert_same_verdict (const GVariantType *type,
+                     const guchar       *data,
+                     gsize               size)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (data, size);
+  g_autoptr(GVariant) value = g_variant_ref_sink (g_variant_new_from_bytes (type, bytes, FALSE));
+  gboolean glib = g_variant_is_normal_form (value);
+  gboolean ours = wp_variant_is_normal_form (value);
+
+  if (glib != ours)
+    {
+      g_autofree char *hex = NULL;
+      GString *dump = g_string_new (NULL);
+
+      for (gsize i = 0; i < size && i < 256; i++)
+        g_string_append_printf (dump, "%02x", data[i]);
+      hex = g_string_free (dump, FALSE);
+      g_error ("verdicts differ for type %s, %" G_GSIZE_FORMAT " bytes %s: GLib says %d, "
+               "wp_variant_is_normal_form says %d", g_variant_type_peek_string (type), size,
+               hex, glib, ours);
+    }
+
+  return glib;
+}
+
+static void
+test_serialised_values_are_normal (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (g_test_rand_int ());
+
+  g_test_summary ("What GLib's serialiser makes is normal to both checks");
+
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_autofree char *type_string = random_type_string (rand, 0);
+      g_autoptr(GVariant) value = g_variant_ref_sink (random_value (rand, G_VARIANT_TYPE (type_string), 0));
+
+      g_assert_true (assert_same_verdict (g_variant_get_type (value), g_variant_get_data (value),
+                                          g_variant_get_size (value)));
+    }
+}
+
+static void
+corrupt_and_compare (GRand              *rand,
+                     const GVariantType *type,
+                     const guchar       *data,
+                     gsize               size)
+{
+  g_autofree guchar *copy = g_malloc (size + 8);
+  gsize at = size > 0 ? g_rand_int_range (rand, 0, size) : 0;
+
+  memcpy (copy, data, size);
+  switch (g_rand_int_range (rand, 0, 6))
+    {
+    case 0: if (size > 0) copy[at] ^= 1u << g_rand_int_range (rand, 0, 8); break;
+    case 1: if (size > 0) copy[at] = 0; break;
+    case 2: if (size > 0) copy[at] = 0xff; break;
+    case 3: size = at; break;
+    case 4: copy[size++] = 0; break;
+    default: copy[size++] = g_rand_int (rand); copy[size++] = g_rand_int (rand); break;
+    }
+
+  assert_same_verdict (type, copy, size);
+}
+
+static void
+test_corrupted_values_agree (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (g_test_rand_int ());
+  guint n_normal = 0, n_checked = 0;
+
+  g_test_summary ("On corrupted data, wp_variant_is_normal_form() and GLib agree");
+
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_autofree char *type_string = random_type_string (rand, 0);
+      g_autoptr(GVariant) value = g_variant_ref_sink (random_value (rand, G_VARIANT_TYPE (type_string), 0));
+
+      for (guint j = 0; j < 20; j++)
+        {
+          g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes (value);
+          gsize size;
+          const guchar *data = g_bytes_get_data (bytes, &size);
+          g_autofree guchar *copy = g_memdup2 (data, size + 1);
+
+          corrupt_and_compare (rand, g_variant_get_type (value), copy, size);
+          n_checked++;
+        }
+    }
+
+  /* Also the frame envelope itself, with payloads of every kind. */
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_autofree char *type_string = random_type_string (rand, 0);
+      g_autoptr(GVariant) envelope = g_variant_ref_sink (
+        g_variant_new ("(ytv)", 18, (guint64) i,
+                       random_value (rand, G_VARIANT_TYPE (type_string), 1)));
+
+      corrupt_and_compare (rand, G_VARIANT_TYPE ("(ytv)"), g_variant_get_data (envelope),
+                           g_variant_get_size (envelope));
+      n_normal += wp_variant_is_normal_form (envelope);
+    }
+
+  g_assert_cmpuint (n_normal, ==, 2000);
+  g_assert_cmpuint (n_checked, ==, 60000);
+}
+
+static void
+test_large_byte_array (void)
+{
+  g_autofree guchar *data = g_malloc0 (1 << 20);
+  g_autoptr(GVariant) value = NULL;
+
+  g_test_summary ("A 1 MiB byte array inside a variant is normal, and one byte too many is not");
+
+  value = g_variant_ref_sink (g_variant_new ("(ytv)", 18, (guint64) 1,
+                                             g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data,
+                                                                        1 << 20, 1)));
+  g_assert_true (assert_same_verdict (G_VARIANT_TYPE ("(ytv)"), g_variant_get_data (value),
+                                      g_variant_get_size (value)));
+
+  value = g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_INT32, data, 1000, 4));
+  g_assert_false (assert_same_verdict (G_VARIANT_TYPE ("ai"), g_variant_get_data (value), 3999));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/variant-check/serialised-values-are-normal", test_serialised_values_are_normal);
+  g_test_add_func ("/variant-check/corrupted-values-agree", test_corrupted_values_agree);
+  g_test_add_func ("/variant-check/large-byte-array", test_large_byte_array);
+
+  return g_test_run ();
+}
