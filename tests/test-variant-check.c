@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "wp-variant-check-private.h"
+#include "wp-wire-private.h"
 
 #define MAX_TYPE_DEPTH 4
 
@@ -280,6 +281,59 @@ test_corrupted_values_agree (void)
   g_assert_cmpuint (n_checked, ==, 60000);
 }
 
+/* The wire decoder takes the envelope apart by hand; it must accept
+ * exactly the frames GLib calls normal (for a kind whose body may be of
+ * any type). */
+static void
+test_wire_decode_agrees (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (g_test_rand_int ());
+  guint n_decoded = 0;
+
+  g_test_summary ("wp_wire_decode() accepts a frame exactly when GLib calls its envelope normal");
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autofree char *type_string = random_type_string (rand, 1);
+      g_autoptr(WpWireFrame) frame = wp_wire_frame_new (WP_WIRE_RESULT, i,
+                                                        random_value (rand, G_VARIANT_TYPE (type_string), 1));
+      g_autoptr(GByteArray) bytes = g_byte_array_new ();
+      g_autoptr(GBytes) body = NULL;
+      g_autoptr(GVariant) envelope = NULL;
+      g_autoptr(GError) error = NULL;
+      WpWireMessage message = { 0, };
+      gboolean decoded, normal;
+
+      g_byte_array_append (bytes, frame->head + WP_WIRE_HEADER_SIZE, WP_WIRE_ENVELOPE_PREFIX);
+      g_byte_array_append (bytes, g_variant_get_data (frame->body), g_variant_get_size (frame->body));
+      g_byte_array_append (bytes, (const guint8 *) frame->type_tail, frame->type_tail_size);
+      if (i % 2 == 1 && bytes->len > 0)
+        {
+          guint at = g_rand_int_range (rand, 0, bytes->len);
+
+          if (g_rand_boolean (rand))
+            bytes->data[at] ^= 1u << g_rand_int_range (rand, 0, 8);
+          else
+            g_byte_array_set_size (bytes, at);
+        }
+
+      body = g_bytes_new (bytes->data, bytes->len);
+      envelope = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(ytv)"), body, FALSE));
+      normal = g_variant_is_normal_form (envelope) && bytes->len > 0 && bytes->data[0] == WP_WIRE_RESULT;
+      decoded = wp_wire_decode (body, &message, &error);
+
+      if (decoded != normal)
+        g_error ("frame %u (%u bytes, body type %s): decoded %d, GLib normal %d (%s)", i, bytes->len,
+                 type_string, decoded, normal, error ? error->message : "no error");
+      if (decoded && i % 2 == 0)
+        g_assert_cmpuint (message.job_id, ==, i);
+      n_decoded += decoded;
+      wp_wire_message_clear (&message);
+    }
+
+  g_assert_cmpuint (n_decoded, >=, 10000);
+}
+
 static void
 test_large_byte_array (void)
 {
@@ -307,6 +361,7 @@ main (int    argc,
   g_test_add_func ("/variant-check/serialised-values-are-normal", test_serialised_values_are_normal);
   g_test_add_func ("/variant-check/corrupted-values-agree", test_corrupted_values_agree);
   g_test_add_func ("/variant-check/large-byte-array", test_large_byte_array);
+  g_test_add_func ("/wire/decode-agrees-with-glib", test_wire_decode_agrees);
 
   return g_test_run ();
 }

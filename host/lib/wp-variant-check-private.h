@@ -11,6 +11,8 @@
 
 G_BEGIN_DECLS
 
-gboolean wp_variant_is_normal_form (GVariant *value);
+gboolean wp_variant_is_normal_form            (GVariant *value);
+gboolean wp_variant_is_normal_form_in_variant (GVariant *child,
+                                               gsize     variant_depth);
 
 G_END_DECLS

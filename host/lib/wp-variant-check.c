@@ -400,6 +400,27 @@ check (const Layout *layout,
     }
 }
 
+/* Whether @child, the value inside a variant at depth @variant_depth of a
+ * larger value (made from untrusted bytes), is in normal form: what GLib
+ * would decide for that part of the larger value. */
+gboolean
+wp_variant_is_normal_form_in_variant (GVariant *child,
+                                      gsize     variant_depth)
+{
+  g_autoptr(Layout) layout = layout_new (g_variant_get_type (child));
+  const guchar *data = g_variant_get_data (child);
+  gsize size = g_variant_get_size (child);
+
+  if (size > 0 && data == NULL)
+    return FALSE;
+  if (layout->fixed_size != 0 && size != layout->fixed_size)
+    return FALSE;
+  if (variant_depth >= MAX_DEPTH - layout->depth)
+    return FALSE;
+
+  return check (layout, data, size, variant_depth + 1);
+}
+
 /* Whether @value, made from untrusted bytes with g_variant_new_from_bytes()
  * (trusted = FALSE), is in normal form: the same verdict as
  * g_variant_is_normal_form(), in time proportional to the number of

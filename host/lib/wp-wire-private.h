@@ -42,11 +42,19 @@ void          wp_wire_message_clear      (WpWireMessage  *message);
 
 /* Encoding.  A frame is an 8-byte header (body length and magic, both
  * 32-bit little-endian) and a body, the GVariant "(ytv)" = (kind, job id,
- * body) in normal form. */
+ * body) in normal form.  That tuple has no framing offsets: the kind, 7
+ * zero bytes, the id, then the variant (the body's data, a zero byte, the
+ * body's type string), so it is written from its parts without copying
+ * the body into a container. */
+#define WP_WIRE_ENVELOPE_PREFIX 16
+
 typedef struct {
-  guint8  header[WP_WIRE_HEADER_SIZE];
-  GBytes *body;
-  gsize   written;
+  guint8    head[WP_WIRE_HEADER_SIZE + WP_WIRE_ENVELOPE_PREFIX];
+  GVariant *body;        /* serialised */
+  char     *type_tail;   /* "\0" and the body's type string */
+  gsize     type_tail_size;
+  gsize     size;        /* of the whole frame */
+  gsize     written;
 } WpWireFrame;
 
 WpWireFrame  *wp_wire_frame_new          (WpWireKind      kind,

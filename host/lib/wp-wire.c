@@ -40,7 +40,6 @@
 
 #include <workpool/wp-error.h>
 
-#define ENVELOPE_TYPE    "(ytv)"
 #define READ_CHUNK       (64 * 1024)
 #define STEAL_THRESHOLD  (16 * 1024)
 #define MAX_DOMAIN_LEN   128
@@ -80,23 +79,38 @@ get_le32 (const guint8 *p)
   return GUINT32_FROM_LE (value);
 }
 
+static void
+put_le64 (guint8  *p,
+          guint64  value)
+{
+  value = GUINT64_TO_LE (value);
+  memcpy (p, &value, sizeof value);
+}
+
 WpWireFrame *
 wp_wire_frame_new (WpWireKind  kind,
                    guint64     job_id,
                    GVariant   *body)
 {
-  g_autoptr(GVariant) envelope = NULL;
-  WpWireFrame *frame;
-  gsize size;
+  const char *type = g_variant_get_type_string (body);
+  gsize type_length = strlen (type);
+  WpWireFrame *frame = g_new0 (WpWireFrame, 1);
+  gsize envelope_size;
 
-  envelope = g_variant_ref_sink (g_variant_new ("(ytv)", (guint8) kind, job_id, body));
-  size = g_variant_get_size (envelope);
-  g_assert (size <= WP_WIRE_MAX_FRAME_LIMIT);
+  frame->body = g_variant_ref_sink (body);
+  frame->type_tail_size = 1 + type_length;
+  frame->type_tail = g_malloc (frame->type_tail_size);
+  frame->type_tail[0] = '\0';
+  memcpy (frame->type_tail + 1, type, type_length);
 
-  frame = g_new0 (WpWireFrame, 1);
-  put_le32 (frame->header, (guint32) size);
-  put_le32 (frame->header + 4, WP_WIRE_MAGIC);
-  frame->body = g_variant_get_data_as_bytes (envelope);
+  envelope_size = WP_WIRE_ENVELOPE_PREFIX + g_variant_get_size (body) + frame->type_tail_size;
+  g_assert (envelope_size <= WP_WIRE_MAX_FRAME_LIMIT);
+  frame->size = WP_WIRE_HEADER_SIZE + envelope_size;
+
+  put_le32 (frame->head, (guint32) envelope_size);
+  put_le32 (frame->head + 4, WP_WIRE_MAGIC);
+  frame->head[WP_WIRE_HEADER_SIZE] = (guint8) kind;
+  put_le64 (frame->head + WP_WIRE_HEADER_SIZE + 8, job_id);
 
   return frame;
 }
@@ -107,14 +121,45 @@ wp_wire_frame_free (WpWireFrame *frame)
   if (frame == NULL)
     return;
 
-  g_bytes_unref (frame->body);
+  g_variant_unref (frame->body);
+  g_free (frame->type_tail);
   g_free (frame);
 }
 
 gsize
 wp_wire_frame_size (const WpWireFrame *frame)
 {
-  return WP_WIRE_HEADER_SIZE + g_bytes_get_size (frame->body);
+  return frame->size;
+}
+
+/* Fills @iov with what remains to be written from @frame's three parts,
+ * and returns how many entries it used. */
+static int
+frame_remaining (WpWireFrame  *frame,
+                 struct iovec  iov[3])
+{
+  struct { const guint8 *data; gsize size; } parts[3] = {
+    { frame->head, sizeof frame->head },
+    { g_variant_get_data (frame->body), g_variant_get_size (frame->body) },
+    { (const guint8 *) frame->type_tail, frame->type_tail_size },
+  };
+  gsize skip = frame->written;
+  int n_iov = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    {
+      if (skip >= parts[i].size)
+        {
+          skip -= parts[i].size;
+          continue;
+        }
+      iov[n_iov].iov_base = (guint8 *) parts[i].data + skip;
+      iov[n_iov].iov_len = parts[i].size - skip;
+      n_iov++;
+      skip = 0;
+    }
+
+  return n_iov;
 }
 
 /* Writes what @fd takes of the rest of @frame.  Sets *complete when the
@@ -125,37 +170,13 @@ wp_wire_frame_write (WpWireFrame  *frame,
                      gboolean     *complete,
                      GError      **error)
 {
-  gsize body_size;
-  const guint8 *body = g_bytes_get_data (frame->body, &body_size);
-  gsize total = WP_WIRE_HEADER_SIZE + body_size;
-
   *complete = FALSE;
 
-  while (frame->written < total)
+  while (frame->written < frame->size)
     {
-      struct iovec iov[2];
-      int n_iov = 0;
-      ssize_t n;
+      struct iovec iov[3];
+      ssize_t n = writev (fd, iov, frame_remaining (frame, iov));
 
-      if (frame->written < WP_WIRE_HEADER_SIZE)
-        {
-          iov[n_iov].iov_base = frame->header + frame->written;
-          iov[n_iov].iov_len = WP_WIRE_HEADER_SIZE - frame->written;
-          n_iov++;
-          iov[n_iov].iov_base = (guint8 *) body;
-          iov[n_iov].iov_len = body_size;
-          n_iov++;
-        }
-      else
-        {
-          gsize offset = frame->written - WP_WIRE_HEADER_SIZE;
-
-          iov[n_iov].iov_base = (guint8 *) body + offset;
-          iov[n_iov].iov_len = body_size - offset;
-          n_iov++;
-        }
-
-      n = writev (fd, iov, n_iov);
       if (n < 0)
         {
           int saved_errno = errno;
@@ -233,36 +254,74 @@ body_type_for_kind (WpWireKind   kind,
     }
 }
 
+static guint64
+get_le64 (const guint8 *p)
+{
+  guint64 value;
+
+  memcpy (&value, p, sizeof value);
+  return GUINT64_FROM_LE (value);
+}
+
+/* Decodes the envelope "(ytv)" by hand (see wp-wire-private.h): its
+ * normal form is the kind, seven zero bytes, the id, and a variant whose
+ * child is in normal form at depth 2, which is what
+ * g_variant_is_normal_form() would check of the whole. */
 gboolean
 wp_wire_decode (GBytes         *body,
                 WpWireMessage  *message,
                 GError        **error)
 {
-  g_autoptr(GVariant) envelope = NULL;
-  g_autoptr(GVariant) inner = NULL;
+  g_autoptr(GBytes) child_bytes = NULL;
+  g_autoptr(GVariant) child = NULL;
+  g_autofree char *type_string = NULL;
   const char *expected_type;
-  guint8 kind;
-  guint64 job_id;
+  const char *end;
+  const guint8 *data;
+  const guint8 *variant;
+  gsize size, variant_size, child_size;
 
-  envelope = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (ENVELOPE_TYPE),
-                                                           body, FALSE));
-  if (!wp_variant_is_normal_form (envelope))
-    return protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes, not a "
-                           "GVariant %s in normal form)", g_bytes_get_size (body),
-                           ENVELOPE_TYPE);
+  data = g_bytes_get_data (body, &size);
+  if (size < WP_WIRE_ENVELOPE_PREFIX + 2)
+    return protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes)", size);
 
-  g_variant_get (envelope, "(ytv)", &kind, &job_id, &inner);
+  for (guint i = 1; i < 8; i++)
+    if (data[i] != 0)
+      return protocol_error (error, "Malformed message (padding is not zero)");
 
-  if (!body_type_for_kind (kind, &expected_type))
-    return protocol_error (error, "Unknown message kind %u", kind);
+  if (!body_type_for_kind (data[0], &expected_type))
+    return protocol_error (error, "Unknown message kind %u", data[0]);
 
-  if (expected_type != NULL && !g_variant_is_of_type (inner, G_VARIANT_TYPE (expected_type)))
+  /* The variant: the child's data, a zero byte, the child's type. */
+  variant = data + WP_WIRE_ENVELOPE_PREFIX;
+  variant_size = size - WP_WIRE_ENVELOPE_PREFIX;
+  for (child_size = variant_size - 1; child_size > 0; child_size--)
+    if (variant[child_size] == '\0')
+      break;
+
+  type_string = g_strndup ((const char *) variant + child_size + 1, variant_size - child_size - 1);
+  if (variant[child_size] != '\0'
+      || strlen (type_string) != variant_size - child_size - 1
+      || !g_variant_type_string_scan (type_string, NULL, &end) || *end != '\0'
+      || !g_variant_type_string_is_valid (type_string)
+      || !g_variant_type_is_definite (G_VARIANT_TYPE (type_string)))
+    return protocol_error (error, "Malformed message (no valid type for its body)");
+
+  if (expected_type != NULL && !g_variant_type_equal (G_VARIANT_TYPE (type_string),
+                                                      G_VARIANT_TYPE (expected_type)))
     return protocol_error (error, "Message of kind %u has a body of type %s, not %s",
-                           kind, g_variant_get_type_string (inner), expected_type);
+                           data[0], type_string, expected_type);
 
-  message->kind = kind;
-  message->job_id = job_id;
-  message->body = g_steal_pointer (&inner);
+  child_bytes = g_bytes_new_from_bytes (body, WP_WIRE_ENVELOPE_PREFIX, child_size);
+  child = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type_string),
+                                                        child_bytes, FALSE));
+  if (!wp_variant_is_normal_form_in_variant (child, 1))
+    return protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes, its %s body "
+                           "is not in normal form)", size, type_string);
+
+  message->kind = data[0];
+  message->job_id = get_le64 (data + 8);
+  message->body = g_steal_pointer (&child);
 
   return TRUE;
 }

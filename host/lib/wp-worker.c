@@ -606,6 +606,11 @@ wp_worker_spawn (const WpWorkerConfig  *config,
   worker->source = g_source_new (&worker_source_funcs, sizeof (WorkerSource));
   ((WorkerSource *) worker->source)->worker = worker;
   g_source_set_static_name (worker->source, "WpWorker");
+  /* Nothing in its dispatch iterates the context (callbacks are returned
+   * from the pool's own source), and a source that may not recurse has its
+   * descriptors taken out of the poll set and put back, with a wake-up
+   * each, at every dispatch: four eventfd writes per job. */
+  g_source_set_can_recurse (worker->source, TRUE);
   worker->reply_tag = g_source_add_unix_fd (worker->source, worker->reply_fd,
                                             G_IO_IN | G_IO_HUP | G_IO_ERR);
   worker->stderr_tag = g_source_add_unix_fd (worker->source, worker->stderr_fd,

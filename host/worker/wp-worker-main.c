@@ -212,14 +212,17 @@ handle_call (Worker   *worker,
              guint64   job_id,
              GVariant *body)
 {
-  g_autoptr(GVariant) args = NULL;
+  /* Children rather than g_variant_get(), which parses a format string
+   * and copies: this runs once per job. */
+  g_autoptr(GVariant) plugin = g_variant_get_child_value (body, 0);
+  g_autoptr(GVariant) function = g_variant_get_child_value (body, 1);
+  g_autoptr(GVariant) boxed_args = g_variant_get_child_value (body, 2);
+  g_autoptr(GVariant) args = g_variant_get_variant (boxed_args);
   g_autoptr(GVariant) result = NULL;
   g_autoptr(GError) error = NULL;
-  const char *plugin_name;
-  const char *function_name;
 
-  g_variant_get (body, "(&s&sv)", &plugin_name, &function_name, &args);
-  result = run_call (worker, job_id, plugin_name, function_name, args, &error);
+  result = run_call (worker, job_id, g_variant_get_string (plugin, NULL),
+                     g_variant_get_string (function, NULL), args, &error);
 
   if (result != NULL)
     send_message (worker, WP_WIRE_RESULT, job_id, result);
