@@ -22,9 +22,11 @@
  *    + queued + running at any moment, and crashed and timed-out are parts
  *    of failed.
  *  - No caller's callback runs inside a worker's event or inside a public
- *    function: finished jobs wait in `finished` until return_source, a
- *    source of their own, hands them back.  A blocked
- *    wp_pool_call_sync() caller is woken at once (no user code runs).
+ *    function: finished jobs wait in `finished` until the pool's state is
+ *    settled, and are returned at the end of the worker's dispatch (the
+ *    `settled` event) or, for jobs finished elsewhere, by return_source,
+ *    a source of their own.  A blocked wp_pool_call_sync() caller is
+ *    woken at once (no user code runs).
  *  - A job is never failed because of something that happened to a worker
  *    before the job reached it: an idle worker's death, a recycle, a stale
  *    plugin, or a start-up failure leave queued jobs queued.  A job
@@ -686,11 +688,21 @@ on_worker_exited (WpWorker *worker,
   dispatch (self);
 }
 
+static void
+on_worker_settled (WpWorker *worker,
+                   gpointer  user_data)
+{
+  g_autoptr(WpPool) self = g_object_ref (user_data);
+
+  return_finished_jobs (self);
+}
+
 static const WpWorkerEvents worker_events = {
   .ready = on_worker_ready,
   .replied = on_worker_replied,
   .deadline = on_worker_deadline,
   .exited = on_worker_exited,
+  .settled = on_worker_settled,
 };
 
 /* GObject */

@@ -49,6 +49,11 @@ typedef struct {
    * it died. */
   void (*exited)   (WpWorker *worker,
                     gpointer  user_data);
+  /* At the end of each dispatch of the worker's source, after the events
+   * above: the pool returns finished jobs to their callers here, without
+   * waiting for another main-loop iteration. */
+  void (*settled)  (WpWorker *worker,
+                    gpointer  user_data);
 } WpWorkerEvents;
 
 WpWorker             *wp_worker_spawn              (const WpWorkerConfig  *config,

@@ -27,7 +27,8 @@
  *    process is killed and the error kept for the exit report.
  *  - Events are emitted only from this handle's own source or its exit
  *    callback, in the pool's context, never from inside a call the pool
- *    made; a detached handle emits nothing.
+ *    made; a detached handle emits nothing.  The source may recurse, so a
+ *    callback run from `settled` may iterate the context.
  *  - The process is reaped by GSubprocess (in GLib's worker thread); the
  *    exit callback first drains what the process wrote before it died,
  *    so a reply that raced with the death is still delivered.
@@ -41,6 +42,7 @@
 #include "wp-worker-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -478,6 +480,9 @@ worker_source_dispatch (GSource     *source,
         worker->events->deadline (worker, worker->user_data);
     }
 
+  if (worker->events != NULL)
+    worker->events->settled (worker, worker->user_data);
+
   return G_SOURCE_CONTINUE;
 }
 
@@ -510,6 +515,8 @@ on_process_exited (GObject      *object,
     worker->events->exited (worker, worker->user_data);
 }
 
+#define BULK_PIPE_SIZE (1024 * 1024)
+
 static gboolean
 open_pipes (int      pipes[4][2],
             GError **error)
@@ -517,6 +524,13 @@ open_pipes (int      pipes[4][2],
   for (guint i = 0; i < 4; i++)
     if (!g_unix_open_pipe (pipes[i], FD_CLOEXEC, error))
       return FALSE;
+
+  /* A larger pipe carries a large job or result in one write instead of
+   * sixteen 64 KiB round trips between the two processes.  The kernel
+   * allocates its pages only as they fill, and may refuse (pipe-max-size,
+   * or the user's pipe quota): then the default stays. */
+  fcntl (pipes[0][1], F_SETPIPE_SZ, BULK_PIPE_SIZE);
+  fcntl (pipes[1][1], F_SETPIPE_SZ, BULK_PIPE_SIZE);
 
   return TRUE;
 }

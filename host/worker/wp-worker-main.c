@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -403,6 +404,12 @@ main (int    argc,
 
   signal (SIGPIPE, SIG_IGN);
   die_with_host (host_pid);
+
+  /* A worker handles large frames over and over: keep freed memory for
+   * the next one instead of unmapping it and faulting fresh zeroed pages
+   * in each time (a third of the time of a 1 MiB echo went there). */
+  mallopt (M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
   setup_descriptors (&worker);
 
   worker.max_frame = (gsize) max_frame;
