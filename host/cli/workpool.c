@@ -30,6 +30,7 @@ typedef struct {
 static const WpCliCommand commands[] = {
   { "list", "List the plugins and their functions", wp_cli_list },
   { "call", "Call a plugin function and print its result", wp_cli_call },
+  { "thumbnail", "Write JPEG thumbnails of the images in folders", wp_cli_thumbnail },
 };
 
 static const WpCliCommand *

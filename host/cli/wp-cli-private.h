@@ -46,6 +46,8 @@ int           wp_cli_list          (int              argc,
                                     char           **argv);
 int           wp_cli_call          (int              argc,
                                     char           **argv);
+int           wp_cli_thumbnail     (int              argc,
+                                    char           **argv);
 
 /* Messages: each prints to stderr and returns the exit status to use. */
 

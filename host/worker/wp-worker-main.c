@@ -403,6 +403,10 @@ main (int    argc,
     die (EXIT_USAGE, "--plugin-dir is required, and --max-frame must be positive");
 
   signal (SIGPIPE, SIG_IGN);
+  /* Ctrl-C in a terminal reaches the whole process group: it is for the
+   * program using the pool to act on (by cancelling jobs), not for its
+   * workers to die of. */
+  signal (SIGINT, SIG_IGN);
   die_with_host (host_pid);
 
   /* A worker handles large frames over and over: keep freed memory for

@@ -1,0 +1,826 @@
+/* wp-cli-thumbnail.c: `workpool thumbnail`, JPEG thumbnails of folders of photos.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   workpool thumbnail [--sizes WxH,…] [--workers N] [--quality Q] [--force]
+ *                      [--one-job-per-size] [--ext EXT,…] [--quiet]
+ *                      [--progress=auto|always|never] [--plugin-dir DIR] DIR…
+ *
+ *   $ workpool thumbnail ~/Photos
+ *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 41.20 s, 29.95 images/s
+ *
+ * For every image found under each DIR (wp-cli-walk.c: recursively,
+ * `thumbnails` folders skipped, .jpg and .jpeg in any case by default),
+ * writes one thumbnail per size box, with the thumbnail plugin, to
+ *
+ *   FOLDER/thumbnails/WxH/NAME.jpg
+ *
+ * where FOLDER is the image's folder, WxH the box (1024x1024, …) and NAME
+ * the image's file name without its extension (so a.jpg and a.jpeg in
+ * one folder share their thumbnails).  An image whose thumbnails all
+ * exist and are newer than it is skipped (unless --force), so a second
+ * run costs a walk and a few stat() calls.  A file name that is not
+ * UTF-8 fails its image: the plugin's paths are GVariant strings.
+ *
+ * Job shape.  One `thumbnails` job per image (decode once, write every
+ * size) by default; with --one-job-per-size, the reference program's
+ * shape, one `thumbnail` job per (image, size).  A quality other than
+ * the plugin's default uses `thumbnails_q` (one size per job with
+ * --one-job-per-size).
+ *
+ * Flow.  An idle source (feed_pool) takes images from the walk and
+ * submits their jobs while fewer than WINDOW_PER_WORKER jobs per worker
+ * are in flight, and stops when the window is full; every returning job
+ * makes room and schedules it again.  So the first job starts as soon as
+ * the first image is found, and however large the tree, the host holds
+ * at most a window of jobs, one walk stack and the counters.  An
+ * ImageTask lives from an image's submission to its last job's return
+ * and is then folded into the counters and freed.
+ *
+ * Interruption.  SIGINT and SIGTERM stop the feeding and cancel `stop`,
+ * the cancellable shared by every job: queued jobs fail at once and
+ * running ones are cancelled in their workers (killed after the pool's
+ * grace period), and the plugin writes each file atomically, so no
+ * partial thumbnail or temporary file is left.  Once every job has come
+ * back the pool is closed and waited for, and the exit status is 130.
+ * The handlers stay installed until then, so a second Ctrl-C does not
+ * kill the command before its workers are gone.
+ *
+ * Output.  Progress bar on stderr (wp-cli-progress.c) when stderr is a
+ * terminal or with --progress=always; a line on stderr per failed image,
+ * `workpool: PATH: DOMAIN:CODE: message`; one summary line on stdout
+ * (not with --quiet).  Exit status 0, 1 when an image or a folder failed
+ * (all the others are still done), 2 on a usage error, 130 when
+ * interrupted.
+ *
+ * Threads: the main thread only, on the global default main context (see
+ * wp-cli-private.h).  Workers share the command's process group, so a
+ * Ctrl-C typed in a terminal reaches them too and kills them; the jobs
+ * they ran then fail as crashed, which, once stopping, count as
+ * cancelled like the others.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "wp-cli-private.h"
+#include "wp-cli-progress.h"
+#include "wp-cli-walk.h"
+
+#define PLUGIN               "thumbnail"
+#define DEFAULT_SIZES        "1024x1024,512x512,256x256,128x128,64x64,32x32"
+#define DEFAULT_EXTENSIONS   "jpg,jpeg"
+#define DEFAULT_QUALITY      65    /* the plugin's own default */
+#define MAX_BOX_SIDE         65500 /* the largest JPEG side */
+#define WINDOW_PER_WORKER    4     /* jobs in flight per worker */
+#define FEED_BATCH           64    /* walk entries per feed_pool() call */
+#define PROGRESS_TICK_MS     100
+#define EXIT_INTERRUPTED     130   /* 128 + SIGINT, as shells report it */
+
+typedef struct {
+  int width;
+  int height;
+} BoxSize;
+
+typedef enum {
+  PROGRESS_AUTO,
+  PROGRESS_ALWAYS,
+  PROGRESS_NEVER,
+} ProgressMode;
+
+typedef struct {
+  char         *plugin_dir;
+  GArray       *sizes;        /* BoxSize */
+  GStrv         extensions;
+  guint         n_workers;    /* 0: one per processor */
+  int           quality;
+  gboolean      force;
+  gboolean      one_job_per_size;
+  gboolean      quiet;
+  ProgressMode  progress;
+} ThumbOptions;
+
+typedef struct {
+  guint64 found;      /* images the walk gave */
+  guint64 skipped;    /* up to date */
+  guint64 done;       /* every thumbnail written */
+  guint64 failed;     /* reported on stderr */
+  guint64 cancelled;  /* stopped by an interruption */
+  guint64 written;    /* thumbnails */
+} ThumbCounts;
+
+typedef struct {
+  const ThumbOptions *options;
+  WpPool             *pool;
+  WpCliWalk          *walk;
+  GCancellable       *stop;         /* every job's */
+  WpCliProgress      *progress;     /* NULL: no bar */
+  guint               window;       /* jobs in flight at most */
+  guint               in_flight;    /* jobs submitted and not returned */
+  guint               feed_source;  /* feed_pool() is scheduled */
+  gboolean            walk_done;
+  gboolean            walk_failed;  /* a folder could not be listed */
+  gboolean            stopping;     /* interrupted */
+  gint64              start_time;
+  gint64              end_time;
+  ThumbCounts         counts;
+} ThumbRun;
+
+/* One image, from its submission to the return of its last job. */
+typedef struct {
+  ThumbRun *run;
+  char     *source;
+  guint     pending;  /* jobs not returned yet */
+  guint     written;  /* thumbnails */
+  GError   *error;    /* the first failure */
+} ImageTask;
+
+/* Options */
+
+static void
+thumb_options_clear (ThumbOptions *options)
+{
+  g_clear_pointer (&options->plugin_dir, g_free);
+  g_clear_pointer (&options->sizes, g_array_unref);
+  g_clear_pointer (&options->extensions, g_strfreev);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ThumbOptions, thumb_options_clear)
+
+static gboolean
+parse_side (const char *text,
+            int        *side)
+{
+  guint64 value;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 1, MAX_BOX_SIDE, &value, NULL))
+    return FALSE;
+  *side = (int) value;
+  return TRUE;
+}
+
+/* "1024x1024,512x384": boxes, each given once. */
+static GArray *
+parse_sizes (const char *text)
+{
+  g_auto(GStrv) items = g_strsplit (text, ",", -1);
+  g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (BoxSize));
+
+  for (gsize i = 0; items[i] != NULL; i++)
+    {
+      g_auto(GStrv) sides = g_strsplit (items[i], "x", -1);
+      BoxSize size;
+
+      if (g_strv_length (sides) != 2
+          || !parse_side (sides[0], &size.width)
+          || !parse_side (sides[1], &size.height))
+        {
+          wp_cli_usage_error ("--sizes: “%s” is not WIDTHxHEIGHT (1 to %d "
+                              "pixels each)", items[i], MAX_BOX_SIDE);
+          return NULL;
+        }
+      for (guint j = 0; j < sizes->len; j++)
+        if (g_array_index (sizes, BoxSize, j).width == size.width
+            && g_array_index (sizes, BoxSize, j).height == size.height)
+          {
+            wp_cli_usage_error ("--sizes: %s is given twice", items[i]);
+            return NULL;
+          }
+      g_array_append_val (sizes, size);
+    }
+  return g_steal_pointer (&sizes);
+}
+
+/* "jpg,.JPEG": extensions without their dot, at least one. */
+static GStrv
+parse_extensions (const char *text)
+{
+  g_auto(GStrv) items = g_strsplit (text, ",", -1);
+  g_autoptr(GStrvBuilder) extensions = g_strv_builder_new ();
+
+  if (items[0] == NULL)
+    {
+      wp_cli_usage_error ("--ext: no extension given");
+      return NULL;
+    }
+  for (gsize i = 0; items[i] != NULL; i++)
+    {
+      const char *extension = items[i][0] == '.' ? items[i] + 1 : items[i];
+
+      if (*extension == '\0' || strchr (extension, '/') != NULL)
+        {
+          wp_cli_usage_error ("--ext: “%s” is not a file name extension", items[i]);
+          return NULL;
+        }
+      g_strv_builder_add (extensions, extension);
+    }
+  return g_strv_builder_end (extensions);
+}
+
+static gboolean
+parse_progress (const char   *text,
+                ProgressMode *mode)
+{
+  if (g_strcmp0 (text, "auto") == 0)
+    *mode = PROGRESS_AUTO;
+  else if (g_strcmp0 (text, "always") == 0)
+    *mode = PROGRESS_ALWAYS;
+  else if (g_strcmp0 (text, "never") == 0)
+    *mode = PROGRESS_NEVER;
+  else
+    {
+      wp_cli_usage_error ("--progress: “%s” is not auto, always or never", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static GOptionContext *
+thumbnail_option_context_new (GOptionEntry *entries)
+{
+  GOptionContext *context = g_option_context_new ("DIR…");
+
+  g_option_context_set_summary (context,
+                                "Writes JPEG thumbnails of the images under each "
+                                "DIR, in worker processes.");
+  g_option_context_set_description (context,
+                                    "Thumbnails go to FOLDER/thumbnails/WxH/NAME.jpg "
+                                    "beside each image, fitting the box\nWxH with the "
+                                    "image's aspect ratio.  Folders named “thumbnails” "
+                                    "are not walked.\nExit status: 0 all done, 1 an "
+                                    "image failed, 2 usage error, 130 interrupted.\n"
+                                    "Example: workpool thumbnail --sizes 256x256,64x64 "
+                                    "~/Photos");
+  g_option_context_add_main_entries (context, entries, NULL);
+  return context;
+}
+
+/* Parses the command line into @options and leaves the DIRs in @argv;
+ * FALSE after a usage error. */
+static gboolean
+parse_options (int            *argc,
+               char         ***argv,
+               ThumbOptions   *options)
+{
+  g_autofree char *sizes = NULL, *extensions = NULL, *progress = NULL;
+  int n_workers = 0, quality = DEFAULT_QUALITY;
+  GOptionEntry entries[] = {
+    { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes,
+      "Boxes to fit the thumbnails in (default: " DEFAULT_SIZES ")", "WxH,…" },
+    { "workers", 0, 0, G_OPTION_ARG_INT, &n_workers,
+      "Worker processes (default: one per processor)", "N" },
+    { "quality", 0, 0, G_OPTION_ARG_INT, &quality,
+      "JPEG quality, 1 to 100 (default: 65)", "Q" },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &options->force,
+      "Rewrite thumbnails that are up to date", NULL },
+    { "one-job-per-size", 0, 0, G_OPTION_ARG_NONE, &options->one_job_per_size,
+      "One job per image and size, decoding each image once per size "
+      "(for comparison)", NULL },
+    { "ext", 0, 0, G_OPTION_ARG_STRING, &extensions,
+      "File name extensions of the images, in any case (default: "
+      DEFAULT_EXTENSIONS ")", "EXT,…" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
+      "Print only errors: no summary, no progress bar unless "
+      "--progress=always", NULL },
+    { "progress", 0, 0, G_OPTION_ARG_STRING, &progress,
+      "Show a progress bar on stderr: auto (when it is a terminal), "
+      "always or never", "WHEN" },
+    WP_CLI_OPTION_PLUGIN_DIR (&options->plugin_dir),
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = thumbnail_option_context_new (entries);
+
+  if (!wp_cli_parse_options (context, argc, argv))
+    return FALSE;
+
+  options->sizes = parse_sizes (sizes != NULL ? sizes : DEFAULT_SIZES);
+  if (options->sizes == NULL)
+    return FALSE;
+  options->extensions = parse_extensions (extensions != NULL ? extensions
+                                                             : DEFAULT_EXTENSIONS);
+  if (options->extensions == NULL)
+    return FALSE;
+  options->progress = PROGRESS_AUTO;
+  if (progress != NULL && !parse_progress (progress, &options->progress))
+    return FALSE;
+  if (n_workers < 0)
+    {
+      wp_cli_usage_error ("--workers: %d is negative", n_workers);
+      return FALSE;
+    }
+  options->n_workers = (guint) n_workers;
+  if (quality < 1 || quality > 100)
+    {
+      wp_cli_usage_error ("--quality: %d is not from 1 to 100", quality);
+      return FALSE;
+    }
+  options->quality = quality;
+  return TRUE;
+}
+
+/* Every DIR must be a folder; checked before any work starts. */
+static gboolean
+check_dirs (int    argc,
+            char **argv)
+{
+  if (argc < 2)
+    {
+      wp_cli_usage_error ("no DIR given");
+      return FALSE;
+    }
+  for (int i = 1; i < argc; i++)
+    if (!g_file_test (argv[i], G_FILE_TEST_IS_DIR))
+      {
+        wp_cli_usage_error ("“%s” is not a folder", argv[i]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* Destinations */
+
+/* FOLDER/thumbnails/WxH/NAME.jpg for @source, one per box. */
+static GPtrArray *
+destinations_new (const ThumbOptions *options,
+                  const char         *source)
+{
+  g_autofree char *folder = g_path_get_dirname (source);
+  g_autofree char *name = g_path_get_basename (source);
+  g_autofree char *file = NULL;
+  GPtrArray *paths = g_ptr_array_new_full (options->sizes->len, g_free);
+  char *dot = strrchr (name, '.');
+
+  if (dot != NULL && dot != name)
+    *dot = '\0';
+  file = g_strconcat (name, ".jpg", NULL);
+
+  for (guint i = 0; i < options->sizes->len; i++)
+    {
+      const BoxSize *size = &g_array_index (options->sizes, BoxSize, i);
+      g_autofree char *box = g_strdup_printf ("%dx%d", size->width, size->height);
+
+      g_ptr_array_add (paths, g_build_filename (folder, "thumbnails", box, file, NULL));
+    }
+  return paths;
+}
+
+static gboolean
+is_newer (const struct stat *a,
+          const struct stat *b)
+{
+  if (a->st_mtim.tv_sec != b->st_mtim.tv_sec)
+    return a->st_mtim.tv_sec > b->st_mtim.tv_sec;
+  return a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
+}
+
+/* TRUE when every destination exists and is newer than @source. */
+static gboolean
+thumbnails_are_fresh (const char *source,
+                      GPtrArray  *destinations)
+{
+  struct stat source_stat, thumbnail_stat;
+
+  if (stat (source, &source_stat) != 0)
+    return FALSE;
+  for (guint i = 0; i < destinations->len; i++)
+    if (stat (g_ptr_array_index (destinations, i), &thumbnail_stat) != 0
+        || !is_newer (&thumbnail_stat, &source_stat))
+      return FALSE;
+  return TRUE;
+}
+
+/* Jobs */
+
+static void     feed_schedule    (ThumbRun *run);
+static void     on_job_done      (GObject *object, GAsyncResult *result, gpointer user_data);
+static gboolean on_progress_tick (gpointer user_data);
+
+static void
+image_task_free (ImageTask *task)
+{
+  g_free (task->source);
+  g_clear_error (&task->error);
+  g_free (task);
+}
+
+static const char *
+function_for (const ThumbOptions *options)
+{
+  if (options->quality != DEFAULT_QUALITY)
+    return "thumbnails_q";
+  return options->one_job_per_size ? "thumbnail" : "thumbnails";
+}
+
+/* The args of one job for @source: (sa(sii)) or, with a quality,
+ * (sa(sii)i), listing the boxes from @first to @last - 1. */
+static GVariant *
+thumbnails_args_new (const ThumbOptions *options,
+                     const char         *source,
+                     GPtrArray          *destinations,
+                     guint               first,
+                     guint               last)
+{
+  GVariantBuilder list;
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
+  for (guint i = first; i < last; i++)
+    {
+      const BoxSize *size = &g_array_index (options->sizes, BoxSize, i);
+
+      g_variant_builder_add (&list, "(sii)", g_ptr_array_index (destinations, i),
+                             size->width, size->height);
+    }
+  if (options->quality != DEFAULT_QUALITY)
+    return g_variant_new ("(sa(sii)i)", source, &list, options->quality);
+  return g_variant_new ("(sa(sii))", source, &list);
+}
+
+static GVariant *
+job_args_new (const ThumbOptions *options,
+              const char         *source,
+              GPtrArray          *destinations,
+              guint               first,
+              guint               last)
+{
+  const BoxSize *size = &g_array_index (options->sizes, BoxSize, first);
+
+  if (options->one_job_per_size && options->quality == DEFAULT_QUALITY)
+    return g_variant_new ("(ss(ii))", source, g_ptr_array_index (destinations, first),
+                          size->width, size->height);
+  return thumbnails_args_new (options, source, destinations, first, last);
+}
+
+static void
+submit_job (ImageTask *task,
+            GVariant  *args)
+{
+  ThumbRun *run = task->run;
+
+  task->pending++;
+  run->in_flight++;
+  wp_pool_call_async (run->pool, PLUGIN, function_for (run->options), args,
+                      run->stop, on_job_done, task);
+}
+
+/* Submits the jobs of one image: one, or one per box. */
+static void
+submit_image (ThumbRun  *run,
+              char      *source,
+              GPtrArray *destinations)
+{
+  const ThumbOptions *options = run->options;
+  ImageTask *task = g_new0 (ImageTask, 1);
+  guint n = destinations->len;
+
+  task->run = run;
+  task->source = source;
+  if (!options->one_job_per_size)
+    submit_job (task, job_args_new (options, source, destinations, 0, n));
+  else
+    for (guint i = 0; i < n; i++)
+      submit_job (task, job_args_new (options, source, destinations, i, i + 1));
+}
+
+/* "workpool: PATH: DOMAIN:CODE: message" on stderr, under the bar. */
+static void
+report_failure (ThumbRun     *run,
+                const char   *path,
+                const GError *error)
+{
+  g_autofree char *display = g_filename_display_name (path);
+
+  if (run->progress != NULL)
+    wp_cli_progress_clear (run->progress);
+  wp_cli_fail (display, error);
+}
+
+/* The plugin's paths are GVariant strings, which are UTF-8. */
+static void
+fail_non_utf8 (ThumbRun *run,
+               char     *source)
+{
+  g_autoptr(GError) error = g_error_new_literal (G_CONVERT_ERROR,
+                                                 G_CONVERT_ERROR_ILLEGAL_SEQUENCE,
+                                                 "The file name is not UTF-8");
+
+  run->counts.failed++;
+  report_failure (run, source, error);
+  g_free (source);
+}
+
+/* Takes @source (owned): skips it, fails it, or submits its jobs. */
+static void
+take_image (ThumbRun *run,
+            char     *source)
+{
+  g_autoptr(GPtrArray) destinations = NULL;
+
+  run->counts.found++;
+  if (!g_utf8_validate (source, -1, NULL))
+    {
+      fail_non_utf8 (run, source);
+      return;
+    }
+
+  destinations = destinations_new (run->options, source);
+  if (!run->options->force && thumbnails_are_fresh (source, destinations))
+    {
+      run->counts.skipped++;
+      g_free (source);
+      return;
+    }
+  submit_image (run, source, destinations);
+}
+
+/* Folds a finished image into the counters. */
+static void
+finish_image (ImageTask *task)
+{
+  ThumbRun *run = task->run;
+
+  run->counts.written += task->written;
+  if (task->error == NULL)
+    run->counts.done++;
+  else if (run->stopping
+           || g_error_matches (task->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    run->counts.cancelled++;
+  else
+    {
+      run->counts.failed++;
+      report_failure (run, task->source, task->error);
+    }
+  image_task_free (task);
+}
+
+static void
+on_job_done (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  ImageTask *task = user_data;
+  ThumbRun *run = task->run;
+  g_autoptr(GVariant) sizes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sizes = wp_pool_call_finish (WP_POOL (object), result, &error);
+  if (sizes == NULL && task->error == NULL)
+    task->error = g_steal_pointer (&error);
+  else if (sizes != NULL)
+    task->written += g_variant_is_of_type (sizes, G_VARIANT_TYPE ("a(ii)"))
+                     ? (guint) g_variant_n_children (sizes) : 1;
+
+  run->in_flight--;
+  if (--task->pending == 0)
+    finish_image (task);
+  feed_schedule (run);
+  if (run->progress != NULL)
+    on_progress_tick (run);
+}
+
+/* Feeding the pool from the walk */
+
+static gboolean
+can_feed (ThumbRun *run)
+{
+  return !run->stopping && !run->walk_done && run->in_flight < run->window;
+}
+
+/* Takes the next entry of the walk: an image, the end, or a folder that
+ * could not be listed. */
+static void
+feed_one (ThumbRun *run)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+
+  if (!wp_cli_walk_next (run->walk, &path, &error))
+    {
+      run->walk_failed = TRUE;
+      report_failure (run, path, error);
+      g_free (path);
+    }
+  else if (path == NULL)
+    run->walk_done = TRUE;
+  else
+    take_image (run, path);
+}
+
+/* An idle callback: fills the window, a batch of walk entries at a time
+ * so that a long run of skipped images lets the main loop breathe. */
+static gboolean
+feed_pool (gpointer user_data)
+{
+  ThumbRun *run = user_data;
+
+  for (guint n = 0; n < FEED_BATCH && can_feed (run); n++)
+    feed_one (run);
+  if (can_feed (run))
+    return G_SOURCE_CONTINUE;
+  run->feed_source = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+feed_schedule (ThumbRun *run)
+{
+  if (run->feed_source == 0 && can_feed (run))
+    run->feed_source = g_idle_add (feed_pool, run);
+}
+
+static gboolean
+run_is_over (ThumbRun *run)
+{
+  return run->in_flight == 0 && (run->walk_done || run->stopping);
+}
+
+/* Interruption */
+
+static gboolean
+on_stop_signal (gpointer user_data)
+{
+  ThumbRun *run = user_data;
+
+  if (!run->stopping)
+    {
+      run->stopping = TRUE;
+      g_clear_handle_id (&run->feed_source, g_source_remove);
+      g_cancellable_cancel (run->stop);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Progress: drawn on every event and on a timer, at most 10 times a
+ * second (wp-cli-progress.c throttles). */
+
+static gboolean
+wants_progress (const ThumbOptions *options)
+{
+  switch (options->progress)
+    {
+    case PROGRESS_ALWAYS:
+      return TRUE;
+    case PROGRESS_NEVER:
+      return FALSE;
+    case PROGRESS_AUTO:
+    default:
+      return !options->quiet && isatty (STDERR_FILENO);
+    }
+}
+
+static gboolean
+on_progress_tick (gpointer user_data)
+{
+  ThumbRun *run = user_data;
+  const ThumbCounts *counts = &run->counts;
+  WpCliProgressState state = {
+    .done = counts->skipped + counts->done + counts->failed + counts->cancelled,
+    .total = counts->found,
+    .total_known = run->walk_done,
+    .worked = counts->done + counts->failed,
+    .elapsed_us = g_get_monotonic_time () - run->start_time,
+  };
+
+  wp_cli_progress_draw (run->progress, &state);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The run */
+
+/* "40 images, 240 thumbnails written, 0 skipped, 0 failed, 1.23 s,
+ * 32.52 images/s", in the C locale's number format; the rate counts the
+ * images that took work, not skipped ones. */
+static void
+print_summary (ThumbRun *run)
+{
+  const ThumbCounts *counts = &run->counts;
+  double seconds = (double) (run->end_time - run->start_time) / G_USEC_PER_SEC;
+  double rate = seconds > 0 ? (counts->done + counts->failed) / seconds : 0;
+  char seconds_text[G_ASCII_DTOSTR_BUF_SIZE], rate_text[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_formatd (seconds_text, sizeof seconds_text, "%.2f", seconds);
+  g_ascii_formatd (rate_text, sizeof rate_text, "%.2f", rate);
+  printf ("%" G_GUINT64_FORMAT " images, %" G_GUINT64_FORMAT " thumbnails written, "
+          "%" G_GUINT64_FORMAT " skipped, %" G_GUINT64_FORMAT " failed, %s s, "
+          "%s images/s\n", counts->found, counts->written, counts->skipped,
+          counts->failed, seconds_text, rate_text);
+  fflush (stdout);
+}
+
+/* Iterates the main context until every job is back. */
+static void
+run_jobs (ThumbRun *run)
+{
+  guint tick = 0;
+
+  run->start_time = g_get_monotonic_time ();
+  if (run->progress != NULL)
+    {
+      tick = g_timeout_add (PROGRESS_TICK_MS, on_progress_tick, run);
+      on_progress_tick (run);
+    }
+  feed_schedule (run);
+  while (!run_is_over (run))
+    g_main_context_iteration (NULL, TRUE);
+  run->end_time = g_get_monotonic_time ();
+
+  g_clear_handle_id (&tick, g_source_remove);
+  g_clear_handle_id (&run->feed_source, g_source_remove);
+  if (run->progress != NULL)
+    wp_cli_progress_clear (run->progress);
+}
+
+static int
+exit_status (ThumbRun *run,
+             gboolean  closed)
+{
+  if (run->stopping)
+    return EXIT_INTERRUPTED;
+  if (run->counts.failed > 0 || run->walk_failed || !closed)
+    return WP_CLI_EXIT_FAILED;
+  return WP_CLI_EXIT_OK;
+}
+
+static int
+run_thumbnail (const ThumbOptions *options,
+               WpPool             *pool,
+               int                 n_dirs,
+               char              **dirs)
+{
+  g_autoptr(WpCliWalk) walk = wp_cli_walk_new ((const char * const *) options->extensions);
+  g_autoptr(GCancellable) stop = g_cancellable_new ();
+  g_autoptr(WpCliProgress) progress = wants_progress (options) ? wp_cli_progress_new ()
+                                                               : NULL;
+  ThumbRun run = {
+    .options = options,
+    .pool = pool,
+    .walk = walk,
+    .stop = stop,
+    .progress = progress,
+    .window = WINDOW_PER_WORKER * wp_pool_get_n_workers (pool),
+  };
+  guint sigint, sigterm;
+  gboolean closed;
+
+  for (int i = 0; i < n_dirs; i++)
+    wp_cli_walk_add_root (walk, dirs[i]);
+
+  sigint = g_unix_signal_add (SIGINT, on_stop_signal, &run);
+  sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, &run);
+
+  run_jobs (&run);
+  closed = wp_cli_pool_close (pool);
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+
+  if (run.stopping)
+    g_printerr ("workpool: interrupted\n");
+  if (!options->quiet)
+    print_summary (&run);
+  return exit_status (&run, closed);
+}
+
+/* One error up front rather than one per image. */
+static gboolean
+has_thumbnail_plugin (WpPool *pool)
+{
+  g_auto(GStrv) plugins = wp_pool_list_plugins (pool);
+  g_autoptr(GError) error = NULL;
+
+  if (g_strv_contains ((const char * const *) plugins, PLUGIN))
+    return TRUE;
+  error = g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN,
+                       "no %s plugin in “%s”", PLUGIN, wp_pool_get_plugin_dir (pool));
+  wp_cli_fail (NULL, error);
+  return FALSE;
+}
+
+int
+wp_cli_thumbnail (int    argc,
+                  char **argv)
+{
+  g_auto(ThumbOptions) options = { NULL, };
+  g_autoptr(WpPool) pool = NULL;
+  int status = WP_CLI_EXIT_OK;
+
+  if (!parse_options (&argc, &argv, &options))
+    return WP_CLI_EXIT_USAGE;
+  if (!check_dirs (argc, argv))
+    return WP_CLI_EXIT_USAGE;
+
+  pool = wp_cli_pool_new (options.plugin_dir, options.n_workers, &status);
+  if (pool == NULL)
+    return status;
+  if (!has_thumbnail_plugin (pool))
+    return WP_CLI_EXIT_FAILED;
+  return run_thumbnail (&options, pool, argc - 1, argv + 1);
+}

@@ -1,0 +1,1004 @@
+/* test-cli-thumbnail.c: `workpool thumbnail`, end to end.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Each test makes a fresh temporary folder of images drawn at run time
+ * with gdk-pixbuf, spawns the built `workpool` binary ($WORKPOOL_CLI) on
+ * it with the thumbnail plugin of the build tree ($WORKPOOL_PLUGIN_DIR,
+ * the worker from $WORKPOOL_WORKER; meson.build sets all three), and
+ * checks the exit status, the summary line, stderr, and the files left
+ * on disk, reading thumbnails back with gdk-pixbuf.  The folder is
+ * removed afterwards.
+ *
+ * Exit statuses: 0 all done, 1 an image failed, 2 usage error, 130
+ * interrupted.
+ */
+
+#include "config.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#define N_DEFAULT_SIZES 6
+static const int default_boxes[N_DEFAULT_SIZES] = { 1024, 512, 256, 128, 64, 32 };
+
+#define INTERRUPT_IMAGES   40
+#define POLL_INTERVAL_MS   5
+#define INTERRUPT_DEADLINE (60 * G_USEC_PER_SEC)
+
+/* Running the command */
+
+typedef struct {
+  int   status;   /* exit status */
+  char *out;      /* stdout */
+  char *err;      /* stderr */
+} CliRun;
+
+static void
+cli_run_free (CliRun *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRun, cli_run_free)
+
+static GPtrArray *
+command_line_new (const char * const *args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (char *) g_getenv ("WORKPOOL_CLI"));
+  g_ptr_array_add (argv, (char *) "thumbnail");
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+/* Runs `workpool thumbnail ARG…` and waits for it to exit. */
+static CliRun *
+run_thumbnail_argv (const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = command_line_new (args);
+  g_autoptr(GError) error = NULL;
+  CliRun *run = g_new0 (CliRun, 1);
+  int wait_status;
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
+                NULL, NULL, &run->out, &run->err, &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status));
+  run->status = WEXITSTATUS (wait_status);
+  g_test_message ("exit %d\nstdout:\n%s\nstderr:\n%s",
+                  run->status, run->out, run->err);
+  return run;
+}
+
+#define run_thumbnail(...) \
+  run_thumbnail_argv ((const char * const[]) { __VA_ARGS__, NULL })
+
+/* The numbers of the summary line. */
+typedef struct {
+  guint images;
+  guint written;
+  guint skipped;
+  guint failed;
+} Summary;
+
+static Summary
+parse_summary (const char *out)
+{
+  Summary summary = { 0, };
+  int n;
+
+  n = sscanf (out, "%u images, %u thumbnails written, %u skipped, %u failed, ",
+              &summary.images, &summary.written, &summary.skipped, &summary.failed);
+  g_assert_cmpint (n, ==, 4);
+  g_assert_nonnull (strstr (out, " s, "));
+  g_assert_true (g_str_has_suffix (out, " images/s\n"));
+  g_assert_true (strchr (out, '\n') == out + strlen (out) - 1);
+  return summary;
+}
+
+static void
+assert_summary (const char *out,
+                guint       images,
+                guint       written,
+                guint       skipped,
+                guint       failed)
+{
+  Summary summary = parse_summary (out);
+
+  g_assert_cmpuint (summary.images, ==, images);
+  g_assert_cmpuint (summary.written, ==, written);
+  g_assert_cmpuint (summary.skipped, ==, skipped);
+  g_assert_cmpuint (summary.failed, ==, failed);
+}
+
+/* Test images */
+
+/* A smooth gradient with some deterministic noise, so that JPEG
+ * decoding has real work to do. */
+static GdkPixbuf *
+draw_image (int width,
+            int height,
+            int noise)
+{
+  GdkPixbuf *pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  guint32 seed = 12345;
+
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint8 *p = pixels + (gsize) y * stride + x * 3;
+
+        seed = seed * 1103515245 + 12345;
+        p[0] = (guint8) CLAMP (255 * x / width + (int) (seed >> 24) % (noise + 1), 0, 255);
+        p[1] = (guint8) CLAMP (255 * y / height + (int) (seed >> 16 & 0xff) % (noise + 1), 0, 255);
+        p[2] = (guint8) ((x + y) & 0xff);
+      }
+  return pixbuf;
+}
+
+static void
+save_image (const char *path,
+            const char *format,
+            int         width,
+            int         height,
+            int         noise)
+{
+  g_autoptr(GdkPixbuf) pixbuf = draw_image (width, height, noise);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder = g_path_get_dirname (path);
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  if (g_strcmp0 (format, "jpeg") == 0)
+    gdk_pixbuf_save (pixbuf, path, "jpeg", &error, "quality", "90", NULL);
+  else
+    gdk_pixbuf_save (pixbuf, path, format, &error, NULL);
+  g_assert_no_error (error);
+}
+
+/* A 300x200 JPEG at @dir/@name. */
+static char *
+add_jpeg (const char *dir,
+          const char *name)
+{
+  char *path = g_build_filename (dir, name, NULL);
+
+  save_image (path, "jpeg", 300, 200, 0);
+  return path;
+}
+
+static void
+copy_file (const char *source,
+           const char *destination)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  g_file_get_contents (source, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (destination, contents, length, &error);
+  g_assert_no_error (error);
+}
+
+/* Temporary folders */
+
+typedef struct {
+  char *dir;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->dir = g_dir_make_tmp ("workpool-cli-thumbnail-XXXXXX", &error);
+  g_assert_no_error (error);
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          if (g_file_test (child, G_FILE_TEST_IS_DIR)
+              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+      g_dir_close (dir);
+    }
+  g_rmdir (path);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  remove_tree (fixture->dir);
+  g_free (fixture->dir);
+}
+
+/* Thumbnails */
+
+/* The size rule of the plugin: fit the box, keep the aspect, never
+ * upscale, round each side. */
+static void
+fit_size (int  width,
+          int  height,
+          int  box_width,
+          int  box_height,
+          int *fit_width,
+          int *fit_height)
+{
+  double scale;
+
+  if (width <= box_width && height <= box_height)
+    {
+      *fit_width = width;
+      *fit_height = height;
+      return;
+    }
+  scale = MIN ((double) box_width / width, (double) box_height / height);
+  *fit_width = MAX (1, (int) round (width * scale));
+  *fit_height = MAX (1, (int) round (height * scale));
+}
+
+/* FOLDER/thumbnails/NxN/STEM.jpg */
+static char *
+thumbnail_path (const char *folder,
+                const char *stem,
+                int         box)
+{
+  g_autofree char *size = g_strdup_printf ("%dx%d", box, box);
+  g_autofree char *file = g_strconcat (stem, ".jpg", NULL);
+
+  return g_build_filename (folder, "thumbnails", size, file, NULL);
+}
+
+/* Decodes the thumbnail fully and checks its size. */
+static void
+assert_thumbnail (const char *path,
+                  int         width,
+                  int         height)
+{
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *format = NULL;
+
+  pixbuf = gdk_pixbuf_new_from_file (path, &error);
+  g_assert_no_error (error);
+  format = gdk_pixbuf_format_get_name (gdk_pixbuf_get_file_info (path, NULL, NULL));
+  g_assert_cmpstr (format, ==, "jpeg");
+  g_assert_cmpint (gdk_pixbuf_get_width (pixbuf), ==, width);
+  g_assert_cmpint (gdk_pixbuf_get_height (pixbuf), ==, height);
+}
+
+/* The six default thumbnails of a @width x @height image. */
+static void
+assert_default_thumbnails (const char *folder,
+                           const char *stem,
+                           int         width,
+                           int         height)
+{
+  for (int i = 0; i < N_DEFAULT_SIZES; i++)
+    {
+      g_autofree char *path = thumbnail_path (folder, stem, default_boxes[i]);
+      int fit_width, fit_height;
+
+      fit_size (width, height, default_boxes[i], default_boxes[i],
+                &fit_width, &fit_height);
+      assert_thumbnail (path, fit_width, fit_height);
+    }
+}
+
+static void
+assert_no_thumbnails (const char *folder)
+{
+  g_autofree char *path = g_build_filename (folder, "thumbnails", NULL);
+
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static gint64
+mtime_ns (const char *path)
+{
+  struct stat info;
+
+  g_assert_cmpint (stat (path, &info), ==, 0);
+  return (gint64) info.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + info.st_mtim.tv_nsec;
+}
+
+/* Sets the mtime of every default thumbnail of @stem to @seconds. */
+static void
+set_thumbnail_mtimes (const char *folder,
+                      const char *stem,
+                      gint64      seconds)
+{
+  for (int i = 0; i < N_DEFAULT_SIZES; i++)
+    {
+      g_autofree char *path = thumbnail_path (folder, stem, default_boxes[i]);
+      struct timespec times[2] = { { seconds, 0 }, { seconds, 0 } };
+
+      g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
+    }
+}
+
+static void
+assert_thumbnail_mtimes (const char *folder,
+                         const char *stem,
+                         gint64      seconds,
+                         gboolean    equal)
+{
+  for (int i = 0; i < N_DEFAULT_SIZES; i++)
+    {
+      g_autofree char *path = thumbnail_path (folder, stem, default_boxes[i]);
+
+      if (equal)
+        g_assert_cmpint (mtime_ns (path), ==, seconds * G_GINT64_CONSTANT (1000000000));
+      else
+        g_assert_cmpint (mtime_ns (path), !=, seconds * G_GINT64_CONSTANT (1000000000));
+    }
+}
+
+/* Layout */
+
+static void
+test_layout (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "photo.jpg", NULL);
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("a landscape image gets six thumbnails in "
+                  "thumbnails/WxH/NAME.jpg, each fitting its box");
+  save_image (path, "jpeg", 1500, 1000, 8);
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  assert_summary (run->out, 1, 6, 0, 0);
+  assert_default_thumbnails (fixture->dir, "photo", 1500, 1000);
+}
+
+static void
+test_layout_portrait_small (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *tall = g_build_filename (fixture->dir, "tall.jpeg", NULL);
+  g_autofree char *small = g_build_filename (fixture->dir, "small.jpg", NULL);
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("a portrait image fits by its height; an image smaller "
+                  "than a box keeps its size; .jpeg becomes .jpg");
+  save_image (tall, "jpeg", 600, 1300, 0);
+  save_image (small, "jpeg", 100, 40, 0);
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 2, 12, 0, 0);
+  assert_default_thumbnails (fixture->dir, "tall", 600, 1300);
+  assert_default_thumbnails (fixture->dir, "small", 100, 40);
+}
+
+static void
+test_layout_sizes_option (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *path = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *wide = g_build_filename (fixture->dir, "thumbnails", "200x50", "a.jpg", NULL);
+  g_autofree char *square = thumbnail_path (fixture->dir, "a", 64);
+  g_autofree char *absent = thumbnail_path (fixture->dir, "a", 1024);
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("--sizes gives the boxes, not necessarily square");
+  run = run_thumbnail ("--sizes", "200x50,64x64", fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 1, 2, 0, 0);
+  assert_thumbnail (wide, 75, 50);
+  assert_thumbnail (square, 64, 43);
+  g_assert_false (g_file_test (absent, G_FILE_TEST_EXISTS));
+}
+
+/* The walk */
+
+static void
+test_walk_subfolders (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *sub = g_build_filename (fixture->dir, "sub", NULL);
+  g_autofree char *deeper = g_build_filename (sub, "deeper", NULL);
+  g_autofree char *top_thumbs = g_build_filename (fixture->dir, "thumbnails", NULL);
+  g_autofree char *sub_thumbs = g_build_filename (sub, "thumbnails", NULL);
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (sub, "b.jpg");
+  g_autofree char *c = add_jpeg (deeper, "c.jpg");
+  g_autofree char *x = add_jpeg (top_thumbs, "x.jpg");
+  g_autofree char *y = add_jpeg (sub_thumbs, "y.jpg");
+  g_autofree char *nested = g_build_filename (top_thumbs, "thumbnails", NULL);
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("subfolders are walked, each image's thumbnails go beside "
+                  "it, and folders named thumbnails are not walked");
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 3, 18, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+  assert_default_thumbnails (sub, "b", 300, 200);
+  assert_default_thumbnails (deeper, "c", 300, 200);
+  g_assert_false (g_file_test (nested, G_FILE_TEST_EXISTS));
+  assert_no_thumbnails (sub_thumbs);
+}
+
+static void
+test_walk_several_dirs (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *one = g_build_filename (fixture->dir, "one", NULL);
+  g_autofree char *two = g_build_filename (fixture->dir, "two", NULL);
+  g_autofree char *a = add_jpeg (one, "a.jpg");
+  g_autofree char *b = add_jpeg (two, "b.jpg");
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("every DIR given is walked");
+  run = run_thumbnail ("--sizes", "32x32", one, two);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 2, 2, 0, 0);
+}
+
+static void
+test_walk_extension_case (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.JPG");
+  g_autofree char *b = add_jpeg (fixture->dir, "b.Jpeg");
+  g_autofree char *c = add_jpeg (fixture->dir, "c.jpeg");
+  g_autofree char *d = g_build_filename (fixture->dir, "d.png", NULL);
+  g_autofree char *e = add_jpeg (fixture->dir, "e.jpg.txt");
+  g_autofree char *d_thumb = thumbnail_path (fixture->dir, "d", 32);
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary (".jpg and .jpeg are taken in any letter case, nothing "
+                  "else by default");
+  save_image (d, "png", 50, 50, 0);
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 3, 18, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+  assert_default_thumbnails (fixture->dir, "b", 300, 200);
+  assert_default_thumbnails (fixture->dir, "c", 300, 200);
+  g_assert_false (g_file_test (d_thumb, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_walk_ext_option (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *d = g_build_filename (fixture->dir, "d.PNG", NULL);
+  g_autofree char *a_thumb = thumbnail_path (fixture->dir, "a", 32);
+  g_autofree char *d_thumb = thumbnail_path (fixture->dir, "d", 32);
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("--ext picks the extensions; a PNG gives JPEG thumbnails");
+  save_image (d, "png", 50, 40, 0);
+  run = run_thumbnail ("--ext", "png", "--sizes", "32x32", fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 1, 1, 0, 0);
+  assert_thumbnail (d_thumb, 32, 26);
+  g_assert_false (g_file_test (a_thumb, G_FILE_TEST_EXISTS));
+}
+
+/* Skipping up-to-date images */
+
+static void
+test_skip_second_run (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (fixture->dir, "b.jpg");
+  gint64 later = g_get_real_time () / G_USEC_PER_SEC + 1000;
+  g_autoptr(CliRun) first = NULL;
+  g_autoptr(CliRun) second = NULL;
+
+  g_test_summary ("a second run skips images whose thumbnails are all "
+                  "newer than them and touches no file");
+  first = run_thumbnail (fixture->dir);
+  g_assert_cmpint (first->status, ==, 0);
+  assert_summary (first->out, 2, 12, 0, 0);
+
+  /* Marked mtimes: any rewrite would change them. */
+  set_thumbnail_mtimes (fixture->dir, "a", later);
+  set_thumbnail_mtimes (fixture->dir, "b", later);
+
+  second = run_thumbnail (fixture->dir);
+  g_assert_cmpint (second->status, ==, 0);
+  assert_summary (second->out, 2, 0, 2, 0);
+  assert_thumbnail_mtimes (fixture->dir, "a", later, TRUE);
+  assert_thumbnail_mtimes (fixture->dir, "b", later, TRUE);
+}
+
+static void
+test_skip_stale (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (fixture->dir, "b.jpg");
+  g_autofree char *b_64 = thumbnail_path (fixture->dir, "b", 64);
+  gint64 later = g_get_real_time () / G_USEC_PER_SEC + 1000;
+  struct timespec times[2] = { { later + 10, 0 }, { later + 10, 0 } };
+  g_autoptr(CliRun) first = NULL;
+  g_autoptr(CliRun) second = NULL;
+
+  g_test_summary ("an image newer than its thumbnails, or missing one, is "
+                  "done again");
+  first = run_thumbnail (fixture->dir);
+  g_assert_cmpint (first->status, ==, 0);
+  set_thumbnail_mtimes (fixture->dir, "a", later);
+  set_thumbnail_mtimes (fixture->dir, "b", later);
+  g_assert_cmpint (utimensat (AT_FDCWD, a, times, 0), ==, 0);
+  g_assert_cmpint (g_unlink (b_64), ==, 0);
+
+  second = run_thumbnail (fixture->dir);
+  g_assert_cmpint (second->status, ==, 0);
+  assert_summary (second->out, 2, 12, 0, 0);
+  assert_thumbnail_mtimes (fixture->dir, "a", later, FALSE);
+  assert_default_thumbnails (fixture->dir, "b", 300, 200);
+}
+
+static void
+test_force (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  gint64 later = g_get_real_time () / G_USEC_PER_SEC + 1000;
+  g_autoptr(CliRun) first = NULL;
+  g_autoptr(CliRun) second = NULL;
+
+  g_test_summary ("--force rewrites thumbnails that are up to date");
+  first = run_thumbnail (fixture->dir);
+  g_assert_cmpint (first->status, ==, 0);
+  set_thumbnail_mtimes (fixture->dir, "a", later);
+
+  second = run_thumbnail ("--force", fixture->dir);
+  g_assert_cmpint (second->status, ==, 0);
+  assert_summary (second->out, 1, 6, 0, 0);
+  assert_thumbnail_mtimes (fixture->dir, "a", later, FALSE);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+}
+
+/* Failures */
+
+static void
+test_failure_one_bad_file (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (fixture->dir, "b.jpg");
+  g_autofree char *c = add_jpeg (fixture->dir, "c.jpg");
+  g_autofree char *bad = g_build_filename (fixture->dir, "bad.jpg", NULL);
+  g_autofree char *prefix = g_strconcat ("workpool: ", bad, ": ",
+                                         g_quark_to_string (GDK_PIXBUF_ERROR), ":", NULL);
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("one bad file among good ones: the good ones are done, the "
+                  "bad one gets a line on stderr, and the exit status is 1");
+  g_assert_true (g_file_set_contents (bad, "this is not a JPEG\n", -1, NULL));
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 4, 18, 0, 1);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+  assert_default_thumbnails (fixture->dir, "b", 300, 200);
+  assert_default_thumbnails (fixture->dir, "c", 300, 200);
+  g_assert_true (g_str_has_prefix (run->err, prefix));
+  g_assert_cmpint (strchr (run->err, '\n') - run->err + 1, ==, strlen (run->err));
+}
+
+static void
+test_failure_non_utf8_name (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *good = add_jpeg (fixture->dir, "good.jpg");
+  g_autofree char *latin1 = add_jpeg (fixture->dir, "caf\xe9.jpg");
+  g_autofree char *expected = g_strdup_printf ("%s:%d: ",
+                                               g_quark_to_string (G_CONVERT_ERROR),
+                                               G_CONVERT_ERROR_ILLEGAL_SEQUENCE);
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("a file name that is not UTF-8 (the plugin takes UTF-8 "
+                  "paths) fails that image only, with a readable line");
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 2, 6, 0, 1);
+  assert_default_thumbnails (fixture->dir, "good", 300, 200);
+  g_assert_true (g_str_has_prefix (run->err, "workpool: "));
+  g_assert_nonnull (strstr (run->err, expected));
+  g_assert_true (g_utf8_validate (run->err, -1, NULL));
+}
+
+/* Usage errors */
+
+static void
+assert_usage_error (CliRun     *run,
+                    const char *mention)
+{
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_true (g_str_has_prefix (run->err, "workpool: "));
+  g_assert_nonnull (strstr (run->err, mention));
+  g_assert_cmpstr (run->out, ==, "");
+}
+
+static void
+test_usage_sizes (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  const char *bad[] = { "12x", "x12", "0x5", "axb", "12", "1024x1024,", "5x5x5",
+                        "-3x4", "64x64,64x64", "70000x10" };
+
+  g_test_summary ("a bad --sizes is a usage error naming it");
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(CliRun) run = run_thumbnail ("--sizes", bad[i], fixture->dir);
+
+      assert_usage_error (run, "--sizes");
+    }
+  assert_no_thumbnails (fixture->dir);
+}
+
+static void
+test_usage_dirs (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree char *file = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *missing = g_build_filename (fixture->dir, "missing", NULL);
+  g_autoptr(CliRun) none = NULL;
+  g_autoptr(CliRun) not_dir = NULL;
+  g_autoptr(CliRun) absent = NULL;
+
+  g_test_summary ("no DIR, a DIR that is a file or does not exist: usage "
+                  "errors, and nothing is written");
+  none = run_thumbnail ("--force");
+  assert_usage_error (none, "DIR");
+  not_dir = run_thumbnail (fixture->dir, file);
+  assert_usage_error (not_dir, file);
+  absent = run_thumbnail (missing);
+  assert_usage_error (absent, missing);
+  assert_no_thumbnails (fixture->dir);
+}
+
+static void
+test_usage_numbers (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  const char *bad[][2] = {
+    { "--quality", "0" }, { "--quality", "101" }, { "--quality", "high" },
+    { "--workers", "-1" }, { "--progress", "sometimes" }, { "--ext", "" },
+  };
+
+  g_test_summary ("a bad --quality, --workers, --progress or --ext is a "
+                  "usage error");
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(CliRun) run = run_thumbnail (bad[i][0], bad[i][1], fixture->dir);
+
+      assert_usage_error (run, bad[i][0] + 2);
+    }
+}
+
+/* Interruption */
+
+typedef struct {
+  GSubprocess *process;
+  char        *watched;      /* a folder whose first file triggers SIGINT */
+  gboolean     signalled;
+  gboolean     exited;
+  gint64       deadline;
+} Interrupt;
+
+static gboolean
+folder_has_file (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+
+  return dir != NULL && g_dir_read_name (dir) != NULL;
+}
+
+/* A GMainContext timeout: sends SIGINT once the first thumbnail is
+ * there. */
+static gboolean
+poll_first_thumbnail (gpointer user_data)
+{
+  Interrupt *interrupt = user_data;
+
+  g_assert_cmpint (g_get_monotonic_time (), <, interrupt->deadline);
+  if (!folder_has_file (interrupt->watched))
+    return G_SOURCE_CONTINUE;
+
+  g_subprocess_send_signal (interrupt->process, SIGINT);
+  interrupt->signalled = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_interrupted_exit (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Interrupt *interrupt = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, &error);
+  g_assert_no_error (error);
+  interrupt->exited = TRUE;
+}
+
+/* INTERRUPT_IMAGES copies of a 2400x1600 noisy JPEG, img-NN.jpg. */
+static void
+add_interrupt_images (const char *dir)
+{
+  g_autofree char *first = g_build_filename (dir, "img-00.jpg", NULL);
+
+  save_image (first, "jpeg", 2400, 1600, 64);
+  for (int i = 1; i < INTERRUPT_IMAGES; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("img-%02d.jpg", i);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      copy_file (first, path);
+    }
+}
+
+/* Every file under @dir is a source image or a complete thumbnail of
+ * one: no temporary files, no partial JPEG.  Returns how many 1024
+ * thumbnails there are. */
+static guint
+assert_only_complete_files (const char *dir)
+{
+  g_autoptr(GDir) sources = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n_complete = 0;
+
+  g_autofree char *top = g_build_filename (dir, "thumbnails", NULL);
+  g_autoptr(GDir) boxes = g_dir_open (top, 0, NULL);
+
+  while ((name = g_dir_read_name (sources)) != NULL)
+    g_assert_true (g_str_has_prefix (name, "img-") || strcmp (name, "thumbnails") == 0);
+  g_assert_nonnull (boxes);
+  while ((name = g_dir_read_name (boxes)) != NULL)
+    g_assert_true (g_str_has_suffix (name, "x32") || g_str_has_suffix (name, "x64")
+                   || g_str_has_suffix (name, "x128") || g_str_has_suffix (name, "x256")
+                   || g_str_has_suffix (name, "x512") || g_str_has_suffix (name, "x1024"));
+
+  for (int i = 0; i < N_DEFAULT_SIZES; i++)
+    {
+      g_autofree char *box = g_strdup_printf ("%dx%d", default_boxes[i], default_boxes[i]);
+      g_autofree char *folder = g_build_filename (dir, "thumbnails", box, NULL);
+      g_autoptr(GDir) thumbnails = g_dir_open (folder, 0, NULL);
+      int fit_width, fit_height;
+
+      if (thumbnails == NULL)
+        continue;
+      fit_size (2400, 1600, default_boxes[i], default_boxes[i], &fit_width, &fit_height);
+      while ((name = g_dir_read_name (thumbnails)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (folder, name, NULL);
+
+          g_test_message ("found %s", path);
+          g_assert_true (g_str_has_prefix (name, "img-"));
+          g_assert_true (g_str_has_suffix (name, ".jpg"));
+          g_assert_cmpuint (strlen (name), ==, strlen ("img-00.jpg"));
+          assert_thumbnail (path, fit_width, fit_height);
+          if (i == 0)
+            n_complete++;
+        }
+    }
+  return n_complete;
+}
+
+static void
+test_interrupt (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autofree char *watched = g_build_filename (fixture->dir, "thumbnails", "32x32", NULL);
+  const char *args[] = { "--workers", "1", fixture->dir, NULL };
+  g_autoptr(GPtrArray) argv = command_line_new (args);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  Interrupt interrupt = { NULL, };
+  guint n_complete;
+
+  g_test_summary ("SIGINT once the first thumbnail exists: exit status 130, "
+                  "and only complete thumbnails are left, no temporary file");
+  add_interrupt_images (fixture->dir);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  g_assert_no_error (error);
+  interrupt.process = process;
+  interrupt.watched = watched;
+  interrupt.deadline = g_get_monotonic_time () + INTERRUPT_DEADLINE;
+
+  g_timeout_add (POLL_INTERVAL_MS, poll_first_thumbnail, &interrupt);
+  g_subprocess_wait_async (process, NULL, on_interrupted_exit, &interrupt);
+  while (!interrupt.exited)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_true (interrupt.signalled);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 130);
+
+  n_complete = assert_only_complete_files (fixture->dir);
+  g_test_message ("%u of %d images done before the interruption",
+                  n_complete, INTERRUPT_IMAGES);
+  g_assert_cmpuint (n_complete, <, INTERRUPT_IMAGES);
+}
+
+/* Job shapes and options */
+
+static void
+test_one_job_per_size (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *one = g_build_filename (fixture->dir, "one", NULL);
+  g_autofree char *per_size = g_build_filename (fixture->dir, "per-size", NULL);
+  g_autofree char *a = g_build_filename (one, "a.jpg", NULL);
+  g_autofree char *a_copy = g_build_filename (per_size, "a.jpg", NULL);
+  g_autofree char *b = add_jpeg (one, "b.jpg");
+  g_autofree char *b_copy = g_build_filename (per_size, "b.jpg", NULL);
+  g_autoptr(CliRun) run_one = NULL;
+  g_autoptr(CliRun) run_per_size = NULL;
+
+  g_test_summary ("--one-job-per-size writes the same files as one job per "
+                  "image");
+  save_image (a, "jpeg", 1500, 1000, 8);
+  g_assert_cmpint (g_mkdir (per_size, 0755), ==, 0);
+  copy_file (a, a_copy);
+  copy_file (b, b_copy);
+
+  run_one = run_thumbnail (one);
+  run_per_size = run_thumbnail ("--one-job-per-size", per_size);
+  g_assert_cmpint (run_one->status, ==, 0);
+  g_assert_cmpint (run_per_size->status, ==, 0);
+  assert_summary (run_per_size->out, 2, 12, 0, 0);
+  assert_default_thumbnails (one, "a", 1500, 1000);
+  assert_default_thumbnails (per_size, "a", 1500, 1000);
+  assert_default_thumbnails (one, "b", 300, 200);
+  assert_default_thumbnails (per_size, "b", 300, 200);
+}
+
+static goffset
+file_size (const char *path)
+{
+  struct stat info;
+
+  g_assert_cmpint (stat (path, &info), ==, 0);
+  return info.st_size;
+}
+
+static void
+test_quality (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autofree char *low = g_build_filename (fixture->dir, "low", NULL);
+  g_autofree char *high = g_build_filename (fixture->dir, "high", NULL);
+  g_autofree char *a_low = g_build_filename (low, "a.jpg", NULL);
+  g_autofree char *a_high = g_build_filename (high, "a.jpg", NULL);
+  g_autofree char *thumb_low = thumbnail_path (low, "a", 512);
+  g_autofree char *thumb_high = thumbnail_path (high, "a", 512);
+  g_autoptr(CliRun) run_low = NULL;
+  g_autoptr(CliRun) run_high = NULL;
+
+  g_test_summary ("--quality sets the JPEG quality, in both job shapes");
+  save_image (a_low, "jpeg", 1500, 1000, 32);
+  g_assert_cmpint (g_mkdir (high, 0755), ==, 0);
+  copy_file (a_low, a_high);
+
+  run_low = run_thumbnail ("--quality", "10", "--sizes", "512x512", low);
+  run_high = run_thumbnail ("--quality", "95", "--sizes", "512x512",
+                            "--one-job-per-size", high);
+  g_assert_cmpint (run_low->status, ==, 0);
+  g_assert_cmpint (run_high->status, ==, 0);
+  assert_thumbnail (thumb_low, 512, 341);
+  assert_thumbnail (thumb_high, 512, 341);
+  g_assert_cmpint (file_size (thumb_low) * 2, <, file_size (thumb_high));
+}
+
+/* Output */
+
+static void
+test_output_quiet (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autoptr(CliRun) run = NULL;
+
+  g_test_summary ("--quiet prints nothing when all goes well");
+  run = run_thumbnail ("--quiet", fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_cmpstr (run->err, ==, "");
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+}
+
+static void
+test_output_progress (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autoptr(CliRun) automatic = NULL;
+  g_autoptr(CliRun) always = NULL;
+
+  g_test_summary ("no progress bar when stderr is not a terminal, unless "
+                  "--progress=always; it never reaches stdout");
+  automatic = run_thumbnail (fixture->dir);
+  g_assert_cmpint (automatic->status, ==, 0);
+  g_assert_cmpstr (automatic->err, ==, "");
+
+  always = run_thumbnail ("--progress=always", "--force", fixture->dir);
+  g_assert_cmpint (always->status, ==, 0);
+  g_assert_nonnull (strstr (always->err, "\r\033[K"));
+  g_assert_nonnull (strstr (always->err, "images"));
+  assert_summary (always->out, 1, 6, 0, 0);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_nonnull (g_getenv ("WORKPOOL_CLI"));
+
+#define ADD(path, func) \
+  g_test_add ("/cli-thumbnail/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("layout", test_layout);
+  ADD ("layout/portrait-and-small", test_layout_portrait_small);
+  ADD ("layout/sizes-option", test_layout_sizes_option);
+  ADD ("walk/subfolders", test_walk_subfolders);
+  ADD ("walk/several-dirs", test_walk_several_dirs);
+  ADD ("walk/extension-case", test_walk_extension_case);
+  ADD ("walk/ext-option", test_walk_ext_option);
+  ADD ("skip/second-run", test_skip_second_run);
+  ADD ("skip/stale", test_skip_stale);
+  ADD ("force", test_force);
+  ADD ("failure/one-bad-file", test_failure_one_bad_file);
+  ADD ("failure/non-utf8-name", test_failure_non_utf8_name);
+  ADD ("usage/sizes", test_usage_sizes);
+  ADD ("usage/dirs", test_usage_dirs);
+  ADD ("usage/numbers", test_usage_numbers);
+  ADD ("interrupt", test_interrupt);
+  ADD ("one-job-per-size", test_one_job_per_size);
+  ADD ("quality", test_quality);
+  ADD ("output/quiet", test_output_quiet);
+  ADD ("output/progress", test_output_progress);
+
+#undef ADD
+
+  return g_test_run ();
+}
