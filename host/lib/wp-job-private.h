@@ -46,6 +46,7 @@ struct _WpJob {
   char         *function;      /* NULL for DESCRIBE */
   GVariant     *args;          /* NULL for DESCRIBE */
   guint         timeout_ms;    /* 0: the pool's timeout */
+  guint         n_requeued;    /* times its worker died before taking it */
 
   GCancellable *cancellable;
   GSource      *cancel_source;

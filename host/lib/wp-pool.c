@@ -66,6 +66,7 @@
 #define START_BACKOFF_FIRST_MS   10
 #define START_BACKOFF_MAX_MS     2000
 #define START_FAILURES_TO_GIVE_UP 3
+#define MAX_REQUEUES             3   /* a job whose workers keep dying before taking it */
 
 typedef struct {
   guint64 submitted;
@@ -113,7 +114,8 @@ struct _WpPool {
 
 G_DEFINE_FINAL_TYPE (WpPool, wp_pool, G_TYPE_OBJECT)
 
-static void dispatch   (WpPool *self);
+static void dispatch           (WpPool *self);
+static void return_close_tasks (WpPool *self);
 static void start_job  (WpPool *self, WpWorker *worker, WpJob *job);
 
 /* Errors */
@@ -208,26 +210,34 @@ return_finished_jobs (WpPool *self)
     wp_job_return (link->data);
 }
 
-/* The return source is ready whenever jobs wait in `finished`.  Jobs are
- * finished only in the pool's thread, so checking in prepare() and check()
- * is enough: no wake-up is needed, nothing to signal per job. */
+/* The return source is ready whenever jobs wait in `finished`, or close
+ * tasks wait for them to be returned first.  Both change only in the
+ * pool's thread, so checking in prepare() and check() is enough: no
+ * wake-up is needed, nothing to signal per job. */
 typedef struct {
   GSource  source;
   WpPool  *pool;
 } ReturnSource;
 
 static gboolean
+return_source_ready (WpPool *pool)
+{
+  return !g_queue_is_empty (&pool->finished)
+         || (pool->closed && pool->close_tasks->len > 0);
+}
+
+static gboolean
 return_source_prepare (GSource *source,
                        gint    *timeout)
 {
   *timeout = -1;
-  return !g_queue_is_empty (&((ReturnSource *) source)->pool->finished);
+  return return_source_ready (((ReturnSource *) source)->pool);
 }
 
 static gboolean
 return_source_check (GSource *source)
 {
-  return !g_queue_is_empty (&((ReturnSource *) source)->pool->finished);
+  return return_source_ready (((ReturnSource *) source)->pool);
 }
 
 static gboolean
@@ -238,6 +248,7 @@ return_source_dispatch (GSource     *source,
   g_autoptr(WpPool) self = g_object_ref (((ReturnSource *) source)->pool);
 
   return_finished_jobs (self);
+  return_close_tasks (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -418,7 +429,12 @@ ensure_workers (WpPool *self)
 
   for (guint i = 0; i < wanted; i++)
     if (!spawn_worker (self))
-      break;
+      {
+        /* No process, so no event will come to retry: a timer must. */
+        if (!g_queue_is_empty (&self->queue))
+          spawn_later (self);
+        break;
+      }
 }
 
 /* Dispatching */
@@ -522,9 +538,24 @@ maybe_finish_close (WpPool *self)
       g_clear_pointer (&self->close_cancel_source, g_source_unref);
     }
 
-  for (guint i = 0; i < self->close_tasks->len; i++)
+  /* The return source returns the close tasks, after the jobs that
+   * finished before. */
+}
+
+static void
+return_close_tasks (WpPool *self)
+{
+  g_autoptr(GPtrArray) tasks = NULL;
+
+  if (!self->closed || self->close_tasks->len == 0)
+    return;
+
+  tasks = g_steal_pointer (&self->close_tasks);
+  self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < tasks->len; i++)
     {
-      GTask *task = g_ptr_array_index (self->close_tasks, i);
+      GTask *task = g_ptr_array_index (tasks, i);
 
       if (self->close_aborted)
         g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
@@ -532,7 +563,6 @@ maybe_finish_close (WpPool *self)
       else
         g_task_return_boolean (task, TRUE);
     }
-  g_ptr_array_set_size (self->close_tasks, 0);
 }
 
 static void
@@ -664,9 +694,10 @@ on_worker_exited (WpWorker *worker,
     {
       finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
     }
-  else if (job != NULL && !wp_worker_job_was_sent (worker))
+  else if (job != NULL && !wp_worker_took_job (worker, job) && job->n_requeued < MAX_REQUEUES)
     {
-      /* It died before it could read the job: run it elsewhere. */
+      /* It died before it took the job: run it elsewhere. */
+      job->n_requeued++;
       job->state = WP_JOB_QUEUED;
       self->n_running--;
       job->in_queue = TRUE;
@@ -735,13 +766,8 @@ wp_pool_dispose (GObject *object)
   fail_queued_jobs (self, closed);
   return_finished_jobs (self);
 
-  if (!self->closed)
-    {
-      self->closed = TRUE;
-      for (guint i = 0; i < self->close_tasks->len; i++)
-        g_task_return_boolean (g_ptr_array_index (self->close_tasks, i), TRUE);
-      g_ptr_array_set_size (self->close_tasks, 0);
-    }
+  self->closed = TRUE;
+  return_close_tasks (self);
 
   if (self->close_cancel_source != NULL)
     {
@@ -972,7 +998,10 @@ wp_pool_call_full_async (WpPool              *pool,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   job = wp_job_new_call (plugin, function, args, timeout_ms, cancellable);
-  job->task = g_task_new (pool, cancellable, callback, user_data);
+  /* The pool watches the cancellable itself.  Given to the GTask, it
+   * would delay the callback of a cancelled job by an iteration, past
+   * the completion of a close. */
+  job->task = g_task_new (pool, NULL, callback, user_data);
   g_task_set_source_tag (job->task, wp_pool_call_full_async);
   g_task_set_name (job->task, "wp_pool_call_async");
   g_task_set_check_cancellable (job->task, FALSE);
@@ -1223,7 +1252,7 @@ wp_pool_describe_async (WpPool              *pool,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   job = wp_job_new_describe (plugin, cancellable);
-  job->task = g_task_new (pool, cancellable, callback, user_data);
+  job->task = g_task_new (pool, NULL, callback, user_data);
   g_task_set_source_tag (job->task, wp_pool_describe_async);
   g_task_set_name (job->task, "wp_pool_describe_async");
   g_task_set_check_cancellable (job->task, FALSE);

@@ -68,7 +68,8 @@ WpWorkerState         wp_worker_get_state          (WpWorker              *worke
 gboolean              wp_worker_is_live            (WpWorker              *worker);
 const char           *wp_worker_get_pid            (WpWorker              *worker);
 WpJob                *wp_worker_get_job            (WpWorker              *worker);
-gboolean              wp_worker_job_was_sent       (WpWorker              *worker);
+gboolean              wp_worker_took_job           (WpWorker              *worker,
+                                                    WpJob                 *job);
 gboolean              wp_worker_failed_to_start    (WpWorker              *worker);
 guint                 wp_worker_get_jobs_done      (WpWorker              *worker);
 const WpPluginFileId *wp_worker_get_plugin_file_id (WpWorker              *worker,

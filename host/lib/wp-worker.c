@@ -32,9 +32,13 @@
  *  - The process is reaped by GSubprocess (in GLib's worker thread); the
  *    exit callback first drains what the process wrote before it died,
  *    so a reply that raced with the death is still delivered.
- *  - A job whose frame the process never took (the request pipe was
- *    already closed) was not run: job_sent stays FALSE so the pool can
- *    queue it again instead of calling it crashed.
+ *  - A job the process never took was not run, and the pool may queue it
+ *    again instead of calling it crashed.  Taken means: the process wrote
+ *    the job's id into the page it shares with this handle (it does so
+ *    before it loads or runs anything), or read part of a frame too large
+ *    for the pipe.  Bytes written prove nothing: a process killed while
+ *    idle may have had a whole frame handed to its read() on its way out.
+ *    The shared page costs no system call per job, unlike a message.
  */
 
 #include "config.h"
@@ -44,6 +48,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,6 +58,7 @@
 #include "wp-wire-private.h"
 
 #define CONTROL_FD        3
+#define STARTED_FD        4
 #define STDERR_TAIL_BYTES 4096
 #define STDERR_READ_CHUNK 4096
 #define STDERR_DRAIN_MAX  64
@@ -79,7 +85,8 @@ struct _WpWorker {
   WpWireFrame          *pending;     /* the request not yet written */
 
   WpJob                *job;
-  gboolean              job_sent;
+  gboolean              job_sent;       /* part of a frame reached it */
+  const guint64        *started;        /* shared: the id of the job it took last */
   gboolean              ready;          /* it said hello */
   gboolean              exit_requested; /* the pool retired or killed it */
   guint                 jobs_done;
@@ -229,7 +236,9 @@ flush_request (WpWorker *worker)
       return;
     }
 
-  worker->job_sent = worker->job_sent || worker->pending->written > 0;
+  /* A frame cut short reached the process in part; a whole one may sit
+   * unread in the pipe. */
+  worker->job_sent = !complete && worker->pending->written > 0;
 
   if (complete)
     {
@@ -550,6 +559,7 @@ enum { REQUEST, REPLY, STDERR, CONTROL };
 static GSubprocess *
 launch (const WpWorkerConfig  *config,
         int                    pipes[4][2],
+        int                   *started_fd,
         GError               **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
@@ -570,12 +580,43 @@ launch (const WpWorkerConfig  *config,
   g_subprocess_launcher_take_stdout_fd (launcher, g_steal_fd (&pipes[REPLY][1]));
   g_subprocess_launcher_take_stderr_fd (launcher, g_steal_fd (&pipes[STDERR][1]));
   g_subprocess_launcher_take_fd (launcher, g_steal_fd (&pipes[CONTROL][0]), CONTROL_FD);
+  g_subprocess_launcher_take_fd (launcher, g_steal_fd (started_fd), STARTED_FD);
 
   process = g_subprocess_launcher_spawnv (launcher, argv, error);
   if (process == NULL)
     g_prefix_error (error, "Cannot start the worker %s: ", config->worker_path);
 
   return process;
+}
+
+/* The page the process writes the id of each job it takes into. */
+static const guint64 *
+map_started_page (int     *fd,
+                  GError **error)
+{
+  void *page;
+
+  *fd = memfd_create ("workpool-started", MFD_CLOEXEC);
+  if (*fd < 0 || ftruncate (*fd, sizeof (guint64)) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Cannot make a shared page for a worker: %s", g_strerror (saved_errno));
+      return NULL;
+    }
+
+  page = mmap (NULL, sizeof (guint64), PROT_READ, MAP_SHARED, *fd, 0);
+  if (page == MAP_FAILED)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Cannot map a shared page for a worker: %s", g_strerror (saved_errno));
+      return NULL;
+    }
+
+  return page;
 }
 
 /* Starts a worker process.  Its events are emitted in the thread-default
@@ -588,11 +629,18 @@ wp_worker_spawn (const WpWorkerConfig  *config,
 {
   int pipes[4][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
   g_autoptr(GSubprocess) process = NULL;
+  const guint64 *started = NULL;
+  int started_fd = -1;
   WpWorker *worker;
 
-  if (!open_pipes (pipes, error) || (process = launch (config, pipes, error)) == NULL)
+  if (!open_pipes (pipes, error)
+      || (started = map_started_page (&started_fd, error)) == NULL
+      || (process = launch (config, pipes, &started_fd, error)) == NULL)
     {
       close_pipes (pipes);
+      close_fd (&started_fd);
+      if (started != NULL)
+        munmap ((void *) started, sizeof (guint64));
       return NULL;
     }
 
@@ -602,6 +650,7 @@ wp_worker_spawn (const WpWorkerConfig  *config,
   worker->events = events;
   worker->user_data = user_data;
   worker->process = g_steal_pointer (&process);
+  worker->started = started;
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
   worker->wait_cancellable = g_cancellable_new ();
   worker->request_fd = g_steal_fd (&pipes[REQUEST][1]);
@@ -659,6 +708,7 @@ wp_worker_unref (WpWorker *worker)
   g_clear_pointer (&worker->plugin_files, g_hash_table_unref);
   g_string_free (worker->stderr_tail, TRUE);
   g_clear_error (&worker->protocol_error);
+  munmap ((void *) worker->started, sizeof (guint64));
   g_free (worker->pid);
   g_free (worker);
 }
@@ -700,12 +750,15 @@ wp_worker_get_job (WpWorker *worker)
   return worker->job;
 }
 
-/* Whether any of the job's request reached the process: a job that did
- * not was never run and may be run elsewhere. */
+/* Whether the process took @job, its last (see the invariants above): a
+ * job it did not take never ran, and may run elsewhere.  For a dead
+ * worker. */
 gboolean
-wp_worker_job_was_sent (WpWorker *worker)
+wp_worker_took_job (WpWorker *worker,
+                    WpJob    *job)
 {
-  return worker->job_sent;
+  return worker->job_sent
+         || __atomic_load_n (worker->started, __ATOMIC_ACQUIRE) == job->id;
 }
 
 /* Whether the process died before it was ready, without being asked to:

@@ -10,6 +10,10 @@
  *   1  replies   (worker → host): HELLO, LOADED, RESULT and ERROR frames
  *   2  stderr    kept by the host: its tail goes into crash reports
  *   3  control   (host → worker): CANCEL frames
+ *   4  started   a page shared with the host: the id of the last job
+ *                taken, written before the job is loaded or run, so the
+ *                host can tell a job that crashed its worker from one the
+ *                worker never took (it was killed while idle)
  *
  * Start-up moves the request and reply pipes to private descriptors and
  * points fd 0 at /dev/null and fd 1 at stderr, so a plugin that reads
@@ -39,6 +43,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,6 +54,7 @@
 #include "wp-wire-private.h"
 
 #define CONTROL_FD 3
+#define STARTED_FD 4
 
 /* Exit statuses; the host reports them in crash messages. */
 enum {
@@ -61,6 +67,7 @@ typedef struct {
   int             requests;
   int             replies;
   int             control;
+  guint64        *started;
   gsize           max_frame;
   WpPluginLoader *loader;
 
@@ -299,7 +306,7 @@ control_thread (gpointer data)
 static int
 move_fd_away (int fd)
 {
-  int moved = fcntl (fd, F_DUPFD_CLOEXEC, CONTROL_FD + 1);
+  int moved = fcntl (fd, F_DUPFD_CLOEXEC, STARTED_FD + 1);
 
   if (moved < 0)
     die (EXIT_USAGE, "cannot move descriptor %d: %s", fd, g_strerror (errno));
@@ -328,6 +335,12 @@ setup_descriptors (Worker *worker)
   worker->control = CONTROL_FD;
   if (fcntl (CONTROL_FD, F_SETFD, FD_CLOEXEC) != 0)
     die (EXIT_USAGE, "cannot set up the control pipe: %s", g_strerror (errno));
+
+  worker->started = mmap (NULL, sizeof (guint64), PROT_READ | PROT_WRITE, MAP_SHARED,
+                          STARTED_FD, 0);
+  if (worker->started == MAP_FAILED)
+    die (EXIT_USAGE, "cannot map the shared page: %s", g_strerror (errno));
+  close (STARTED_FD);
 
   devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (devnull < 0 || dup2 (devnull, 0) < 0 || dup2 (2, 1) < 0)
@@ -367,6 +380,10 @@ serve (Worker *worker)
         case WP_WIRE_READ_MESSAGE:
           break;
         }
+
+      /* Before anything that could crash: see STARTED_FD. */
+      if (message.kind == WP_WIRE_CALL || message.kind == WP_WIRE_DESCRIBE)
+        __atomic_store_n (worker->started, message.job_id, __ATOMIC_RELEASE);
 
       if (message.kind == WP_WIRE_CALL)
         handle_call (worker, message.job_id, message.body);
