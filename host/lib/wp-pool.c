@@ -932,6 +932,26 @@ submit (WpPool *self,
     }
 }
 
+/* Submits @job for a caller waiting on a GTask. */
+static void
+submit_with_task (WpPool              *pool,
+                  WpJob               *job,
+                  gpointer             source_tag,
+                  const char          *name,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
+{
+  /* The pool watches the job's cancellable itself.  Given to the GTask,
+   * it would delay the callback of a cancelled job by an iteration, past
+   * the completion of a close. */
+  job->task = g_task_new (pool, NULL, callback, user_data);
+  g_task_set_source_tag (job->task, source_tag);
+  g_task_set_name (job->task, name);
+  g_task_set_check_cancellable (job->task, FALSE);
+
+  submit (pool, job);
+}
+
 /**
  * wp_pool_call_async:
  * @pool: a #WpPool
@@ -998,15 +1018,7 @@ wp_pool_call_full_async (WpPool              *pool,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   job = wp_job_new_call (plugin, function, args, timeout_ms, cancellable);
-  /* The pool watches the cancellable itself.  Given to the GTask, it
-   * would delay the callback of a cancelled job by an iteration, past
-   * the completion of a close. */
-  job->task = g_task_new (pool, NULL, callback, user_data);
-  g_task_set_source_tag (job->task, wp_pool_call_full_async);
-  g_task_set_name (job->task, "wp_pool_call_async");
-  g_task_set_check_cancellable (job->task, FALSE);
-
-  submit (pool, job);
+  submit_with_task (pool, job, wp_pool_call_full_async, "wp_pool_call_async", callback, user_data);
 }
 
 /**
@@ -1252,12 +1264,8 @@ wp_pool_describe_async (WpPool              *pool,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   job = wp_job_new_describe (plugin, cancellable);
-  job->task = g_task_new (pool, NULL, callback, user_data);
-  g_task_set_source_tag (job->task, wp_pool_describe_async);
-  g_task_set_name (job->task, "wp_pool_describe_async");
-  g_task_set_check_cancellable (job->task, FALSE);
-
-  submit (pool, job);
+  submit_with_task (pool, job, wp_pool_describe_async, "wp_pool_describe_async",
+                    callback, user_data);
 }
 
 /**

@@ -400,33 +400,12 @@ check (const Layout *layout,
     }
 }
 
-/* Whether @child, the value inside a variant at depth @variant_depth of a
- * larger value (made from untrusted bytes), is in normal form: what GLib
- * would decide for that part of the larger value. */
-gboolean
-wp_variant_is_normal_form_in_variant (GVariant *child,
-                                      gsize     variant_depth)
-{
-  g_autoptr(Layout) layout = layout_new (g_variant_get_type (child));
-  const guchar *data = g_variant_get_data (child);
-  gsize size = g_variant_get_size (child);
-
-  if (size > 0 && data == NULL)
-    return FALSE;
-  if (layout->fixed_size != 0 && size != layout->fixed_size)
-    return FALSE;
-  if (variant_depth >= MAX_DEPTH - layout->depth)
-    return FALSE;
-
-  return check (layout, data, size, variant_depth + 1);
-}
-
-/* Whether @value, made from untrusted bytes with g_variant_new_from_bytes()
- * (trusted = FALSE), is in normal form: the same verdict as
- * g_variant_is_normal_form(), in time proportional to the number of
- * values that can be wrong rather than to the number of bytes. */
-gboolean
-wp_variant_is_normal_form (GVariant *value)
+/* @value at @depth, of a type whose own depth is no more than
+ * @max_type_depth allows. */
+static gboolean
+check_value (GVariant *value,
+             gsize     depth,
+             gsize     max_type_depth)
 {
   g_autoptr(Layout) layout = layout_new (g_variant_get_type (value));
   const guchar *data = g_variant_get_data (value);
@@ -437,6 +416,32 @@ wp_variant_is_normal_form (GVariant *value)
     return FALSE;
   if (layout->fixed_size != 0 && size != layout->fixed_size)
     return FALSE;
+  if (layout->depth > max_type_depth)
+    return FALSE;
 
-  return check (layout, data, size, 0);
+  return check (layout, data, size, depth);
+}
+
+/* Whether @child, the value inside a variant at depth @variant_depth of a
+ * larger value (made from untrusted bytes), is in normal form: what GLib
+ * would decide for that part of the larger value. */
+gboolean
+wp_variant_is_normal_form_in_variant (GVariant *child,
+                                      gsize     variant_depth)
+{
+  /* GLib: variant_depth < MAX_DEPTH - the child type's depth. */
+  if (variant_depth >= MAX_DEPTH)
+    return FALSE;
+
+  return check_value (child, variant_depth + 1, MAX_DEPTH - variant_depth - 1);
+}
+
+/* Whether @value, made from untrusted bytes with g_variant_new_from_bytes()
+ * (trusted = FALSE), is in normal form: the same verdict as
+ * g_variant_is_normal_form(), in time proportional to the number of
+ * values that can be wrong rather than to the number of bytes. */
+gboolean
+wp_variant_is_normal_form (GVariant *value)
+{
+  return check_value (value, 0, G_MAXSIZE);
 }

@@ -92,7 +92,10 @@ gboolean      wp_wire_decode             (GBytes         *body,
                                           WpWireMessage  *message,
                                           GError        **error);
 
-/* Errors as bodies of WP_WIRE_ERROR. */
+/* Errors as bodies of WP_WIRE_ERROR, and WP_POOL_ERROR_PROTOCOL. */
+gboolean      wp_wire_protocol_error     (GError        **error,
+                                          const char     *format,
+                                          ...) G_GNUC_PRINTF (2, 3);
 GVariant     *wp_wire_error_to_variant   (const GError   *error);
 GError       *wp_wire_error_from_variant (GVariant       *body);
 

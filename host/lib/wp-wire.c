@@ -215,15 +215,11 @@ wp_wire_frame_write_all (WpWireFrame  *frame,
 
 /* Decoding */
 
-static gboolean
-protocol_error (GError     **error,
-                const char  *format,
-                ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-protocol_error (GError     **error,
-                const char  *format,
-                ...)
+/* Sets a WP_POOL_ERROR_PROTOCOL error; returns FALSE. */
+gboolean
+wp_wire_protocol_error (GError     **error,
+                        const char  *format,
+                        ...)
 {
   g_autofree char *message = NULL;
   va_list args;
@@ -283,14 +279,14 @@ wp_wire_decode (GBytes         *body,
 
   data = g_bytes_get_data (body, &size);
   if (size < WP_WIRE_ENVELOPE_PREFIX + 2)
-    return protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes)", size);
+    return wp_wire_protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes)", size);
 
   for (guint i = 1; i < 8; i++)
     if (data[i] != 0)
-      return protocol_error (error, "Malformed message (padding is not zero)");
+      return wp_wire_protocol_error (error, "Malformed message (padding is not zero)");
 
   if (!body_type_for_kind (data[0], &expected_type))
-    return protocol_error (error, "Unknown message kind %u", data[0]);
+    return wp_wire_protocol_error (error, "Unknown message kind %u", data[0]);
 
   /* The variant: the child's data, a zero byte, the child's type. */
   variant = data + WP_WIRE_ENVELOPE_PREFIX;
@@ -305,18 +301,18 @@ wp_wire_decode (GBytes         *body,
       || !g_variant_type_string_scan (type_string, NULL, &end) || *end != '\0'
       || !g_variant_type_string_is_valid (type_string)
       || !g_variant_type_is_definite (G_VARIANT_TYPE (type_string)))
-    return protocol_error (error, "Malformed message (no valid type for its body)");
+    return wp_wire_protocol_error (error, "Malformed message (no valid type for its body)");
 
   if (expected_type != NULL && !g_variant_type_equal (G_VARIANT_TYPE (type_string),
                                                       G_VARIANT_TYPE (expected_type)))
-    return protocol_error (error, "Message of kind %u has a body of type %s, not %s",
+    return wp_wire_protocol_error (error, "Message of kind %u has a body of type %s, not %s",
                            data[0], type_string, expected_type);
 
   child_bytes = g_bytes_new_from_bytes (body, WP_WIRE_ENVELOPE_PREFIX, child_size);
   child = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type_string),
                                                         child_bytes, FALSE));
   if (!wp_variant_is_normal_form_in_variant (child, 1))
-    return protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes, its %s body "
+    return wp_wire_protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes, its %s body "
                            "is not in normal form)", size, type_string);
 
   message->kind = data[0];
@@ -413,11 +409,11 @@ reader_frame_ready (WpWireReader  *reader,
     return FALSE;
 
   if (get_le32 (header + 4) != WP_WIRE_MAGIC)
-    return protocol_error (error, "Not a workpool frame (bad magic %08x)", get_le32 (header + 4));
+    return wp_wire_protocol_error (error, "Not a workpool frame (bad magic %08x)", get_le32 (header + 4));
 
   body_size = get_le32 (header);
   if (body_size > reader->max_frame)
-    return protocol_error (error, "Frame of %u bytes is over the limit of %" G_GSIZE_FORMAT " bytes",
+    return wp_wire_protocol_error (error, "Frame of %u bytes is over the limit of %" G_GSIZE_FORMAT " bytes",
                            body_size, reader->max_frame);
 
   *frame_size = WP_WIRE_HEADER_SIZE + (gsize) body_size;
@@ -464,7 +460,7 @@ wp_wire_reader_next (WpWireReader   *reader,
           if (reader->end == reader->start)
             return WP_WIRE_READ_EOF;
 
-          protocol_error (error, "The pipe closed in the middle of a frame");
+          wp_wire_protocol_error (error, "The pipe closed in the middle of a frame");
           return WP_WIRE_READ_ERROR;
         }
 

@@ -254,27 +254,6 @@ flush_request (WpWorker *worker)
 /* Replies */
 
 static gboolean
-set_protocol_error (GError     **error,
-                    const char  *format,
-                    ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-set_protocol_error (GError     **error,
-                    const char  *format,
-                    ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  g_set_error_literal (error, WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL, message);
-  return FALSE;
-}
-
-static gboolean
 handle_hello (WpWorker       *worker,
               WpWireMessage  *message,
               GError        **error)
@@ -283,11 +262,11 @@ handle_hello (WpWorker       *worker,
   gint32 pid;
 
   if (worker->state != WP_WORKER_STARTING)
-    return set_protocol_error (error, "Worker %s said hello twice", worker->pid);
+    return wp_wire_protocol_error (error, "Worker %s said hello twice", worker->pid);
 
   g_variant_get (message->body, "(ui)", &version, &pid);
   if (version != WP_WIRE_PROTOCOL_VERSION)
-    return set_protocol_error (error, "Worker %s speaks protocol version %u, not %u",
+    return wp_wire_protocol_error (error, "Worker %s speaks protocol version %u, not %u",
                                worker->pid, version, WP_WIRE_PROTOCOL_VERSION);
 
   worker->state = WP_WORKER_IDLE;
@@ -304,7 +283,7 @@ check_job_message (WpWorker       *worker,
                    GError        **error)
 {
   if (worker->job == NULL || message->job_id != worker->job->id)
-    return set_protocol_error (error, "Worker %s sent a message (kind %u) for job %" G_GUINT64_FORMAT
+    return wp_wire_protocol_error (error, "Worker %s sent a message (kind %u) for job %" G_GUINT64_FORMAT
                                ", which it is not running", worker->pid, message->kind,
                                message->job_id);
   return TRUE;
@@ -320,7 +299,7 @@ handle_loaded (WpWorker       *worker,
 
   g_variant_get (message->body, "(&sttx)", &plugin, &id->dev, &id->ino, &id->mtime_ns);
   if (g_strcmp0 (plugin, worker->job->plugin) != 0)
-    return set_protocol_error (error, "Worker %s loaded plugin '%s' for a job of plugin '%s'",
+    return wp_wire_protocol_error (error, "Worker %s loaded plugin '%s' for a job of plugin '%s'",
                                worker->pid, plugin, worker->job->plugin);
 
   g_hash_table_replace (worker->plugin_files, g_strdup (plugin), g_steal_pointer (&id));
@@ -340,7 +319,7 @@ handle_reply (WpWorker       *worker,
 
   if (worker->job->kind == WP_JOB_DESCRIBE
       && !g_variant_is_of_type (message->body, G_VARIANT_TYPE ("(sssa(ssss))")))
-    return set_protocol_error (error, "Worker %s described plugin '%s' with a value of type %s",
+    return wp_wire_protocol_error (error, "Worker %s described plugin '%s' with a value of type %s",
                                worker->pid, worker->job->plugin,
                                g_variant_get_type_string (message->body));
 
@@ -372,7 +351,7 @@ handle_message (WpWorker       *worker,
     case WP_WIRE_DESCRIBE:
     case WP_WIRE_CANCEL:
     default:
-      return set_protocol_error (error, "Worker %s sent a message of kind %u, which only a "
+      return wp_wire_protocol_error (error, "Worker %s sent a message of kind %u, which only a "
                                  "pool may send", worker->pid, message->kind);
     }
 }
