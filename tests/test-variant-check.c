@@ -281,6 +281,61 @@ test_corrupted_values_agree (void)
   g_assert_cmpuint (n_checked, ==, 60000);
 }
 
+/* The envelope of @frame, as it goes on the wire after the header. */
+static void
+append_frame_envelope (GByteArray        *bytes,
+                       const WpWireFrame *frame)
+{
+  g_byte_array_append (bytes, frame->head + WP_WIRE_HEADER_SIZE, WP_WIRE_ENVELOPE_PREFIX);
+  g_byte_array_append (bytes, g_bytes_get_data (frame->before, NULL), g_bytes_get_size (frame->before));
+  g_byte_array_append (bytes, g_variant_get_data (frame->payload), g_variant_get_size (frame->payload));
+  g_byte_array_append (bytes, g_bytes_get_data (frame->after, NULL), g_bytes_get_size (frame->after));
+}
+
+/* A CALL frame is serialised by hand around the arguments' data; it must
+ * be byte for byte what GLib makes of the same (ytv), across the widths
+ * of the offsets (1, 2 and 4 bytes). */
+static void
+test_wire_call_frame_is_glib_serialisation (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (g_test_rand_int ());
+  static const gsize lengths[] = { 0, 1, 7, 8, 200, 230, 250, 260, 65000, 65600, 70000 };
+
+  g_test_summary ("A hand-made CALL frame is byte for byte GLib's serialisation of its envelope");
+
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_autofree char *plugin = g_strnfill (g_rand_int_range (rand, 1, 20), 'p');
+      g_autofree char *function = g_strnfill (g_rand_int_range (rand, 1, 20), 'f');
+      g_autofree char *type_string = random_type_string (rand, 1);
+      g_autofree guint8 *filler = NULL;
+      g_autoptr(GVariant) args = NULL;
+      g_autoptr(GVariant) expected = NULL;
+      g_autoptr(WpWireFrame) frame = NULL;
+      g_autoptr(GByteArray) bytes = g_byte_array_new ();
+
+      if (i % 3 == 0)
+        {
+          gsize length = lengths[g_rand_int_range (rand, 0, G_N_ELEMENTS (lengths))];
+
+          filler = g_malloc0 (length + 1);
+          args = g_variant_ref_sink (g_variant_new ("(@ay)", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                                                     filler, length, 1)));
+        }
+      else
+        args = g_variant_ref_sink (random_value (rand, G_VARIANT_TYPE (type_string), 1));
+
+      frame = wp_wire_frame_new_call (i, plugin, function, args);
+      append_frame_envelope (bytes, frame);
+      expected = g_variant_ref_sink (g_variant_new ("(ytv)", WP_WIRE_CALL, (guint64) i,
+                                                    g_variant_new ("(ssv)", plugin, function, args)));
+
+      g_assert_cmpuint (bytes->len, ==, g_variant_get_size (expected));
+      g_assert_true (memcmp (bytes->data, g_variant_get_data (expected), bytes->len) == 0);
+      g_assert_cmpuint (wp_wire_frame_size (frame), ==, WP_WIRE_HEADER_SIZE + bytes->len);
+    }
+}
+
 /* The wire decoder takes the envelope apart by hand; it must accept
  * exactly the frames GLib calls normal (for a kind whose body may be of
  * any type). */
@@ -304,9 +359,7 @@ test_wire_decode_agrees (void)
       WpWireMessage message = { 0, };
       gboolean decoded, normal;
 
-      g_byte_array_append (bytes, frame->head + WP_WIRE_HEADER_SIZE, WP_WIRE_ENVELOPE_PREFIX);
-      g_byte_array_append (bytes, g_variant_get_data (frame->body), g_variant_get_size (frame->body));
-      g_byte_array_append (bytes, (const guint8 *) frame->type_tail, frame->type_tail_size);
+      append_frame_envelope (bytes, frame);
       if (i % 2 == 1 && bytes->len > 0)
         {
           guint at = g_rand_int_range (rand, 0, bytes->len);
@@ -362,6 +415,7 @@ main (int    argc,
   g_test_add_func ("/variant-check/corrupted-values-agree", test_corrupted_values_agree);
   g_test_add_func ("/variant-check/large-byte-array", test_large_byte_array);
   g_test_add_func ("/wire/decode-agrees-with-glib", test_wire_decode_agrees);
+  g_test_add_func ("/wire/call-frame-is-glib-serialisation", test_wire_call_frame_is_glib_serialisation);
 
   return g_test_run ();
 }

@@ -50,9 +50,9 @@ void          wp_wire_message_clear      (WpWireMessage  *message);
 
 typedef struct {
   guint8    head[WP_WIRE_HEADER_SIZE + WP_WIRE_ENVELOPE_PREFIX];
-  GVariant *body;        /* serialised */
-  char     *type_tail;   /* "\0" and the body's type string */
-  gsize     type_tail_size;
+  GBytes   *before;      /* bytes of the body before @payload's data */
+  GVariant *payload;     /* serialised; its data is written as it is */
+  GBytes   *after;       /* bytes after it, to the end of the envelope */
   gsize     size;        /* of the whole frame */
   gsize     written;
 } WpWireFrame;
@@ -60,6 +60,10 @@ typedef struct {
 WpWireFrame  *wp_wire_frame_new          (WpWireKind      kind,
                                           guint64         job_id,
                                           GVariant       *body);
+WpWireFrame  *wp_wire_frame_new_call     (guint64         job_id,
+                                          const char     *plugin,
+                                          const char     *function,
+                                          GVariant       *args);
 void          wp_wire_frame_free         (WpWireFrame    *frame);
 gsize         wp_wire_frame_size         (const WpWireFrame *frame);
 gboolean      wp_wire_frame_write        (WpWireFrame    *frame,

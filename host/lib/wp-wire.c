@@ -87,23 +87,22 @@ put_le64 (guint8  *p,
   memcpy (p, &value, sizeof value);
 }
 
-WpWireFrame *
-wp_wire_frame_new (WpWireKind  kind,
-                   guint64     job_id,
-                   GVariant   *body)
+static WpWireFrame *
+frame_new (WpWireKind  kind,
+           guint64     job_id,
+           GBytes     *before,
+           GVariant   *payload,
+           GBytes     *after)
 {
-  const char *type = g_variant_get_type_string (body);
-  gsize type_length = strlen (type);
   WpWireFrame *frame = g_new0 (WpWireFrame, 1);
   gsize envelope_size;
 
-  frame->body = g_variant_ref_sink (body);
-  frame->type_tail_size = 1 + type_length;
-  frame->type_tail = g_malloc (frame->type_tail_size);
-  frame->type_tail[0] = '\0';
-  memcpy (frame->type_tail + 1, type, type_length);
+  frame->before = before;
+  frame->payload = g_variant_ref_sink (payload);
+  frame->after = after;
 
-  envelope_size = WP_WIRE_ENVELOPE_PREFIX + g_variant_get_size (body) + frame->type_tail_size;
+  envelope_size = WP_WIRE_ENVELOPE_PREFIX + g_bytes_get_size (before)
+                  + g_variant_get_size (payload) + g_bytes_get_size (after);
   g_assert (envelope_size <= WP_WIRE_MAX_FRAME_LIMIT);
   frame->size = WP_WIRE_HEADER_SIZE + envelope_size;
 
@@ -115,14 +114,105 @@ wp_wire_frame_new (WpWireKind  kind,
   return frame;
 }
 
+/* "\0" and @type: what ends a variant after its child's data. */
+static void
+append_variant_end (GByteArray *bytes,
+                    const char *type)
+{
+  g_byte_array_append (bytes, (const guint8 *) "", 1);
+  g_byte_array_append (bytes, (const guint8 *) type, strlen (type));
+}
+
+/* A frame whose envelope holds @body (sunk if floating). */
+WpWireFrame *
+wp_wire_frame_new (WpWireKind  kind,
+                   guint64     job_id,
+                   GVariant   *body)
+{
+  g_autoptr(GByteArray) after = g_byte_array_new ();
+
+  append_variant_end (after, g_variant_get_type_string (body));
+  return frame_new (kind, job_id, g_bytes_new_static (NULL, 0), body,
+                    g_byte_array_free_to_bytes (g_steal_pointer (&after)));
+}
+
+static gsize
+offset_width (gsize size)
+{
+  if (size > G_MAXUINT32)
+    return 8;
+  if (size > G_MAXUINT16)
+    return 4;
+  if (size > G_MAXUINT8)
+    return 2;
+  return size > 0 ? 1 : 0;
+}
+
+static void
+append_le (GByteArray *bytes,
+           guint64     value,
+           gsize       width)
+{
+  for (gsize i = 0; i < width; i++)
+    {
+      guint8 byte = (guint8) (value >> (8 * i));
+
+      g_byte_array_append (bytes, &byte, 1);
+    }
+}
+
+/* A CALL frame, its body (ssv) = (plugin, function, args) serialised here
+ * in normal form around the arguments' own data, so that building the
+ * request copies none of it: the two strings, zeros up to 8-byte
+ * alignment, the variant (args, "\0", args' type), then the ends of the
+ * two strings, last one first, each as wide as the tuple's size needs. */
+WpWireFrame *
+wp_wire_frame_new_call (guint64     job_id,
+                        const char *plugin,
+                        const char *function,
+                        GVariant   *args)
+{
+  g_autoptr(GByteArray) before = g_byte_array_new ();
+  g_autoptr(GByteArray) after = g_byte_array_new ();
+  gsize plugin_end, function_end, body_end, total, width;
+  static const guint8 zeros[8];
+
+  g_byte_array_append (before, (const guint8 *) plugin, strlen (plugin) + 1);
+  plugin_end = before->len;
+  g_byte_array_append (before, (const guint8 *) function, strlen (function) + 1);
+  function_end = before->len;
+  g_byte_array_append (before, zeros, (8 - before->len % 8) % 8);
+
+  append_variant_end (after, g_variant_get_type_string (args));
+  body_end = before->len + g_variant_get_size (args) + after->len;
+
+  /* Two offsets; their width depends on the size they make. */
+  total = body_end + 2;
+  if (total > G_MAXUINT8)
+    total = body_end + 2 * 2;
+  if (total > G_MAXUINT16)
+    total = body_end + 2 * 4;
+  if (total > G_MAXUINT32)
+    total = body_end + 2 * 8;
+  width = offset_width (total);
+
+  append_le (after, function_end, width);
+  append_le (after, plugin_end, width);
+  append_variant_end (after, "(ssv)");
+
+  return frame_new (WP_WIRE_CALL, job_id, g_byte_array_free_to_bytes (g_steal_pointer (&before)),
+                    args, g_byte_array_free_to_bytes (g_steal_pointer (&after)));
+}
+
 void
 wp_wire_frame_free (WpWireFrame *frame)
 {
   if (frame == NULL)
     return;
 
-  g_variant_unref (frame->body);
-  g_free (frame->type_tail);
+  g_bytes_unref (frame->before);
+  g_variant_unref (frame->payload);
+  g_bytes_unref (frame->after);
   g_free (frame);
 }
 
@@ -132,16 +222,17 @@ wp_wire_frame_size (const WpWireFrame *frame)
   return frame->size;
 }
 
-/* Fills @iov with what remains to be written from @frame's three parts,
- * and returns how many entries it used. */
+/* Fills @iov with what remains to be written from @frame's parts, and
+ * returns how many entries it used. */
 static int
 frame_remaining (WpWireFrame  *frame,
-                 struct iovec  iov[3])
+                 struct iovec  iov[4])
 {
-  struct { const guint8 *data; gsize size; } parts[3] = {
+  struct { const guint8 *data; gsize size; } parts[4] = {
     { frame->head, sizeof frame->head },
-    { g_variant_get_data (frame->body), g_variant_get_size (frame->body) },
-    { (const guint8 *) frame->type_tail, frame->type_tail_size },
+    { g_bytes_get_data (frame->before, NULL), g_bytes_get_size (frame->before) },
+    { g_variant_get_data (frame->payload), g_variant_get_size (frame->payload) },
+    { g_bytes_get_data (frame->after, NULL), g_bytes_get_size (frame->after) },
   };
   gsize skip = frame->written;
   int n_iov = 0;
@@ -174,7 +265,7 @@ wp_wire_frame_write (WpWireFrame  *frame,
 
   while (frame->written < frame->size)
     {
-      struct iovec iov[3];
+      struct iovec iov[4];
       ssize_t n = writev (fd, iov, frame_remaining (frame, iov));
 
       if (n < 0)

@@ -809,22 +809,17 @@ void
 wp_worker_run (WpWorker *worker,
                WpJob    *job)
 {
-  GVariant *body;
-
   g_assert (worker->state == WP_WORKER_IDLE);
   g_assert (worker->job == NULL && worker->pending == NULL);
-
-  if (job->kind == WP_JOB_CALL)
-    body = g_variant_new ("(ssv)", job->plugin, job->function, job->args);
-  else
-    body = g_variant_new ("(s)", job->plugin);
 
   worker->state = WP_WORKER_BUSY;
   worker->job = job;
   worker->job_sent = FALSE;
   job->worker = worker;
-  worker->pending = wp_wire_frame_new (job->kind == WP_JOB_CALL ? WP_WIRE_CALL : WP_WIRE_DESCRIBE,
-                                       job->id, body);
+  if (job->kind == WP_JOB_CALL)
+    worker->pending = wp_wire_frame_new_call (job->id, job->plugin, job->function, job->args);
+  else
+    worker->pending = wp_wire_frame_new (WP_WIRE_DESCRIBE, job->id, g_variant_new ("(s)", job->plugin));
   flush_request (worker);
 }
 
