@@ -172,13 +172,28 @@ random_value (GRand              *rand,
     }
 }
 
+/* A copy of @data for g_variant_is_normal_form().  GLib 2.74 reads one
+ * byte past the end of some corrupted tuples (its padding loop checks
+ * offset > size, not >=): a zero byte there, outside the value, keeps
+ * valgrind's eyes on our code.  wp_variant_is_normal_form() and the wire
+ * decoder never read it. */
+static GBytes *
+bytes_for_glib (const guchar *data,
+                gsize         size)
+{
+  guchar *copy = g_malloc0 (size + 1);
+
+  memcpy (copy, data, size);
+  return g_bytes_new_take (copy, size);
+}
+
 /* Both checks on @data read as @type; fails the test if they disagree. */
 static gboolean
 assert_same_verdict (const GVariantType *type,
                      const guchar       *data,
                      gsize               size)
 {
-  g_autoptr(GBytes) bytes = g_bytes_new (data, size);
+  g_autoptr(GBytes) bytes = bytes_for_glib (data, size);
   g_autoptr(GVariant) value = g_variant_ref_sink (g_variant_new_from_bytes (type, bytes, FALSE));
   gboolean glib = g_variant_is_normal_form (value);
   gboolean ours = wp_variant_is_normal_form (value);
@@ -257,9 +272,7 @@ test_corrupted_values_agree (void)
           g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes (value);
           gsize size;
           const guchar *data = g_bytes_get_data (bytes, &size);
-          g_autofree guchar *copy = g_memdup2 (data, size + 1);
-
-          corrupt_and_compare (rand, g_variant_get_type (value), copy, size);
+          corrupt_and_compare (rand, g_variant_get_type (value), data, size);
           n_checked++;
         }
     }
@@ -370,7 +383,7 @@ test_wire_decode_agrees (void)
             g_byte_array_set_size (bytes, at);
         }
 
-      body = g_bytes_new (bytes->data, bytes->len);
+      body = bytes_for_glib (bytes->data, bytes->len);
       envelope = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(ytv)"), body, FALSE));
       normal = g_variant_is_normal_form (envelope) && bytes->len > 0 && bytes->data[0] == WP_WIRE_RESULT;
       decoded = wp_wire_decode (body, &message, &error);
@@ -401,6 +414,7 @@ test_large_byte_array (void)
   g_assert_true (assert_same_verdict (G_VARIANT_TYPE ("(ytv)"), g_variant_get_data (value),
                                       g_variant_get_size (value)));
 
+  g_clear_pointer (&value, g_variant_unref);
   value = g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_INT32, data, 1000, 4));
   g_assert_false (assert_same_verdict (G_VARIANT_TYPE ("ai"), g_variant_get_data (value), 3999));
 }
