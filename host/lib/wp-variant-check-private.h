@@ -12,6 +12,9 @@
 G_BEGIN_DECLS
 
 gboolean wp_variant_is_normal_form            (GVariant *value);
+guint    wp_variant_offset_size               (gsize     size);
+gsize    wp_variant_framed_size               (gsize     body_size,
+                                               gsize     n_offsets);
 gboolean wp_variant_is_normal_form_in_variant (GVariant *child,
                                                gsize     variant_depth);
 

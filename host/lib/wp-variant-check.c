@@ -124,9 +124,10 @@ layout_new (const GVariantType *type)
   return layout;
 }
 
-/* Offsets: little-endian, as wide as the container's size needs. */
-static guint
-offset_size_for (gsize size)
+/* Offsets: little-endian, as wide as the container's size needs.  Also
+ * used to serialise a CALL frame by hand (wp-wire.c). */
+guint
+wp_variant_offset_size (gsize size)
 {
   if (size > G_MAXUINT32)
     return 8;
@@ -139,9 +140,9 @@ offset_size_for (gsize size)
 
 /* The size of a container of @body_size bytes with @n_offsets offsets of
  * the smallest width that can hold them: the only normal one. */
-static gsize
-total_size_for (gsize body_size,
-                gsize n_offsets)
+gsize
+wp_variant_framed_size (gsize body_size,
+                        gsize n_offsets)
 {
   if (body_size + 1 * n_offsets <= G_MAXUINT8)
     return body_size + 1 * n_offsets;
@@ -233,7 +234,7 @@ check_variable_array (const Layout *layout,
                       gsize         size,
                       gsize         depth)
 {
-  guint offset_size = offset_size_for (size);
+  guint offset_size = wp_variant_offset_size (size);
   gsize last_end, n_elements, offset = 0;
 
   if (size == 0)
@@ -244,7 +245,7 @@ check_variable_array (const Layout *layout,
     return FALSE;
 
   n_elements = (size - last_end) / offset_size;
-  if (n_elements == 0 || total_size_for (last_end, n_elements) != size)
+  if (n_elements == 0 || wp_variant_framed_size (last_end, n_elements) != size)
     return FALSE;
 
   for (gsize i = 0; i < n_elements; i++)
@@ -292,7 +293,7 @@ check_tuple (const Layout *layout,
              gsize         size,
              gsize         depth)
 {
-  guint offset_size = offset_size_for (size);
+  guint offset_size = wp_variant_offset_size (size);
   gsize offset_ptr = size, offset = 0;
 
   for (gsize i = 0; i < layout->n_members; i++)

@@ -136,18 +136,6 @@ wp_wire_frame_new (WpWireKind  kind,
                     g_byte_array_free_to_bytes (g_steal_pointer (&after)));
 }
 
-static gsize
-offset_width (gsize size)
-{
-  if (size > G_MAXUINT32)
-    return 8;
-  if (size > G_MAXUINT16)
-    return 4;
-  if (size > G_MAXUINT8)
-    return 2;
-  return size > 0 ? 1 : 0;
-}
-
 static void
 append_le (GByteArray *bytes,
            guint64     value,
@@ -174,7 +162,7 @@ wp_wire_frame_new_call (guint64     job_id,
 {
   g_autoptr(GByteArray) before = g_byte_array_new ();
   g_autoptr(GByteArray) after = g_byte_array_new ();
-  gsize plugin_end, function_end, body_end, total, width;
+  gsize plugin_end, function_end, body_end, width;
   static const guint8 zeros[8];
 
   g_byte_array_append (before, (const guint8 *) plugin, strlen (plugin) + 1);
@@ -187,14 +175,7 @@ wp_wire_frame_new_call (guint64     job_id,
   body_end = before->len + g_variant_get_size (args) + after->len;
 
   /* Two offsets; their width depends on the size they make. */
-  total = body_end + 2;
-  if (total > G_MAXUINT8)
-    total = body_end + 2 * 2;
-  if (total > G_MAXUINT16)
-    total = body_end + 2 * 4;
-  if (total > G_MAXUINT32)
-    total = body_end + 2 * 8;
-  width = offset_width (total);
+  width = wp_variant_offset_size (wp_variant_framed_size (body_end, 2));
 
   append_le (after, function_end, width);
   append_le (after, plugin_end, width);
