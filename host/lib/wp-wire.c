@@ -23,7 +23,16 @@
  * reader returns to its main loop as soon as the pipe is drained, and a
  * blocking one simply calls again on WP_WIRE_READ_AGAIN.
  *
- * Writing.  A WpWireFrame is header + serialised body, written with one
+ * The envelope "(ytv)" has no framing offsets (see wp-wire-private.h),
+ * so both directions take it apart by hand: the decoder reads the kind
+ * and id where they stand and checks only the variant's child, at the
+ * depth GLib would, and the encoder writes the parts of the envelope
+ * around the body's own data.  A CALL body "(ssv)" is serialised by hand
+ * the same way, so the arguments are never copied into a container.
+ * tests/test-variant-check.c holds both to GLib's verdict and bytes.
+ *
+ * Writing.  A WpWireFrame is a fixed head, the bytes of the body before
+ * the payload's data, that data, and the bytes after it, written with one
  * writev(2); a frame that a non-blocking pipe takes only in part keeps its
  * position and is continued when the pipe is writable again.
  */
