@@ -124,6 +124,44 @@ layout_new (const GVariantType *type)
   return layout;
 }
 
+/* Compiled layouts, by type.  A layout never changes once made, so one
+ * made by either thread of a worker serves both.  The types come from
+ * untrusted peers, so the cache is bounded: past LAYOUT_CACHE_MAX types,
+ * layouts are made for the call and freed after. */
+#define LAYOUT_CACHE_MAX 256
+
+static GMutex layout_cache_lock;
+static GHashTable *layout_cache;  /* GVariantType → Layout */
+
+/* The layout of @type; sets *@owned to a layout the caller must free when
+ * it is not a cached one. */
+static const Layout *
+layout_get (const GVariantType  *type,
+            Layout             **owned)
+{
+  Layout *layout;
+
+  *owned = NULL;
+
+  g_mutex_lock (&layout_cache_lock);
+  if (layout_cache == NULL)
+    layout_cache = g_hash_table_new_full (g_variant_type_hash, g_variant_type_equal,
+                                          (GDestroyNotify) g_variant_type_free,
+                                          (GDestroyNotify) layout_free);
+  layout = g_hash_table_lookup (layout_cache, type);
+  if (layout == NULL)
+    {
+      layout = layout_new (type);
+      if (g_hash_table_size (layout_cache) < LAYOUT_CACHE_MAX)
+        g_hash_table_insert (layout_cache, g_variant_type_copy (type), layout);
+      else
+        *owned = layout;
+    }
+  g_mutex_unlock (&layout_cache_lock);
+
+  return layout;
+}
+
 /* Offsets: little-endian, as wide as the container's size needs.  Also
  * used to serialise a CALL frame by hand (wp-wire.c). */
 guint
@@ -347,7 +385,8 @@ check_variant (const guchar *data,
                gsize         size,
                gsize         depth)
 {
-  g_autoptr(Layout) child = NULL;
+  g_autoptr(Layout) owned = NULL;
+  const Layout *child;
   const char *type_string;
   const char *limit;
   const char *end;
@@ -368,7 +407,7 @@ check_variant (const guchar *data,
       || !g_variant_type_is_definite ((const GVariantType *) type_string))
     return FALSE;
 
-  child = layout_new ((const GVariantType *) type_string);
+  child = layout_get ((const GVariantType *) type_string, &owned);
   if (child->fixed_size != 0 && child->fixed_size != child_size)
     return FALSE;
   if (depth >= MAX_DEPTH - child->depth)
@@ -408,7 +447,8 @@ check_value (GVariant *value,
              gsize     depth,
              gsize     max_type_depth)
 {
-  g_autoptr(Layout) layout = layout_new (g_variant_get_type (value));
+  g_autoptr(Layout) owned = NULL;
+  const Layout *layout = layout_get (g_variant_get_type (value), &owned);
   const guchar *data = g_variant_get_data (value);
   gsize size = g_variant_get_size (value);
 
