@@ -28,6 +28,8 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "wp-test-cli.h"
+
 #define N_DEFAULT_SIZES 6
 static const int default_boxes[N_DEFAULT_SIZES] = { 1024, 512, 256, 128, 64, 32 };
 
@@ -37,56 +39,8 @@ static const int default_boxes[N_DEFAULT_SIZES] = { 1024, 512, 256, 128, 64, 32 
 
 /* Running the command */
 
-typedef struct {
-  int   status;   /* exit status */
-  char *out;      /* stdout */
-  char *err;      /* stderr */
-} CliRun;
-
-static void
-cli_run_free (CliRun *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRun, cli_run_free)
-
-static GPtrArray *
-command_line_new (const char * const *args)
-{
-  GPtrArray *argv = g_ptr_array_new ();
-
-  g_ptr_array_add (argv, (char *) g_getenv ("WORKPOOL_CLI"));
-  g_ptr_array_add (argv, (char *) "thumbnail");
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  return argv;
-}
-
-/* Runs `workpool thumbnail ARG…` and waits for it to exit. */
-static CliRun *
-run_thumbnail_argv (const char * const *args)
-{
-  g_autoptr(GPtrArray) argv = command_line_new (args);
-  g_autoptr(GError) error = NULL;
-  CliRun *run = g_new0 (CliRun, 1);
-  int wait_status;
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
-                NULL, NULL, &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  run->status = WEXITSTATUS (wait_status);
-  g_test_message ("exit %d\nstdout:\n%s\nstderr:\n%s",
-                  run->status, run->out, run->err);
-  return run;
-}
-
 #define run_thumbnail(...) \
-  run_thumbnail_argv ((const char * const[]) { __VA_ARGS__, NULL })
+  wp_cli_run_argv ("thumbnail", (const char * const[]) { __VA_ARGS__, NULL })
 
 /* The numbers of the summary line. */
 typedef struct {
@@ -373,7 +327,7 @@ test_layout (Fixture       *fixture,
              gconstpointer  data)
 {
   g_autofree char *path = g_build_filename (fixture->dir, "photo.jpg", NULL);
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("a landscape image gets six thumbnails in "
                   "thumbnails/WxH/NAME.jpg, each fitting its box");
@@ -392,7 +346,7 @@ test_layout_portrait_small (Fixture       *fixture,
 {
   g_autofree char *tall = g_build_filename (fixture->dir, "tall.jpeg", NULL);
   g_autofree char *small = g_build_filename (fixture->dir, "small.jpg", NULL);
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("a portrait image fits by its height; an image smaller "
                   "than a box keeps its size; .jpeg becomes .jpg");
@@ -414,7 +368,7 @@ test_layout_sizes_option (Fixture       *fixture,
   g_autofree char *wide = g_build_filename (fixture->dir, "thumbnails", "200x50", "a.jpg", NULL);
   g_autofree char *square = thumbnail_path (fixture->dir, "a", 64);
   g_autofree char *absent = thumbnail_path (fixture->dir, "a", 1024);
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("--sizes gives the boxes, not necessarily square");
   run = run_thumbnail ("--sizes", "200x50,64x64", fixture->dir);
@@ -441,7 +395,7 @@ test_walk_subfolders (Fixture       *fixture,
   g_autofree char *x = add_jpeg (top_thumbs, "x.jpg");
   g_autofree char *y = add_jpeg (sub_thumbs, "y.jpg");
   g_autofree char *nested = g_build_filename (top_thumbs, "thumbnails", NULL);
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("subfolders are walked, each image's thumbnails go beside "
                   "it, and folders named thumbnails are not walked");
@@ -463,7 +417,7 @@ test_walk_several_dirs (Fixture       *fixture,
   g_autofree char *two = g_build_filename (fixture->dir, "two", NULL);
   g_autofree char *a = add_jpeg (one, "a.jpg");
   g_autofree char *b = add_jpeg (two, "b.jpg");
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("every DIR given is walked");
   run = run_thumbnail ("--sizes", "32x32", one, two);
@@ -481,7 +435,7 @@ test_walk_extension_case (Fixture       *fixture,
   g_autofree char *d = g_build_filename (fixture->dir, "d.png", NULL);
   g_autofree char *e = add_jpeg (fixture->dir, "e.jpg.txt");
   g_autofree char *d_thumb = thumbnail_path (fixture->dir, "d", 32);
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary (".jpg and .jpeg are taken in any letter case, nothing "
                   "else by default");
@@ -503,7 +457,7 @@ test_walk_ext_option (Fixture       *fixture,
   g_autofree char *d = g_build_filename (fixture->dir, "d.PNG", NULL);
   g_autofree char *a_thumb = thumbnail_path (fixture->dir, "a", 32);
   g_autofree char *d_thumb = thumbnail_path (fixture->dir, "d", 32);
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("--ext picks the extensions; a PNG gives JPEG thumbnails");
   save_image (d, "png", 50, 40, 0);
@@ -523,8 +477,8 @@ test_skip_second_run (Fixture       *fixture,
   g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
   g_autofree char *b = add_jpeg (fixture->dir, "b.jpg");
   gint64 later = g_get_real_time () / G_USEC_PER_SEC + 1000;
-  g_autoptr(CliRun) first = NULL;
-  g_autoptr(CliRun) second = NULL;
+  g_autoptr(WpCliRun) first = NULL;
+  g_autoptr(WpCliRun) second = NULL;
 
   g_test_summary ("a second run skips images whose thumbnails are all "
                   "newer than them and touches no file");
@@ -552,8 +506,8 @@ test_skip_stale (Fixture       *fixture,
   g_autofree char *b_64 = thumbnail_path (fixture->dir, "b", 64);
   gint64 later = g_get_real_time () / G_USEC_PER_SEC + 1000;
   struct timespec times[2] = { { later + 10, 0 }, { later + 10, 0 } };
-  g_autoptr(CliRun) first = NULL;
-  g_autoptr(CliRun) second = NULL;
+  g_autoptr(WpCliRun) first = NULL;
+  g_autoptr(WpCliRun) second = NULL;
 
   g_test_summary ("an image newer than its thumbnails, or missing one, is "
                   "done again");
@@ -577,8 +531,8 @@ test_force (Fixture       *fixture,
 {
   g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
   gint64 later = g_get_real_time () / G_USEC_PER_SEC + 1000;
-  g_autoptr(CliRun) first = NULL;
-  g_autoptr(CliRun) second = NULL;
+  g_autoptr(WpCliRun) first = NULL;
+  g_autoptr(WpCliRun) second = NULL;
 
   g_test_summary ("--force rewrites thumbnails that are up to date");
   first = run_thumbnail (fixture->dir);
@@ -604,7 +558,7 @@ test_failure_one_bad_file (Fixture       *fixture,
   g_autofree char *bad = g_build_filename (fixture->dir, "bad.jpg", NULL);
   g_autofree char *prefix = g_strconcat ("workpool: ", bad, ": ",
                                          g_quark_to_string (GDK_PIXBUF_ERROR), ":", NULL);
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("one bad file among good ones: the good ones are done, the "
                   "bad one gets a line on stderr, and the exit status is 1");
@@ -629,7 +583,7 @@ test_failure_non_utf8_name (Fixture       *fixture,
   g_autofree char *expected = g_strdup_printf ("%s:%d: ",
                                                g_quark_to_string (G_CONVERT_ERROR),
                                                G_CONVERT_ERROR_ILLEGAL_SEQUENCE);
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("a file name that is not UTF-8 (the plugin takes UTF-8 "
                   "paths) fails that image only, with a readable line");
@@ -645,7 +599,7 @@ test_failure_non_utf8_name (Fixture       *fixture,
 /* Usage errors */
 
 static void
-assert_usage_error (CliRun     *run,
+assert_usage_error (WpCliRun     *run,
                     const char *mention)
 {
   g_assert_cmpint (run->status, ==, 2);
@@ -664,7 +618,7 @@ test_usage_sizes (Fixture       *fixture,
   g_test_summary ("a bad --sizes is a usage error naming it");
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr(CliRun) run = run_thumbnail ("--sizes", bad[i], fixture->dir);
+      g_autoptr(WpCliRun) run = run_thumbnail ("--sizes", bad[i], fixture->dir);
 
       assert_usage_error (run, "--sizes");
     }
@@ -677,9 +631,9 @@ test_usage_dirs (Fixture       *fixture,
 {
   g_autofree char *file = add_jpeg (fixture->dir, "a.jpg");
   g_autofree char *missing = g_build_filename (fixture->dir, "missing", NULL);
-  g_autoptr(CliRun) none = NULL;
-  g_autoptr(CliRun) not_dir = NULL;
-  g_autoptr(CliRun) absent = NULL;
+  g_autoptr(WpCliRun) none = NULL;
+  g_autoptr(WpCliRun) not_dir = NULL;
+  g_autoptr(WpCliRun) absent = NULL;
 
   g_test_summary ("no DIR, a DIR that is a file or does not exist: usage "
                   "errors, and nothing is written");
@@ -705,7 +659,7 @@ test_usage_numbers (Fixture       *fixture,
                   "usage error");
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr(CliRun) run = run_thumbnail (bad[i][0], bad[i][1], fixture->dir);
+      g_autoptr(WpCliRun) run = run_thumbnail (bad[i][0], bad[i][1], fixture->dir);
 
       assert_usage_error (run, bad[i][0] + 2);
     }
@@ -827,7 +781,7 @@ test_interrupt (Fixture       *fixture,
 {
   g_autofree char *watched = g_build_filename (fixture->dir, "thumbnails", "32x32", NULL);
   const char *args[] = { "--workers", "1", fixture->dir, NULL };
-  g_autoptr(GPtrArray) argv = command_line_new (args);
+  g_autoptr(GPtrArray) argv = wp_cli_command_line_new ("thumbnail", args);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   Interrupt interrupt = { NULL, };
@@ -871,8 +825,8 @@ test_one_job_per_size (Fixture       *fixture,
   g_autofree char *a_copy = g_build_filename (per_size, "a.jpg", NULL);
   g_autofree char *b = add_jpeg (one, "b.jpg");
   g_autofree char *b_copy = g_build_filename (per_size, "b.jpg", NULL);
-  g_autoptr(CliRun) run_one = NULL;
-  g_autoptr(CliRun) run_per_size = NULL;
+  g_autoptr(WpCliRun) run_one = NULL;
+  g_autoptr(WpCliRun) run_per_size = NULL;
 
   g_test_summary ("--one-job-per-size writes the same files as one job per "
                   "image");
@@ -911,8 +865,8 @@ test_quality (Fixture       *fixture,
   g_autofree char *a_high = g_build_filename (high, "a.jpg", NULL);
   g_autofree char *thumb_low = thumbnail_path (low, "a", 512);
   g_autofree char *thumb_high = thumbnail_path (high, "a", 512);
-  g_autoptr(CliRun) run_low = NULL;
-  g_autoptr(CliRun) run_high = NULL;
+  g_autoptr(WpCliRun) run_low = NULL;
+  g_autoptr(WpCliRun) run_high = NULL;
 
   g_test_summary ("--quality sets the JPEG quality, in both job shapes");
   save_image (a_low, "jpeg", 1500, 1000, 32);
@@ -936,7 +890,7 @@ test_output_quiet (Fixture       *fixture,
                    gconstpointer  data)
 {
   g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("--quiet prints nothing when all goes well");
   run = run_thumbnail ("--quiet", fixture->dir);
@@ -951,8 +905,8 @@ test_output_progress (Fixture       *fixture,
                       gconstpointer  data)
 {
   g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
-  g_autoptr(CliRun) automatic = NULL;
-  g_autoptr(CliRun) always = NULL;
+  g_autoptr(WpCliRun) automatic = NULL;
+  g_autoptr(WpCliRun) always = NULL;
 
   g_test_summary ("no progress bar when stderr is not a terminal, unless "
                   "--progress=always; it never reaches stdout");

@@ -18,47 +18,9 @@
 #include <glib/gstdio.h>
 #include <workpool/workpool.h>
 
-typedef struct {
-  int   status;   /* exit status */
-  char *out;      /* stdout */
-  char *err;      /* stderr */
-} CliRun;
+#include "wp-test-cli.h"
 
-static void
-cli_run_free (CliRun *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRun, cli_run_free)
-
-/* Runs `workpool ARG…` and waits for it to exit. */
-static CliRun *
-run_cli_argv (const char * const *args)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  CliRun *run = g_new0 (CliRun, 1);
-  int wait_status;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("WORKPOOL_CLI"));
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
-                NULL, NULL, &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  run->status = WEXITSTATUS (wait_status);
-  g_test_message ("exit %d\nstdout:\n%s\nstderr:\n%s",
-                  run->status, run->out, run->err);
-  return run;
-}
-
-#define run_cli(...) run_cli_argv ((const char * const[]) { __VA_ARGS__, NULL })
+#define run_cli(...) wp_cli_run_argv (NULL, (const char * const[]) { __VA_ARGS__, NULL })
 
 /* "workpool: DOMAIN:CODE: " as the command prints an error. */
 static char *
@@ -102,7 +64,7 @@ remove_plugin_dir (const char *dir,
 static void
 test_version (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("--version prints “workpool VERSION”");
   run = run_cli ("--version");
@@ -113,7 +75,7 @@ test_version (void)
 static void
 test_help (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("--help lists the commands and exits 0");
   run = run_cli ("--help");
@@ -125,7 +87,7 @@ test_help (void)
 static void
 test_command_help (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("COMMAND --help shows the command's own options");
   run = run_cli ("call", "--help");
@@ -137,7 +99,7 @@ test_command_help (void)
 static void
 test_usage_no_command (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("no command is a usage error");
   run = run_cli (NULL);
@@ -148,7 +110,7 @@ test_usage_no_command (void)
 static void
 test_usage_unknown_command (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("an unknown command is a usage error naming it");
   run = run_cli ("frobnicate");
@@ -159,7 +121,7 @@ test_usage_unknown_command (void)
 static void
 test_usage_unknown_option (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("an unknown option is a usage error");
   run = run_cli ("list", "--frobnicate");
@@ -172,7 +134,7 @@ test_usage_unknown_option (void)
 static void
 test_list_demo (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("list shows the demo plugin, its functions and their types");
   run = run_cli ("list");
@@ -192,7 +154,7 @@ test_list_plugin_dir (void)
 {
   g_autofree char *dir = make_plugin_dir_with_demo ();
   const char *files[] = { "demo.so", NULL };
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("list --plugin-dir DIR lists the plugins of DIR");
   run = run_cli ("list", "--plugin-dir", dir);
@@ -207,7 +169,7 @@ test_list_broken_plugin (void)
   g_autofree char *dir = make_plugin_dir_with_demo ();
   g_autofree char *broken = g_build_filename (dir, "broken.so", NULL);
   const char *files[] = { "demo.so", "broken.so", NULL };
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("a plugin that cannot describe itself is listed with its "
                   "error, the others still show, and the exit status is 1");
@@ -224,7 +186,7 @@ test_list_broken_plugin (void)
 static void
 test_list_missing_plugin_dir (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("a --plugin-dir that does not exist is a usage error");
   run = run_cli ("list", "--plugin-dir", "/nonexistent/workpool-plugins");
@@ -237,7 +199,7 @@ test_list_missing_plugin_dir (void)
 static void
 test_call_add (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("ARGS are parsed against args_type, the result printed");
   run = run_cli ("call", "demo", "add", "(2, 3)");
@@ -249,7 +211,7 @@ test_call_add (void)
 static void
 test_call_greet (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("strings go in and come out in GVariant text format");
   run = run_cli ("call", "demo", "greet", "('World',)");
@@ -260,7 +222,7 @@ test_call_greet (void)
 static void
 test_call_annotated_result (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
   g_autoptr(GVariant) args = NULL;
   g_autofree char *args_text = NULL;
   g_autofree char *path = NULL;
@@ -283,7 +245,7 @@ test_call_annotated_result (void)
 static void
 test_call_timeout (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("--timeout MS runs the job with a time limit");
   run = run_cli ("call", "--timeout", "60000", "demo", "add", "(-2, 3)");
@@ -294,7 +256,7 @@ test_call_timeout (void)
 static void
 test_call_plugin_error (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("a plugin error is printed as DOMAIN:CODE: message, "
                   "exit status 1");
@@ -308,7 +270,7 @@ test_call_plugin_error (void)
 static void
 test_call_file_error (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
   g_autofree char *expected = error_prefix (G_FILE_ERROR, G_FILE_ERROR_NOENT);
 
   g_test_summary ("a GFileError from a plugin keeps its domain and code");
@@ -320,7 +282,7 @@ test_call_file_error (void)
 static void
 test_call_unknown_plugin (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
   g_autofree char *expected = error_prefix (WP_POOL_ERROR,
                                             WP_POOL_ERROR_NO_SUCH_PLUGIN);
 
@@ -333,7 +295,7 @@ test_call_unknown_plugin (void)
 static void
 test_call_unknown_function (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
   g_autofree char *expected = error_prefix (WP_POOL_ERROR,
                                             WP_POOL_ERROR_NO_SUCH_FUNCTION);
 
@@ -346,7 +308,7 @@ test_call_unknown_function (void)
 static void
 test_call_bad_args (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("ARGS that do not parse as args_type are a usage error "
                   "showing the type and the place");
@@ -361,7 +323,7 @@ test_call_bad_args (void)
 static void
 test_call_missing_args (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("no ARGS for a function that takes some is a usage error");
   run = run_cli ("call", "demo", "add");
@@ -372,7 +334,7 @@ test_call_missing_args (void)
 static void
 test_call_missing_function (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("PLUGIN without FUNCTION is a usage error");
   run = run_cli ("call", "demo");
@@ -382,7 +344,7 @@ test_call_missing_function (void)
 static void
 test_call_too_many_args (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("ARGS split over several words is a usage error");
   run = run_cli ("call", "demo", "add", "(2,", "3)");
@@ -392,12 +354,12 @@ test_call_too_many_args (void)
 static void
 test_call_bad_timeout (void)
 {
-  g_autoptr(CliRun) run = NULL;
+  g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("a negative or non-numeric --timeout is a usage error");
   run = run_cli ("call", "--timeout", "soon", "demo", "add", "(2, 3)");
   g_assert_cmpint (run->status, ==, 2);
-  g_clear_pointer (&run, cli_run_free);
+  g_clear_pointer (&run, wp_cli_run_free);
   run = run_cli ("call", "--timeout=-1", "demo", "add", "(2, 3)");
   g_assert_cmpint (run->status, ==, 2);
 }
