@@ -1229,6 +1229,10 @@ wp_pool_close_finish (WpPool        *pool,
  * @pool: a #WpPool
  *
  * Lists the plugins in the pool's plugin directory, without loading them.
+ * A plugin listed may still fail to load, for instance when a worker
+ * does not trust it (its file or directory is writable by others than
+ * its owner, or owned by neither root nor you); wp_pool_describe_async()
+ * then fails with %WP_POOL_ERROR_PLUGIN_INVALID saying why.
  *
  * Returns: (transfer full) (array zero-terminated=1): the names, sorted
  */
