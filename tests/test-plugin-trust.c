@@ -25,6 +25,11 @@
  * mode is set with chmod, so the umask of whoever runs the tests cannot
  * change a case.  Changing the owner needs root: not running as root,
  * those cases skip and say so.
+ *
+ * The /plugin-trust/rule cases apply the rule itself
+ * (wp_plugin_trust_check_stat(), linked from wp-common) to made-up
+ * owners and modes, for what no file can show in one run: a file owned
+ * by root is trusted by any user, one owned by the user too.
  */
 
 #include <stdlib.h>
@@ -33,6 +38,7 @@
 
 #include <glib/gstdio.h>
 
+#include "wp-plugin-trust-private.h"
 #include "wp-test-util.h"
 
 #define OTHER_UID 65534   /* "nobody": any uid but root's and ours */
@@ -356,6 +362,61 @@ test_link_owned_by_other (TrustFixture  *fixture,
   assert_loads (fixture);
 }
 
+/* ---- The rule itself ---- */
+
+static void
+test_rule (void)
+{
+  static const struct {
+    uid_t       owner;
+    uid_t       user;
+    int         mode;
+    const char *reason;   /* NULL: trusted */
+  } cases[] = {
+    { 0, 0, S_IFREG | 0644, NULL },
+    { 0, 1000, S_IFREG | 0755, NULL },
+    { 1000, 1000, S_IFREG | 0600, NULL },
+    { 1000, 1000, S_IFDIR | 0755, NULL },
+    { 0, 1000, S_IFDIR | 01755, NULL },
+    { 1001, 1000, S_IFREG | 0644,
+      "file /p is owned by uid 1001, but must be owned by root or by uid 1000, "
+      "the user running the pool" },
+    { 1000, 0, S_IFDIR | 0755,
+      "directory /p is owned by uid 1000, but must be owned by root, the user running the pool" },
+    { 1000, 1000, S_IFREG | 0620, "file /p is writable by its group (mode 0620)" },
+    { 0, 1000, S_IFDIR | 0757, "directory /p is writable by others (mode 0757)" },
+    { 1000, 1000, S_IFDIR | 01777, "directory /p is writable by its group and others (mode 1777)" },
+    { 1000, 1000, S_IFREG | 02775, "file /p is writable by its group (mode 2775)" },
+  };
+
+  g_test_summary ("The rule: owned by root or the user, writable by the owner only, "
+                  "a sticky bit changes nothing");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      struct stat st = { 0 };
+      gboolean trusted;
+
+      st.st_uid = cases[i].owner;
+      st.st_mode = cases[i].mode;
+      trusted = wp_plugin_trust_check_stat (&st, "/p", cases[i].user, &error);
+
+      g_test_message ("case %" G_GSIZE_FORMAT ": %s", i, trusted ? "trusted" : error->message);
+      if (cases[i].reason == NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_true (trusted);
+        }
+      else
+        {
+          g_assert_false (trusted);
+          g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
+          g_assert_true (g_str_has_prefix (error->message, cases[i].reason));
+        }
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -366,6 +427,7 @@ main (int    argc,
   g_test_add (path, TrustFixture, GINT_TO_POINTER (layout),                  \
               trust_setup, func, trust_teardown)
 
+  g_test_add_func ("/plugin-trust/rule", test_rule);
   ADD ("/plugin-trust/good", test_good, LAYOUT_FILE);
   ADD ("/plugin-trust/file/group-writable", test_file_group_writable, LAYOUT_FILE);
   ADD ("/plugin-trust/file/other-writable", test_file_other_writable, LAYOUT_FILE);
