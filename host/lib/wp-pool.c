@@ -484,8 +484,9 @@ pick_worker_for (WpPool               *self,
 }
 
 /* The identity of @plugin's file now, or an error for a job that cannot
- * run.  Only a missing file is an error here; anything else is for the
- * worker to report precisely. */
+ * run.  Only a missing file is an error here; anything else, an
+ * untrusted plugin included (wp-plugin-trust.c), is for the worker to
+ * report precisely. */
 static gboolean
 stat_plugin (WpPool          *self,
              const char      *plugin,
