@@ -518,7 +518,8 @@ wp_test_write_file (const char *dir,
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_build_filename (dir, file_name, NULL);
 
-  g_file_set_contents (path, contents, -1, &error);
+  /* 0644 whatever the umask, like wp_test_copy_plugin(). */
+  g_file_set_contents_full (path, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error);
   g_assert_no_error (error);
 }
 

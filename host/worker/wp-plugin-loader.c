@@ -211,7 +211,9 @@ open_plugin (WpLoadedPlugin  *loaded,
   struct stat st;
   int fd;
 
-  fd = open (loaded->path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO called NAME.so must be refused below, not block
+   * the worker in open() until a writer comes. */
+  fd = open (loaded->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     {
       int saved_errno = errno;
