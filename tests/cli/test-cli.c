@@ -175,7 +175,8 @@ test_list_broken_plugin (void)
 
   g_test_summary ("a plugin that cannot describe itself is listed with its "
                   "error, the others still show, and the exit status is 1");
-  g_assert_true (g_file_set_contents (broken, "not an ELF file", -1, NULL));
+  g_assert_true (g_file_set_contents_full (broken, "not an ELF file", -1,
+                                           G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL));
   run = run_cli ("list", "--plugin-dir", dir);
   g_assert_cmpint (run->status, ==, 1);
   g_assert_true (g_str_has_prefix (run->out, "broken (unavailable)\n"));
