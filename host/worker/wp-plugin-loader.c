@@ -24,18 +24,19 @@
  * link, the target's real path), so that path is resolved twice.  Inside
  * the checked directories only their owners (root or the pool's user)
  * can change a name in between.  The directories above them are not
- * checked: someone who can write one of those (a /tmp above a plugin
- * directory) could, in the microseconds between the check and dlopen(),
- * put another directory in place of a checked one, and dlopen() would
- * map a file nobody checked.  A plugin directory whose ancestors are
- * writable only by root or you (an installed one always is) has no such
- * window.  Once loaded, a plugin is not checked again: its code came from
+ * checked: someone who can write one of those (a shared folder without
+ * the sticky bit, above the plugin directory) could, in the microseconds
+ * between the check and dlopen(), rename a checked directory away and put
+ * his own in its place, and dlopen() would map a file nobody checked.  A
+ * plugin directory whose ancestors are writable only by root or you (an
+ * installed one always is) has no such window.  Once loaded, a plugin is not checked again: its code came from
  * a trusted file, and a file that changes afterwards has a new identity,
  * so the host recycles the worker and a fresh one checks the new file.
  *
  * A plugin that fails its checks (not trusted, no wp_plugin_query,
- * another ABI, a bad function table) is closed again and not remembered: the next job tries
- * again, and finds a fixed file if one was dropped in.  A plugin whose
+ * another ABI, a bad function table) is closed again and not remembered:
+ * the next job tries again, and finds a fixed file if one was dropped in
+ * or its modes were fixed.  A plugin whose
  * init() failed is kept, with its error, because init may have left state
  * behind; every job for it fails with that error.
  */
