@@ -15,6 +15,7 @@
  */
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib/gstdio.h>
 
@@ -236,6 +237,36 @@ test_not_a_shared_object (WpTestFixture *fixture,
   assert_pool_works (fixture->pool);
 }
 
+static void
+test_not_a_regular_file (WpTestFixture *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fifo = g_build_filename (fixture->tmp_dir, "fifo.so", NULL);
+  g_autofree char *folder = g_build_filename (fixture->tmp_dir, "folder.so", NULL);
+
+  g_test_summary ("A FIFO or a folder called NAME.so is WP_POOL_ERROR_PLUGIN_INVALID, "
+                  "at once: opening the FIFO does not wait for a writer");
+
+  g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+  g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
+  wp_test_copy_plugin ("arith", fixture->tmp_dir, "arith.so");
+
+  fixture->pool = wp_pool_new (fixture->tmp_dir, 1, &error);
+  g_assert_no_error (error);
+
+  error = call_error (fixture->pool, "fifo", "noop", NULL);
+  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  g_clear_error (&error);
+
+  error = call_error (fixture->pool, "folder", "noop", NULL);
+  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+
+  assert_pool_works (fixture->pool);
+}
+
 /* ---- NO_SUCH_FUNCTION, INVALID_ARGS, BAD_RESULT ---- */
 
 static void
@@ -412,6 +443,7 @@ main (int    argc,
   ADD ("/pool/errors/plugin-invalid/bad-type-string", test_bad_type_string, 1);
   ADD ("/pool/errors/plugin-invalid/duplicate-functions", test_duplicate_functions, 1);
   ADD_TMP ("/pool/errors/plugin-invalid/not-a-shared-object", test_not_a_shared_object);
+  ADD_TMP ("/pool/errors/plugin-invalid/not-a-regular-file", test_not_a_regular_file);
   ADD ("/pool/errors/no-such-function", test_no_such_function, 1);
   ADD ("/pool/errors/invalid-args/wrong-types", test_invalid_args, 2);
   ADD ("/pool/errors/invalid-args/empty-tuple", test_args_for_empty_tuple, 1);

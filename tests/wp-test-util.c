@@ -501,8 +501,12 @@ wp_test_copy_plugin (const char *plugin,
 
   g_file_get_contents (from, &contents, &size, &error);
   g_assert_no_error (error);
-  /* Written to a temporary file and renamed: the plugin appears whole. */
-  g_file_set_contents (to, contents, (gssize) size, &error);
+  /* Written to a temporary file and renamed: the plugin appears whole.
+   * Mode 0755 whatever the umask: the worker refuses a plugin that its
+   * group or others may write (wp-plugin-trust.c), and 0666 minus a
+   * umask of 002 would be one. */
+  g_file_set_contents_full (to, contents, (gssize) size, G_FILE_SET_CONTENTS_CONSISTENT,
+                            0755, &error);
   g_assert_no_error (error);
 }
 
@@ -514,7 +518,8 @@ wp_test_write_file (const char *dir,
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_build_filename (dir, file_name, NULL);
 
-  g_file_set_contents (path, contents, -1, &error);
+  /* 0644 whatever the umask, like wp_test_copy_plugin(). */
+  g_file_set_contents_full (path, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error);
   g_assert_no_error (error);
 }
 

@@ -484,8 +484,9 @@ pick_worker_for (WpPool               *self,
 }
 
 /* The identity of @plugin's file now, or an error for a job that cannot
- * run.  Only a missing file is an error here; anything else is for the
- * worker to report precisely. */
+ * run.  Only a missing file is an error here; anything else, an
+ * untrusted plugin included (wp-plugin-trust.c), is for the worker to
+ * report precisely. */
 static gboolean
 stat_plugin (WpPool          *self,
              const char      *plugin,
@@ -1229,6 +1230,10 @@ wp_pool_close_finish (WpPool        *pool,
  * @pool: a #WpPool
  *
  * Lists the plugins in the pool's plugin directory, without loading them.
+ * A plugin listed may still fail to load, for instance when a worker
+ * does not trust it (its file or directory is writable by others than
+ * its owner, or owned by neither root nor you); wp_pool_describe_async()
+ * then fails with %WP_POOL_ERROR_PLUGIN_INVALID saying why.
  *
  * Returns: (transfer full) (array zero-terminated=1): the names, sorted
  */

@@ -8,17 +8,35 @@
  * of the worker; the host recycles a worker whose plugin file changed on
  * disk, so the loader never has to unload one that was initialised.
  *
- * Loading takes the file's identity (device, inode, mtime) with fstat(2)
- * before dlopen() maps it, and that identity is what the host is told.
- * If the file is replaced in between, the worker runs code at least as
- * new as the identity says, so the host can only recycle it needlessly,
- * never keep it running stale code.  (dlopen() of "/proc/self/fd/N" would
- * pin the file exactly, but glibc matches loaded objects by name, and fd
- * numbers are reused.)
+ * Loading opens the file, takes its identity (device, inode, mtime) with
+ * fstat(2), and applies the trust rule (wp-plugin-trust.c: the file and
+ * its directory, or a link's target and its directory, owned by root or
+ * the pool's user and writable by their owner only) to that descriptor's
+ * status before dlopen() maps the file; the identity is what the host is
+ * told.  If the file is replaced in between, the worker runs code at
+ * least as new as the identity says, so the host can only recycle it
+ * needlessly, never keep it running stale code.  (dlopen() of
+ * "/proc/self/fd/N" would pin the file exactly, but glibc matches loaded
+ * objects by name, and fd numbers are reused.)
  *
- * A plugin that fails its checks (no wp_plugin_query, another ABI, a bad
- * function table) is closed again and not remembered: the next job tries
- * again, and finds a fixed file if one was dropped in.  A plugin whose
+ * What the trust check leaves open (time of check to time of use):
+ * dlopen() opens the file again by the path that was checked (for a
+ * link, the target's real path), so that path is resolved twice.  Inside
+ * the checked directories only their owners (root or the pool's user)
+ * can change a name in between.  The directories above them are not
+ * checked: someone who can write one of those (a shared folder without
+ * the sticky bit, above the plugin directory) could, in the microseconds
+ * between the check and dlopen(), rename a checked directory away and put
+ * his own in its place, and dlopen() would map a file nobody checked.  A
+ * plugin directory whose ancestors are writable only by root or you (an
+ * installed one always is) has no such window.  Once loaded, a plugin is not checked again: its code came from
+ * a trusted file, and a file that changes afterwards has a new identity,
+ * so the host recycles the worker and a fresh one checks the new file.
+ *
+ * A plugin that fails its checks (not trusted, no wp_plugin_query,
+ * another ABI, a bad function table) is closed again and not remembered:
+ * the next job tries again, and finds a fixed file if one was dropped in
+ * or its modes were fixed.  A plugin whose
  * init() failed is kept, with its error, because init may have left state
  * behind; every job for it fails with that error.
  */
@@ -26,6 +44,7 @@
 #include "config.h"
 
 #include "wp-plugin-loader.h"
+#include "wp-plugin-trust-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -188,10 +207,14 @@ open_plugin (WpLoadedPlugin  *loaded,
              const char      *plugin_dir,
              GError         **error)
 {
+  g_autofree char *file_name = g_path_get_basename (loaded->path);
+  g_autofree char *real_path = NULL;
   struct stat st;
   int fd;
 
-  fd = open (loaded->path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO called NAME.so must be refused below, not block
+   * the worker in open() until a writer comes. */
+  fd = open (loaded->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     {
       int saved_errno = errno;
@@ -212,9 +235,15 @@ open_plugin (WpLoadedPlugin  *loaded,
       return invalid (error, loaded, "it is not a regular file");
     }
   close (fd);
+
+  if (!wp_plugin_trust_check (plugin_dir, file_name, &st, &real_path, error))
+    {
+      g_prefix_error (error, "Plugin '%s' (%s) is not trusted: ", loaded->name, loaded->path);
+      return FALSE;
+    }
   wp_plugin_file_id_from_stat (&loaded->file_id, &st);
 
-  loaded->module = g_module_open (loaded->path, G_MODULE_BIND_LOCAL);
+  loaded->module = g_module_open (real_path, G_MODULE_BIND_LOCAL);
   if (loaded->module == NULL)
     return invalid (error, loaded, "%s", g_module_error ());
 

@@ -31,9 +31,11 @@ G_BEGIN_DECLS
  *   with no code of its own
  * @WP_POOL_ERROR_NO_SUCH_PLUGIN: there is no NAME.so in the plugin
  *   directory, or NAME is not a valid plugin name ([A-Za-z0-9_-]+)
- * @WP_POOL_ERROR_PLUGIN_INVALID: the plugin cannot be loaded, has no
- *   wp_plugin_query(), has another ABI version, describes itself wrongly,
- *   or its init function failed
+ * @WP_POOL_ERROR_PLUGIN_INVALID: the plugin cannot be loaded, is not
+ *   trusted (it, its directory or a link's target or its directory is
+ *   writable by its group or others, or owned by neither root nor the
+ *   user running the pool), has no wp_plugin_query(), has another ABI
+ *   version, describes itself wrongly, or its init function failed
  * @WP_POOL_ERROR_NO_SUCH_FUNCTION: the plugin has no function of that name
  * @WP_POOL_ERROR_INVALID_ARGS: the arguments are not of the function's
  *   args_type

@@ -30,7 +30,8 @@ error_prefix (GQuark domain,
   return g_strdup_printf ("workpool: %s:%d: ", g_quark_to_string (domain), code);
 }
 
-/* A temporary plugin directory holding a copy of demo.so. */
+/* A temporary plugin directory holding a copy of demo.so, mode 0755
+ * whatever the umask (the worker refuses a group-writable plugin). */
 static char *
 make_plugin_dir_with_demo (void)
 {
@@ -43,7 +44,8 @@ make_plugin_dir_with_demo (void)
 
   g_assert_nonnull (dir);
   g_assert_true (g_file_get_contents (source, &contents, &length, NULL));
-  g_assert_true (g_file_set_contents (target, contents, length, NULL));
+  g_assert_true (g_file_set_contents_full (target, contents, length,
+                                           G_FILE_SET_CONTENTS_CONSISTENT, 0755, NULL));
   return g_steal_pointer (&dir);
 }
 
@@ -173,13 +175,35 @@ test_list_broken_plugin (void)
 
   g_test_summary ("a plugin that cannot describe itself is listed with its "
                   "error, the others still show, and the exit status is 1");
-  g_assert_true (g_file_set_contents (broken, "not an ELF file", -1, NULL));
+  g_assert_true (g_file_set_contents_full (broken, "not an ELF file", -1,
+                                           G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL));
   run = run_cli ("list", "--plugin-dir", dir);
   g_assert_cmpint (run->status, ==, 1);
   g_assert_true (g_str_has_prefix (run->out, "broken (unavailable)\n"));
   g_assert_nonnull (strstr (run->out, "demo 1.0: "));
   g_assert_nonnull (strstr (run->out, "  add "));
   g_assert_true (g_str_has_prefix (run->err, "workpool: broken: "));
+  remove_plugin_dir (dir, files);
+}
+
+static void
+test_list_untrusted_plugin (void)
+{
+  g_autofree char *dir = make_plugin_dir_with_demo ();
+  g_autofree char *demo = g_build_filename (dir, "demo.so", NULL);
+  const char *files[] = { "demo.so", NULL };
+  g_autoptr(WpCliRun) run = NULL;
+  g_autofree char *reason = NULL;
+
+  g_test_summary ("a plugin the worker does not trust (group-writable) is listed "
+                  "as unavailable, with the reason, and the exit status is 1");
+  g_assert_cmpint (g_chmod (demo, 0664), ==, 0);
+  run = run_cli ("list", "--plugin-dir", dir);
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_cmpstr (run->out, ==, "demo (unavailable)\n");
+  reason = g_strdup_printf ("is not trusted: file %s is writable by its group (mode 0664)", demo);
+  g_assert_true (g_str_has_prefix (run->err, "workpool: demo: "));
+  g_assert_nonnull (strstr (run->err, reason));
   remove_plugin_dir (dir, files);
 }
 
@@ -385,6 +409,7 @@ main (int    argc,
   g_test_add_func ("/cli/list/demo", test_list_demo);
   g_test_add_func ("/cli/list/plugin-dir", test_list_plugin_dir);
   g_test_add_func ("/cli/list/broken-plugin", test_list_broken_plugin);
+  g_test_add_func ("/cli/list/untrusted-plugin", test_list_untrusted_plugin);
   g_test_add_func ("/cli/list/missing-plugin-dir", test_list_missing_plugin_dir);
   g_test_add_func ("/cli/call/add", test_call_add);
   g_test_add_func ("/cli/call/greet", test_call_greet);

@@ -1,0 +1,282 @@
+/* wp-plugin-trust.c: which plugin files may be loaded.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Loading a plugin runs its code (its constructors run inside dlopen()),
+ * so a plugin is only as trustworthy as the people who can change it.
+ * The rule is OpenSSH's for its own files (StrictModes):
+ *
+ *   The plugin file and the directory it is in must each be owned by
+ *   root or by the user running the pool (the effective uid), and be
+ *   writable by nobody but that owner: no group-write, no other-write.
+ *
+ * A symbolic link is judged by its target: the target file, and the
+ * directory the target is in.  The plugin directory, where the link is,
+ * is checked too, since whoever can write it can add or swap names.  A
+ * plugin that breaks the rule is refused with WP_POOL_ERROR_PLUGIN_INVALID
+ * naming the file or directory and the owner or mode at fault.
+ *
+ * Decisions:
+ *  - A sticky world-writable directory (like /tmp) is refused like any
+ *    other writable one: the sticky bit stops others from removing or
+ *    renaming your files, but not from adding names, and a name added
+ *    there can be a link to any library owned by root, which the rule
+ *    would then accept.
+ *  - The group is not trusted even when it is the owner's private group
+ *    (Debian and Ubuntu give users a group of their own and often a
+ *    umask of 002): telling a private group from a shared one needs the
+ *    whole group database, and OpenSSH does not try either.  A user with
+ *    umask 002 must chmod go-w their plugins and plugin directory.
+ *  - Ancestors of the directories are not checked (OpenSSH walks up to
+ *    the home directory; the rule here is the one the issue states, and
+ *    it lets a private folder under /tmp hold plugins).  Anything a
+ *    stranger could put in place of a checked directory through a
+ *    writable ancestor is owned by that stranger and refused; what stays
+ *    possible is swapping in a directory that root or you own, and the
+ *    race described in wp-plugin-loader.c.
+ *
+ * The checks are made on what was opened, not on names looked up again:
+ * the caller passes the fstat() of its open plugin descriptor, each
+ * directory is opened (O_PATH) and fstat()ed, and the directory entry
+ * found in it (without following links) must be that very file (device
+ * and inode).  So the directory checked is the one that holds the file
+ * checked, or the plugin is refused as having changed while it was
+ * checked.
+ *
+ * The worker applies the rule before every dlopen().  The host does not:
+ * it would be a second, earlier check of the same files on the path of
+ * every job, and the worker's check would still be needed.
+ */
+
+#include "config.h"
+
+#include "wp-plugin-trust-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <workpool/wp-error.h>
+
+static gboolean
+fail (GError     **error,
+      const char  *format,
+      ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+fail (GError     **error,
+      const char  *format,
+      ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID,
+                                                format, args));
+  va_end (args);
+  return FALSE;
+}
+
+static const char *
+writers (mode_t mode)
+{
+  switch (mode & (S_IWGRP | S_IWOTH))
+    {
+    case S_IWGRP:
+      return "its group";
+    case S_IWOTH:
+      return "others";
+    default:
+      return "its group and others";
+    }
+}
+
+/*
+ * wp_plugin_trust_check_stat:
+ * @st: the status of a plugin file or directory
+ * @path: its path, for the message
+ * @user: the uid running the pool
+ *
+ * The rule itself, on one file or directory: owned by root or @user, and
+ * writable by its owner only.
+ */
+gboolean
+wp_plugin_trust_check_stat (const struct stat  *st,
+                            const char         *path,
+                            uid_t               user,
+                            GError            **error)
+{
+  const char *what = S_ISDIR (st->st_mode) ? "directory" : "file";
+
+  if (st->st_uid != 0 && st->st_uid != user)
+    {
+      if (user == 0)
+        return fail (error, "%s %s is owned by uid %u, but must be owned by root, "
+                     "the user running the pool", what, path, (guint) st->st_uid);
+      return fail (error, "%s %s is owned by uid %u, but must be owned by root "
+                   "or by uid %u, the user running the pool",
+                   what, path, (guint) st->st_uid, (guint) user);
+    }
+
+  if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    return fail (error, "%s %s is writable by %s (mode %04o), but only its owner "
+                 "may write to a plugin or to its directory",
+                 what, path, writers (st->st_mode), (guint) (st->st_mode & 07777));
+
+  return TRUE;
+}
+
+/* Opens the directory @path without reading it, and applies the rule to
+ * it.  Returns the descriptor, or -1. */
+static int
+open_trusted_dir (const char  *path,
+                  uid_t        user,
+                  GError     **error)
+{
+  struct stat st;
+  int fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      fail (error, "cannot open directory %s: %s", path, g_strerror (saved_errno));
+      return -1;
+    }
+
+  if (fstat (fd, &st) != 0)
+    {
+      int saved_errno = errno;
+
+      close (fd);
+      fail (error, "cannot stat directory %s: %s", path, g_strerror (saved_errno));
+      return -1;
+    }
+
+  if (!wp_plugin_trust_check_stat (&st, path, user, error))
+    {
+      close (fd);
+      return -1;
+    }
+
+  return fd;
+}
+
+/* The entry @name of the directory @path, which is trusted, not followed
+ * if it is a link. */
+static gboolean
+stat_entry (const char   *path,
+            const char   *name,
+            uid_t         user,
+            struct stat  *entry,
+            GError      **error)
+{
+  int dir_fd = open_trusted_dir (path, user, error);
+  int saved_errno;
+  int status;
+
+  if (dir_fd < 0)
+    return FALSE;
+
+  status = fstatat (dir_fd, name, entry, AT_SYMLINK_NOFOLLOW);
+  saved_errno = errno;
+  close (dir_fd);
+
+  if (status != 0)
+    return fail (error, "cannot stat %s in %s: %s", name, path, g_strerror (saved_errno));
+
+  return TRUE;
+}
+
+static gboolean
+same_file (const struct stat *a,
+           const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Checks @file_st as the file at @path, whose directory entry is @entry. */
+static gboolean
+check_file (const struct stat  *file_st,
+            const struct stat  *entry,
+            const char         *path,
+            uid_t               user,
+            GError            **error)
+{
+  if (!same_file (entry, file_st))
+    return fail (error, "%s changed while it was being checked", path);
+
+  return wp_plugin_trust_check_stat (file_st, path, user, error);
+}
+
+/* @link, in a trusted plugin directory, is a symbolic link to the file of
+ * @file_st: checks that file and its directory, and returns its path. */
+static gboolean
+check_link_target (const char         *link,
+                   const struct stat  *file_st,
+                   uid_t               user,
+                   char              **real_path,
+                   GError            **error)
+{
+  g_autofree char *target = realpath (link, NULL);
+  g_autofree char *target_dir = NULL;
+  g_autofree char *target_name = NULL;
+  struct stat entry;
+
+  if (target == NULL)
+    {
+      int saved_errno = errno;
+
+      return fail (error, "cannot resolve the link %s: %s", link, g_strerror (saved_errno));
+    }
+
+  target_dir = g_path_get_dirname (target);
+  target_name = g_path_get_basename (target);
+  if (!stat_entry (target_dir, target_name, user, &entry, error)
+      || !check_file (file_st, &entry, target, user, error))
+    return FALSE;
+
+  *real_path = g_steal_pointer (&target);
+  return TRUE;
+}
+
+/*
+ * wp_plugin_trust_check:
+ * @plugin_dir: the plugin directory
+ * @file_name: the plugin's file name in it ("NAME.so")
+ * @file_st: the fstat() of the plugin file, opened by its path in
+ *   @plugin_dir (following links)
+ * @real_path: (out): the path of the file checked, the link's target
+ *   if @file_name is a link; the path to load
+ * @error: a WP_POOL_ERROR_PLUGIN_INVALID that says what breaks the rule
+ *
+ * Applies the rule to the plugin directory, to the plugin file and, if
+ * @file_name is a link, to the directory of its target.
+ */
+gboolean
+wp_plugin_trust_check (const char         *plugin_dir,
+                       const char         *file_name,
+                       const struct stat  *file_st,
+                       char              **real_path,
+                       GError            **error)
+{
+  g_autofree char *path = g_build_filename (plugin_dir, file_name, NULL);
+  uid_t user = geteuid ();
+  struct stat entry;
+
+  g_assert (real_path != NULL && *real_path == NULL);
+
+  if (!stat_entry (plugin_dir, file_name, user, &entry, error))
+    return FALSE;
+
+  if (S_ISLNK (entry.st_mode))
+    return check_link_target (path, file_st, user, real_path, error);
+
+  if (!check_file (file_st, &entry, path, user, error))
+    return FALSE;
+
+  *real_path = g_steal_pointer (&path);
+  return TRUE;
+}
