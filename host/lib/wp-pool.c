@@ -54,12 +54,12 @@
  * An asynchronous pool of worker processes.
  *
  * A program hands the pool jobs: a plugin name, a function name and a
- * #GVariant of arguments.  A worker process loads the plugin
+ * [struct@GLib.Variant] of arguments.  A worker process loads the plugin
  * (`NAME.so` in the pool's plugin directory) and runs the function
- * synchronously, one job at a time; the result comes back through the
- * usual GIO pattern, a #GAsyncReadyCallback and a `_finish()` function.
- * A job that crashes or hangs its worker fails alone: the worker is
- * replaced, other jobs are untouched.
+ * synchronously, one job at a time; the result comes back through the usual
+ * GIO pattern, a [callback@Gio.AsyncReadyCallback] and a `_finish()`
+ * function.  A job that crashes or hangs its worker fails alone: the worker
+ * is replaced, other jobs are untouched.
  *
  * ```c
  * g_autoptr(WpPool) pool = wp_pool_new (NULL, 0, &error);
@@ -70,28 +70,29 @@
  *
  * ## Threads
  *
- * A pool belongs to the #GMainContext that is the thread-default context
- * of the thread calling wp_pool_new() (the pool's context), and to that
- * thread (the pool's thread).  Its pipes, timers and supervision run when
- * that context is iterated, so the context must be running
- * (g_main_loop_run() or the like) for jobs to progress.  A #WpPool is not
- * thread-safe: every function must be called from the pool's thread, with
- * one exception, wp_pool_call_sync(), which may be called from any thread.
- * The callback of an `_async` function runs in the thread-default main
- * context of its caller, as with any #GTask, and never before the
- * `_async` function has returned.
+ * A pool belongs to the [struct@GLib.MainContext] that is the thread-default
+ * context of the thread calling [ctor@Workpool.Pool.new] (the pool's
+ * context), and to that thread (the pool's thread).  Its pipes, timers and
+ * supervision run when that context is iterated, so the context must be
+ * running ([method@GLib.MainLoop.run] or the like) for jobs to progress.  A
+ * [class@Workpool.Pool] is not thread-safe: every function must be called
+ * from the pool's thread, with one exception,
+ * [method@Workpool.Pool.call_sync], which may be called from any thread.  The
+ * callback of an `_async` function runs in the thread-default main context
+ * of its caller, as with any [class@Gio.Task], and never before the `_async`
+ * function has returned.
  *
  * Workers are started from the pool's thread and die with it (they use
  * `PR_SET_PDEATHSIG`, which Linux ties to the thread that forked), so that
  * thread must outlive the pool.  The pool ignores `SIGPIPE` process-wide
- * unless the program has its own handler, as #GSocket does: a worker that
- * dies while the pool writes to it must not kill the program.
+ * unless the program has its own handler, as [class@Gio.Socket] does: a
+ * worker that dies while the pool writes to it must not kill the program.
  *
  * ## Errors
  *
- * A job fails with the error its plugin function raised, in the
- * function's own domain; with an error of the %WP_POOL_ERROR domain
- * (see #WpPoolError) when the pool itself could not run it; or with
+ * A job fails with the error its plugin function raised, in the function's
+ * own domain; with an error of the %WP_POOL_ERROR domain (see
+ * [error@Workpool.PoolError]) when the pool itself could not run it; or with
  * %G_IO_ERROR_CANCELLED when it was cancelled.
  */
 
@@ -920,8 +921,8 @@ resolve_plugin_dir (const char  *plugin_dir,
  * jobs need them, up to @n_workers.  The worker executable is
  * `$WORKPOOL_WORKER` if set, else the installed one.
  *
- * The calling thread becomes the pool's thread: every other function
- * must be called from it (except wp_pool_call_sync()), and it must
+ * The calling thread becomes the pool's thread: every other function must be
+ * called from it (except [method@Workpool.Pool.call_sync]), and it must
  * outlive the pool.
  *
  * Returns: (transfer full): a new pool, or %NULL with @error set
@@ -1005,22 +1006,22 @@ submit_with_task (WpPool              *pool,
 
 /**
  * wp_pool_call_async:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  * @plugin: the plugin's name
  * @function: the function's name
  * @args: (nullable) (transfer none): the arguments, a tuple of the
  *   function's args_type, or %NULL for the empty tuple; if it is floating,
- *   the pool takes that reference (as g_variant_ref_sink() does), so the
- *   result of g_variant_new() can be passed directly
- * @cancellable: (nullable): a #GCancellable
+ *   the pool takes that reference (as [method@GLib.Variant.ref_sink] does),
+ *   so the result of [ctor@GLib.Variant.new] can be passed directly
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @callback: (scope async): called with the result
  * @user_data: (closure): data for @callback
  *
  * Runs @function of @plugin in a worker process, with the pool's job
- * timeout.  See wp_pool_call_full_async().
+ * timeout.  See [method@Workpool.Pool.call_full_async].
  *
- * Call from the pool's thread; @callback runs in the caller's
- * thread-default main context.  Finish with wp_pool_call_finish().
+ * Call from the pool's thread; @callback runs in the caller's thread-default
+ * main context.  Finish with [method@Workpool.Pool.call_finish].
  */
 void
 wp_pool_call_async (WpPool              *pool,
@@ -1036,16 +1037,16 @@ wp_pool_call_async (WpPool              *pool,
 
 /**
  * wp_pool_call_full_async:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  * @plugin: the plugin's name
  * @function: the function's name
  * @args: (nullable) (transfer none): the arguments, a tuple of the
  *   function's args_type, or %NULL for the empty tuple; if it is floating,
- *   the pool takes that reference (as g_variant_ref_sink() does), so the
- *   result of g_variant_new() can be passed directly
+ *   the pool takes that reference (as [method@GLib.Variant.ref_sink] does),
+ *   so the result of [ctor@GLib.Variant.new] can be passed directly
  * @timeout_ms: the job's timeout from when it starts on a worker, or 0
- *   for the pool's (see wp_pool_set_job_timeout())
- * @cancellable: (nullable): a #GCancellable
+ *   for the pool's (see [method@Workpool.Pool.set_job_timeout])
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @callback: (scope async): called with the result
  * @user_data: (closure): data for @callback
  *
@@ -1054,11 +1055,12 @@ wp_pool_call_async (WpPool              *pool,
  * context of the caller, never before this function has returned.
  *
  * Cancelling @cancellable fails a queued job at once; a running job's
- * worker is asked to cancel the function's own #GCancellable and is
+ * worker is asked to cancel the function's own [class@Gio.Cancellable] and is
  * killed if the job has not ended after the cancel grace period.  Either
  * way the result is %G_IO_ERROR_CANCELLED.
  *
- * Call from the pool's thread.  Finish with wp_pool_call_finish().
+ * Call from the pool's thread.  Finish with
+ * [method@Workpool.Pool.call_finish].
  */
 void
 wp_pool_call_full_async (WpPool              *pool,
@@ -1083,14 +1085,14 @@ wp_pool_call_full_async (WpPool              *pool,
 
 /**
  * wp_pool_call_finish:
- * @pool: a #WpPool
- * @result: the #GAsyncResult given to the callback
+ * @pool: a [class@Workpool.Pool]
+ * @result: the [iface@Gio.AsyncResult] given to the callback
  * @error: return location for an error
  *
- * Gets the result of a job started with wp_pool_call_async() or
- * wp_pool_call_full_async().  An error raised by the plugin function keeps
- * its domain, code and message; the pool's own are in %WP_POOL_ERROR;
- * cancellation is %G_IO_ERROR_CANCELLED.
+ * Gets the result of a job started with [method@Workpool.Pool.call_async] or
+ * [method@Workpool.Pool.call_full_async].  An error raised by the plugin
+ * function keeps its domain, code and message; the pool's own are in
+ * %WP_POOL_ERROR; cancellation is %G_IO_ERROR_CANCELLED.
  *
  * Call from the callback given to the `_async` function, or later in the
  * same thread.
@@ -1120,13 +1122,13 @@ submit_in_pool_context (gpointer user_data)
 
 /**
  * wp_pool_call_sync:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  * @plugin: the plugin's name
  * @function: the function's name
  * @args: (nullable) (transfer none): the arguments, a tuple of the
  *   function's args_type, or %NULL for the empty tuple; if it is floating,
- *   the pool takes that reference (as g_variant_ref_sink() does)
- * @cancellable: (nullable): a #GCancellable
+ *   the pool takes that reference (as [method@GLib.Variant.ref_sink] does)
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @error: return location for an error
  *
  * Runs a job and waits for its result.  May be called from any thread.
@@ -1216,7 +1218,7 @@ on_close_cancelled (GCancellable *cancellable,
 
 /**
  * wp_pool_close_async:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  * @cancellable: (nullable): cancelling it stops waiting for jobs: queued
  *   jobs fail with %WP_POOL_ERROR_CLOSED, running ones are stopped as if
  *   cancelled, and the close finishes with %G_IO_ERROR_CANCELLED once the
@@ -1230,7 +1232,8 @@ on_close_cancelled (GCancellable *cancellable,
  * every worker process has exited and been reaped.  Closing a closed pool
  * completes at once.
  *
- * Call from the pool's thread.  Finish with wp_pool_close_finish().
+ * Call from the pool's thread.  Finish with
+ * [method@Workpool.Pool.close_finish].
  */
 void
 wp_pool_close_async (WpPool              *pool,
@@ -1272,12 +1275,12 @@ wp_pool_close_async (WpPool              *pool,
 
 /**
  * wp_pool_close_finish:
- * @pool: a #WpPool
- * @result: the #GAsyncResult given to the callback
+ * @pool: a [class@Workpool.Pool]
+ * @result: the [iface@Gio.AsyncResult] given to the callback
  * @error: return location for an error
  *
  * Finishes closing the pool, in the callback given to
- * wp_pool_close_async() or later in the same thread.
+ * [method@Workpool.Pool.close_async] or later in the same thread.
  *
  * Returns: %TRUE once the pool is closed; %FALSE with
  *   %G_IO_ERROR_CANCELLED if closing was cancelled (the pool is closed
@@ -1297,7 +1300,7 @@ wp_pool_close_finish (WpPool        *pool,
 
 /**
  * wp_pool_list_plugins:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  *
  * Lists the plugins in the pool's plugin directory, without loading them:
  * the regular files (or links to one) called `NAME.so` where NAME is a
@@ -1318,9 +1321,9 @@ wp_pool_list_plugins (WpPool *pool)
 
 /**
  * wp_pool_describe_async:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  * @plugin: the plugin's name
- * @cancellable: (nullable): a #GCancellable
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @callback: (scope async): called with the description
  * @user_data: (closure): data for @callback
  *
@@ -1328,7 +1331,8 @@ wp_pool_list_plugins (WpPool *pool)
  * call: it waits for a free worker, and fails with the same
  * %WP_POOL_ERROR codes when the plugin is missing or invalid.
  *
- * Call from the pool's thread.  Finish with wp_pool_describe_finish().
+ * Call from the pool's thread.  Finish with
+ * [method@Workpool.Pool.describe_finish].
  */
 void
 wp_pool_describe_async (WpPool              *pool,
@@ -1350,12 +1354,13 @@ wp_pool_describe_async (WpPool              *pool,
 
 /**
  * wp_pool_describe_finish:
- * @pool: a #WpPool
- * @result: the #GAsyncResult given to the callback
+ * @pool: a [class@Workpool.Pool]
+ * @result: the [iface@Gio.AsyncResult] given to the callback
  * @error: return location for an error
  *
  * Gets the description of a plugin asked for with
- * wp_pool_describe_async(), in its callback or later in the same thread.
+ * [method@Workpool.Pool.describe_async], in its callback or later in the
+ * same thread.
  *
  * Returns: (transfer full): "(sssa(ssss))": the plugin's name, version and
  *   summary, and for each function its name, args_type, result_type and
@@ -1375,7 +1380,7 @@ wp_pool_describe_finish (WpPool        *pool,
 
 /**
  * wp_pool_get_stats:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  *
  * Counters of the pool's life so far, as an `a{sv}` of `t` (uint64):
  * submitted, completed, failed, cancelled, crashed, timed-out, queued,
@@ -1417,10 +1422,10 @@ wp_pool_get_stats (WpPool *pool)
 
 /**
  * wp_pool_get_n_workers:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  *
- * Gets the size of the pool, as given to wp_pool_new() (the number of
- * processors if that was 0).  Call from the pool's thread.
+ * Gets the size of the pool, as given to [ctor@Workpool.Pool.new] (the
+ * number of processors if that was 0).  Call from the pool's thread.
  *
  * Returns: the most worker processes the pool runs at once
  */
@@ -1434,10 +1439,10 @@ wp_pool_get_n_workers (WpPool *pool)
 
 /**
  * wp_pool_get_plugin_dir:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  *
  * Gets the directory the pool loads plugins from, resolved by
- * wp_pool_new().  Call from the pool's thread.
+ * [ctor@Workpool.Pool.new].  Call from the pool's thread.
  *
  * Returns: (type filename) (transfer none): the absolute path of the
  *   plugin directory, owned by the pool
@@ -1452,13 +1457,13 @@ wp_pool_get_plugin_dir (WpPool *pool)
 
 /**
  * wp_pool_set_job_timeout:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  * @timeout_ms: the longest a job may run, from when it starts on a
  *   worker, in milliseconds; 0 for no limit (the default)
  *
  * A job that runs longer is stopped like a cancelled one and fails with
  * %WP_POOL_ERROR_TIMED_OUT.  Applies to jobs started from now on.
- * wp_pool_call_full_async() sets a timeout per job instead.
+ * [method@Workpool.Pool.call_full_async] sets a timeout per job instead.
  *
  * Call from the pool's thread.
  */
@@ -1473,7 +1478,7 @@ wp_pool_set_job_timeout (WpPool *pool,
 
 /**
  * wp_pool_set_max_jobs_per_worker:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  * @max_jobs: how many jobs a worker runs before it is replaced; 0 for no
  *   limit (the default)
  *
@@ -1493,12 +1498,12 @@ wp_pool_set_max_jobs_per_worker (WpPool *pool,
 
 /**
  * wp_pool_set_cancel_grace:
- * @pool: a #WpPool
+ * @pool: a [class@Workpool.Pool]
  * @grace_ms: how long a worker may take to end a cancelled or timed-out
  *   job before it is killed, in milliseconds (default 200)
  *
  * Sets how long a worker may take to return from a job it was asked to
- * stop.  A function that honours its #GCancellable keeps its worker;
+ * stop.  A function that honours its [class@Gio.Cancellable] keeps its worker;
  * one that does not is killed when the grace period ends, and the job
  * completes then.  Call from the pool's thread.
  */

@@ -20,8 +20,8 @@ G_BEGIN_DECLS
  * WP_POOL_ERROR:
  *
  * Error domain of workpool, named "wp-pool-error-quark".  Errors in this
- * domain are from #WpPoolError.  An error raised by a plugin function
- * keeps its own domain instead, and cancellation is
+ * domain are from [error@Workpool.PoolError].  An error raised by a plugin
+ * function keeps its own domain instead, and cancellation is
  * %G_IO_ERROR_CANCELLED.
  */
 #define WP_POOL_ERROR (wp_pool_error_quark ())
@@ -46,8 +46,8 @@ G_BEGIN_DECLS
  *   job; the message names the signal or exit status and ends with what
  *   the worker last wrote to stderr.  The pool never retries such a job.
  * @WP_POOL_ERROR_TIMED_OUT: the job ran longer than its timeout
- *   (wp_pool_set_job_timeout() or wp_pool_call_full_async()); the message
- *   names the limit
+ *   ([method@Workpool.Pool.set_job_timeout] or
+ *   [method@Workpool.Pool.call_full_async]); the message names the limit
  * @WP_POOL_ERROR_CLOSED: the pool is closed or closing, or was disposed
  *   with the job pending
  * @WP_POOL_ERROR_PROTOCOL: a worker sent something malformed
