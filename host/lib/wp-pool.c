@@ -1006,7 +1006,7 @@ submit_with_task (WpPool              *pool,
 
 /**
  * wp_pool_call_async:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @plugin: the plugin's name
  * @function: the function's name
  * @args: (nullable) (transfer none): the arguments, a tuple of the
@@ -1037,7 +1037,7 @@ wp_pool_call_async (WpPool              *pool,
 
 /**
  * wp_pool_call_full_async:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @plugin: the plugin's name
  * @function: the function's name
  * @args: (nullable) (transfer none): the arguments, a tuple of the
@@ -1085,7 +1085,7 @@ wp_pool_call_full_async (WpPool              *pool,
 
 /**
  * wp_pool_call_finish:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @result: the [iface@Gio.AsyncResult] given to the callback
  * @error: return location for an error
  *
@@ -1122,7 +1122,7 @@ submit_in_pool_context (gpointer user_data)
 
 /**
  * wp_pool_call_sync:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @plugin: the plugin's name
  * @function: the function's name
  * @args: (nullable) (transfer none): the arguments, a tuple of the
@@ -1218,7 +1218,7 @@ on_close_cancelled (GCancellable *cancellable,
 
 /**
  * wp_pool_close_async:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @cancellable: (nullable): cancelling it stops waiting for jobs: queued
  *   jobs fail with %WP_POOL_ERROR_CLOSED, running ones are stopped as if
  *   cancelled, and the close finishes with %G_IO_ERROR_CANCELLED once the
@@ -1275,7 +1275,7 @@ wp_pool_close_async (WpPool              *pool,
 
 /**
  * wp_pool_close_finish:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @result: the [iface@Gio.AsyncResult] given to the callback
  * @error: return location for an error
  *
@@ -1300,7 +1300,7 @@ wp_pool_close_finish (WpPool        *pool,
 
 /**
  * wp_pool_list_plugins:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  *
  * Lists the plugins in the pool's plugin directory, without loading them:
  * the regular files (or links to one) called `NAME.so` where NAME is a
@@ -1321,7 +1321,7 @@ wp_pool_list_plugins (WpPool *pool)
 
 /**
  * wp_pool_describe_async:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @plugin: the plugin's name
  * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @callback: (scope async): called with the description
@@ -1354,7 +1354,7 @@ wp_pool_describe_async (WpPool              *pool,
 
 /**
  * wp_pool_describe_finish:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @result: the [iface@Gio.AsyncResult] given to the callback
  * @error: return location for an error
  *
@@ -1380,7 +1380,7 @@ wp_pool_describe_finish (WpPool        *pool,
 
 /**
  * wp_pool_get_stats:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  *
  * Counters of the pool's life so far, as an `a{sv}` of `t` (uint64):
  * submitted, completed, failed, cancelled, crashed, timed-out, queued,
@@ -1422,7 +1422,7 @@ wp_pool_get_stats (WpPool *pool)
 
 /**
  * wp_pool_get_n_workers:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  *
  * Gets the size of the pool, as given to [ctor@Workpool.Pool.new] (the
  * number of processors if that was 0).  Call from the pool's thread.
@@ -1439,7 +1439,7 @@ wp_pool_get_n_workers (WpPool *pool)
 
 /**
  * wp_pool_get_plugin_dir:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  *
  * Gets the directory the pool loads plugins from, resolved by
  * [ctor@Workpool.Pool.new].  Call from the pool's thread.
@@ -1457,7 +1457,7 @@ wp_pool_get_plugin_dir (WpPool *pool)
 
 /**
  * wp_pool_set_job_timeout:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @timeout_ms: the longest a job may run, from when it starts on a
  *   worker, in milliseconds; 0 for no limit (the default)
  *
@@ -1478,7 +1478,7 @@ wp_pool_set_job_timeout (WpPool *pool,
 
 /**
  * wp_pool_set_max_jobs_per_worker:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @max_jobs: how many jobs a worker runs before it is replaced; 0 for no
  *   limit (the default)
  *
@@ -1498,7 +1498,7 @@ wp_pool_set_max_jobs_per_worker (WpPool *pool,
 
 /**
  * wp_pool_set_cancel_grace:
- * @pool: a [class@Workpool.Pool]
+ * @pool: a #WpPool
  * @grace_ms: how long a worker may take to end a cancelled or timed-out
  *   job before it is killed, in milliseconds (default 200)
  *

@@ -167,6 +167,10 @@ def test_error_pool(t):
     expect_error(lambda: call(t.pool, 'nosuch', 'f', None),
                  'wp-pool-error-quark', Workpool.PoolError.NO_SUCH_PLUGIN)
 
+    # The enum has its GType (wp-enum-types.c), which bindings map.
+    assert Workpool.PoolError.__gtype__.name == 'WpPoolError', Workpool.PoolError.__gtype__
+    assert Workpool.PoolError.TIMED_OUT.value_nick == 'timed-out'
+
 
 def stats(pool):
     return pool.get_stats().unpack()
