@@ -8,4 +8,15 @@
 
 #include <workpool/wp-error.h>
 
+/**
+ * wp_pool_error_quark:
+ *
+ * Gets the error domain of workpool, %WP_POOL_ERROR, whose codes are
+ * [error@Workpool.PoolError].  Its name is "wp-pool-error-quark": bindings
+ * see pool errors in that domain (in Python, a `GLib.Error` whose `domain`
+ * is "wp-pool-error-quark" and whose `code` is a `Workpool.PoolError`).  May
+ * be called from any thread.
+ *
+ * Returns: the error domain's quark
+ */
 G_DEFINE_QUARK (wp-pool-error-quark, wp_pool_error)

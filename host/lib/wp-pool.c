@@ -48,6 +48,54 @@
  * result.
  */
 
+/**
+ * WpPool:
+ *
+ * An asynchronous pool of worker processes.
+ *
+ * A program hands the pool jobs: a plugin name, a function name and a
+ * [struct@GLib.Variant] of arguments.  A worker process loads the plugin
+ * (`NAME.so` in the pool's plugin directory) and runs the function
+ * synchronously, one job at a time; the result comes back through the usual
+ * GIO pattern, a [callback@Gio.AsyncReadyCallback] and a `_finish()`
+ * function.  A job that crashes or hangs its worker fails alone: the worker
+ * is replaced, other jobs are untouched.
+ *
+ * ```c
+ * g_autoptr(WpPool) pool = wp_pool_new (NULL, 0, &error);
+ *
+ * wp_pool_call_async (pool, "demo", "add", g_variant_new ("(ii)", 2, 3),
+ *                     NULL, on_added, NULL);
+ * ```
+ *
+ * ## Threads
+ *
+ * A pool belongs to the [struct@GLib.MainContext] that is the thread-default
+ * context of the thread calling [ctor@Workpool.Pool.new] (the pool's
+ * context), and to that thread (the pool's thread).  Its pipes, timers and
+ * supervision run when that context is iterated, so the context must be
+ * running ([method@GLib.MainLoop.run] or the like) for jobs to progress.  A
+ * [class@Workpool.Pool] is not thread-safe: every function must be called
+ * from the pool's thread, with one exception,
+ * [method@Workpool.Pool.call_sync], which may be called from any thread.  The
+ * callback of an `_async` function runs in the thread-default main context
+ * of its caller, as with any [class@Gio.Task], and never before the `_async`
+ * function has returned.
+ *
+ * Workers are started from the pool's thread and die with it (they use
+ * `PR_SET_PDEATHSIG`, which Linux ties to the thread that forked), so that
+ * thread must outlive the pool.  The pool ignores `SIGPIPE` process-wide
+ * unless the program has its own handler, as [class@Gio.Socket] does: a
+ * worker that dies while the pool writes to it must not kill the program.
+ *
+ * ## Errors
+ *
+ * A job fails with the error its plugin function raised, in the function's
+ * own domain; with an error of the %WP_POOL_ERROR domain (see
+ * [error@Workpool.PoolError]) when the pool itself could not run it; or with
+ * %G_IO_ERROR_CANCELLED when it was cancelled.
+ */
+
 #include "config.h"
 
 #include <errno.h>
@@ -874,6 +922,10 @@ resolve_plugin_dir (const char  *plugin_dir,
  * jobs need them, up to @n_workers.  The worker executable is
  * `$WORKPOOL_WORKER` if set, else the installed one.
  *
+ * The calling thread becomes the pool's thread: every other function must be
+ * called from it (except [method@Workpool.Pool.call_sync]), and it must
+ * outlive the pool.
+ *
  * Returns: (transfer full): a new pool, or %NULL with @error set
  */
 WpPool *
@@ -958,14 +1010,19 @@ submit_with_task (WpPool              *pool,
  * @pool: a #WpPool
  * @plugin: the plugin's name
  * @function: the function's name
- * @args: (nullable): the arguments, of the function's args_type; %NULL
- *   for the empty tuple; a floating reference is sunk
- * @cancellable: (nullable): a #GCancellable
+ * @args: (nullable) (transfer none): the arguments, a tuple of the
+ *   function's args_type, or %NULL for the empty tuple; if it is floating,
+ *   the pool takes that reference (as [method@GLib.Variant.ref_sink] does),
+ *   so the result of [ctor@GLib.Variant.new] can be passed directly
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @callback: (scope async): called with the result
  * @user_data: (closure): data for @callback
  *
  * Runs @function of @plugin in a worker process, with the pool's job
- * timeout.  See wp_pool_call_full_async().
+ * timeout.  See [method@Workpool.Pool.call_full_async].
+ *
+ * Call from the pool's thread; @callback runs in the caller's thread-default
+ * main context.  Finish with [method@Workpool.Pool.call_finish].
  */
 void
 wp_pool_call_async (WpPool              *pool,
@@ -984,11 +1041,13 @@ wp_pool_call_async (WpPool              *pool,
  * @pool: a #WpPool
  * @plugin: the plugin's name
  * @function: the function's name
- * @args: (nullable): the arguments, of the function's args_type; %NULL
- *   for the empty tuple; a floating reference is sunk
+ * @args: (nullable) (transfer none): the arguments, a tuple of the
+ *   function's args_type, or %NULL for the empty tuple; if it is floating,
+ *   the pool takes that reference (as [method@GLib.Variant.ref_sink] does),
+ *   so the result of [ctor@GLib.Variant.new] can be passed directly
  * @timeout_ms: the job's timeout from when it starts on a worker, or 0
- *   for the pool's (see wp_pool_set_job_timeout())
- * @cancellable: (nullable): a #GCancellable
+ *   for the pool's (see [method@Workpool.Pool.set_job_timeout])
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @callback: (scope async): called with the result
  * @user_data: (closure): data for @callback
  *
@@ -997,9 +1056,12 @@ wp_pool_call_async (WpPool              *pool,
  * context of the caller, never before this function has returned.
  *
  * Cancelling @cancellable fails a queued job at once; a running job's
- * worker is asked to cancel the function's own #GCancellable and is
+ * worker is asked to cancel the function's own [class@Gio.Cancellable] and is
  * killed if the job has not ended after the cancel grace period.  Either
  * way the result is %G_IO_ERROR_CANCELLED.
+ *
+ * Call from the pool's thread.  Finish with
+ * [method@Workpool.Pool.call_finish].
  */
 void
 wp_pool_call_full_async (WpPool              *pool,
@@ -1025,13 +1087,16 @@ wp_pool_call_full_async (WpPool              *pool,
 /**
  * wp_pool_call_finish:
  * @pool: a #WpPool
- * @result: the #GAsyncResult given to the callback
+ * @result: the [iface@Gio.AsyncResult] given to the callback
  * @error: return location for an error
  *
- * Gets the result of a job started with wp_pool_call_async() or
- * wp_pool_call_full_async().  An error raised by the plugin function keeps
- * its domain, code and message; the pool's own are in %WP_POOL_ERROR;
- * cancellation is %G_IO_ERROR_CANCELLED.
+ * Gets the result of a job started with [method@Workpool.Pool.call_async] or
+ * [method@Workpool.Pool.call_full_async].  An error raised by the plugin
+ * function keeps its domain, code and message; the pool's own are in
+ * %WP_POOL_ERROR; cancellation is %G_IO_ERROR_CANCELLED.
+ *
+ * Call from the callback given to the `_async` function, or later in the
+ * same thread.
  *
  * Returns: (transfer full): the function's result, or %NULL with @error set
  */
@@ -1061,8 +1126,10 @@ submit_in_pool_context (gpointer user_data)
  * @pool: a #WpPool
  * @plugin: the plugin's name
  * @function: the function's name
- * @args: (nullable): the arguments; %NULL for the empty tuple
- * @cancellable: (nullable): a #GCancellable
+ * @args: (nullable) (transfer none): the arguments, a tuple of the
+ *   function's args_type, or %NULL for the empty tuple; if it is floating,
+ *   the pool takes that reference (as [method@GLib.Variant.ref_sink] does)
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @error: return location for an error
  *
  * Runs a job and waits for its result.  May be called from any thread.
@@ -1163,7 +1230,11 @@ on_close_cancelled (GCancellable *cancellable,
  * Closes the pool.  Later calls fail at once with %WP_POOL_ERROR_CLOSED.
  * Queued and running jobs finish first; then each worker is told to exit
  * (its plugins' shutdown functions run), and the close completes once
- * every worker process has exited and been reaped.
+ * every worker process has exited and been reaped.  Closing a closed pool
+ * completes at once.
+ *
+ * Call from the pool's thread.  Finish with
+ * [method@Workpool.Pool.close_finish].
  */
 void
 wp_pool_close_async (WpPool              *pool,
@@ -1206,8 +1277,11 @@ wp_pool_close_async (WpPool              *pool,
 /**
  * wp_pool_close_finish:
  * @pool: a #WpPool
- * @result: the #GAsyncResult given to the callback
+ * @result: the [iface@Gio.AsyncResult] given to the callback
  * @error: return location for an error
+ *
+ * Finishes closing the pool, in the callback given to
+ * [method@Workpool.Pool.close_async] or later in the same thread.
  *
  * Returns: %TRUE once the pool is closed; %FALSE with
  *   %G_IO_ERROR_CANCELLED if closing was cancelled (the pool is closed
@@ -1229,13 +1303,18 @@ wp_pool_close_finish (WpPool        *pool,
  * wp_pool_list_plugins:
  * @pool: a #WpPool
  *
- * Lists the plugins in the pool's plugin directory, without loading them.
+ * Lists the plugins in the pool's plugin directory, without loading them:
+ * the regular files (or links to one) called `NAME.so` where NAME is a
+ * valid plugin name.  A directory that cannot be read lists no plugin.
  * A plugin listed may still fail to load, for instance when a worker
  * does not trust it (its file or directory is writable by others than
  * its owner, or owned by neither root nor you); wp_pool_describe_async()
  * then fails with %WP_POOL_ERROR_PLUGIN_INVALID saying why.
  *
- * Returns: (transfer full) (array zero-terminated=1): the names, sorted
+ * Call from the pool's thread.
+ *
+ * Returns: (transfer full) (array zero-terminated=1) (element-type utf8):
+ *   the names, sorted, without `.so`; empty if there is none
  */
 char **
 wp_pool_list_plugins (WpPool *pool)
@@ -1249,11 +1328,16 @@ wp_pool_list_plugins (WpPool *pool)
  * wp_pool_describe_async:
  * @pool: a #WpPool
  * @plugin: the plugin's name
- * @cancellable: (nullable): a #GCancellable
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @callback: (scope async): called with the description
  * @user_data: (closure): data for @callback
  *
- * Asks a worker to load @plugin and describe it.
+ * Asks a worker to load @plugin and describe it.  This is a job like a
+ * call: it waits for a free worker, and fails with the same
+ * %WP_POOL_ERROR codes when the plugin is missing or invalid.
+ *
+ * Call from the pool's thread.  Finish with
+ * [method@Workpool.Pool.describe_finish].
  */
 void
 wp_pool_describe_async (WpPool              *pool,
@@ -1276,8 +1360,12 @@ wp_pool_describe_async (WpPool              *pool,
 /**
  * wp_pool_describe_finish:
  * @pool: a #WpPool
- * @result: the #GAsyncResult given to the callback
+ * @result: the [iface@Gio.AsyncResult] given to the callback
  * @error: return location for an error
+ *
+ * Gets the description of a plugin asked for with
+ * [method@Workpool.Pool.describe_async], in its callback or later in the
+ * same thread.
  *
  * Returns: (transfer full): "(sssa(ssss))": the plugin's name, version and
  *   summary, and for each function its name, args_type, result_type and
@@ -1305,6 +1393,8 @@ wp_pool_describe_finish (WpPool        *pool,
  * + queued + running; crashed and timed-out count jobs also counted in
  * failed; workers is the number of worker processes now, spawned the
  * number ever started.
+ *
+ * Call from the pool's thread.
  *
  * Returns: (transfer full): the counters
  */
@@ -1339,6 +1429,9 @@ wp_pool_get_stats (WpPool *pool)
  * wp_pool_get_n_workers:
  * @pool: a #WpPool
  *
+ * Gets the size of the pool, as given to [ctor@Workpool.Pool.new] (the
+ * number of processors if that was 0).  Call from the pool's thread.
+ *
  * Returns: the most worker processes the pool runs at once
  */
 guint
@@ -1353,7 +1446,11 @@ wp_pool_get_n_workers (WpPool *pool)
  * wp_pool_get_plugin_dir:
  * @pool: a #WpPool
  *
- * Returns: (type filename): the absolute path of the plugin directory
+ * Gets the directory the pool loads plugins from, resolved by
+ * [ctor@Workpool.Pool.new].  Call from the pool's thread.
+ *
+ * Returns: (type filename) (transfer none): the absolute path of the
+ *   plugin directory, owned by the pool
  */
 const char *
 wp_pool_get_plugin_dir (WpPool *pool)
@@ -1371,6 +1468,9 @@ wp_pool_get_plugin_dir (WpPool *pool)
  *
  * A job that runs longer is stopped like a cancelled one and fails with
  * %WP_POOL_ERROR_TIMED_OUT.  Applies to jobs started from now on.
+ * [method@Workpool.Pool.call_full_async] sets a timeout per job instead.
+ *
+ * Call from the pool's thread.
  */
 void
 wp_pool_set_job_timeout (WpPool *pool,
@@ -1389,6 +1489,8 @@ wp_pool_set_job_timeout (WpPool *pool,
  *
  * Recycling workers bounds what a leaking plugin can leak.  A recycled
  * worker exits cleanly after its last job; no job fails because of it.
+ *
+ * Call from the pool's thread.
  */
 void
 wp_pool_set_max_jobs_per_worker (WpPool *pool,
@@ -1404,6 +1506,11 @@ wp_pool_set_max_jobs_per_worker (WpPool *pool,
  * @pool: a #WpPool
  * @grace_ms: how long a worker may take to end a cancelled or timed-out
  *   job before it is killed, in milliseconds (default 200)
+ *
+ * Sets how long a worker may take to return from a job it was asked to
+ * stop.  A function that honours its [class@Gio.Cancellable] keeps its worker;
+ * one that does not is killed when the grace period ends, and the job
+ * completes then.  Call from the pool's thread.
  */
 void
 wp_pool_set_cancel_grace (WpPool *pool,

@@ -11,6 +11,7 @@
 
 #include <workpool/wp-version.h>
 #include <workpool/wp-error.h>
+#include <workpool/wp-enum-types.h>
 #include <workpool/wp-plugin.h>
 #include <workpool/wp-pool.h>
 

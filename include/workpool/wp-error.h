@@ -19,36 +19,44 @@ G_BEGIN_DECLS
 /**
  * WP_POOL_ERROR:
  *
- * Error domain of workpool.  Errors in this domain are from #WpPoolError.
- * An error raised by a plugin function keeps its own domain instead, and
- * cancellation is %G_IO_ERROR_CANCELLED.
+ * Error domain of workpool, named "wp-pool-error-quark".  Errors in this
+ * domain are from [error@Workpool.PoolError].  An error raised by a plugin
+ * function keeps its own domain instead, and cancellation is
+ * %G_IO_ERROR_CANCELLED.
  */
 #define WP_POOL_ERROR (wp_pool_error_quark ())
 
 /**
  * WpPoolError:
- * @WP_POOL_ERROR_FAILED: workers cannot be started, or another failure
- *   with no code of its own
- * @WP_POOL_ERROR_NO_SUCH_PLUGIN: there is no NAME.so in the plugin
- *   directory, or NAME is not a valid plugin name ([A-Za-z0-9_-]+)
+ * @WP_POOL_ERROR_FAILED: workers cannot be started (the message says
+ *   why: after three start-up failures in a row the waiting jobs fail
+ *   with this code), or another failure with no code of its own
+ * @WP_POOL_ERROR_NO_SUCH_PLUGIN: there is no `NAME.so` in the plugin
+ *   directory, or NAME is not a valid plugin name (`[A-Za-z0-9_-]+`)
  * @WP_POOL_ERROR_PLUGIN_INVALID: the plugin cannot be loaded, is not
- *   trusted (it, its directory or a link's target or its directory is
- *   writable by its group or others, or owned by neither root nor the
- *   user running the pool), has no wp_plugin_query(), has another ABI
- *   version, describes itself wrongly, or its init function failed
+ *   trusted (it, its directory, or a link's target or the target's
+ *   directory is writable by its group or others, or owned by neither
+ *   root nor the user running the pool), has no
+ *   `wp_plugin_query()`, has another ABI version, describes itself
+ *   wrongly (a bad function table or type string), or its init function
+ *   failed; the message says which
  * @WP_POOL_ERROR_NO_SUCH_FUNCTION: the plugin has no function of that name
  * @WP_POOL_ERROR_INVALID_ARGS: the arguments are not of the function's
- *   args_type
+ *   args_type; the message names both types
  * @WP_POOL_ERROR_BAD_RESULT: the function returned a value of the wrong
  *   type, or %NULL without setting an error
  * @WP_POOL_ERROR_WORKER_CRASHED: the worker process died while it ran the
  *   job; the message names the signal or exit status and ends with what
- *   the worker last wrote to stderr
+ *   the worker last wrote to stderr.  The pool never retries such a job.
  * @WP_POOL_ERROR_TIMED_OUT: the job ran longer than its timeout
- * @WP_POOL_ERROR_CLOSED: the pool is closed or closing
+ *   ([method@Workpool.Pool.set_job_timeout] or
+ *   [method@Workpool.Pool.call_full_async]); the message names the limit
+ * @WP_POOL_ERROR_CLOSED: the pool is closed or closing, or was disposed
+ *   with the job pending
  * @WP_POOL_ERROR_PROTOCOL: a worker sent something malformed
  *
- * Error codes in the %WP_POOL_ERROR domain.
+ * Error codes in the %WP_POOL_ERROR domain, the failures of the pool
+ * itself.  The errors a plugin function raises keep their own domain.
  */
 typedef enum {
   WP_POOL_ERROR_FAILED,
