@@ -236,7 +236,9 @@ plugin_build () {
 
 step "the example plugin with make, installed into the staged plugin directory"
 cp -R "$stage$docdir/example-plugin" "$tmp/example-make"
-plugin_build make-build make -C "$tmp/example-make"
+# Warnings are errors: the example is meant to be copied.
+plugin_build make-build make -C "$tmp/example-make" \
+  CFLAGS="-O2 -g -Wall -Wextra -Wno-unused-parameter -Werror"
 grep -F -e "-I$stage$includedir/workpool-1" "$log/make-build" >/dev/null \
   || fail "the plugin was not compiled against the staged headers" "$log/make-build"
 plugin_build make-install make -C "$tmp/example-make" install
@@ -247,7 +249,7 @@ fi
 
 step "the example plugin with meson"
 cp -R "$stage$docdir/example-plugin" "$tmp/example-meson"
-plugin_build meson-setup meson setup "$tmp/example-meson/build" "$tmp/example-meson"
+plugin_build meson-setup meson setup -Dwerror=true "$tmp/example-meson/build" "$tmp/example-meson"
 plugin_build meson-compile meson compile -C "$tmp/example-meson/build"
 require_file "$tmp/example-meson/build/checksum.so" "meson compile of the example plugin"
 
