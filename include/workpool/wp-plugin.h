@@ -127,11 +127,14 @@ typedef struct {
  * symbol a worker looks up in a plugin, returning &@plugin_struct.
  */
 #define WP_PLUGIN_DEFINE(plugin_struct)                         \
-  WP_PLUGIN_EXPORT const WpPlugin *wp_plugin_query (void);      \
   WP_PLUGIN_EXPORT const WpPlugin *wp_plugin_query (void)       \
   {                                                             \
     return &(plugin_struct);                                    \
   }
+
+/* Declared here, inside G_BEGIN_DECLS, so that a plugin written in C++
+ * exports the unmangled name the worker looks up. */
+WP_PLUGIN_EXPORT const WpPlugin *wp_plugin_query (void);
 
 G_END_DECLS
 
