@@ -103,7 +103,7 @@ random_basic (GRand              *rand,
     case 'q': return g_variant_new_uint16 (g_rand_int (rand));
     case 'i': return g_variant_new_int32 (g_rand_int (rand));
     case 'u': return g_variant_new_uint32 (g_rand_int (rand));
-    case 'x': return g_variant_new_int64 (((gint64) g_rand_int (rand) << 32) | g_rand_int (rand));
+    case 'x': return g_variant_new_int64 ((gint64) (((guint64) g_rand_int (rand) << 32) | g_rand_int (rand)));
     case 't': return g_variant_new_uint64 (((guint64) g_rand_int (rand) << 32) | g_rand_int (rand));
     case 'h': return g_variant_new_handle (g_rand_int (rand));
     case 'd': return g_variant_new_double (g_rand_double (rand));
@@ -183,7 +183,9 @@ bytes_for_glib (const guchar *data,
 {
   guchar *copy = g_malloc0 (size + 1);
 
-  memcpy (copy, data, size);
+  /* An empty value's data is NULL, and memcpy (…, NULL, 0) is undefined. */
+  if (size > 0)
+    memcpy (copy, data, size);
   return g_bytes_new_take (copy, size);
 }
 
@@ -240,7 +242,8 @@ corrupt_and_compare (GRand              *rand,
   g_autofree guchar *copy = g_malloc (size + 8);
   gsize at = size > 0 ? g_rand_int_range (rand, 0, size) : 0;
 
-  memcpy (copy, data, size);
+  if (size > 0)
+    memcpy (copy, data, size);
   switch (g_rand_int_range (rand, 0, 6))
     {
     case 0: if (size > 0) copy[at] ^= 1u << g_rand_int_range (rand, 0, 8); break;
