@@ -53,6 +53,10 @@
 #include "wp-plugin-loader.h"
 #include "wp-wire-private.h"
 
+#ifdef WP_SANITIZER_BUILD
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #define CONTROL_FD 3
 #define STARTED_FD 4
 
@@ -396,6 +400,27 @@ serve (Worker *worker)
     }
 }
 
+/* In a -Db_sanitize build: a worker's stderr reaches nobody unless a job
+ * crashes, and a sanitizer report at a clean exit fails no job, so the
+ * test suite has the workers write their reports to files
+ * ($WORKPOOL_WORKER_SANITIZER_LOG.PID), where it looks for them. */
+static void
+report_sanitizer_errors (void)
+{
+#ifdef WP_SANITIZER_BUILD
+  const char *path = g_getenv ("WORKPOOL_WORKER_SANITIZER_LOG");
+  g_autofree char *dir = NULL;
+
+  if (path == NULL)
+    return;
+
+  /* The sanitizer cannot report to a folder that does not exist. */
+  dir = g_path_get_dirname (path);
+  g_mkdir_with_parents (dir, 0755);
+  __sanitizer_set_report_path (path);
+#endif
+}
+
 /* The command line.  Its own function: main() ends in exit(), which
  * skips main's g_autoptr cleanups, so nothing parsed may stay owned there
  * (LeakSanitizer saw the option context leak at every exit). */
@@ -432,6 +457,7 @@ main (int    argc,
   gint64 host_pid = 0;
   Worker worker = { 0, };
 
+  report_sanitizer_errors ();
   parse_options (&argc, &argv, &plugin_dir, &host_pid, &worker.max_frame);
 
   signal (SIGPIPE, SIG_IGN);
