@@ -31,7 +31,9 @@
  *    callback run from `settled` may iterate the context.
  *  - The process is reaped by GSubprocess (in GLib's worker thread); the
  *    exit callback first drains what the process wrote before it died,
- *    so a reply that raced with the death is still delivered.
+ *    so a reply that raced with the death is still delivered.  Where
+ *    GLib reports an exit without reaping (see reap_if_left), the handle
+ *    reaps the process itself through a pidfd of its own.
  *  - A job the process never took was not run, and the pool may queue it
  *    again instead of calling it crashed.  Taken means: the process wrote
  *    the job's id into the page it shares with this handle (it does so
@@ -49,6 +51,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -91,6 +95,9 @@ struct _WpWorker {
   gboolean              exit_requested; /* the pool retired or killed it */
   guint                 jobs_done;
   gboolean              reaped;
+  int                   pidfd;          /* -1 if none; see reap_if_left */
+  gboolean              reaped_here;    /* GLib left it: own_status is the truth */
+  siginfo_t             own_status;
   GHashTable           *plugin_files; /* plugin name → WpPluginFileId */
   GString              *stderr_tail;
   GError               *protocol_error;
@@ -480,6 +487,44 @@ static GSourceFuncs worker_source_funcs = {
 
 /* The process */
 
+/* A pidfd of the process, taken as soon as it started: a pid is reused
+ * only once reaped and after the pid space wrapped around.  -1 if the
+ * process is already reaped, or the kernel (or valgrind) has no pidfds. */
+static int
+open_pidfd (WpWorker *worker)
+{
+  if (worker->pid == NULL)
+    return -1;
+
+  return (int) syscall (SYS_pidfd_open, (pid_t) atoi (worker->pid), 0);
+}
+
+/* GLib 2.74 watches a child through a pidfd, and when the pidfd polls
+ * readable it reports the child's exit even if waitid() found the child
+ * not yet waitable: with status 0, never reaping it.  Linux 6 makes the
+ * pidfd readable a moment before the process becomes a zombie, so a
+ * worker could be left a zombie for good and its death misreported (a
+ * SIGKILL as "exited with status 0"); seen under AddressSanitizer, whose
+ * processes take long to exit.  Once GSubprocess has reported the exit,
+ * this waits on the handle's own pidfd: ECHILD at once if GLib reaped the
+ * process, otherwise the real status, as soon as the process is a
+ * zombie.  A pidfd names one process, never one that reused its pid. */
+static void
+reap_if_left (WpWorker *worker)
+{
+  int r;
+
+  if (worker->pidfd < 0)
+    return;
+
+  memset (&worker->own_status, 0, sizeof worker->own_status);
+  do
+    r = waitid ((idtype_t) P_PIDFD, (id_t) worker->pidfd, &worker->own_status, WEXITED);
+  while (r < 0 && errno == EINTR);
+  worker->reaped_here = r == 0 && worker->own_status.si_pid != 0;
+  close_fd (&worker->pidfd);
+}
+
 static void
 on_process_exited (GObject      *object,
                    GAsyncResult *result,
@@ -489,6 +534,8 @@ on_process_exited (GObject      *object,
 
   if (!g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL))
     return;  /* detached */
+
+  reap_if_left (worker);
 
   /* Whatever it wrote before it died still counts. */
   worker->reaped = TRUE;
@@ -631,6 +678,7 @@ wp_worker_spawn (const WpWorkerConfig  *config,
   worker->process = g_steal_pointer (&process);
   worker->started = started;
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
+  worker->pidfd = open_pidfd (worker);
   worker->wait_cancellable = g_cancellable_new ();
   worker->request_fd = g_steal_fd (&pipes[REQUEST][1]);
   worker->reply_fd = g_steal_fd (&pipes[REPLY][0]);
@@ -681,6 +729,7 @@ wp_worker_unref (WpWorker *worker)
   g_assert (worker->job == NULL);
 
   close_everything (worker);
+  close_fd (&worker->pidfd);
   g_clear_object (&worker->process);
   g_clear_object (&worker->wait_cancellable);
   g_clear_pointer (&worker->reader, wp_wire_reader_free);
@@ -766,6 +815,12 @@ static char *
 describe_exit (WpWorker *worker)
 {
   GSubprocess *process = worker->process;
+
+  if (worker->reaped_here && worker->own_status.si_code == CLD_EXITED)
+    return g_strdup_printf ("exited with status %d", worker->own_status.si_status);
+  if (worker->reaped_here)
+    return g_strdup_printf ("was killed by signal %d (%s)", worker->own_status.si_status,
+                            g_strsignal (worker->own_status.si_status));
 
   if (g_subprocess_get_if_signaled (process))
     {
@@ -902,4 +957,5 @@ void
 wp_worker_wait (WpWorker *worker)
 {
   g_subprocess_wait (worker->process, NULL, NULL);
+  reap_if_left (worker);
 }
