@@ -691,7 +691,15 @@ wp_test_assert_no_zombies (void)
   if (waitid (P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0)
     {
       if (info.si_pid != 0)
-        g_error ("child %d has exited and was not reaped", (int) info.si_pid);
+        {
+          g_autofree char *path = g_strdup_printf ("/proc/%d/comm", (int) info.si_pid);
+          g_autofree char *comm = NULL;
+
+          g_file_get_contents (path, &comm, NULL, NULL);
+          g_error ("child %d (%s) has exited (code %d, status %d) and was not reaped",
+                   (int) info.si_pid, comm != NULL ? g_strstrip (comm) : "?", info.si_code,
+                   info.si_status);
+        }
     }
   else
     {
