@@ -328,6 +328,68 @@ test_crash (WpTestFixture *fixture,
   g_assert_cmpuint (wp_test_get_stat (pool, "workers"), ==, 2);
 }
 
+/* A worker killed while traced: the host's pidfd says it is dead, but the
+ * tracer is told first and the host cannot reap it until the tracer lets
+ * go.  GLib 2.74 then reported "exited with status 0" and never reaped
+ * it (LeakSanitizer traces every process at its exit, so the ASan build
+ * met this). */
+
+typedef struct {
+  WpFaultCall *call;
+  int          pid;
+} TracedDeath;
+
+static gboolean
+traced_death_seen (gpointer data)
+{
+  TracedDeath *death = data;
+
+  return wp_fault_call_is_done (death->call) || wp_fault_pid_is_gone (death->pid);
+}
+
+static void
+test_crash_traced (WpTestFixture *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *tmp = wp_test_make_tmp_dir ();
+  g_autofree char *pid_file = g_build_filename (tmp, "tracer-pid", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  TracedDeath death;
+  int tracer;
+
+  g_test_summary ("A worker killed by SIGKILL while a process traces it is reported killed "
+                  "by SIGKILL, once the tracer lets go, and reaped");
+
+  death.pid = wp_fault_get_pid (fixture->pool, "echo");
+  death.call = wp_fault_call_start (fixture->pool, "crash", "traced_sigkill",
+                                    g_variant_new ("(s)", pid_file), 0, NULL);
+  wp_test_wait_until_full (NULL, traced_death_seen, &death, bound (5000),
+                           "the traced worker to die");
+  if (wp_fault_call_is_done (death.call)
+      && g_error_matches (death.call->error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+    {
+      g_test_skip (death.call->error->message);
+      wp_test_remove_tree (tmp);
+      return;
+    }
+
+  /* A zombie its tracer holds: the job is not over until it is reaped. */
+  g_assert_true (g_file_get_contents (pid_file, &text, NULL, &error));
+  g_assert_no_error (error);
+  tracer = atoi (text);
+  g_assert_cmpint (tracer, >, 0);
+  wp_fault_iterate_for (bound (50));
+  g_assert_false (wp_fault_call_is_done (death.call));
+
+  g_assert_cmpint (kill (tracer, SIGKILL), ==, 0);
+  wp_fault_call_wait (death.call, 5000);
+  wp_fault_assert_error (death.call, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
+                         g_strsignal (SIGKILL));
+  g_test_message ("crash message: %s", death.call->error->message);
+  wp_test_remove_tree (tmp);
+}
+
 /* ---- 2. Death while idle ---- */
 
 static void
@@ -1379,6 +1441,7 @@ main (int    argc,
   ADD ("/supervision/crash/quick-exit0", setup_two, test_crash, &crash_quick_exit0);
   ADD ("/supervision/crash/exit3", setup_two, test_crash, &crash_exit3);
   ADD ("/supervision/crash/stderr", setup_two, test_crash, &crash_stderr);
+  ADD ("/supervision/crash/traced", setup_one, test_crash_traced, NULL);
   ADD ("/supervision/idle-death", setup_one, test_idle_death, NULL);
   ADD ("/supervision/idle-death/then-submit", setup_one, test_idle_death_then_submit, NULL);
   ADD ("/supervision/cancel/queued", setup_one, test_cancel_queued, NULL);

@@ -66,6 +66,7 @@
 #define STDERR_TAIL_BYTES 4096
 #define STDERR_READ_CHUNK 4096
 #define STDERR_DRAIN_MAX  64
+#define REAP_RETRY_MS     10
 
 struct _WpWorker {
   gint                  ref_count;
@@ -96,6 +97,7 @@ struct _WpWorker {
   guint                 jobs_done;
   gboolean              reaped;
   int                   pidfd;          /* -1 if none; see reap_if_left */
+  GSource              *reap_source;    /* retries reap_if_left */
   gboolean              reaped_here;    /* GLib left it: own_status is the truth */
   siginfo_t             own_status;
   GHashTable           *plugin_files; /* plugin name → WpPluginFileId */
@@ -141,6 +143,11 @@ close_everything (WpWorker *worker)
     {
       g_source_destroy (worker->source);
       g_clear_pointer (&worker->source, g_source_unref);
+    }
+  if (worker->reap_source != NULL)
+    {
+      g_source_destroy (worker->reap_source);
+      g_clear_pointer (&worker->reap_source, g_source_unref);
     }
   close_fd (&worker->request_fd);
   close_fd (&worker->reply_fd);
@@ -500,29 +507,68 @@ open_pidfd (WpWorker *worker)
 }
 
 /* GLib 2.74 watches a child through a pidfd, and when the pidfd polls
- * readable it reports the child's exit even if waitid() found the child
- * not yet waitable: with status 0, never reaping it.  Linux 6 makes the
- * pidfd readable a moment before the process becomes a zombie, so a
- * worker could be left a zombie for good and its death misreported (a
- * SIGKILL as "exited with status 0"); seen under AddressSanitizer, whose
- * processes take long to exit.  Once GSubprocess has reported the exit,
- * this waits on the handle's own pidfd: ECHILD at once if GLib reaped the
- * process, otherwise the real status, as soon as the process is a
- * zombie.  A pidfd names one process, never one that reused its pid. */
-static void
-reap_if_left (WpWorker *worker)
+ * readable it reports the child's exit even if waitid() finds the child
+ * not yet waitable: with status 0, and it never reaps the child.  That
+ * happens when the process dies while traced: its tracer is told first,
+ * and until it lets go the parent cannot reap.  LeakSanitizer traces a
+ * process at its exit; a debugger or a crash handler may too.  A worker
+ * was then left a zombie for good, and its death misreported (a SIGKILL
+ * as "exited with status 0").  So once GSubprocess has reported the exit,
+ * the handle waits on its own pidfd: ECHILD if GLib reaped the process,
+ * else the real status.  FALSE, with WNOHANG in @options, while the
+ * process is not waitable yet.  A pidfd names one process, never one
+ * that reused its pid. */
+static gboolean
+reap_if_left (WpWorker *worker,
+              int       options)
 {
+  siginfo_t info;
   int r;
 
   if (worker->pidfd < 0)
-    return;
+    return TRUE;
 
-  memset (&worker->own_status, 0, sizeof worker->own_status);
+  memset (&info, 0, sizeof info);
   do
-    r = waitid ((idtype_t) P_PIDFD, (id_t) worker->pidfd, &worker->own_status, WEXITED);
+    r = waitid ((idtype_t) P_PIDFD, (id_t) worker->pidfd, &info, WEXITED | options);
   while (r < 0 && errno == EINTR);
-  worker->reaped_here = r == 0 && worker->own_status.si_pid != 0;
+
+  if (r == 0 && info.si_pid == 0)
+    return FALSE;
+
+  worker->reaped_here = r == 0;
+  worker->own_status = info;
   close_fd (&worker->pidfd);
+  return TRUE;
+}
+
+static void
+finish_exit (WpWorker *worker)
+{
+  /* Whatever it wrote before it died still counts. */
+  worker->reaped = TRUE;
+  read_replies (worker);
+  for (guint i = 0; i < STDERR_DRAIN_MAX && read_stderr_chunk (worker); i++)
+    ;
+
+  worker->state = WP_WORKER_DEAD;
+  close_everything (worker);
+
+  if (worker->events != NULL)
+    worker->events->exited (worker, worker->user_data);
+}
+
+static gboolean
+on_reap_retry (gpointer user_data)
+{
+  WpWorker *worker = user_data;
+
+  if (!reap_if_left (worker, WNOHANG))
+    return G_SOURCE_CONTINUE;
+
+  g_clear_pointer (&worker->reap_source, g_source_unref);
+  finish_exit (worker);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -535,19 +581,19 @@ on_process_exited (GObject      *object,
   if (!g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL))
     return;  /* detached */
 
-  reap_if_left (worker);
+  if (reap_if_left (worker, WNOHANG))
+    {
+      finish_exit (worker);
+      return;
+    }
 
-  /* Whatever it wrote before it died still counts. */
-  worker->reaped = TRUE;
-  read_replies (worker);
-  for (guint i = 0; i < STDERR_DRAIN_MAX && read_stderr_chunk (worker); i++)
-    ;
-
-  worker->state = WP_WORKER_DEAD;
-  close_everything (worker);
-
-  if (worker->events != NULL)
-    worker->events->exited (worker, worker->user_data);
+  /* Still traced: the exit is reported when the process is reaped.  No
+   * event tells when that is (the pidfd is readable already). */
+  worker->reap_source = g_timeout_source_new (REAP_RETRY_MS);
+  g_source_set_static_name (worker->reap_source, "WpWorker reap");
+  g_source_set_callback (worker->reap_source, on_reap_retry, wp_worker_ref (worker),
+                         (GDestroyNotify) wp_worker_unref);
+  g_source_attach (worker->reap_source, g_source_get_context (worker->source));
 }
 
 #define BULK_PIPE_SIZE (1024 * 1024)
@@ -957,5 +1003,5 @@ void
 wp_worker_wait (WpWorker *worker)
 {
   g_subprocess_wait (worker->process, NULL, NULL);
-  reap_if_left (worker);
+  reap_if_left (worker, 0);
 }
