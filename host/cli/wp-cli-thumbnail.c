@@ -42,8 +42,11 @@
  * Memory.  Each worker runs under a memory limit (RLIMIT_AS, see
  * wp_pool_set_worker_memory_limit()), 1 GiB unless --memory-limit says
  * otherwise: enough for the plugin's largest image (100 megapixels; a
- * non-JPEG one decodes fully, 400 MB as RGBA and 300 MB more as RGB),
- * while an image that needs more fails alone, as crashed, instead of
+ * non-JPEG one decodes fully, 400 MB as RGBA and 300 MB more as RGB: an
+ * RGBA PNG of that size needs between 720 and 768 MiB, a TIFF peaks at
+ * 813 MB resident; a JPEG is decoded at a reduced scale and needs
+ * little), while an image that needs more fails alone (gdk-pixbuf's
+ * "insufficient memory" error, or a crash naming the limit) instead of
  * making the machine swap.
  *
  * Interruption.  SIGINT and SIGTERM stop the feeding and cancel `stop`,
