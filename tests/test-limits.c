@@ -268,6 +268,37 @@ byte_array (gsize size)
   return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, size, 1);
 }
 
+static gint32
+get_echo_pid (WpPool *pool)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  gint32 pid;
+
+  result = wp_test_call (pool, "echo", "getpid", NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (result, "(i)", &pid);
+  return pid;
+}
+
+/* echo.echo_repeat of @size bytes, @times over: a result of
+ * @size × @times bytes and 21 of envelope, from a much smaller job. */
+static GError *
+echo_repeat_error (WpPool *pool,
+                   gsize   size,
+                   guint   times)
+{
+  g_autoptr(GVariant) result = NULL;
+  GError *error = NULL;
+
+  result = wp_test_call (pool, "echo", "echo_repeat",
+                         g_variant_new ("(@ayu)", byte_array (size), times), &error);
+  g_assert_true ((result == NULL) != (error == NULL));
+  if (error != NULL)
+    g_test_message ("%s", error->message);
+  return error;
+}
+
 static void
 test_frame_oversized_job (WpTestFixture *fixture,
                           gconstpointer  data)
@@ -311,38 +342,25 @@ test_frame_oversized_reply (WpTestFixture *fixture,
 {
   g_autofree char *limit_text = g_strdup_printf ("limit of %u bytes", SMALL_FRAME);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) result = NULL;
-  gint32 before, after;
+  gint32 before;
 
   g_test_summary ("A result over the frame limit is PROTOCOL from the worker, naming both sizes; "
                   "the worker lives on");
 
   wp_pool_set_max_frame_size (fixture->pool, SMALL_FRAME);
-  result = wp_test_call (fixture->pool, "echo", "getpid", NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (result, "(i)", &before);
-  g_clear_pointer (&result, g_variant_unref);
+  before = get_echo_pid (fixture->pool);
 
-  /* 16 KiB asked for, 64 KiB and a bit given back. */
-  result = wp_test_call (fixture->pool, "echo", "echo_repeat",
-                         g_variant_new ("(@ayu)", byte_array (SMALL_FRAME / 4), 4), &error);
-  g_assert_null (result);
+  error = echo_repeat_error (fixture->pool, SMALL_FRAME / 4, 4);
   g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL);
-  g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "echo.echo_repeat's result is 65557 bytes"));
   g_assert_nonnull (strstr (error->message, limit_text));
   g_clear_error (&error);
 
   /* Exactly at the limit (5 × 13103 bytes, and 21 of envelope), it arrives. */
-  result = wp_test_call (fixture->pool, "echo", "echo_repeat",
-                         g_variant_new ("(@ayu)", byte_array (13103), 5), &error);
+  error = echo_repeat_error (fixture->pool, 13103, 5);
   g_assert_no_error (error);
-  g_clear_pointer (&result, g_variant_unref);
 
-  result = wp_test_call (fixture->pool, "echo", "getpid", NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (result, "(i)", &after);
-  g_assert_cmpint (after, ==, before);
+  g_assert_cmpint (get_echo_pid (fixture->pool), ==, before);
   g_assert_cmpuint (wp_test_get_stat (fixture->pool, "crashed"), ==, 0);
   g_assert_cmpuint (wp_test_get_stat (fixture->pool, "spawned"), ==, 1);
 }
@@ -371,8 +389,7 @@ test_frame_worker_ignores_limit (WpTestFixture *fixture,
   g_autofree char *saved = g_strdup (g_getenv ("WORKPOOL_WORKER"));
   g_autofree char *limit_text = g_strdup_printf ("over the limit of %u bytes", SMALL_FRAME);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) result = NULL;
-  gint32 before, after;
+  gint32 before;
 
   g_test_summary ("A worker that sends a frame over the limit anyway is refused by the pool "
                   "(PROTOCOL) and replaced");
@@ -383,25 +400,14 @@ test_frame_worker_ignores_limit (WpTestFixture *fixture,
   g_setenv ("WORKPOOL_WORKER", saved, TRUE);
   g_assert_no_error (error);
   wp_pool_set_max_frame_size (fixture->pool, SMALL_FRAME);
+  before = get_echo_pid (fixture->pool);
 
-  result = wp_test_call (fixture->pool, "echo", "getpid", NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (result, "(i)", &before);
-  g_clear_pointer (&result, g_variant_unref);
-
-  result = wp_test_call (fixture->pool, "echo", "echo_repeat",
-                         g_variant_new ("(@ayu)", byte_array (SMALL_FRAME / 4), 4), &error);
-  g_assert_null (result);
+  error = echo_repeat_error (fixture->pool, SMALL_FRAME / 4, 4);
   g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL);
-  g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "Frame of 65557 bytes"));
   g_assert_nonnull (strstr (error->message, limit_text));
-  g_clear_error (&error);
 
-  result = wp_test_call (fixture->pool, "echo", "getpid", NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (result, "(i)", &after);
-  g_assert_cmpint (after, !=, before);
+  g_assert_cmpint (get_echo_pid (fixture->pool), !=, before);
   g_assert_cmpuint (wp_test_get_stat (fixture->pool, "spawned"), ==, 2);
   wp_test_assert_stats_balance (fixture->pool);
 }
@@ -412,19 +418,12 @@ test_frame_limit_lowered (WpTestFixture *fixture,
 {
   g_autoptr(GVariant) args = g_variant_ref_sink (g_variant_new ("(@ay)", byte_array (2 * SMALL_FRAME)));
   WpTestCall *busy, *queued[3];
-  gint32 before, after;
+  gint32 before;
 
   g_test_summary ("Lowering the frame limit fails the queued jobs over it with INVALID_ARGS; the "
                   "running one finishes, and its worker is replaced");
 
-  {
-    g_autoptr(GVariant) result = NULL;
-    g_autoptr(GError) error = NULL;
-
-    result = wp_test_call (fixture->pool, "echo", "getpid", NULL, &error);
-    g_assert_no_error (error);
-    g_variant_get (result, "(i)", &before);
-  }
+  before = get_echo_pid (fixture->pool);
 
   /* One worker, busy while the jobs queue and the limit changes. */
   busy = wp_test_call_start (fixture->pool, "echo", "echo_bytes", args, NULL);
@@ -441,15 +440,7 @@ test_frame_limit_lowered (WpTestFixture *fixture,
   for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
     g_assert_error (queued[i]->error, WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS);
 
-  {
-    g_autoptr(GVariant) result = NULL;
-    g_autoptr(GError) error = NULL;
-
-    result = wp_test_call (fixture->pool, "echo", "getpid", NULL, &error);
-    g_assert_no_error (error);
-    g_variant_get (result, "(i)", &after);
-  }
-  g_assert_cmpint (after, !=, before);
+  g_assert_cmpint (get_echo_pid (fixture->pool), !=, before);
   wp_test_assert_stats_balance (fixture->pool);
 }
 
