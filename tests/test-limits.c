@@ -10,8 +10,9 @@
  * small allocation succeeds on the same worker; a limit too small to
  * start in fails jobs with WP_POOL_ERROR_FAILED instead of a crash loop;
  * a change retires idle workers at once and busy ones after their job.
- * In an AddressSanitizer build the worker cannot apply RLIMIT_AS, and
- * the tests that need it skip, saying so.
+ * In an AddressSanitizer build the worker cannot apply RLIMIT_AS: the
+ * tests that need it skip, saying so, and one checks that the worker
+ * says so and that crash reports do not claim the limit.
  *
  * Frames (wp_pool_set_max_frame_size()): a job over the limit is refused
  * at submit with WP_POOL_ERROR_INVALID_ARGS, called back later and never
@@ -258,6 +259,36 @@ test_memory_limit_change (WpTestFixture *fixture,
   g_assert_cmpuint (wp_test_get_stat (fixture->pool, "failed"), ==, 0);
 }
 
+static void
+test_memory_limit_asan (WpTestFixture *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  guint64 soft, hard;
+  gint32 pid;
+
+  g_test_summary ("In an AddressSanitizer build the worker does not apply the limit and says so "
+                  "on stderr, and a crash report does not claim the limit");
+  if (!WP_ASAN_BUILD)
+    {
+      g_test_skip ("Only in an AddressSanitizer build");
+      return;
+    }
+
+  wp_pool_set_worker_memory_limit (fixture->pool, LIMIT);
+  get_worker_limit (fixture->pool, &soft, &hard, &pid);
+  g_assert_cmpuint (soft, ==, own_address_space_limit ());
+
+  /* The crash report quotes the worker's stderr. */
+  result = wp_test_call (fixture->pool, "crash", "stderr_then_abort", NULL, &error);
+  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "built with AddressSanitizer"));
+  g_assert_nonnull (strstr (error->message, "the memory limit of 268435456 bytes is not applied"));
+  g_assert_null (strstr (error->message, "ran under a memory limit"));
+}
+
 /* ---- Frames ---- */
 
 static GVariant *
@@ -483,6 +514,7 @@ main (int    argc,
   ADD ("memory/small-allocation", 1, test_memory_small_allocation);
   ADD ("memory/too-small-to-start", 1, test_memory_too_small_to_start);
   ADD ("memory/change", 1, test_memory_limit_change);
+  ADD ("memory/asan", 1, test_memory_limit_asan);
   ADD ("frame/oversized-job", 1, test_frame_oversized_job);
   ADD ("frame/oversized-reply", 1, test_frame_oversized_reply);
   g_test_add ("/limits/frame/worker-ignores-limit", WpTestFixture, NULL,
