@@ -1602,11 +1602,13 @@ limits_changed (WpPool *self)
  * Limits the memory of each worker: a worker applies @bytes as its
  * `RLIMIT_AS` (soft and hard, so a plugin cannot raise it) as it starts,
  * before it loads any plugin.  A job that needs more fails cleanly: its
- * allocation fails (g_malloc() aborts the worker, malloc() returns %NULL
- * to the plugin, which may then crash), the job fails with
- * %WP_POOL_ERROR_WORKER_CRASHED, whose message says that the worker ran
- * under a memory limit of @bytes bytes, the worker is replaced, and the
- * program using the pool and the other jobs are untouched.
+ * allocation fails, and when that ends the worker (g_malloc() aborts it,
+ * a plugin that does not check what malloc() returns crashes), the job
+ * fails with %WP_POOL_ERROR_WORKER_CRASHED, whose message says that the
+ * worker ran under a memory limit of @bytes bytes; the worker is
+ * replaced, and the program using the pool and the other jobs are
+ * untouched.  A plugin that checks (g_try_malloc(), malloc()) may fail
+ * the job with an error of its own instead, and keep its worker.
  *
  * The limit counts address space, not resident memory: the worker's own
  * libraries and thread stacks are in it (some tens of MiB), as is memory

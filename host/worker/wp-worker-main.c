@@ -33,9 +33,9 @@
  * Memory.  With --memory-limit, the worker sets RLIMIT_AS (soft and hard)
  * before it starts its control thread or loads any plugin, so everything
  * a plugin allocates counts against it: an allocation over it fails
- * (g_malloc() aborts, malloc() returns NULL), and the host reports the
- * job as crashed.  Not in an AddressSanitizer build (see
- * wp-sanitizer-private.h), which says so on stderr instead.
+ * (g_malloc() aborts, malloc() returns NULL), and the job fails, as
+ * crashed when the worker dies of it.  Not in an AddressSanitizer build
+ * (see wp-sanitizer-private.h), which says so on stderr instead.
  *
  * Frames.  --max-frame bounds both directions: the requests this worker
  * reads, and the replies it sends.  A reply over it is replaced by an
@@ -46,8 +46,9 @@
  * The worker sends HELLO before it reads anything, and once its control
  * thread runs: a worker that dies before its HELLO was never given a
  * job, which is how the host tells a start-up failure (a memory limit
- * too small to start in, say) from a crash.  EOF on the request pipe means "exit":
- * every plugin's shutdown() runs, then the process exits with status 0.
+ * too small to start in, say) from a crash.  EOF on the request pipe
+ * means "exit": every plugin's shutdown() runs, then the process exits
+ * with status 0.
  */
 
 #include "config.h"
