@@ -363,7 +363,7 @@ test_frame_oversized_job (WpTestFixture *fixture,
 
     result = wp_test_call (fixture->pool, "echo", "echo_bytes", small, &error);
     g_assert_no_error (error);
-    wp_test_assert_variant (result, g_variant_ref (small));
+    wp_test_assert_variant (result, small);
   }
 }
 
@@ -467,7 +467,7 @@ test_frame_limit_lowered (WpTestFixture *fixture,
   wp_test_calls_wait (queued, G_N_ELEMENTS (queued));
   wp_test_call_wait (busy);
   g_assert_no_error (busy->error);
-  wp_test_assert_variant (busy->result, g_variant_ref (args));
+  wp_test_assert_variant (busy->result, args);
   for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
     g_assert_error (queued[i]->error, WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS);
 
