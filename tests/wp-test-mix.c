@@ -64,6 +64,7 @@ struct _WpMix {
   guint        round_end;      /* jobs of index >= this wait for the next round */
   guint        outcomes[WP_MIX_N_KINDS][2];  /* [kind][0: success, 1: error] */
   WpFaultTally tally;
+  guint32      seed;
 };
 
 static guint
@@ -103,7 +104,8 @@ wp_mix_new (WpPool            *pool,
   mix = g_new0 (WpMix, 1);
   mix->pool = pool;
   mix->config = *config;
-  mix->rand = g_rand_new_with_seed ((guint32) seed);
+  mix->seed = (guint32) seed;
+  mix->rand = g_rand_new_with_seed (mix->seed);
   /* g_malloc and memset, not g_malloc0: calloc may hand out untouched
    * pages, which would join the process's RSS one by one during the run. */
   mix->callbacks = g_malloc (MAX (config->n_jobs, 1));
@@ -111,6 +113,12 @@ wp_mix_new (WpPool            *pool,
   mix->slots = g_new0 (MixJob, config->in_flight);
 
   return mix;
+}
+
+guint32
+wp_mix_get_seed (WpMix *mix)
+{
+  return mix->seed;
 }
 
 guint

@@ -89,6 +89,7 @@ WpMix         *wp_mix_new                    (WpPool            *pool,
 /* Runs every job; fails the test if a round takes over 5 minutes
  * (scaled). */
 void           wp_mix_run                    (WpMix             *mix);
+guint32        wp_mix_get_seed               (WpMix             *mix);
 const char    *wp_mix_kind_name              (WpMixKind          kind);
 guint          wp_mix_n_done                 (WpMix             *mix);
 /* How many jobs of @kind succeeded (@failed FALSE) or failed. */
