@@ -71,7 +71,6 @@
 
 #define DEFAULT_SEED     20261202
 #define DEFAULT_JOBS     200000
-#define N_WORKERS        2
 #define N_ROUNDS         40
 #define WARM_UP_ROUNDS   4
 #define MAX_GROWTH       5.0   /* % */
@@ -84,7 +83,6 @@ typedef struct {
 } Sample;
 
 typedef struct {
-  WpPool     *pool;
   GArray     *samples;   /* of Sample, one per round */
   GHashTable *zombies;   /* pid → monotonic µs when first seen, as gint64 * */
   guint       zombie_sightings;
@@ -146,8 +144,8 @@ on_round_done (WpMix    *mix,
   Sample sample;
 
   /* Between rounds the pool is idle. */
-  g_assert_cmpuint (wp_test_get_stat (soak->pool, "queued"), ==, 0);
-  g_assert_cmpuint (wp_test_get_stat (soak->pool, "running"), ==, 0);
+  g_assert_cmpuint (wp_test_get_stat (wp_mix_get_pool (mix), "queued"), ==, 0);
+  g_assert_cmpuint (wp_test_get_stat (wp_mix_get_pool (mix), "running"), ==, 0);
 
   check_zombies (soak);
   sample.rss_kb = read_rss_kb ();
@@ -195,6 +193,7 @@ static void
 test_soak_faults (void)
 {
   WpMixConfig config = {
+    .n_workers = 2,
     .n_jobs = soak_jobs (),
     .in_flight = 32,
     .grace_ms = 20,
@@ -219,13 +218,12 @@ test_soak_faults (void)
     },
     .round_done = on_round_done,
   };
-  g_autoptr(GError) error = NULL;
   g_autoptr(WpMix) mix = NULL;
   g_autofree char *outcomes = NULL;
   Soak soak = { NULL };
   const Sample *warm, *last;
   guint64 max_rss_kb = 0;
-  guint fds_before, fds_after, max_children = 0;
+  guint max_children = 0;
   guint64 spawned;
   gint64 duration_ms;
   double growth;
@@ -241,33 +239,17 @@ test_soak_faults (void)
   config.round_jobs = (config.n_jobs + N_ROUNDS - 1) / N_ROUNDS;
   config.round_data = &soak;
 
-  wp_test_warm_up ();
-  fds_before = wp_test_count_fds ();
-  g_assert_cmpuint (wp_test_count_children (), ==, 0);
-
-  soak.pool = wp_pool_new (wp_test_plugin_dir (), N_WORKERS, &error);
-  g_assert_no_error (error);
-  wp_pool_set_cancel_grace (soak.pool, config.grace_ms);
   /* Sized up front: the test's own memory must not grow either. */
   soak.samples = g_array_sized_new (FALSE, FALSE, sizeof (Sample), N_ROUNDS);
   soak.zombies = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  mix = wp_mix_new (soak.pool, &config, DEFAULT_SEED);
+  mix = wp_mix_new (&config, DEFAULT_SEED);
 
   soak.start = g_get_monotonic_time ();
   wp_mix_run (mix);
   duration_ms = wp_fault_ms_since (soak.start);
-  spawned = wp_test_get_stat (soak.pool, "spawned");
+  spawned = wp_test_get_stat (wp_mix_get_pool (mix), "spawned");
   wp_mix_log_outcomes (mix);
-  wp_mix_assert_stats (mix);
-
-  wp_test_close (soak.pool);
-  wp_test_assert_no_children ();
-  g_clear_object (&soak.pool);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  wp_mix_check_callbacks (mix);
-  wp_test_wait_fds (fds_before);
-  fds_after = wp_test_count_fds ();
+  wp_mix_close (mix);
 
   g_assert_cmpuint (soak.samples->len, >, WARM_UP_ROUNDS);
   warm = &g_array_index (soak.samples, Sample, WARM_UP_ROUNDS - 1);
@@ -289,10 +271,10 @@ test_soak_faults (void)
                   G_GUINT64_FORMAT " kB at the end (%+.2f %%), at most %" G_GUINT64_FORMAT
                   " kB after the warm-up; fds %u before, %u after; children at most %u at a "
                   "sample, 0 after; %u zombies seen at a sample, none at the next",
-                  config.n_jobs, N_WORKERS, wp_mix_get_seed (mix), duration_ms / 1000.0,
+                  config.n_jobs, config.n_workers, wp_mix_get_seed (mix), duration_ms / 1000.0,
                   config.n_jobs / (MAX (duration_ms, 1) / 1000.0), outcomes, spawned,
                   warm->rss_kb, WARM_UP_ROUNDS * config.round_jobs, last->rss_kb, growth,
-                  max_rss_kb, fds_before, fds_after, max_children, soak.zombie_sightings);
+                  max_rss_kb, wp_mix_get_fds_before (mix), wp_test_count_fds (), max_children, soak.zombie_sightings);
 
   if (growth >= MAX_GROWTH)
     g_error ("the host's RSS grew by %.2f %% after the warm-up (%" G_GUINT64_FORMAT

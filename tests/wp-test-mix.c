@@ -54,7 +54,8 @@ typedef struct {
 } MixJob;
 
 struct _WpMix {
-  WpPool      *pool;           /* not owned */
+  WpPool      *pool;           /* owned; NULL once closed */
+  guint        fds_before;
   WpMixConfig  config;
   GRand       *rand;
   guint8      *callbacks;      /* [n_jobs]: how many times each called back */
@@ -81,10 +82,10 @@ wp_mix_kind_name (WpMixKind kind)
 }
 
 WpMix *
-wp_mix_new (WpPool            *pool,
-            const WpMixConfig *config,
+wp_mix_new (const WpMixConfig *config,
             guint32            default_seed)
 {
+  g_autoptr(GError) error = NULL;
   const char *seed_text = g_getenv ("WORKPOOL_TEST_SEED");
   guint64 seed = default_seed;
   guint total = 0;
@@ -102,7 +103,6 @@ wp_mix_new (WpPool            *pool,
   g_test_message ("seed %" G_GUINT64_FORMAT " (set WORKPOOL_TEST_SEED to replay)", seed);
 
   mix = g_new0 (WpMix, 1);
-  mix->pool = pool;
   mix->config = *config;
   mix->seed = (guint32) seed;
   mix->rand = g_rand_new_with_seed (mix->seed);
@@ -112,7 +112,27 @@ wp_mix_new (WpPool            *pool,
   memset (mix->callbacks, 0, MAX (config->n_jobs, 1));
   mix->slots = g_new0 (MixJob, config->in_flight);
 
+  wp_test_warm_up ();
+  mix->fds_before = wp_test_count_fds ();
+  g_assert_cmpuint (wp_test_count_children (), ==, 0);
+  mix->pool = wp_pool_new (wp_test_plugin_dir (), config->n_workers, &error);
+  g_assert_no_error (error);
+  wp_pool_set_cancel_grace (mix->pool, config->grace_ms);
+
   return mix;
+}
+
+WpPool *
+wp_mix_get_pool (WpMix *mix)
+{
+  g_assert_nonnull (mix->pool);
+  return mix->pool;
+}
+
+guint
+wp_mix_get_fds_before (WpMix *mix)
+{
+  return mix->fds_before;
 }
 
 guint32
@@ -496,18 +516,15 @@ start_next (WpMix *mix)
 
     case WP_MIX_CANCEL_RUNNING:
     case WP_MIX_CANCEL_SPIN:
-      job->plugin = "sleep";
-      job->function = job->kind == WP_MIX_CANCEL_SPIN ? "spin" : "sleep";
-      args = g_variant_new ("(u)", LONG_MS);
-      break;
-
     case WP_MIX_TIMEOUT_SPIN:
     case WP_MIX_TIMEOUT_SLEEP:
       job->plugin = "sleep";
-      job->function = job->kind == WP_MIX_TIMEOUT_SPIN ? "spin" : "sleep";
+      job->function = job->kind == WP_MIX_CANCEL_SPIN || job->kind == WP_MIX_TIMEOUT_SPIN
+                      ? "spin" : "sleep";
       args = g_variant_new ("(u)", LONG_MS);
-      timeout_ms = job->timeout_ms = g_rand_int_range (mix->rand, config->timeout_min_ms,
-                                                       config->timeout_max_ms + 1);
+      if (job->kind == WP_MIX_TIMEOUT_SPIN || job->kind == WP_MIX_TIMEOUT_SLEEP)
+        timeout_ms = job->timeout_ms = g_rand_int_range (mix->rand, config->timeout_min_ms,
+                                                         config->timeout_max_ms + 1);
       break;
 
     case WP_MIX_N_KINDS:
@@ -576,7 +593,7 @@ wp_mix_log_outcomes (WpMix *mix)
 }
 
 void
-wp_mix_assert_stats (WpMix *mix)
+wp_mix_close (WpMix *mix)
 {
   g_assert_cmpuint (mix->n_done, ==, mix->config.n_jobs);
 
@@ -590,14 +607,19 @@ wp_mix_assert_stats (WpMix *mix)
   g_assert_cmpuint (mix->tally.timed_out, ==,
                     mix->outcomes[WP_MIX_TIMEOUT_SPIN][1] + mix->outcomes[WP_MIX_TIMEOUT_SLEEP][1]);
   wp_fault_tally_assert_stats (&mix->tally, mix->pool);
-}
 
-void
-wp_mix_check_callbacks (WpMix *mix)
-{
+  wp_test_close (mix->pool);
+  wp_test_assert_no_children ();
+  g_clear_object (&mix->pool);
+
+  /* Nothing comes twice, even late; then every callback ran once. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   for (guint i = 0; i < mix->config.n_jobs; i++)
     if (mix->callbacks[i] != 1)
       g_error ("job %u: its callback ran %u times, not once", i, mix->callbacks[i]);
+
+  wp_test_wait_fds (mix->fds_before);
 }
 
 void
@@ -606,6 +628,7 @@ wp_mix_free (WpMix *mix)
   for (guint i = 0; i < mix->config.in_flight; i++)
     release_slot (&mix->slots[i]);
   g_free (mix->slots);
+  g_clear_object (&mix->pool);
   g_free (mix->callbacks);
   g_rand_free (mix->rand);
   g_free (mix);

@@ -33,6 +33,11 @@
  * allocated and touched before the first job.  So a long run holds the
  * same memory throughout, and a soak can measure the pool's.
  *
+ * The mix makes its pool and sees it through its life: before the pool,
+ * GLib's one-time set-up is done and the descriptors are counted; at the
+ * close, the stats must agree with the callbacks, and then no child, no
+ * late callback and no extra descriptor may be left.
+ *
  * Runs in the main thread, which runs the pool's context.
  */
 
@@ -64,6 +69,7 @@ typedef void (*WpMixRoundFunc) (WpMix    *mix,
                                 gpointer  data);
 
 typedef struct {
+  guint          n_workers;
   guint          n_jobs;
   guint          in_flight;        /* jobs submitted and not called back */
   guint          grace_ms;         /* the pool's cancel grace */
@@ -82,10 +88,14 @@ typedef struct {
   gpointer       round_data;
 } WpMixConfig;
 
-/* The seed is $WORKPOOL_TEST_SEED, or @default_seed; it is logged. */
-WpMix         *wp_mix_new                    (WpPool            *pool,
-                                              const WpMixConfig *config,
+/* Warms GLib up (wp_test_warm_up()), counts the descriptors and makes
+ * the pool on the test plugins.  The seed is $WORKPOOL_TEST_SEED, or
+ * @default_seed; it is logged. */
+WpMix         *wp_mix_new                    (const WpMixConfig *config,
                                               guint32            default_seed);
+WpPool        *wp_mix_get_pool               (WpMix             *mix);
+/* The descriptors open before the pool was made. */
+guint          wp_mix_get_fds_before         (WpMix             *mix);
 /* Runs every job; fails the test if a round takes over 5 minutes
  * (scaled). */
 void           wp_mix_run                    (WpMix             *mix);
@@ -98,13 +108,12 @@ guint          wp_mix_count                  (WpMix             *mix,
                                               gboolean           failed);
 /* Logs the outcomes of each kind. */
 void           wp_mix_log_outcomes           (WpMix             *mix);
-/* Asserts that every kind with a share came up, and that the pool's
- * stats agree with the callbacks.  After the run, before the close. */
-void           wp_mix_assert_stats           (WpMix             *mix);
-/* Asserts that every job called back exactly once.  After the close,
- * once the context has been iterated, so that a late second callback is
- * caught too. */
-void           wp_mix_check_callbacks        (WpMix             *mix);
+/* Asserts that every kind with a share came up and that the stats agree
+ * with the callbacks; closes the pool, asserts that no child is left,
+ * drops the pool, and once no late callback has come and every job has
+ * called back exactly once, that the descriptors are back to their
+ * count before the pool.  After wp_mix_run(). */
+void           wp_mix_close                  (WpMix             *mix);
 void           wp_mix_free                   (WpMix             *mix);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpMix, wp_mix_free)
