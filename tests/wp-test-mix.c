@@ -31,6 +31,7 @@ static const char *const kind_names[WP_MIX_N_KINDS] = {
   [WP_MIX_TIMEOUT_SLEEP]  = "timeout-sleep",
   [WP_MIX_CANCEL_LATE]    = "cancel-late",
   [WP_MIX_LARGE]          = "large",
+  [WP_MIX_LARGE_LATE]     = "large-late",
 };
 
 /* One job in flight; in_use FALSE when the slot is free. */
@@ -348,6 +349,7 @@ check_outcome (MixJob       *job,
       break;
 
     case WP_MIX_CANCEL_LATE:
+    case WP_MIX_LARGE_LATE:
       if (error != NULL)
         check_cancelled (job, result, error, done_time);
       else
@@ -465,6 +467,7 @@ start_next (WpMix *mix)
       break;
 
     case WP_MIX_LARGE:
+    case WP_MIX_LARGE_LATE:
       {
         gsize size = config->large_min
                      + (gsize) (g_rand_double (mix->rand) * (config->large_max - config->large_min));
@@ -547,6 +550,7 @@ start_next (WpMix *mix)
       cancel_later (job, g_rand_int_range (mix->rand, 1, config->cancel_max_ms + 1));
       break;
     case WP_MIX_CANCEL_LATE:
+    case WP_MIX_LARGE_LATE:
       cancel_later (job, g_rand_int_range (mix->rand, 0, config->late_max_ms + 1));
       break;
     default:

@@ -19,6 +19,7 @@
  *   timeout-sleep   sleep.sleep 60 s, with a timeout       WP_POOL_ERROR_TIMED_OUT naming the limit
  *   cancel-late     echo.echo, cancelled a moment later    the value, or G_IO_ERROR_CANCELLED
  *   large           echo.echo_bytes of random bytes        the same bytes
+ *   large-late      the same, cancelled a moment later     the same bytes, or G_IO_ERROR_CANCELLED
  *
  * "Cancelled at once" means in the same main-loop iteration as the
  * submission, so the job cannot have completed: it must report
@@ -59,6 +60,7 @@ typedef enum {
   WP_MIX_TIMEOUT_SLEEP,
   WP_MIX_CANCEL_LATE,
   WP_MIX_LARGE,
+  WP_MIX_LARGE_LATE,
   WP_MIX_N_KINDS
 } WpMixKind;
 
@@ -74,10 +76,10 @@ typedef struct {
   guint          in_flight;        /* jobs submitted and not called back */
   guint          grace_ms;         /* the pool's cancel grace */
   guint          cancel_max_ms;    /* cancel-running/-spin: 1 to this after the call */
-  guint          late_max_ms;      /* cancel-late: 0 to this after the call */
+  guint          late_max_ms;      /* cancel-late, large-late: 0 to this after the call */
   guint          timeout_min_ms;   /* timeout-spin/-sleep: the limit's range */
   guint          timeout_max_ms;
-  gsize          large_min;        /* large: the payload's size range, bytes */
+  gsize          large_min;        /* large, large-late: the payload's size range, bytes */
   gsize          large_max;
   guint          per_mille[WP_MIX_N_KINDS];  /* shares, adding up to 1000 */
 
