@@ -40,6 +40,18 @@
  *    the back-off has passed.
  *  - Closing: no new jobs; queued and running jobs finish; then idle
  *    workers get EOF; the close completes when the last one is reaped.
+ *  - Prefetch (a job OFFERED to a busy worker, see wp-job.c and
+ *    wp-worker.c) only when no worker is idle or starting and no more can
+ *    be started: a job never waits behind another while a worker could
+ *    run it.  When a worker is idle and the queue is empty, an offer is
+ *    taken back from a busy worker and run on the idle one.  An offer
+ *    goes only to a worker that loaded the job's plugin file or none, and
+ *    that max_jobs_per_worker lets run one more job after the current.
+ *    An offered job the worker did not take when it died is queued again
+ *    at the head, not counted against MAX_REQUEUES: it was behind the job
+ *    that died.  Its timeout counts from when the pool reads the reply of
+ *    the job ahead, which is after the worker started it by the time the
+ *    pool takes to read that reply.
  *
  * Stopping a running job (cancel, timeout, or an aborted close): the
  * worker is told to cancel the job's GCancellable and given the grace
@@ -143,6 +155,7 @@ struct _WpPool {
   GPtrArray    *workers;         /* WpWorker, until reaped */
   guint64       last_job_id;
   guint         n_running;       /* jobs RUNNING or STOPPING */
+  guint         n_offered;       /* jobs OFFERED */
   WpPoolStats   stats;
 
   GQueue        finished;        /* WpJob, DONE, to be returned */
@@ -217,6 +230,8 @@ finish_job (WpPool   *self,
     }
   if (job->state == WP_JOB_RUNNING || job->state == WP_JOB_STOPPING)
     self->n_running--;
+  else if (job->state == WP_JOB_OFFERED)
+    self->n_offered--;
 
   if (job->cancel_source != NULL)
     {
@@ -332,6 +347,35 @@ stop_job (WpPool *self,
                           g_get_monotonic_time () + (gint64) self->cancel_grace_ms * 1000);
 }
 
+/* Back to the head of the queue, from a worker that never took it. */
+static void
+requeue_job (WpPool *self,
+             WpJob  *job)
+{
+  g_assert (job->worker == NULL && !job->in_queue);
+
+  if (job->state == WP_JOB_OFFERED)
+    self->n_offered--;
+  else
+    self->n_running--;
+  job->state = WP_JOB_QUEUED;
+  job->in_queue = TRUE;
+  g_queue_push_head_link (&self->queue, &job->link);
+}
+
+/* An OFFERED job ends with @reason unless its worker claimed it first;
+ * then it stops with @reason as soon as it runs (job_started()). */
+static void
+revoke_and_finish (WpPool *self,
+                   WpJob  *job,
+                   GError *reason)
+{
+  if (wp_worker_revoke_offer (job->worker) == job)
+    finish_job (self, job, NULL, reason);
+  else
+    g_error_free (reason);
+}
+
 static gboolean
 on_job_cancelled (GCancellable *cancellable,
                   gpointer      user_data)
@@ -343,6 +387,8 @@ on_job_cancelled (GCancellable *cancellable,
 
   if (job->state == WP_JOB_QUEUED)
     finish_job (self, job, NULL, cancelled_error ());
+  else if (job->state == WP_JOB_OFFERED)
+    revoke_and_finish (self, job, cancelled_error ());
   else if (job->state == WP_JOB_RUNNING)
     stop_job (self, job, cancelled_error ());
 
@@ -454,7 +500,7 @@ spawn_later (WpPool *self)
 static void
 ensure_workers (WpPool *self)
 {
-  guint live = 0, starting = 0, wanted;
+  guint live = 0, starting = 0, waiting, wanted;
 
   for (guint i = 0; i < self->workers->len; i++)
     {
@@ -464,10 +510,12 @@ ensure_workers (WpPool *self)
       starting += wp_worker_get_state (worker) == WP_WORKER_STARTING;
     }
 
-  if (self->queue.length <= starting || live >= self->n_workers)
+  /* Offered jobs wait too: a new worker takes them over when it is ready. */
+  waiting = self->queue.length + self->n_offered;
+  if (waiting <= starting || live >= self->n_workers)
     return;
 
-  wanted = MIN (self->queue.length - starting, self->n_workers - live);
+  wanted = MIN (waiting - starting, self->n_workers - live);
 
   if (g_get_monotonic_time () < self->next_spawn_time)
     {
@@ -479,7 +527,7 @@ ensure_workers (WpPool *self)
     if (!spawn_worker (self))
       {
         /* No process, so no event will come to retry: a timer must. */
-        if (!g_queue_is_empty (&self->queue))
+        if (waiting > 0)
           spawn_later (self);
         break;
       }
@@ -567,7 +615,7 @@ maybe_finish_close (WpPool *self)
   if (!self->closing || self->closed)
     return;
 
-  if (g_queue_is_empty (&self->queue) && self->n_running == 0)
+  if (g_queue_is_empty (&self->queue) && self->n_running == 0 && self->n_offered == 0)
     for (guint i = 0; i < self->workers->len; i++)
       {
         WpWorker *worker = g_ptr_array_index (self->workers, i);
@@ -614,29 +662,162 @@ return_close_tasks (WpPool *self)
     }
 }
 
-static void
-dispatch (WpPool *self)
+/* The head of the queue, with its plugin file's identity in @file_id;
+ * jobs whose plugin does not exist fail on the way.  NULL if none. */
+static WpJob *
+peek_runnable_job (WpPool         *self,
+                   WpPluginFileId *file_id)
 {
-  while (!g_queue_is_empty (&self->queue) && find_idle_worker (self) != NULL)
+  WpJob *job;
+
+  while ((job = g_queue_peek_head (&self->queue)) != NULL)
     {
-      WpJob *job = g_queue_peek_head (&self->queue);
       g_autoptr(GError) error = NULL;
+
+      if (stat_plugin (self, job->plugin, file_id, &error))
+        return job;
+      finish_job (self, job, NULL, g_steal_pointer (&error));
+    }
+
+  return NULL;
+}
+
+/* Starts queued jobs on idle workers. */
+static void
+run_queued_jobs (WpPool *self)
+{
+  while (find_idle_worker (self) != NULL)
+    {
       WpPluginFileId file_id;
+      WpJob *job = peek_runnable_job (self, &file_id);
       WpWorker *worker;
 
-      if (!stat_plugin (self, job->plugin, &file_id, &error))
-        {
-          finish_job (self, job, NULL, g_steal_pointer (&error));
-          continue;
-        }
+      if (job == NULL)
+        return;
 
       worker = pick_worker_for (self, job->plugin, &file_id);
       if (worker != NULL)
         start_job (self, worker, job);
     }
+}
 
+/* For an idle worker and an empty queue: takes an offered job back from
+ * a busy worker, to the head of the queue.  FALSE if there was none its
+ * worker had not claimed. */
+static gboolean
+take_back_offer (WpPool *self)
+{
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpJob *job = wp_worker_revoke_offer (g_ptr_array_index (self->workers, i));
+
+      if (job != NULL)
+        {
+          requeue_job (self, job);
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+/* Whether every worker that can exist is busy: the only case in which a
+ * job is offered ahead of time. */
+static gboolean
+all_workers_busy (WpPool *self)
+{
+  guint live = 0;
+
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpWorker *worker = g_ptr_array_index (self->workers, i);
+      WpWorkerState state = wp_worker_get_state (worker);
+
+      if (state == WP_WORKER_IDLE || state == WP_WORKER_STARTING)
+        return FALSE;
+      live += wp_worker_is_live (worker);
+    }
+
+  return live >= self->n_workers;
+}
+
+/* Whether @worker may run a job of @plugin, whose file is @file_id, after
+ * the one it runs now. */
+static gboolean
+can_run_next (WpPool               *self,
+              WpWorker             *worker,
+              const char           *plugin,
+              const WpPluginFileId *file_id)
+{
+  const WpPluginFileId *loaded = wp_worker_get_plugin_file_id (worker, plugin);
+
+  return (self->max_jobs_per_worker == 0
+          || wp_worker_get_jobs_done (worker) + 2 <= self->max_jobs_per_worker)
+         && (loaded == NULL || wp_plugin_file_id_equal (loaded, file_id));
+}
+
+/* Offers the head of the queue to each busy worker that can take it. */
+static void
+offer_jobs (WpPool *self)
+{
+  if (g_queue_is_empty (&self->queue) || !all_workers_busy (self))
+    return;
+
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpWorker *worker = g_ptr_array_index (self->workers, i);
+      WpPluginFileId file_id;
+      WpJob *job;
+
+      if (wp_worker_get_state (worker) != WP_WORKER_BUSY || wp_worker_get_offer (worker) != NULL)
+        continue;
+
+      job = peek_runnable_job (self, &file_id);
+      if (job == NULL)
+        return;
+      if (!can_run_next (self, worker, job->plugin, &file_id) || !wp_worker_offer (worker, job))
+        continue;
+
+      g_queue_unlink (&self->queue, &job->link);
+      job->in_queue = FALSE;
+      job->state = WP_JOB_OFFERED;
+      self->n_offered++;
+    }
+}
+
+static void
+dispatch (WpPool *self)
+{
+  run_queued_jobs (self);
+  /* A worker left idle takes over the jobs offered to busy ones. */
+  while (g_queue_is_empty (&self->queue) && find_idle_worker (self) != NULL
+         && take_back_offer (self))
+    run_queued_jobs (self);
+
+  offer_jobs (self);
   ensure_workers (self);
   maybe_finish_close (self);
+}
+
+/* The job now runs on its worker: its timeout starts.  One whose caller
+ * cancelled it, or whose close was aborted, while it was offered and
+ * claimed by the worker, is stopped at once. */
+static void
+job_started (WpPool   *self,
+             WpWorker *worker,
+             WpJob    *job)
+{
+  guint timeout_ms = job->timeout_ms != 0 ? job->timeout_ms : self->job_timeout_ms;
+
+  job->state = WP_JOB_RUNNING;
+  self->n_running++;
+
+  if (job->cancellable != NULL && g_cancellable_is_cancelled (job->cancellable))
+    stop_job (self, job, cancelled_error ());
+  else if (self->close_aborted)
+    stop_job (self, job, closed_error ());
+  else if (timeout_ms > 0)
+    wp_worker_set_deadline (worker, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
 }
 
 static void
@@ -644,16 +825,11 @@ start_job (WpPool   *self,
            WpWorker *worker,
            WpJob    *job)
 {
-  guint timeout_ms = job->timeout_ms != 0 ? job->timeout_ms : self->job_timeout_ms;
-
   g_queue_unlink (&self->queue, &job->link);
   job->in_queue = FALSE;
-  job->state = WP_JOB_RUNNING;
-  self->n_running++;
 
   wp_worker_run (worker, job);
-  if (timeout_ms > 0)
-    wp_worker_set_deadline (worker, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
+  job_started (self, worker, job);
 }
 
 /* Worker events */
@@ -677,6 +853,7 @@ on_worker_replied (WpWorker *worker,
                    gpointer  user_data)
 {
   WpPool *self = user_data;
+  WpJob *next = wp_worker_get_job (worker);
 
   if (job->state == WP_JOB_STOPPING)
     {
@@ -687,6 +864,13 @@ on_worker_replied (WpWorker *worker,
   else
     {
       finish_job (self, job, result, error);
+    }
+
+  /* The offered job, if any, took its place. */
+  if (next != NULL)
+    {
+      self->n_offered--;
+      job_started (self, worker, next);
     }
 
   if (self->max_jobs_per_worker > 0
@@ -724,10 +908,14 @@ on_worker_deadline (WpWorker *worker,
       return;
     }
 
-  /* The grace period is over: the job stops now, with its worker. */
+  /* The grace period is over: the job stops now, with its worker, and
+   * the job offered behind it, unless the worker took it, runs elsewhere. */
   wp_worker_kill (worker);
   job = wp_worker_take_job (worker);
   finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
+  job = wp_worker_revoke_offer (worker);
+  if (job != NULL)
+    requeue_job (self, job);
   dispatch (self);
 }
 
@@ -737,7 +925,24 @@ on_worker_exited (WpWorker *worker,
 {
   WpPool *self = user_data;
   WpJob *job = wp_worker_take_job (worker);
+  gboolean offer_taken = FALSE;
+  WpJob *offered = wp_worker_take_offer (worker, &offer_taken);
   g_autoptr(GError) death = wp_worker_dup_death_error (worker);
+
+  /* The offered job first, so that a job queued again goes before it. */
+  if (offered != NULL && !offer_taken)
+    {
+      requeue_job (self, offered);
+    }
+  else if (offered != NULL)
+    {
+      /* Only a worker that broke the protocol takes an offer before it
+       * replies to the job ahead. */
+      g_autofree char *name = wp_job_dup_name (offered);
+
+      finish_job (self, offered, NULL, g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
+                                                    "%s: %s", name, death->message));
+    }
 
   if (job != NULL && job->state == WP_JOB_STOPPING)
     {
@@ -747,10 +952,7 @@ on_worker_exited (WpWorker *worker,
     {
       /* It died before it took the job: run it elsewhere. */
       job->n_requeued++;
-      job->state = WP_JOB_QUEUED;
-      self->n_running--;
-      job->in_queue = TRUE;
-      g_queue_push_head_link (&self->queue, &job->link);
+      requeue_job (self, job);
     }
   else if (job != NULL)
     {
@@ -804,9 +1006,14 @@ wp_pool_dispose (GObject *object)
       WpWorker *worker = g_ptr_array_steal_index_fast (self->workers, self->workers->len - 1);
       WpJob *job;
 
+      gboolean taken;
+
       wp_worker_detach (worker);
       wp_worker_wait (worker);
       job = wp_worker_take_job (worker);
+      if (job != NULL)
+        finish_job (self, job, NULL, g_error_copy (closed));
+      job = wp_worker_take_offer (worker, &taken);
       if (job != NULL)
         finish_job (self, job, NULL, g_error_copy (closed));
       wp_worker_unref (worker);
@@ -1211,6 +1418,9 @@ on_close_cancelled (GCancellable *cancellable,
 
       if (job != NULL && job->state == WP_JOB_RUNNING)
         stop_job (self, job, g_error_copy (closed));
+      job = wp_worker_get_offer (g_ptr_array_index (self->workers, i));
+      if (job != NULL)
+        revoke_and_finish (self, job, g_error_copy (closed));
     }
 
   dispatch (self);
@@ -1415,7 +1625,7 @@ wp_pool_get_stats (WpPool *pool)
   ADD ("cancelled", pool->stats.cancelled);
   ADD ("crashed", pool->stats.crashed);
   ADD ("timed-out", pool->stats.timed_out);
-  ADD ("queued", pool->queue.length);
+  ADD ("queued", pool->queue.length + pool->n_offered);
   ADD ("running", pool->n_running);
   ADD ("workers", pool->workers->len);
   ADD ("spawned", pool->stats.spawned);

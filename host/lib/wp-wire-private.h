@@ -92,6 +92,7 @@ WpWireReadStatus
                                           int             fd,
                                           WpWireMessage  *message,
                                           GError        **error);
+gboolean      wp_wire_reader_has_data    (WpWireReader   *reader);
 gboolean      wp_wire_decode             (GBytes         *body,
                                           WpWireMessage  *message,
                                           GError        **error);

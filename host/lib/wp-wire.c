@@ -506,6 +506,14 @@ reader_frame_ready (WpWireReader  *reader,
   return available >= *frame_size;
 }
 
+/* Whether bytes read are waiting in the buffer: then the next call may
+ * return a message without the descriptor becoming readable again. */
+gboolean
+wp_wire_reader_has_data (WpWireReader *reader)
+{
+  return reader->end > reader->start;
+}
+
 WpWireReadStatus
 wp_wire_reader_next (WpWireReader   *reader,
                      int             fd,

@@ -35,7 +35,8 @@ typedef struct {
   /* STARTING → IDLE: the worker said hello. */
   void (*ready)    (WpWorker *worker,
                     gpointer  user_data);
-  /* BUSY or CANCELLING → IDLE: the job's reply.  Takes @result or @error. */
+  /* BUSY or CANCELLING → IDLE: the job's reply.  Takes @result or @error.
+   * If the worker held an offered job, it is now BUSY with that job. */
   void (*replied)  (WpWorker *worker,
                     WpJob    *job,
                     GVariant *result,
@@ -78,6 +79,12 @@ GError               *wp_worker_dup_death_error    (WpWorker              *worke
 
 void                  wp_worker_run                (WpWorker              *worker,
                                                     WpJob                 *job);
+gboolean              wp_worker_offer              (WpWorker              *worker,
+                                                    WpJob                 *job);
+WpJob                *wp_worker_get_offer          (WpWorker              *worker);
+WpJob                *wp_worker_revoke_offer       (WpWorker              *worker);
+WpJob                *wp_worker_take_offer         (WpWorker              *worker,
+                                                    gboolean              *taken);
 void                  wp_worker_cancel             (WpWorker              *worker);
 WpJob                *wp_worker_take_job           (WpWorker              *worker);
 void                  wp_worker_set_deadline       (WpWorker              *worker,

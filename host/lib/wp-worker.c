@@ -14,6 +14,11 @@
  *                        │             ▼
  *                        ╰──reply── CANCELLING
  *
+ *  BUSY ──offer──▶ BUSY with an offered job ──reply──▶ BUSY with that job
+ *                        │ revoke (won)
+ *                        ▼
+ *                      BUSY
+ *
  *  any live state ──retire (EOF on requests), kill, protocol error, the
  *                   reply pipe closing──▶ EXITING
  *  any state ──process reaped──▶ DEAD
@@ -39,6 +44,20 @@
  *    for the pipe.  Bytes written prove nothing: a process killed while
  *    idle may have had a whole frame handed to its read() on its way out.
  *    The shared page costs no system call per job, unlike a message.
+ *  - Prefetch.  A BUSY worker may be offered its next job, whose frame is
+ *    written at once, so the process goes from one job to the next
+ *    without sleeping in read() and without a wake-up from the pool
+ *    (which costs more than the job itself on a machine whose idle CPUs
+ *    halt).  The offered job is not running: the reply of the job ahead
+ *    makes it the running job (`replied` reports the old one; the pool
+ *    then finds the new one in wp_worker_get_job()).  Until then, the
+ *    pool may revoke it; the page's claim (wp-claim-private.h) decides
+ *    whether the pool or the process got it first.  At most one offer at
+ *    a time, only of a frame small enough that the request pipe takes it
+ *    whole: an offer never waits behind a partly written frame.
+ *  - Requests are written in the order they were made, from `requests`;
+ *    a revoked offer whose frame was partly written stays there (the
+ *    process skips it), one not written at all is dropped.
  */
 
 #include "config.h"
@@ -55,13 +74,16 @@
 #include <glib-unix.h>
 #include <workpool/wp-error.h>
 
+#include "wp-claim-private.h"
 #include "wp-wire-private.h"
 
 #define CONTROL_FD        3
-#define STARTED_FD        4
+#define CLAIMS_FD         4
 #define STDERR_TAIL_BYTES 4096
 #define STDERR_READ_CHUNK 4096
 #define STDERR_DRAIN_MAX  64
+#define OFFER_MAX_FRAME   (64 * 1024)
+#define PIPE_PAGE_SLACK   (2 * 4096)  /* pages a pipe may hold part-filled */
 
 struct _WpWorker {
   gint                  ref_count;
@@ -82,11 +104,17 @@ struct _WpWorker {
   gpointer              reply_tag;
   gpointer              stderr_tag;
   WpWireReader         *reader;
-  WpWireFrame          *pending;     /* the request not yet written */
+  GQueue                requests;    /* WpWireFrame not yet written, in order */
+  gsize                 request_capacity; /* of the request pipe, in bytes */
 
   WpJob                *job;
+  WpWireFrame          *job_frame;      /* in `requests` while not all written */
+  gsize                 job_frame_size;
   gboolean              job_sent;       /* part of a frame reached it */
-  const guint64        *started;        /* shared: the id of the job it took last */
+  WpJob                *offered;        /* sent ahead; not running yet */
+  WpWireFrame          *offered_frame;  /* in `requests` while not all written */
+  gsize                 offered_frame_size;
+  WpClaimPage          *claims;         /* shared with the process */
   gboolean              ready;          /* it said hello */
   gboolean              exit_requested; /* the pool retired or killed it */
   guint                 jobs_done;
@@ -125,6 +153,14 @@ stop_watching (WpWorker  *worker,
 }
 
 static void
+drop_requests (WpWorker *worker)
+{
+  g_queue_clear_full (&worker->requests, (GDestroyNotify) wp_wire_frame_free);
+  worker->job_frame = NULL;
+  worker->offered_frame = NULL;
+}
+
+static void
 close_everything (WpWorker *worker)
 {
   stop_watching (worker, &worker->request_tag);
@@ -139,7 +175,7 @@ close_everything (WpWorker *worker)
   close_fd (&worker->reply_fd);
   close_fd (&worker->stderr_fd);
   close_fd (&worker->control_fd);
-  g_clear_pointer (&worker->pending, wp_wire_frame_free);
+  drop_requests (worker);
 }
 
 /* stderr */
@@ -217,38 +253,56 @@ dup_stderr_tail (WpWorker *worker)
 /* Requests */
 
 static void
-flush_request (WpWorker *worker)
+forget_written_frame (WpWorker *worker)
 {
-  g_autoptr(GError) error = NULL;
-  gboolean complete;
+  WpWireFrame *frame = g_queue_pop_head (&worker->requests);
 
-  if (worker->pending == NULL)
-    return;
+  if (frame == worker->job_frame)
+    worker->job_frame = NULL;
+  if (frame == worker->offered_frame)
+    worker->offered_frame = NULL;
+  wp_wire_frame_free (frame);
+}
 
-  if (!wp_wire_frame_write (worker->pending, worker->request_fd, &complete, &error))
+static void
+flush_requests (WpWorker *worker)
+{
+  WpWireFrame *frame;
+
+  while ((frame = g_queue_peek_head (&worker->requests)) != NULL)
     {
-      /* The process closed its end: it is dying, and its exit will be
-       * reported.  Nothing written means it never saw the job. */
-      worker->job_sent = worker->pending->written > 0;
-      g_clear_pointer (&worker->pending, wp_wire_frame_free);
-      stop_watching (worker, &worker->request_tag);
-      kill_process (worker);
-      return;
+      g_autoptr(GError) error = NULL;
+      gboolean complete;
+
+      if (!wp_wire_frame_write (frame, worker->request_fd, &complete, &error))
+        {
+          /* The process closed its end: it is dying, and its exit will be
+           * reported.  Nothing written means it never saw the job. */
+          if (frame == worker->job_frame)
+            worker->job_sent = frame->written > 0;
+          drop_requests (worker);
+          stop_watching (worker, &worker->request_tag);
+          kill_process (worker);
+          return;
+        }
+
+      /* A frame cut short reached the process in part; a whole one may
+       * sit unread in the pipe. */
+      if (frame == worker->job_frame)
+        worker->job_sent = !complete && frame->written > 0;
+
+      if (!complete)
+        {
+          if (worker->request_tag == NULL)
+            worker->request_tag = g_source_add_unix_fd (worker->source, worker->request_fd,
+                                                        G_IO_OUT);
+          return;
+        }
+
+      forget_written_frame (worker);
     }
 
-  /* A frame cut short reached the process in part; a whole one may sit
-   * unread in the pipe. */
-  worker->job_sent = !complete && worker->pending->written > 0;
-
-  if (complete)
-    {
-      g_clear_pointer (&worker->pending, wp_wire_frame_free);
-      stop_watching (worker, &worker->request_tag);
-    }
-  else if (worker->request_tag == NULL)
-    {
-      worker->request_tag = g_source_add_unix_fd (worker->source, worker->request_fd, G_IO_OUT);
-    }
+  stop_watching (worker, &worker->request_tag);
 }
 
 /* Replies */
@@ -393,9 +447,10 @@ read_replies (WpWorker *worker)
               protocol_failure (worker, g_steal_pointer (&error));
             wp_wire_message_clear (&message);
 
-            /* Nothing more comes before the next job: spare the read(2)
+            /* Nothing more comes before the next job, unless the reply
+             * of an offered job came with this one: spare the read(2)
              * that would only say EAGAIN. */
-            if (reply && !worker->reaped)
+            if (reply && !worker->reaped && !wp_wire_reader_has_data (worker->reader))
               return;
           }
           break;
@@ -417,6 +472,18 @@ protocol_failure (WpWorker *worker,
   kill_process (worker);
 }
 
+/* The offered job becomes the running one: the process runs it next,
+ * whatever the claim says now. */
+static void
+promote_offer (WpWorker *worker)
+{
+  worker->job = g_steal_pointer (&worker->offered);
+  worker->job_frame = g_steal_pointer (&worker->offered_frame);
+  worker->job_frame_size = worker->offered_frame_size;
+  worker->job_sent = worker->job_frame != NULL && worker->job_frame->written > 0;
+  wp_claim_settle (worker->claims, worker->job->id);
+}
+
 static void
 emit_replied (WpWorker *worker,
               GVariant *result,
@@ -425,7 +492,12 @@ emit_replied (WpWorker *worker,
   WpJob *job = wp_worker_take_job (worker);
 
   worker->jobs_done++;
-  worker->state = worker->reaped ? WP_WORKER_EXITING : WP_WORKER_IDLE;
+  if (worker->offered != NULL)
+    promote_offer (worker);
+  if (worker->reaped)
+    worker->state = WP_WORKER_EXITING;
+  else
+    worker->state = worker->job != NULL ? WP_WORKER_BUSY : WP_WORKER_IDLE;
   g_source_set_ready_time (worker->source, -1);
 
   if (worker->events != NULL)
@@ -450,7 +522,7 @@ worker_source_dispatch (GSource     *source,
 
   if (worker->request_tag != NULL
       && g_source_query_unix_fd (source, worker->request_tag) != 0)
-    flush_request (worker);
+    flush_requests (worker);
 
   if (worker->reply_tag != NULL
       && g_source_query_unix_fd (source, worker->reply_tag) != 0)
@@ -538,7 +610,7 @@ enum { REQUEST, REPLY, STDERR, CONTROL };
 static GSubprocess *
 launch (const WpWorkerConfig  *config,
         int                    pipes[4][2],
-        int                   *started_fd,
+        int                   *claims_fd,
         GError               **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
@@ -559,7 +631,7 @@ launch (const WpWorkerConfig  *config,
   g_subprocess_launcher_take_stdout_fd (launcher, g_steal_fd (&pipes[REPLY][1]));
   g_subprocess_launcher_take_stderr_fd (launcher, g_steal_fd (&pipes[STDERR][1]));
   g_subprocess_launcher_take_fd (launcher, g_steal_fd (&pipes[CONTROL][0]), CONTROL_FD);
-  g_subprocess_launcher_take_fd (launcher, g_steal_fd (started_fd), STARTED_FD);
+  g_subprocess_launcher_take_fd (launcher, g_steal_fd (claims_fd), CLAIMS_FD);
 
   process = g_subprocess_launcher_spawnv (launcher, argv, error);
   if (process == NULL)
@@ -568,15 +640,15 @@ launch (const WpWorkerConfig  *config,
   return process;
 }
 
-/* The page the process writes the id of each job it takes into. */
-static const guint64 *
-map_started_page (int     *fd,
-                  GError **error)
+/* The page of claims this handle shares with the process. */
+static WpClaimPage *
+map_claims_page (int     *fd,
+                 GError **error)
 {
   void *page;
 
-  *fd = memfd_create ("workpool-started", MFD_CLOEXEC);
-  if (*fd < 0 || ftruncate (*fd, sizeof (guint64)) != 0)
+  *fd = memfd_create ("workpool-claims", MFD_CLOEXEC);
+  if (*fd < 0 || ftruncate (*fd, sizeof (WpClaimPage)) != 0)
     {
       int saved_errno = errno;
 
@@ -585,7 +657,7 @@ map_started_page (int     *fd,
       return NULL;
     }
 
-  page = mmap (NULL, sizeof (guint64), PROT_READ, MAP_SHARED, *fd, 0);
+  page = mmap (NULL, sizeof (WpClaimPage), PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
   if (page == MAP_FAILED)
     {
       int saved_errno = errno;
@@ -608,18 +680,19 @@ wp_worker_spawn (const WpWorkerConfig  *config,
 {
   int pipes[4][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
   g_autoptr(GSubprocess) process = NULL;
-  const guint64 *started = NULL;
-  int started_fd = -1;
+  WpClaimPage *claims = NULL;
+  int claims_fd = -1;
+  int capacity;
   WpWorker *worker;
 
   if (!open_pipes (pipes, error)
-      || (started = map_started_page (&started_fd, error)) == NULL
-      || (process = launch (config, pipes, &started_fd, error)) == NULL)
+      || (claims = map_claims_page (&claims_fd, error)) == NULL
+      || (process = launch (config, pipes, &claims_fd, error)) == NULL)
     {
       close_pipes (pipes);
-      close_fd (&started_fd);
-      if (started != NULL)
-        munmap ((void *) started, sizeof (guint64));
+      close_fd (&claims_fd);
+      if (claims != NULL)
+        munmap (claims, sizeof (WpClaimPage));
       return NULL;
     }
 
@@ -629,13 +702,16 @@ wp_worker_spawn (const WpWorkerConfig  *config,
   worker->events = events;
   worker->user_data = user_data;
   worker->process = g_steal_pointer (&process);
-  worker->started = started;
+  worker->claims = claims;
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
   worker->wait_cancellable = g_cancellable_new ();
   worker->request_fd = g_steal_fd (&pipes[REQUEST][1]);
   worker->reply_fd = g_steal_fd (&pipes[REPLY][0]);
   worker->stderr_fd = g_steal_fd (&pipes[STDERR][0]);
   worker->control_fd = g_steal_fd (&pipes[CONTROL][1]);
+  capacity = fcntl (worker->request_fd, F_GETPIPE_SZ);
+  worker->request_capacity = capacity > 0 ? (gsize) capacity : 0;
+  g_queue_init (&worker->requests);
   worker->reader = wp_wire_reader_new (config->max_frame);
   worker->plugin_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   worker->stderr_tail = g_string_new (NULL);
@@ -678,7 +754,7 @@ wp_worker_unref (WpWorker *worker)
   if (!g_atomic_int_dec_and_test (&worker->ref_count))
     return;
 
-  g_assert (worker->job == NULL);
+  g_assert (worker->job == NULL && worker->offered == NULL);
 
   close_everything (worker);
   g_clear_object (&worker->process);
@@ -687,7 +763,7 @@ wp_worker_unref (WpWorker *worker)
   g_clear_pointer (&worker->plugin_files, g_hash_table_unref);
   g_string_free (worker->stderr_tail, TRUE);
   g_clear_error (&worker->protocol_error);
-  munmap ((void *) worker->started, sizeof (guint64));
+  munmap (worker->claims, sizeof (WpClaimPage));
   g_free (worker->pid);
   g_free (worker);
 }
@@ -736,8 +812,7 @@ gboolean
 wp_worker_took_job (WpWorker *worker,
                     WpJob    *job)
 {
-  return worker->job_sent
-         || __atomic_load_n (worker->started, __ATOMIC_ACQUIRE) == job->id;
+  return worker->job_sent || wp_claim_was_started (worker->claims, job->id);
 }
 
 /* Whether the process died before it was ready, without being asked to:
@@ -804,23 +879,120 @@ wp_worker_dup_death_error (WpWorker *worker)
 
 /* Commands from the pool */
 
+static WpWireFrame *
+new_job_frame (WpJob *job)
+{
+  if (job->kind == WP_JOB_CALL)
+    return wp_wire_frame_new_call (job->id, job->plugin, job->function, job->args);
+
+  return wp_wire_frame_new (WP_WIRE_DESCRIBE, job->id, g_variant_new ("(s)", job->plugin));
+}
+
 /* IDLE → BUSY: sends @job, which the worker holds until it replies. */
 void
 wp_worker_run (WpWorker *worker,
                WpJob    *job)
 {
   g_assert (worker->state == WP_WORKER_IDLE);
-  g_assert (worker->job == NULL && worker->pending == NULL);
+  g_assert (worker->job == NULL && worker->offered == NULL);
 
   worker->state = WP_WORKER_BUSY;
   worker->job = job;
   worker->job_sent = FALSE;
   job->worker = worker;
-  if (job->kind == WP_JOB_CALL)
-    worker->pending = wp_wire_frame_new_call (job->id, job->plugin, job->function, job->args);
-  else
-    worker->pending = wp_wire_frame_new (WP_WIRE_DESCRIBE, job->id, g_variant_new ("(s)", job->plugin));
-  flush_request (worker);
+  worker->job_frame = new_job_frame (job);
+  worker->job_frame_size = wp_wire_frame_size (worker->job_frame);
+  g_queue_push_tail (&worker->requests, worker->job_frame);
+  flush_requests (worker);
+}
+
+/* Offers @job to a BUSY worker, to run after the one it runs now.  FALSE
+ * (and nothing changed) when the worker cannot take an offer now: it is
+ * not BUSY, holds an offer or one it has not skipped yet, has a request
+ * not yet written, or the pipe might not take the frame whole. */
+gboolean
+wp_worker_offer (WpWorker *worker,
+                 WpJob    *job)
+{
+  g_autoptr(WpWireFrame) frame = NULL;
+  gsize size;
+
+  if (worker->state != WP_WORKER_BUSY || worker->offered != NULL
+      || !g_queue_is_empty (&worker->requests)
+      || __atomic_load_n (&worker->claims->offer, __ATOMIC_ACQUIRE) != 0)
+    return FALSE;
+
+  frame = new_job_frame (job);
+  size = wp_wire_frame_size (frame);
+  /* The pipe holds at most the running job's frame, unread, and this. */
+  if (size > OFFER_MAX_FRAME
+      || worker->job_frame_size + size + PIPE_PAGE_SLACK > worker->request_capacity
+      || !wp_claim_offer (worker->claims, job->id))
+    return FALSE;
+
+  worker->offered = job;
+  worker->offered_frame = g_steal_pointer (&frame);
+  worker->offered_frame_size = size;
+  job->worker = worker;
+  g_queue_push_tail (&worker->requests, worker->offered_frame);
+  flush_requests (worker);
+
+  return TRUE;
+}
+
+WpJob *
+wp_worker_get_offer (WpWorker *worker)
+{
+  return worker->offered;
+}
+
+static WpJob *
+take_offer (WpWorker *worker)
+{
+  WpJob *job = g_steal_pointer (&worker->offered);
+
+  job->worker = NULL;
+  worker->offered_frame = NULL;
+  return job;
+}
+
+/* Takes the offered job back from a live worker, unless the process took
+ * it first (then it stays offered, and runs next).  NULL if there is no
+ * offer or the process won. */
+WpJob *
+wp_worker_revoke_offer (WpWorker *worker)
+{
+  WpWireFrame *frame = worker->offered_frame;
+
+  if (worker->offered == NULL || !wp_claim_revoke (worker->claims, worker->offered->id))
+    return NULL;
+
+  /* A frame not begun is dropped, and the process will never clear the
+   * claim: clear it here.  One partly written must be finished, for the
+   * process to skip it. */
+  if (frame != NULL && frame->written == 0)
+    {
+      g_queue_remove (&worker->requests, frame);
+      wp_wire_frame_free (frame);
+      wp_claim_withdraw (worker->claims, worker->offered->id);
+      if (g_queue_is_empty (&worker->requests))
+        stop_watching (worker, &worker->request_tag);
+    }
+
+  return take_offer (worker);
+}
+
+/* Hands the offered job of a dead (or killed) worker back to the pool;
+ * *@taken says whether the process had taken it. */
+WpJob *
+wp_worker_take_offer (WpWorker *worker,
+                      gboolean *taken)
+{
+  if (worker->offered == NULL)
+    return NULL;
+
+  *taken = !wp_claim_revoke (worker->claims, worker->offered->id);
+  return take_offer (worker);
 }
 
 /* BUSY → CANCELLING: asks the process to cancel the job's GCancellable. */
@@ -867,14 +1039,14 @@ wp_worker_set_deadline (WpWorker *worker,
 void
 wp_worker_retire (WpWorker *worker)
 {
-  g_assert (worker->job == NULL);
+  g_assert (worker->job == NULL && worker->offered == NULL);
 
   if (worker->state == WP_WORKER_DEAD)
     return;
 
   worker->state = WP_WORKER_EXITING;
   worker->exit_requested = TRUE;
-  g_clear_pointer (&worker->pending, wp_wire_frame_free);
+  drop_requests (worker);
   stop_watching (worker, &worker->request_tag);
   close_fd (&worker->request_fd);
 }
