@@ -1599,10 +1599,13 @@ wp_pool_describe_finish (WpPool        *pool,
  *
  * Counters of the pool's life so far, as an `a{sv}` of `t` (uint64):
  * submitted, completed, failed, cancelled, crashed, timed-out, queued,
- * running, workers, spawned.  submitted = completed + failed + cancelled
- * + queued + running; crashed and timed-out count jobs also counted in
- * failed; workers is the number of worker processes now, spawned the
- * number ever started.
+ * prefetched, running, workers, spawned.  submitted = completed + failed
+ * + cancelled + queued + running; crashed and timed-out count jobs also
+ * counted in failed; prefetched counts the queued jobs already handed to
+ * a busy worker, to run when its current job ends (the pool still takes
+ * them back to cancel them or to run them on a worker that goes idle);
+ * workers is the number of worker processes now, spawned the number ever
+ * started.
  *
  * Call from the pool's thread.
  *
@@ -1626,6 +1629,7 @@ wp_pool_get_stats (WpPool *pool)
   ADD ("crashed", pool->stats.crashed);
   ADD ("timed-out", pool->stats.timed_out);
   ADD ("queued", pool->queue.length + pool->n_offered);
+  ADD ("prefetched", pool->n_offered);
   ADD ("running", pool->n_running);
   ADD ("workers", pool->workers->len);
   ADD ("spawned", pool->stats.spawned);
