@@ -4,12 +4,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * When every worker is busy and jobs wait, the pool sends each busy
- * worker its next job while the current one runs (the "prefetched" stat
- * counts them).  Each test here checks that one guarantee of the README's
+ * worker its next jobs (up to 4) while the current one runs (the
+ * "prefetched" stat counts them).  Each test here checks that one guarantee of the README's
  * "What happens when things go wrong" still holds for such a job:
  *
  *   /prefetch/crash-ahead       the job ahead of it crashes its worker: it
- *                               runs elsewhere, exactly once
+ *                               runs elsewhere, in order, exactly once
  *   /prefetch/cancel            cancelled, it completes at once and never
  *                               runs; its worker skips it and works on
  *   /prefetch/moves-to-idle     it does not wait behind a long job while
@@ -24,6 +24,7 @@
  */
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wp-test-faults.h"
@@ -127,6 +128,8 @@ ready_two_workers (WpPool *pool)
 
 /* ---- Tests ---- */
 
+#define N_BEHIND 3
+
 static void
 test_crash_ahead (WpTestFixture *fixture,
                   gconstpointer  data)
@@ -134,31 +137,37 @@ test_crash_ahead (WpTestFixture *fixture,
   WpPool *pool = fixture->pool;
   g_autofree char *path = marks_path (fixture);
   g_auto(GStrv) marks = NULL;
-  g_autofree char *pid_text = NULL;
-  WpFaultCall *crash, *next;
+  WpFaultCall *crash, *behind[N_BEHIND];
   gint32 pid;
 
-  g_test_summary ("A job prefetched behind a job that crashes its worker is not failed with "
-                  "it: it runs on the replacement worker, exactly once");
+  g_test_summary ("Jobs prefetched behind a job that crashes its worker are not failed with "
+                  "it: they run on the replacement worker, in order, each exactly once");
 
-  /* 1 worker, ready: the crash is sent at once, the next job ahead of time. */
+  /* 1 worker, ready: the crash is sent at once, the next jobs ahead of time. */
   pid = wp_fault_get_pid (pool, "echo");
   crash = wp_fault_call_start (pool, "crash", "segv", NULL, 0, NULL);
-  next = start_mark (pool, path, NULL);
+  for (guint i = 0; i < N_BEHIND; i++)
+    behind[i] = start_mark (pool, path, NULL);
   g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 1);
-  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, 1);
+  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, N_BEHIND);
 
   wp_fault_call_wait (crash, 5000);
   wp_fault_assert_error (crash, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
                          g_strsignal (SIGSEGV));
 
-  wp_fault_call_wait (next, 5000);
-  g_assert_cmpint (result_pid (next), !=, pid);
+  for (guint i = 0; i < N_BEHIND; i++)
+    {
+      wp_fault_call_wait (behind[i], 5000);
+      g_assert_cmpint (result_pid (behind[i]), !=, pid);
+      if (i > 0)
+        g_assert_cmpint (behind[i]->done_time, >=, behind[i - 1]->done_time);
+    }
 
+  /* One run each, all on the replacement. */
   marks = read_marks (path);
-  g_assert_cmpuint (g_strv_length (marks), ==, 1);
-  pid_text = g_strdup_printf ("%d", result_pid (next));
-  g_assert_cmpstr (marks[0], ==, pid_text);
+  g_assert_cmpuint (g_strv_length (marks), ==, N_BEHIND);
+  for (guint i = 0; i < N_BEHIND; i++)
+    g_assert_cmpint (atoi (marks[i]), ==, result_pid (behind[0]));
 
   g_assert_cmpuint (wp_test_get_stat (pool, "crashed"), ==, 1);
   g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 2);
@@ -173,18 +182,20 @@ test_cancel (WpTestFixture *fixture,
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autofree char *path = marks_path (fixture);
   g_auto(GStrv) marks = NULL;
-  WpFaultCall *busy, *victim, *after;
+  WpFaultCall *busy, *before, *victim, *after;
   gint64 cancelled;
   gint32 pid;
 
   g_test_summary ("Cancelling a prefetched job completes it with G_IO_ERROR_CANCELLED at once, "
                   "in a later main-loop iteration, while the job ahead runs on; it never runs, "
-                  "and its worker skips it and keeps working");
+                  "and its worker skips it and runs the jobs around it");
 
   pid = wp_fault_get_pid (pool, "sleep");
   busy = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, busy_cancellable);
+  before = start_mark (pool, path, NULL);
   victim = start_mark (pool, path, cancellable);
-  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, 1);
+  after = start_mark (pool, path, NULL);
+  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, 3);
   wp_fault_wait_pid_in_poll (pid, 5000);
 
   /* wp_fault_cancel() fails the test if a callback runs inside it. */
@@ -195,21 +206,21 @@ test_cancel (WpTestFixture *fixture,
   wp_fault_assert_error (victim, G_IO_ERROR, G_IO_ERROR_CANCELLED, NULL);
   g_test_message ("prefetched cancel called back after %" G_GINT64_FORMAT " ms",
                   wp_fault_call_elapsed_ms (victim, cancelled));
-  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, 0);
-  g_assert_cmpuint (wp_test_get_stat (pool, "queued"), ==, 0);
+  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, 2);
   g_assert_false (wp_fault_call_is_done (busy));
+  g_assert_false (wp_fault_call_is_done (before));
 
-  /* The worker reads the cancelled job's frame after this one, skips it,
-   * and runs the next job: same process, one mark, the next job's. */
+  /* The worker runs the job before, skips the cancelled one's frame, runs
+   * the job after: the same process, two marks. */
   wp_fault_cancel (busy_cancellable);
   wp_fault_call_wait (busy, 2000);
   wp_fault_assert_error (busy, G_IO_ERROR, G_IO_ERROR_CANCELLED, NULL);
-  after = start_mark (pool, path, NULL);
   wp_fault_call_wait (after, 5000);
+  g_assert_cmpint (result_pid (before), ==, pid);
   g_assert_cmpint (result_pid (after), ==, pid);
 
   marks = read_marks (path);
-  g_assert_cmpuint (g_strv_length (marks), ==, 1);
+  g_assert_cmpuint (g_strv_length (marks), ==, 2);
   g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 1);
 }
 
@@ -266,13 +277,14 @@ test_timeout (WpTestFixture *fixture,
   g_test_summary ("The timeout of a prefetched job counts from when it starts, when the job "
                   "ahead of it ends, not from when it was handed to the worker");
 
-  /* 1 worker: `fits` is handed over at once and waits 600 ms behind
-   * `ahead`, then runs 100 ms of its 400; `over` then runs past its 300. */
+  /* 1 worker: `fits` and `over` are handed over at once; `fits` waits
+   * 600 ms behind `ahead`, then runs 100 ms of its 400; `over` then runs
+   * past its 300. */
   wp_fault_get_pid (pool, "sleep");
   ahead = wp_fault_call_start (pool, "sleep", "sleep", ms_args (bound (600)), 0, NULL);
   fits = wp_fault_call_start (pool, "sleep", "sleep", ms_args (bound (100)), bound (400), NULL);
   over = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), bound (300), NULL);
-  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, 1);
+  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, 2);
 
   wp_fault_call_wait (over, bound (1000) + 3 * MARGIN_MS);
   g_assert_no_error (ahead->error);

@@ -11,28 +11,31 @@
  *  - `started` is the id of the last job the worker took.  The worker
  *    stores it before it loads or runs anything, so the pool can tell a
  *    job that crashed its worker from one it never took.
- *  - `offer` is the id of the job the pool handed the worker ahead of
- *    time, while the worker runs another (a prefetched job), or 0.
+ *  - `offers` are the ids of the jobs the pool handed the worker ahead of
+ *    time, while the worker runs another (prefetched jobs), one per slot,
+ *    or 0 for a free slot.
  *
  * A prefetched job must run exactly once, or not at all if the pool takes
  * it back (to cancel it, or to run it on a worker that went idle).  Both
- * sides race for it with one compare-and-swap on `offer`:
+ * sides race for it with one compare-and-swap on its slot:
  *
- *   pool:   offer = ID, then writes the job's frame (only when offer is 0)
- *   worker: on reading the frame of job ID, CAS offer ID → 0: it took the
- *           job and runs it; if offer is ID|REVOKED instead, it stores 0
- *           and skips the frame without a word
- *   pool:   to take the job back, CAS offer ID → ID|REVOKED; it failed
- *           if the worker took the job first
- *   pool:   when the job ahead of it replies, the prefetched job becomes
- *           the worker's running job: CAS offer ID → 0, so the worker
- *           runs it like any job sent to it directly
+ *   pool:   puts ID in a free slot, then writes the job's frame
+ *   worker: on reading the frame of job ID, finds ID in a slot and CASes
+ *           it ID → 0: it took the job and runs it; if the slot holds
+ *           ID|REVOKED instead, it stores 0 and skips the frame without a
+ *           word
+ *   pool:   to take the job back, CAS slot ID → ID|REVOKED; it failed if
+ *           the worker took the job first
+ *   pool:   when the jobs ahead of it have replied, the prefetched job is
+ *           the worker's running job: CAS slot ID → 0, so the worker runs
+ *           it like any job sent to it directly
  *
- * A frame whose id is neither `offer` nor `offer` & ~REVOKED was sent
- * directly and is run.  So the pool makes a new offer only once `offer`
- * is 0: a revoked offer stays there until the worker has skipped its
- * frame, and a job sent again later, even to the same worker, is not
- * mistaken for the revoked one.  Job ids are below 2^63.
+ * A frame whose id is in no slot, plain or revoked, was sent directly and
+ * is run.  A revoked offer keeps its slot until the worker has skipped
+ * its frame (or, if the frame never left the pool, until the pool
+ * withdraws it), so a job sent again later, even to the same worker, is
+ * not mistaken for the revoked one.  So every frame the worker has not
+ * read yet is the running job's or holds a slot.  Job ids are below 2^63.
  *
  * The page is untrusted: a worker can write anything there.  The pool
  * only ever compares what it reads with ids it knows, so a lying worker
@@ -46,72 +49,81 @@
 G_BEGIN_DECLS
 
 #define WP_CLAIM_REVOKED (G_GUINT64_CONSTANT (1) << 63)
+#define WP_CLAIM_SLOTS   4
 
 typedef struct {
   guint64 started;
-  guint64 offer;
+  guint64 offers[WP_CLAIM_SLOTS];
 } WpClaimPage;
 
-/* Pool: offers job @id; FALSE if the last offer is not settled yet. */
 static inline gboolean
+wp_claim_cas (guint64 *slot,
+              guint64  from,
+              guint64  to)
+{
+  return __atomic_compare_exchange_n (slot, &from, to, FALSE, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/* Pool: offers job @id; returns its slot, or -1 if none is free. */
+static inline int
 wp_claim_offer (WpClaimPage *page,
                 guint64      id)
 {
-  guint64 expected = 0;
+  for (int i = 0; i < WP_CLAIM_SLOTS; i++)
+    if (wp_claim_cas (&page->offers[i], 0, id))
+      return i;
 
-  return __atomic_compare_exchange_n (&page->offer, &expected, id, FALSE,
-                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+  return -1;
 }
 
 /* Pool: takes job @id back; FALSE if the worker took it first. */
 static inline gboolean
 wp_claim_revoke (WpClaimPage *page,
+                 int          slot,
                  guint64      id)
 {
-  guint64 expected = id;
-
-  return __atomic_compare_exchange_n (&page->offer, &expected, id | WP_CLAIM_REVOKED, FALSE,
-                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+  return wp_claim_cas (&page->offers[slot], id, id | WP_CLAIM_REVOKED);
 }
 
-/* Pool: job @id now runs on the worker whatever happens; the worker
- * may have taken it already. */
+/* Pool: job @id now runs on the worker whatever happens; the worker may
+ * have taken it already. */
 static inline void
 wp_claim_settle (WpClaimPage *page,
+                 int          slot,
                  guint64      id)
 {
-  guint64 expected = id;
-
-  __atomic_compare_exchange_n (&page->offer, &expected, 0, FALSE,
-                               __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+  wp_claim_cas (&page->offers[slot], id, 0);
 }
 
-/* Pool: the offer of a revoked job whose frame never reached the worker
- * (so it will not clear it). */
+/* Pool: frees the slot of a revoked job whose frame never reached the
+ * worker (which will not free it). */
 static inline void
 wp_claim_withdraw (WpClaimPage *page,
+                   int          slot,
                    guint64      id)
 {
-  guint64 expected = id | WP_CLAIM_REVOKED;
-
-  __atomic_compare_exchange_n (&page->offer, &expected, 0, FALSE,
-                               __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+  wp_claim_cas (&page->offers[slot], id | WP_CLAIM_REVOKED, 0);
 }
 
-/* Worker: whether to run the job @id it has just read, and if so, marks
- * it started. */
+/* Worker: whether to run the job @id it has just read; if so, marks it
+ * started. */
 static inline gboolean
 wp_claim_take (WpClaimPage *page,
                guint64      id)
 {
-  guint64 expected = id;
-
-  if (!__atomic_compare_exchange_n (&page->offer, &expected, 0, FALSE,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
-      && expected == (id | WP_CLAIM_REVOKED))
+  for (int i = 0; i < WP_CLAIM_SLOTS; i++)
     {
-      __atomic_store_n (&page->offer, 0, __ATOMIC_RELEASE);
-      return FALSE;
+      guint64 *slot = &page->offers[i];
+      guint64 value = __atomic_load_n (slot, __ATOMIC_ACQUIRE);
+
+      /* A failed CAS means the pool revoked it meanwhile. */
+      if (value == id && wp_claim_cas (slot, id, 0))
+        break;
+      if (value == id || value == (id | WP_CLAIM_REVOKED))
+        {
+          __atomic_store_n (slot, 0, __ATOMIC_RELEASE);
+          return FALSE;
+        }
     }
 
   __atomic_store_n (&page->started, id, __ATOMIC_RELEASE);

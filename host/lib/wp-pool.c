@@ -43,15 +43,15 @@
  *  - Prefetch (a job OFFERED to a busy worker, see wp-job.c and
  *    wp-worker.c) only when no worker is idle or starting and no more can
  *    be started: a job never waits behind another while a worker could
- *    run it.  When a worker is idle and the queue is empty, an offer is
- *    taken back from a busy worker and run on the idle one.  An offer
- *    goes only to a worker that loaded the job's plugin file or none, and
- *    that max_jobs_per_worker lets run one more job after the current.
- *    An offered job the worker did not take when it died is queued again
- *    at the head, not counted against MAX_REQUEUES: it was behind the job
- *    that died.  Its timeout counts from when the pool reads the reply of
- *    the job ahead, which is after the worker started it by the time the
- *    pool takes to read that reply.
+ *    run it.  When a worker is idle and the queue is empty, offers are
+ *    taken back from busy workers and run on the idle one.  An offer goes
+ *    only to a worker that loaded the job's plugin file or none, and that
+ *    max_jobs_per_worker lets run it after the jobs it holds.  An offered
+ *    job the worker did not take when it died is queued again at the
+ *    head, not counted against MAX_REQUEUES: it was behind the job that
+ *    died.  Its timeout counts from when the pool reads the reply of the
+ *    job ahead, which is after the worker started it by the time the pool
+ *    takes to read that reply.
  *
  * Stopping a running job (cancel, timeout, or an aborted close): the
  * worker is told to cancel the job's GCancellable and given the grace
@@ -370,7 +370,7 @@ revoke_and_finish (WpPool *self,
                    WpJob  *job,
                    GError *reason)
 {
-  if (wp_worker_revoke_offer (job->worker) == job)
+  if (wp_worker_revoke_offer (job->worker, job))
     finish_job (self, job, NULL, reason);
   else
     g_error_free (reason);
@@ -709,7 +709,7 @@ take_back_offer (WpPool *self)
 {
   for (guint i = 0; i < self->workers->len; i++)
     {
-      WpJob *job = wp_worker_revoke_offer (g_ptr_array_index (self->workers, i));
+      WpJob *job = wp_worker_revoke_last_offer (g_ptr_array_index (self->workers, i));
 
       if (job != NULL)
         {
@@ -751,37 +751,46 @@ can_run_next (WpPool               *self,
 {
   const WpPluginFileId *loaded = wp_worker_get_plugin_file_id (worker, plugin);
 
-  return (self->max_jobs_per_worker == 0
-          || wp_worker_get_jobs_done (worker) + 2 <= self->max_jobs_per_worker)
+  guint after = wp_worker_get_jobs_done (worker) + 1 + wp_worker_get_n_offers (worker);
+
+  return (self->max_jobs_per_worker == 0 || after + 1 <= self->max_jobs_per_worker)
          && (loaded == NULL || wp_plugin_file_id_equal (loaded, file_id));
 }
 
-/* Offers the head of the queue to each busy worker that can take it. */
+/* Offers the head of the queue to the busy workers that can take it,
+ * one job each per round, so that they share the queue. */
 static void
 offer_jobs (WpPool *self)
 {
+  gboolean offered = TRUE;
+
   if (g_queue_is_empty (&self->queue) || !all_workers_busy (self))
     return;
 
-  for (guint i = 0; i < self->workers->len; i++)
+  while (offered)
     {
-      WpWorker *worker = g_ptr_array_index (self->workers, i);
-      WpPluginFileId file_id;
-      WpJob *job;
+      offered = FALSE;
+      for (guint i = 0; i < self->workers->len; i++)
+        {
+          WpWorker *worker = g_ptr_array_index (self->workers, i);
+          WpPluginFileId file_id;
+          WpJob *job;
 
-      if (wp_worker_get_state (worker) != WP_WORKER_BUSY || wp_worker_get_offer (worker) != NULL)
-        continue;
+          if (!wp_worker_can_take_offer (worker))
+            continue;
 
-      job = peek_runnable_job (self, &file_id);
-      if (job == NULL)
-        return;
-      if (!can_run_next (self, worker, job->plugin, &file_id) || !wp_worker_offer (worker, job))
-        continue;
+          job = peek_runnable_job (self, &file_id);
+          if (job == NULL)
+            return;
+          if (!can_run_next (self, worker, job->plugin, &file_id) || !wp_worker_offer (worker, job))
+            continue;
 
-      g_queue_unlink (&self->queue, &job->link);
-      job->in_queue = FALSE;
-      job->state = WP_JOB_OFFERED;
-      self->n_offered++;
+          g_queue_unlink (&self->queue, &job->link);
+          job->in_queue = FALSE;
+          job->state = WP_JOB_OFFERED;
+          self->n_offered++;
+          offered = TRUE;
+        }
     }
 }
 
@@ -909,12 +918,12 @@ on_worker_deadline (WpWorker *worker,
     }
 
   /* The grace period is over: the job stops now, with its worker, and
-   * the job offered behind it, unless the worker took it, runs elsewhere. */
+   * the jobs offered behind it, unless the worker took them, run
+   * elsewhere (last first, so that they keep their order). */
   wp_worker_kill (worker);
   job = wp_worker_take_job (worker);
   finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
-  job = wp_worker_revoke_offer (worker);
-  if (job != NULL)
+  while ((job = wp_worker_revoke_last_offer (worker)) != NULL)
     requeue_job (self, job);
   dispatch (self);
 }
@@ -925,24 +934,26 @@ on_worker_exited (WpWorker *worker,
 {
   WpPool *self = user_data;
   WpJob *job = wp_worker_take_job (worker);
-  gboolean offer_taken = FALSE;
-  WpJob *offered = wp_worker_take_offer (worker, &offer_taken);
   g_autoptr(GError) death = wp_worker_dup_death_error (worker);
+  gboolean offer_taken;
+  WpJob *offered;
 
-  /* The offered job first, so that a job queued again goes before it. */
-  if (offered != NULL && !offer_taken)
-    {
-      requeue_job (self, offered);
-    }
-  else if (offered != NULL)
-    {
-      /* Only a worker that broke the protocol takes an offer before it
-       * replies to the job ahead. */
-      g_autofree char *name = wp_job_dup_name (offered);
+  /* The offered jobs first, last first, so that they keep their order
+   * and a job queued again goes before them. */
+  while ((offered = wp_worker_take_last_offer (worker, &offer_taken)) != NULL)
+    if (!offer_taken)
+      {
+        requeue_job (self, offered);
+      }
+    else
+      {
+        /* Only a worker that broke the protocol, or one killed as it
+         * replied to the job ahead, takes an offer that is not running. */
+        g_autofree char *name = wp_job_dup_name (offered);
 
-      finish_job (self, offered, NULL, g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
-                                                    "%s: %s", name, death->message));
-    }
+        finish_job (self, offered, NULL, g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
+                                                      "%s: %s", name, death->message));
+      }
 
   if (job != NULL && job->state == WP_JOB_STOPPING)
     {
@@ -1013,8 +1024,7 @@ wp_pool_dispose (GObject *object)
       job = wp_worker_take_job (worker);
       if (job != NULL)
         finish_job (self, job, NULL, g_error_copy (closed));
-      job = wp_worker_take_offer (worker, &taken);
-      if (job != NULL)
+      while ((job = wp_worker_take_last_offer (worker, &taken)) != NULL)
         finish_job (self, job, NULL, g_error_copy (closed));
       wp_worker_unref (worker);
     }
@@ -1418,9 +1428,9 @@ on_close_cancelled (GCancellable *cancellable,
 
       if (job != NULL && job->state == WP_JOB_RUNNING)
         stop_job (self, job, g_error_copy (closed));
-      job = wp_worker_get_offer (g_ptr_array_index (self->workers, i));
-      if (job != NULL)
-        revoke_and_finish (self, job, g_error_copy (closed));
+      /* Offers the worker took stop when they start (job_started()). */
+      while ((job = wp_worker_revoke_last_offer (g_ptr_array_index (self->workers, i))) != NULL)
+        finish_job (self, job, NULL, g_error_copy (closed));
     }
 
   dispatch (self);

@@ -36,7 +36,7 @@ typedef struct {
   void (*ready)    (WpWorker *worker,
                     gpointer  user_data);
   /* BUSY or CANCELLING → IDLE: the job's reply.  Takes @result or @error.
-   * If the worker held an offered job, it is now BUSY with that job. */
+   * If the worker held offered jobs, it is now BUSY with the first. */
   void (*replied)  (WpWorker *worker,
                     WpJob    *job,
                     GVariant *result,
@@ -81,9 +81,12 @@ void                  wp_worker_run                (WpWorker              *worke
                                                     WpJob                 *job);
 gboolean              wp_worker_offer              (WpWorker              *worker,
                                                     WpJob                 *job);
-WpJob                *wp_worker_get_offer          (WpWorker              *worker);
-WpJob                *wp_worker_revoke_offer       (WpWorker              *worker);
-WpJob                *wp_worker_take_offer         (WpWorker              *worker,
+gboolean              wp_worker_can_take_offer     (WpWorker              *worker);
+guint                 wp_worker_get_n_offers       (WpWorker              *worker);
+gboolean              wp_worker_revoke_offer       (WpWorker              *worker,
+                                                    WpJob                 *job);
+WpJob                *wp_worker_revoke_last_offer  (WpWorker              *worker);
+WpJob                *wp_worker_take_last_offer    (WpWorker              *worker,
                                                     gboolean              *taken);
 void                  wp_worker_cancel             (WpWorker              *worker);
 WpJob                *wp_worker_take_job           (WpWorker              *worker);

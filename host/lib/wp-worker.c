@@ -14,10 +14,10 @@
  *                        │             ▼
  *                        ╰──reply── CANCELLING
  *
- *  BUSY ──offer──▶ BUSY with an offered job ──reply──▶ BUSY with that job
- *                        │ revoke (won)
+ *  BUSY ──offer──▶ BUSY with offered jobs ──reply──▶ BUSY with the first
+ *                        │ revoke (won)              of them, running
  *                        ▼
- *                      BUSY
+ *                      BUSY with one offer fewer
  *
  *  any live state ──retire (EOF on requests), kill, protocol error, the
  *                   reply pipe closing──▶ EXITING
@@ -44,17 +44,20 @@
  *    for the pipe.  Bytes written prove nothing: a process killed while
  *    idle may have had a whole frame handed to its read() on its way out.
  *    The shared page costs no system call per job, unlike a message.
- *  - Prefetch.  A BUSY worker may be offered its next job, whose frame is
- *    written at once, so the process goes from one job to the next
+ *  - Prefetch.  A BUSY worker may be offered its next jobs, whose frames
+ *    are written at once, so the process goes from one job to the next
  *    without sleeping in read() and without a wake-up from the pool
  *    (which costs more than the job itself on a machine whose idle CPUs
- *    halt).  The offered job is not running: the reply of the job ahead
- *    makes it the running job (`replied` reports the old one; the pool
- *    then finds the new one in wp_worker_get_job()).  Until then, the
- *    pool may revoke it; the page's claim (wp-claim-private.h) decides
- *    whether the pool or the process got it first.  At most one offer at
- *    a time, only of a frame small enough that the request pipe takes it
- *    whole: an offer never waits behind a partly written frame.
+ *    halt), and the pool reads several replies per wake-up.  An offered
+ *    job is not running: the reply of the job ahead makes the first offer
+ *    the running job (`replied` reports the old one; the pool then finds
+ *    the new one in wp_worker_get_job()).  Until then, the pool may
+ *    revoke it; its slot in the page of claims (wp-claim-private.h)
+ *    decides whether the pool or the process got it first.  At most
+ *    WP_CLAIM_SLOTS offers at a time, in the order they were made, each
+ *    of a frame small enough that the request pipe takes them all whole
+ *    behind the running job's: an offer never waits behind a partly
+ *    written frame, and never blocks the pool.
  *  - Requests are written in the order they were made, from `requests`;
  *    a revoked offer whose frame was partly written stays there (the
  *    process skips it), one not written at all is dropped.
@@ -82,8 +85,15 @@
 #define STDERR_TAIL_BYTES 4096
 #define STDERR_READ_CHUNK 4096
 #define STDERR_DRAIN_MAX  64
-#define OFFER_MAX_FRAME   (64 * 1024)
+#define OFFER_MAX_FRAME   (16 * 1024)
 #define PIPE_PAGE_SLACK   (2 * 4096)  /* pages a pipe may hold part-filled */
+
+typedef struct {
+  WpJob       *job;
+  WpWireFrame *frame;  /* in `requests` while not all written */
+  gsize        size;
+  int          slot;   /* in the page of claims */
+} Offer;
 
 struct _WpWorker {
   gint                  ref_count;
@@ -111,9 +121,8 @@ struct _WpWorker {
   WpWireFrame          *job_frame;      /* in `requests` while not all written */
   gsize                 job_frame_size;
   gboolean              job_sent;       /* part of a frame reached it */
-  WpJob                *offered;        /* sent ahead; not running yet */
-  WpWireFrame          *offered_frame;  /* in `requests` while not all written */
-  gsize                 offered_frame_size;
+  Offer                 offers[WP_CLAIM_SLOTS]; /* sent ahead, in order; not running yet */
+  guint                 n_offers;
   WpClaimPage          *claims;         /* shared with the process */
   gboolean              ready;          /* it said hello */
   gboolean              exit_requested; /* the pool retired or killed it */
@@ -157,7 +166,8 @@ drop_requests (WpWorker *worker)
 {
   g_queue_clear_full (&worker->requests, (GDestroyNotify) wp_wire_frame_free);
   worker->job_frame = NULL;
-  worker->offered_frame = NULL;
+  for (guint i = 0; i < worker->n_offers; i++)
+    worker->offers[i].frame = NULL;
 }
 
 static void
@@ -259,8 +269,9 @@ forget_written_frame (WpWorker *worker)
 
   if (frame == worker->job_frame)
     worker->job_frame = NULL;
-  if (frame == worker->offered_frame)
-    worker->offered_frame = NULL;
+  for (guint i = 0; i < worker->n_offers; i++)
+    if (frame == worker->offers[i].frame)
+      worker->offers[i].frame = NULL;
   wp_wire_frame_free (frame);
 }
 
@@ -472,16 +483,33 @@ protocol_failure (WpWorker *worker,
   kill_process (worker);
 }
 
-/* The offered job becomes the running one: the process runs it next,
- * whatever the claim says now. */
+static Offer
+remove_offer (WpWorker *worker,
+              guint     index)
+{
+  Offer offer = worker->offers[index];
+
+  g_assert (index < worker->n_offers);
+  worker->n_offers--;
+  memmove (&worker->offers[index], &worker->offers[index + 1],
+           (worker->n_offers - index) * sizeof (Offer));
+  offer.job->worker = NULL;
+  return offer;
+}
+
+/* The first offered job becomes the running one: the process runs it
+ * next, whatever its claim says now. */
 static void
 promote_offer (WpWorker *worker)
 {
-  worker->job = g_steal_pointer (&worker->offered);
-  worker->job_frame = g_steal_pointer (&worker->offered_frame);
-  worker->job_frame_size = worker->offered_frame_size;
-  worker->job_sent = worker->job_frame != NULL && worker->job_frame->written > 0;
-  wp_claim_settle (worker->claims, worker->job->id);
+  Offer offer = remove_offer (worker, 0);
+
+  worker->job = offer.job;
+  offer.job->worker = worker;
+  worker->job_frame = offer.frame;
+  worker->job_frame_size = offer.size;
+  worker->job_sent = offer.frame != NULL && offer.frame->written > 0;
+  wp_claim_settle (worker->claims, offer.slot, offer.job->id);
 }
 
 static void
@@ -492,7 +520,7 @@ emit_replied (WpWorker *worker,
   WpJob *job = wp_worker_take_job (worker);
 
   worker->jobs_done++;
-  if (worker->offered != NULL)
+  if (worker->n_offers > 0)
     promote_offer (worker);
   if (worker->reaped)
     worker->state = WP_WORKER_EXITING;
@@ -754,7 +782,7 @@ wp_worker_unref (WpWorker *worker)
   if (!g_atomic_int_dec_and_test (&worker->ref_count))
     return;
 
-  g_assert (worker->job == NULL && worker->offered == NULL);
+  g_assert (worker->job == NULL && worker->n_offers == 0);
 
   close_everything (worker);
   g_clear_object (&worker->process);
@@ -894,7 +922,7 @@ wp_worker_run (WpWorker *worker,
                WpJob    *job)
 {
   g_assert (worker->state == WP_WORKER_IDLE);
-  g_assert (worker->job == NULL && worker->offered == NULL);
+  g_assert (worker->job == NULL && worker->n_offers == 0);
 
   worker->state = WP_WORKER_BUSY;
   worker->job = job;
@@ -906,93 +934,124 @@ wp_worker_run (WpWorker *worker,
   flush_requests (worker);
 }
 
-/* Offers @job to a BUSY worker, to run after the one it runs now.  FALSE
- * (and nothing changed) when the worker cannot take an offer now: it is
- * not BUSY, holds an offer or one it has not skipped yet, has a request
- * not yet written, or the pipe might not take the frame whole. */
+/* Whether wp_worker_offer() may succeed now, for a small enough frame. */
+gboolean
+wp_worker_can_take_offer (WpWorker *worker)
+{
+  /* Unread in the pipe: at most the running job's frame, and one frame
+   * per slot (see wp-claim-private.h). */
+  return worker->state == WP_WORKER_BUSY && worker->n_offers < WP_CLAIM_SLOTS
+         && g_queue_is_empty (&worker->requests)
+         && worker->job_frame_size + WP_CLAIM_SLOTS * OFFER_MAX_FRAME + PIPE_PAGE_SLACK
+            <= worker->request_capacity;
+}
+
+/* Offers @job to a BUSY worker, to run after the one it runs now and
+ * those offered before.  FALSE (and nothing changed) when the worker
+ * cannot take an offer now: it is not BUSY, has no free slot, has a
+ * request not yet written, or the frame is too large to be sure the pipe
+ * takes it whole. */
 gboolean
 wp_worker_offer (WpWorker *worker,
                  WpJob    *job)
 {
   g_autoptr(WpWireFrame) frame = NULL;
+  Offer *offer;
   gsize size;
+  int slot;
 
-  if (worker->state != WP_WORKER_BUSY || worker->offered != NULL
-      || !g_queue_is_empty (&worker->requests)
-      || __atomic_load_n (&worker->claims->offer, __ATOMIC_ACQUIRE) != 0)
+  if (!wp_worker_can_take_offer (worker))
     return FALSE;
 
   frame = new_job_frame (job);
   size = wp_wire_frame_size (frame);
-  /* The pipe holds at most the running job's frame, unread, and this. */
-  if (size > OFFER_MAX_FRAME
-      || worker->job_frame_size + size + PIPE_PAGE_SLACK > worker->request_capacity
-      || !wp_claim_offer (worker->claims, job->id))
+  if (size > OFFER_MAX_FRAME || (slot = wp_claim_offer (worker->claims, job->id)) < 0)
     return FALSE;
 
-  worker->offered = job;
-  worker->offered_frame = g_steal_pointer (&frame);
-  worker->offered_frame_size = size;
+  offer = &worker->offers[worker->n_offers++];
+  offer->job = job;
+  offer->frame = g_steal_pointer (&frame);
+  offer->size = size;
+  offer->slot = slot;
   job->worker = worker;
-  g_queue_push_tail (&worker->requests, worker->offered_frame);
+  g_queue_push_tail (&worker->requests, offer->frame);
   flush_requests (worker);
 
   return TRUE;
 }
 
-WpJob *
-wp_worker_get_offer (WpWorker *worker)
+guint
+wp_worker_get_n_offers (WpWorker *worker)
 {
-  return worker->offered;
+  return worker->n_offers;
 }
 
+/* Tries to take offer @index back from a live process: see
+ * wp_worker_revoke_offer(). */
 static WpJob *
-take_offer (WpWorker *worker)
+revoke_offer (WpWorker *worker,
+              guint     index)
 {
-  WpJob *job = g_steal_pointer (&worker->offered);
+  Offer *offer = &worker->offers[index];
 
-  job->worker = NULL;
-  worker->offered_frame = NULL;
-  return job;
-}
-
-/* Takes the offered job back from a live worker, unless the process took
- * it first (then it stays offered, and runs next).  NULL if there is no
- * offer or the process won. */
-WpJob *
-wp_worker_revoke_offer (WpWorker *worker)
-{
-  WpWireFrame *frame = worker->offered_frame;
-
-  if (worker->offered == NULL || !wp_claim_revoke (worker->claims, worker->offered->id))
+  if (!wp_claim_revoke (worker->claims, offer->slot, offer->job->id))
     return NULL;
 
-  /* A frame not begun is dropped, and the process will never clear the
-   * claim: clear it here.  One partly written must be finished, for the
+  /* A frame not begun is dropped, and the process will never free the
+   * slot: free it here.  One partly written must be finished, for the
    * process to skip it. */
-  if (frame != NULL && frame->written == 0)
+  if (offer->frame != NULL && offer->frame->written == 0)
     {
-      g_queue_remove (&worker->requests, frame);
-      wp_wire_frame_free (frame);
-      wp_claim_withdraw (worker->claims, worker->offered->id);
+      g_queue_remove (&worker->requests, offer->frame);
+      wp_wire_frame_free (offer->frame);
+      wp_claim_withdraw (worker->claims, offer->slot, offer->job->id);
       if (g_queue_is_empty (&worker->requests))
         stop_watching (worker, &worker->request_tag);
     }
 
-  return take_offer (worker);
+  return remove_offer (worker, index).job;
 }
 
-/* Hands the offered job of a dead (or killed) worker back to the pool;
- * *@taken says whether the process had taken it. */
-WpJob *
-wp_worker_take_offer (WpWorker *worker,
-                      gboolean *taken)
+/* Takes offered @job back from a live process, unless the process took
+ * it first (then it stays offered, and runs in its turn). */
+gboolean
+wp_worker_revoke_offer (WpWorker *worker,
+                        WpJob    *job)
 {
-  if (worker->offered == NULL)
+  for (guint i = 0; i < worker->n_offers; i++)
+    if (worker->offers[i].job == job)
+      return revoke_offer (worker, i) != NULL;
+
+  g_assert_not_reached ();
+  return FALSE;
+}
+
+/* Takes the last offered job back, if the process has not taken it: the
+ * one that would wait longest.  NULL if there is none to take. */
+WpJob *
+wp_worker_revoke_last_offer (WpWorker *worker)
+{
+  if (worker->n_offers == 0)
     return NULL;
 
-  *taken = !wp_claim_revoke (worker->claims, worker->offered->id);
-  return take_offer (worker);
+  return revoke_offer (worker, worker->n_offers - 1);
+}
+
+/* Hands the last offered job of a dead (or killed) process back to the
+ * pool, NULL when there is none; *@taken says whether the process had
+ * taken it. */
+WpJob *
+wp_worker_take_last_offer (WpWorker *worker,
+                           gboolean *taken)
+{
+  Offer *offer;
+
+  if (worker->n_offers == 0)
+    return NULL;
+
+  offer = &worker->offers[worker->n_offers - 1];
+  *taken = !wp_claim_revoke (worker->claims, offer->slot, offer->job->id);
+  return remove_offer (worker, worker->n_offers - 1).job;
 }
 
 /* BUSY → CANCELLING: asks the process to cancel the job's GCancellable. */
@@ -1039,7 +1098,7 @@ wp_worker_set_deadline (WpWorker *worker,
 void
 wp_worker_retire (WpWorker *worker)
 {
-  g_assert (worker->job == NULL && worker->offered == NULL);
+  g_assert (worker->job == NULL && worker->n_offers == 0);
 
   if (worker->state == WP_WORKER_DEAD)
     return;
