@@ -16,6 +16,8 @@
  *                               another worker is idle
  *   /prefetch/timeout           its timeout counts from when it starts,
  *                               not from when it was handed over
+ *   /prefetch/many              many short jobs, some cancelled in flight:
+ *                               each outcome is the job's own
  *
  * "Exactly once" and "never runs" are counted by the mark plugin, which
  * appends a line per run to a file in the fixture's temporary folder.
@@ -303,6 +305,73 @@ test_timeout (WpTestFixture *fixture,
   g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 1);
 }
 
+#define N_MANY       20000
+#define CANCEL_AHEAD 5     /* a callback cancels the job this far behind it */
+#define CANCEL_EVERY 7
+
+/* The hook of every CANCEL_EVERY-th call: cancels a job submitted a few
+ * after it, which is then offered, taken, or running. */
+static void
+cancel_later_job (WpFaultCall *call,
+                  gpointer     data)
+{
+  wp_fault_cancel (data);
+}
+
+static void
+test_many (WpTestFixture *fixture,
+           gconstpointer  data)
+{
+  WpPool *pool = fixture->pool;
+  g_autoptr(GPtrArray) calls = g_ptr_array_new ();
+  g_autoptr(GPtrArray) cancellables = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n_cancelled = 0;
+
+  g_test_summary ("Many short jobs at once, some cancelled while they are offered or running: "
+                  "each job's outcome is its own result, or CANCELLED for a cancelled one; no "
+                  "worker breaks the protocol (the offer, take, revoke and settle races)");
+
+  for (guint i = 0; i < N_MANY; i++)
+    {
+      GCancellable *cancellable = g_cancellable_new ();
+
+      g_ptr_array_add (cancellables, cancellable);
+      g_ptr_array_add (calls, wp_fault_call_start (pool, "echo", "echo",
+                                                   g_variant_new ("(v)", g_variant_new_uint32 (i)),
+                                                   0, cancellable));
+      if (i >= CANCEL_AHEAD && (i - CANCEL_AHEAD) % CANCEL_EVERY == 0)
+        {
+          WpFaultCall *earlier = g_ptr_array_index (calls, i - CANCEL_AHEAD);
+
+          earlier->hook = cancel_later_job;
+          earlier->hook_data = cancellable;
+        }
+    }
+
+  for (guint i = 0; i < N_MANY; i++)
+    {
+      WpFaultCall *call = g_ptr_array_index (calls, i);
+      gboolean may_be_cancelled = i >= CANCEL_AHEAD && (i - CANCEL_AHEAD) % CANCEL_EVERY == 0;
+      g_autoptr(GVariant) value = NULL;
+
+      wp_fault_call_wait (call, 30000);
+      if (may_be_cancelled && call->error != NULL)
+        {
+          wp_fault_assert_error (call, G_IO_ERROR, G_IO_ERROR_CANCELLED, NULL);
+          n_cancelled++;
+          continue;
+        }
+
+      g_assert_no_error (call->error);
+      g_variant_get (call->result, "(v)", &value);
+      g_assert_cmpuint (g_variant_get_uint32 (value), ==, i);
+    }
+
+  g_test_message ("%u of %u jobs cancelled in flight", n_cancelled, N_MANY);
+  g_assert_cmpuint (wp_test_get_stat (pool, "crashed"), ==, 0);
+  g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -316,6 +385,7 @@ main (int    argc,
   ADD ("/prefetch/cancel", 1, test_cancel);
   ADD ("/prefetch/moves-to-idle", 2, test_moves_to_idle);
   ADD ("/prefetch/timeout", 1, test_timeout);
+  ADD ("/prefetch/many", 2, test_many);
 
 #undef ADD
 

@@ -26,10 +26,11 @@
  *           word
  *   pool:   to take the job back, CAS slot ID → ID|REVOKED; it failed if
  *           the worker took the job first
- *   pool:   when the jobs ahead of it have replied, the prefetched job is
- *           the worker's running job: CAS slot ID → 0, so the worker runs
- *           it like any job sent to it directly
  *
+ * Once the jobs ahead of it have replied, the pool counts the prefetched
+ * job as running and never revokes it again; the slot stays the job's
+ * until the worker takes it.  So the worker's CAS fails only for a
+ * revoked job.
  * A frame whose id is in no slot, plain or revoked, was sent directly and
  * is run.  A revoked offer keeps its slot until the worker has skipped
  * its frame (or, if the frame never left the pool, until the pool
@@ -85,16 +86,6 @@ wp_claim_revoke (WpClaimPage *page,
   return wp_claim_cas (&page->offers[slot], id, id | WP_CLAIM_REVOKED);
 }
 
-/* Pool: job @id now runs on the worker whatever happens; the worker may
- * have taken it already. */
-static inline void
-wp_claim_settle (WpClaimPage *page,
-                 int          slot,
-                 guint64      id)
-{
-  wp_claim_cas (&page->offers[slot], id, 0);
-}
-
 /* Pool: frees the slot of a revoked job whose frame never reached the
  * worker (which will not free it). */
 static inline void
@@ -105,25 +96,43 @@ wp_claim_withdraw (WpClaimPage *page,
   wp_claim_cas (&page->offers[slot], id | WP_CLAIM_REVOKED, 0);
 }
 
+/* Worker: frees the slot of @id if it holds @id revoked. */
+static inline gboolean
+wp_claim_skip_revoked (WpClaimPage *page,
+                       guint64      id)
+{
+  for (int i = 0; i < WP_CLAIM_SLOTS; i++)
+    if (__atomic_load_n (&page->offers[i], __ATOMIC_ACQUIRE) == (id | WP_CLAIM_REVOKED))
+      {
+        __atomic_store_n (&page->offers[i], 0, __ATOMIC_RELEASE);
+        return TRUE;
+      }
+
+  return FALSE;
+}
+
 /* Worker: whether to run the job @id it has just read; if so, marks it
- * started. */
+ * started.  A revoked offer of @id is looked for first: the pool may have
+ * sent the job again, after its revoked frame. */
 static inline gboolean
 wp_claim_take (WpClaimPage *page,
                guint64      id)
 {
+  if (wp_claim_skip_revoked (page, id))
+    return FALSE;
+
   for (int i = 0; i < WP_CLAIM_SLOTS; i++)
     {
       guint64 *slot = &page->offers[i];
-      guint64 value = __atomic_load_n (slot, __ATOMIC_ACQUIRE);
 
-      /* A failed CAS means the pool revoked it meanwhile. */
-      if (value == id && wp_claim_cas (slot, id, 0))
+      if (__atomic_load_n (slot, __ATOMIC_ACQUIRE) != id)
+        continue;
+
+      /* A CAS that fails sees the pool's revocation. */
+      if (wp_claim_cas (slot, id, 0))
         break;
-      if (value == id || value == (id | WP_CLAIM_REVOKED))
-        {
-          __atomic_store_n (slot, 0, __ATOMIC_RELEASE);
-          return FALSE;
-        }
+      __atomic_store_n (slot, 0, __ATOMIC_RELEASE);
+      return FALSE;
     }
 
   __atomic_store_n (&page->started, id, __ATOMIC_RELEASE);

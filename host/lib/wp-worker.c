@@ -498,7 +498,7 @@ remove_offer (WpWorker *worker,
 }
 
 /* The first offered job becomes the running one: the process runs it
- * next, whatever its claim says now. */
+ * next.  Its slot stays its own until the process takes it. */
 static void
 promote_offer (WpWorker *worker)
 {
@@ -509,7 +509,6 @@ promote_offer (WpWorker *worker)
   worker->job_frame = offer.frame;
   worker->job_frame_size = offer.size;
   worker->job_sent = offer.frame != NULL && offer.frame->written > 0;
-  wp_claim_settle (worker->claims, offer.slot, offer.job->id);
 }
 
 static void
