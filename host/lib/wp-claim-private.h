@@ -77,6 +77,17 @@ wp_claim_offer (WpClaimPage *page,
   return -1;
 }
 
+/* Pool: whether wp_claim_offer() would find a free slot now. */
+static inline gboolean
+wp_claim_has_free_slot (WpClaimPage *page)
+{
+  for (int i = 0; i < WP_CLAIM_SLOTS; i++)
+    if (__atomic_load_n (&page->offers[i], __ATOMIC_ACQUIRE) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
 /* Pool: takes job @id back; FALSE if the worker took it first. */
 static inline gboolean
 wp_claim_revoke (WpClaimPage *page,

@@ -145,53 +145,60 @@ wp_wire_frame_new (WpWireKind  kind,
                     g_byte_array_free_to_bytes (g_steal_pointer (&after)));
 }
 
-static void
-append_le (GByteArray *bytes,
-           guint64     value,
-           gsize       width)
+static guint8 *
+put_le (guint8  *p,
+        guint64  value,
+        gsize    width)
 {
   for (gsize i = 0; i < width; i++)
-    {
-      guint8 byte = (guint8) (value >> (8 * i));
+    *p++ = (guint8) (value >> (8 * i));
 
-      g_byte_array_append (bytes, &byte, 1);
-    }
+  return p;
 }
 
 /* A CALL frame, its body (ssv) = (plugin, function, args) serialised here
  * in normal form around the arguments' own data, so that building the
  * request copies none of it: the two strings, zeros up to 8-byte
  * alignment, the variant (args, "\0", args' type), then the ends of the
- * two strings, last one first, each as wide as the tuple's size needs. */
+ * two strings, last one first, each as wide as the tuple's size needs.
+ * This runs once per job: each part is written into a buffer of its
+ * exact size. */
 WpWireFrame *
 wp_wire_frame_new_call (guint64     job_id,
                         const char *plugin,
                         const char *function,
                         GVariant   *args)
 {
-  g_autoptr(GByteArray) before = g_byte_array_new ();
-  g_autoptr(GByteArray) after = g_byte_array_new ();
-  gsize plugin_end, function_end, body_end, width;
-  static const guint8 zeros[8];
+  static const char tuple_end[] = "\0(ssv)";
+  const char *args_type = g_variant_get_type_string (args);
+  gsize plugin_size = strlen (plugin) + 1;
+  gsize function_size = strlen (function) + 1;
+  gsize type_size = strlen (args_type);
+  gsize plugin_end, function_end, before_size, after_size, width;
+  guint8 *before, *after, *p;
 
-  g_byte_array_append (before, (const guint8 *) plugin, strlen (plugin) + 1);
-  plugin_end = before->len;
-  g_byte_array_append (before, (const guint8 *) function, strlen (function) + 1);
-  function_end = before->len;
-  g_byte_array_append (before, zeros, (8 - before->len % 8) % 8);
-
-  append_variant_end (after, g_variant_get_type_string (args));
-  body_end = before->len + g_variant_get_size (args) + after->len;
+  plugin_end = plugin_size;
+  function_end = plugin_end + function_size;
+  before_size = function_end + (8 - function_end % 8) % 8;
 
   /* Two offsets; their width depends on the size they make. */
-  width = wp_variant_offset_size (wp_variant_framed_size (body_end, 2));
+  width = wp_variant_offset_size (wp_variant_framed_size (before_size + g_variant_get_size (args)
+                                                          + 1 + type_size, 2));
+  after_size = 1 + type_size + 2 * width + sizeof tuple_end - 1;
 
-  append_le (after, function_end, width);
-  append_le (after, plugin_end, width);
-  append_variant_end (after, "(ssv)");
+  before = g_malloc0 (before_size);
+  memcpy (before, plugin, plugin_size);
+  memcpy (before + plugin_end, function, function_size);
 
-  return frame_new (WP_WIRE_CALL, job_id, g_byte_array_free_to_bytes (g_steal_pointer (&before)),
-                    args, g_byte_array_free_to_bytes (g_steal_pointer (&after)));
+  p = after = g_malloc (after_size);
+  *p++ = '\0';
+  memcpy (p, args_type, type_size);
+  p = put_le (p + type_size, function_end, width);
+  p = put_le (p, plugin_end, width);
+  memcpy (p, tuple_end, sizeof tuple_end - 1);
+
+  return frame_new (WP_WIRE_CALL, job_id, g_bytes_new_take (before, before_size),
+                    args, g_bytes_new_take (after, after_size));
 }
 
 void

@@ -942,7 +942,8 @@ wp_worker_can_take_offer (WpWorker *worker)
   return worker->state == WP_WORKER_BUSY && worker->n_offers < WP_CLAIM_SLOTS
          && g_queue_is_empty (&worker->requests)
          && worker->job_frame_size + WP_CLAIM_SLOTS * OFFER_MAX_FRAME + PIPE_PAGE_SLACK
-            <= worker->request_capacity;
+            <= worker->request_capacity
+         && wp_claim_has_free_slot (worker->claims);
 }
 
 /* Offers @job to a BUSY worker, to run after the one it runs now and
