@@ -1688,7 +1688,9 @@ wp_pool_get_plugin_dir (WpPool *pool)
  * wp_pool_set_job_timeout:
  * @pool: a #WpPool
  * @timeout_ms: the longest a job may run, from when it starts on a
- *   worker, in milliseconds; 0 for no limit (the default)
+ *   worker (for a job handed to a busy worker ahead of time, from when
+ *   the pool reads the reply of the job before it), in milliseconds; 0
+ *   for no limit (the default)
  *
  * A job that runs longer is stopped like a cancelled one and fails with
  * %WP_POOL_ERROR_TIMED_OUT.  Applies to jobs started from now on.
