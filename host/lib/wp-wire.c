@@ -156,6 +156,51 @@ put_le (guint8  *p,
   return p;
 }
 
+gsize
+wp_wire_envelope_size (GVariant *body)
+{
+  return WP_WIRE_ENVELOPE_PREFIX + g_variant_get_size (body) + 1
+         + strlen (g_variant_get_type_string (body));
+}
+
+/* The layout of a CALL body, as wp_wire_frame_new_call() writes it. */
+typedef struct {
+  gsize plugin_end;    /* where each string ends, its zero included */
+  gsize function_end;
+  gsize padding;       /* zeros before the arguments */
+  gsize body_end;      /* the end of the variant of the arguments */
+  gsize width;         /* of each of the two offsets */
+} CallLayout;
+
+static void
+call_layout (CallLayout *layout,
+             const char *plugin,
+             const char *function,
+             GVariant   *args)
+{
+  layout->plugin_end = strlen (plugin) + 1;
+  layout->function_end = layout->plugin_end + strlen (function) + 1;
+  layout->padding = (8 - layout->function_end % 8) % 8;
+  layout->body_end = layout->function_end + layout->padding + g_variant_get_size (args) + 1
+                     + strlen (g_variant_get_type_string (args));
+  /* Two offsets; their width depends on the size they make. */
+  layout->width = wp_variant_offset_size (wp_variant_framed_size (layout->body_end, 2));
+}
+
+/* What the envelope of wp_wire_frame_new_call()'s frame will be, for a
+ * pool to refuse an oversized job before building anything. */
+gsize
+wp_wire_call_envelope_size (const char *plugin,
+                            const char *function,
+                            GVariant   *args)
+{
+  CallLayout layout;
+
+  call_layout (&layout, plugin, function, args);
+  return WP_WIRE_ENVELOPE_PREFIX + layout.body_end + 2 * layout.width
+         + 1 + strlen ("(ssv)");
+}
+
 /* A CALL frame, its body (ssv) = (plugin, function, args) serialised here
  * in normal form around the arguments' own data, so that building the
  * request copies none of it: the two strings, zeros up to 8-byte
@@ -171,30 +216,24 @@ wp_wire_frame_new_call (guint64     job_id,
 {
   static const char tuple_end[] = "\0(ssv)";
   const char *args_type = g_variant_get_type_string (args);
-  gsize plugin_size = strlen (plugin) + 1;
-  gsize function_size = strlen (function) + 1;
   gsize type_size = strlen (args_type);
-  gsize plugin_end, function_end, before_size, after_size, width;
+  gsize before_size, after_size;
   guint8 *before, *after, *p;
+  CallLayout layout;
 
-  plugin_end = plugin_size;
-  function_end = plugin_end + function_size;
-  before_size = function_end + (8 - function_end % 8) % 8;
-
-  /* Two offsets; their width depends on the size they make. */
-  width = wp_variant_offset_size (wp_variant_framed_size (before_size + g_variant_get_size (args)
-                                                          + 1 + type_size, 2));
-  after_size = 1 + type_size + 2 * width + sizeof tuple_end - 1;
+  call_layout (&layout, plugin, function, args);
+  before_size = layout.function_end + layout.padding;
+  after_size = 1 + type_size + 2 * layout.width + sizeof tuple_end - 1;
 
   before = g_malloc0 (before_size);
-  memcpy (before, plugin, plugin_size);
-  memcpy (before + plugin_end, function, function_size);
+  memcpy (before, plugin, layout.plugin_end);
+  memcpy (before + layout.plugin_end, function, layout.function_end - layout.plugin_end);
 
   p = after = g_malloc (after_size);
   *p++ = '\0';
   memcpy (p, args_type, type_size);
-  p = put_le (p + type_size, function_end, width);
-  p = put_le (p, plugin_end, width);
+  p = put_le (p + type_size, layout.function_end, layout.width);
+  p = put_le (p, layout.plugin_end, layout.width);
   memcpy (p, tuple_end, sizeof tuple_end - 1);
 
   return frame_new (WP_WIRE_CALL, job_id, g_bytes_new_take (before, before_size),

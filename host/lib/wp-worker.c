@@ -44,6 +44,9 @@
  *    for the pipe.  Bytes written prove nothing: a process killed while
  *    idle may have had a whole frame handed to its read() on its way out.
  *    The shared page costs no system call per job, unlike a message.
+ *  - The limits a process was started with (frame size, memory) are its
+ *    own for life: a pool that changes them retires it and starts
+ *    another, so the handle remembers them.
  *  - Prefetch.  A BUSY worker may be offered its next jobs, whose frames
  *    are written at once, so the process goes from one job to the next
  *    without sleeping in read() and without a wake-up from the pool
@@ -78,6 +81,7 @@
 #include <workpool/wp-error.h>
 
 #include "wp-claim-private.h"
+#include "wp-sanitizer-private.h"
 #include "wp-wire-private.h"
 
 #define CONTROL_FD        3
@@ -127,6 +131,8 @@ struct _WpWorker {
   gboolean              ready;          /* it said hello */
   gboolean              exit_requested; /* the pool retired or killed it */
   guint                 jobs_done;
+  gsize                 max_frame;      /* the limits it was started with */
+  guint64               memory_limit;
   gboolean              reaped;
   GHashTable           *plugin_files; /* plugin name → WpPluginFileId */
   GString              *stderr_tail;
@@ -643,11 +649,13 @@ launch (const WpWorkerConfig  *config,
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *host_pid = g_strdup_printf ("%d", (int) getpid ());
   g_autofree char *max_frame = g_strdup_printf ("%" G_GSIZE_FORMAT, config->max_frame);
+  g_autofree char *memory_limit = g_strdup_printf ("%" G_GUINT64_FORMAT, config->memory_limit);
   const char *argv[] = {
     config->worker_path,
     "--plugin-dir", config->plugin_dir,
     "--host-pid", host_pid,
     "--max-frame", max_frame,
+    "--memory-limit", memory_limit,
     NULL
   };
   GSubprocess *process;
@@ -736,6 +744,8 @@ wp_worker_spawn (const WpWorkerConfig  *config,
   worker->reply_fd = g_steal_fd (&pipes[REPLY][0]);
   worker->stderr_fd = g_steal_fd (&pipes[STDERR][0]);
   worker->control_fd = g_steal_fd (&pipes[CONTROL][1]);
+  worker->max_frame = config->max_frame;
+  worker->memory_limit = config->memory_limit;
   capacity = fcntl (worker->request_fd, F_GETPIPE_SZ);
   worker->request_capacity = capacity > 0 ? (gsize) capacity : 0;
   g_queue_init (&worker->requests);
@@ -856,6 +866,15 @@ wp_worker_get_jobs_done (WpWorker *worker)
   return worker->jobs_done;
 }
 
+/* Whether the process runs under @config's limits, so that the jobs
+ * the pool gives it now are held to what the pool promises them. */
+gboolean
+wp_worker_has_limits (WpWorker             *worker,
+                      const WpWorkerConfig *config)
+{
+  return worker->max_frame == config->max_frame && worker->memory_limit == config->memory_limit;
+}
+
 /* The file the worker loaded @plugin from; NULL if it has not. */
 const WpPluginFileId *
 wp_worker_get_plugin_file_id (WpWorker   *worker,
@@ -880,8 +899,9 @@ describe_exit (WpWorker *worker)
 }
 
 /* How the process died: a protocol error if it was killed for one,
- * otherwise WP_POOL_ERROR_WORKER_CRASHED naming the signal or exit status,
- * followed by the end of what it wrote to stderr. */
+ * otherwise WP_POOL_ERROR_WORKER_CRASHED naming the signal or exit status
+ * and the memory limit it ran under (an allocation over it is a likely
+ * cause), followed by the end of what it wrote to stderr. */
 GError *
 wp_worker_dup_death_error (WpWorker *worker)
 {
@@ -894,6 +914,14 @@ wp_worker_dup_death_error (WpWorker *worker)
     return g_error_copy (worker->protocol_error);
 
   how = describe_exit (worker);
+  if (worker->memory_limit > 0 && !WP_ASAN_BUILD)
+    {
+      char *limited = g_strdup_printf ("%s; it ran under a memory limit of %" G_GUINT64_FORMAT
+                                       " bytes", how, worker->memory_limit);
+
+      g_free (how);
+      how = limited;
+    }
   tail = dup_stderr_tail (worker);
 
   if (*tail == '\0')
