@@ -16,6 +16,8 @@
  *                               another worker is idle
  *   /prefetch/timeout           its timeout counts from when it starts,
  *                               not from when it was handed over
+ *   /prefetch/limits-change     a change of the workers' limits takes it
+ *                               back from a worker with the old ones
  *   /prefetch/many              many short jobs, some cancelled in flight:
  *                               each outcome is the job's own
  *
@@ -305,6 +307,39 @@ test_timeout (WpTestFixture *fixture,
   g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 1);
 }
 
+static void
+test_limits_change (WpTestFixture *fixture,
+                    gconstpointer  data)
+{
+  WpPool *pool = fixture->pool;
+  g_autoptr(GCancellable) busy_cancellable = g_cancellable_new ();
+  WpFaultCall *busy, *first, *second;
+  gint32 pid;
+
+  g_test_summary ("A change of the workers' limits takes back the jobs prefetched by a worker "
+                  "with the old ones: they run on a worker started with the new limits");
+
+  pid = wp_fault_get_pid (pool, "sleep");
+  busy = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, busy_cancellable);
+  first = wp_fault_call_start (pool, "sleep", "getpid", NULL, 0, NULL);
+  second = wp_fault_call_start (pool, "sleep", "getpid", NULL, 0, NULL);
+  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, 2);
+
+  wp_pool_set_max_frame_size (pool, 1024 * 1024);
+  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, 0);
+  g_assert_cmpuint (wp_test_get_stat (pool, "queued"), ==, 2);
+
+  /* The old worker ends its job and is replaced; the jobs run on the new one. */
+  wp_fault_cancel (busy_cancellable);
+  wp_fault_call_wait (busy, 2000);
+  wp_fault_assert_error (busy, G_IO_ERROR, G_IO_ERROR_CANCELLED, NULL);
+  wp_fault_call_wait (first, 5000);
+  wp_fault_call_wait (second, 5000);
+  g_assert_cmpint (result_pid (first), !=, pid);
+  g_assert_cmpint (result_pid (second), ==, result_pid (first));
+  g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 2);
+}
+
 #define N_MANY       20000
 #define CANCEL_AHEAD 5     /* a callback cancels the job this far behind it */
 #define CANCEL_EVERY 7
@@ -385,6 +420,7 @@ main (int    argc,
   ADD ("/prefetch/cancel", 1, test_cancel);
   ADD ("/prefetch/moves-to-idle", 2, test_moves_to_idle);
   ADD ("/prefetch/timeout", 1, test_timeout);
+  ADD ("/prefetch/limits-change", 1, test_limits_change);
   ADD ("/prefetch/many", 2, test_many);
 
 #undef ADD
