@@ -100,16 +100,6 @@ start_mark (WpPool       *pool,
   return wp_fault_call_start (pool, "mark", "append", g_variant_new ("(s)", path), 0, cancellable);
 }
 
-static gint32
-result_pid (WpFaultCall *call)
-{
-  gint32 pid;
-
-  g_assert_no_error (call->error);
-  g_variant_get (call->result, "(i)", &pid);
-  return pid;
-}
-
 /* Makes @n workers ready and idle: a pool starts them lazily, and a
  * job is prefetched only when no worker is starting.  Two jobs started
  * together ran on two workers once both had said hello. */
@@ -123,7 +113,7 @@ ready_two_workers (WpPool *pool)
 
       wp_fault_call_wait (a, 5000);
       wp_fault_call_wait (b, 5000);
-      if (result_pid (a) != result_pid (b))
+      if (wp_fault_result_pid (a) != wp_fault_result_pid (b))
         return;
     }
 
@@ -162,7 +152,7 @@ test_crash_ahead (WpTestFixture *fixture,
   for (guint i = 0; i < N_BEHIND; i++)
     {
       wp_fault_call_wait (behind[i], 5000);
-      g_assert_cmpint (result_pid (behind[i]), !=, pid);
+      g_assert_cmpint (wp_fault_result_pid (behind[i]), !=, pid);
       if (i > 0)
         g_assert_cmpint (behind[i]->done_time, >=, behind[i - 1]->done_time);
     }
@@ -171,7 +161,7 @@ test_crash_ahead (WpTestFixture *fixture,
   marks = read_marks (path);
   g_assert_cmpuint (g_strv_length (marks), ==, N_BEHIND);
   for (guint i = 0; i < N_BEHIND; i++)
-    g_assert_cmpint (atoi (marks[i]), ==, result_pid (behind[0]));
+    g_assert_cmpint (atoi (marks[i]), ==, wp_fault_result_pid (behind[0]));
 
   g_assert_cmpuint (wp_test_get_stat (pool, "crashed"), ==, 1);
   g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 2);
@@ -220,8 +210,8 @@ test_cancel (WpTestFixture *fixture,
   wp_fault_call_wait (busy, 2000);
   wp_fault_assert_error (busy, G_IO_ERROR, G_IO_ERROR_CANCELLED, NULL);
   wp_fault_call_wait (after, 5000);
-  g_assert_cmpint (result_pid (before), ==, pid);
-  g_assert_cmpint (result_pid (after), ==, pid);
+  g_assert_cmpint (wp_fault_result_pid (before), ==, pid);
+  g_assert_cmpint (wp_fault_result_pid (after), ==, pid);
 
   marks = read_marks (path);
   g_assert_cmpuint (g_strv_length (marks), ==, 2);
@@ -259,8 +249,8 @@ test_moves_to_idle (WpTestFixture *fixture,
                   / G_TIME_SPAN_MILLISECOND);
 
   /* Both on the worker that ran the short job; the long one runs on. */
-  pid_quick = result_pid (first);
-  g_assert_cmpint (result_pid (second), ==, pid_quick);
+  pid_quick = wp_fault_result_pid (first);
+  g_assert_cmpint (wp_fault_result_pid (second), ==, pid_quick);
   g_assert_false (wp_fault_call_is_done (slow));
   g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, 0);
 
@@ -335,8 +325,8 @@ test_limits_change (WpTestFixture *fixture,
   wp_fault_assert_error (busy, G_IO_ERROR, G_IO_ERROR_CANCELLED, NULL);
   wp_fault_call_wait (first, 5000);
   wp_fault_call_wait (second, 5000);
-  g_assert_cmpint (result_pid (first), !=, pid);
-  g_assert_cmpint (result_pid (second), ==, result_pid (first));
+  g_assert_cmpint (wp_fault_result_pid (first), !=, pid);
+  g_assert_cmpint (wp_fault_result_pid (second), ==, wp_fault_result_pid (first));
   g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 2);
 }
 

@@ -26,7 +26,9 @@
  * Invariants:
  *  - job != NULL exactly in BUSY and CANCELLING, and possibly in EXITING
  *    after a kill or a protocol error (the exit event then reports it),
- *    and in DEAD until the pool takes it from the exited event.
+ *    and in DEAD until the pool takes it from the exited event.  Offers
+ *    exist only behind a job, except once the pool took the job of a
+ *    process it killed: then until it takes them back.
  *  - A message that is not what the state allows (a second hello, a
  *    reply for another job, a reply while idle) is a protocol error: the
  *    process is killed and the error kept for the exit report.
