@@ -137,17 +137,21 @@ test_crash_ahead (WpTestFixture *fixture,
   g_test_summary ("Jobs prefetched behind a job that crashes its worker are not failed with "
                   "it: they run on the replacement worker, in order, each exactly once");
 
-  /* 1 worker, ready: the crash is sent at once, the next jobs ahead of time. */
-  pid = wp_fault_get_pid (pool, "echo");
-  crash = wp_fault_call_start (pool, "crash", "segv", NULL, 0, NULL);
+  /* 1 worker, ready: the job ahead is sent at once, the next jobs ahead
+   * of time; the worker dies (SIGKILL, so that it cannot die before the
+   * jobs are handed over) while it runs the job ahead. */
+  pid = wp_fault_get_pid (pool, "sleep");
+  crash = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, NULL);
   for (guint i = 0; i < N_BEHIND; i++)
     behind[i] = start_mark (pool, path, NULL);
   g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 1);
   g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, N_BEHIND);
+  wp_fault_wait_pid_in_poll (pid, 5000);
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
 
   wp_fault_call_wait (crash, 5000);
   wp_fault_assert_error (crash, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
-                         g_strsignal (SIGSEGV));
+                         g_strsignal (SIGKILL));
 
   for (guint i = 0; i < N_BEHIND; i++)
     {
