@@ -123,13 +123,17 @@ frame_new (WpWireKind  kind,
   return frame;
 }
 
-/* "\0" and @type: what ends a variant after its child's data. */
-static void
-append_variant_end (GByteArray *bytes,
-                    const char *type)
+/* "\0" and @type: what ends a variant after its child's data, in a
+ * buffer of its own. */
+static GBytes *
+new_variant_end (const char *type)
 {
-  g_byte_array_append (bytes, (const guint8 *) "", 1);
-  g_byte_array_append (bytes, (const guint8 *) type, strlen (type));
+  gsize type_size = strlen (type);
+  guint8 *end = g_malloc (1 + type_size);
+
+  end[0] = '\0';
+  memcpy (end + 1, type, type_size);
+  return g_bytes_new_take (end, 1 + type_size);
 }
 
 /* A frame whose envelope holds @body (sunk if floating). */
@@ -138,11 +142,8 @@ wp_wire_frame_new (WpWireKind  kind,
                    guint64     job_id,
                    GVariant   *body)
 {
-  g_autoptr(GByteArray) after = g_byte_array_new ();
-
-  append_variant_end (after, g_variant_get_type_string (body));
   return frame_new (kind, job_id, g_bytes_new_static (NULL, 0), body,
-                    g_byte_array_free_to_bytes (g_steal_pointer (&after)));
+                    new_variant_end (g_variant_get_type_string (body)));
 }
 
 static guint8 *
