@@ -100,13 +100,16 @@ start_mark (WpPool       *pool,
   return wp_fault_call_start (pool, "mark", "append", g_variant_new ("(s)", path), 0, cancellable);
 }
 
-/* Makes @n workers ready and idle: a pool starts them lazily, and a
- * job is prefetched only when no worker is starting.  Two jobs started
- * together ran on two workers once both had said hello. */
+/* Makes both workers of @pool ready and idle: a pool starts them lazily,
+ * and a job is prefetched only when no worker is starting.  Two jobs
+ * started together ran on two workers once both had said hello; until
+ * then (a start-up can take long on a loaded machine), try again. */
 static void
 ready_two_workers (WpPool *pool)
 {
-  for (guint i = 0; i < 100; i++)
+  gint64 deadline = g_get_monotonic_time () + (gint64) bound (30000) * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < deadline)
     {
       WpFaultCall *a = wp_fault_call_start (pool, "sleep", "getpid", NULL, 0, NULL);
       WpFaultCall *b = wp_fault_call_start (pool, "sleep", "getpid", NULL, 0, NULL);
