@@ -4,8 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Covers the keys and types of the stats (a{sv} of uint64: submitted,
- * completed, failed, cancelled, crashed, timed-out, queued, running,
- * workers, spawned), their values on a fresh pool, while jobs run, after
+ * completed, failed, cancelled, crashed, timed-out, queued, prefetched,
+ * running, workers, spawned), their values on a fresh pool, while jobs run, after
  * a seeded mix of successes and failures (each counter against the
  * callbacks), for calls refused at once, and after close; and that
  * submitted = completed + failed + cancelled + queued + running holds
@@ -16,7 +16,7 @@
 
 static const char * const stat_keys[] = {
   "submitted", "completed", "failed", "cancelled", "crashed", "timed-out",
-  "queued", "running", "workers", "spawned",
+  "queued", "prefetched", "running", "workers", "spawned",
 };
 
 static void
@@ -28,7 +28,7 @@ test_stats_keys (WpTestFixture *fixture,
   const char *key;
   GVariant *value;
 
-  g_test_summary ("The stats are an a{sv} with the ten documented keys, every value a uint64");
+  g_test_summary ("The stats are an a{sv} with the eleven documented keys, every value a uint64");
 
   stats = g_variant_take_ref (wp_pool_get_stats (fixture->pool));
   g_assert_cmpstr (g_variant_get_type_string (stats), ==, "a{sv}");

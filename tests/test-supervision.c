@@ -112,16 +112,6 @@ ms_args (guint32 ms)
   return g_variant_new ("(u)", ms);
 }
 
-static gint32
-result_pid (WpFaultCall *call)
-{
-  gint32 pid;
-
-  g_assert_no_error (call->error);
-  g_variant_get (call->result, "(i)", &pid);
-  return pid;
-}
-
 typedef struct {
   WpPool     *pool;
   const char *key;
@@ -309,7 +299,7 @@ test_crash (WpTestFixture *fixture,
                   "done on a new worker %" G_GINT64_FORMAT " ms after that",
                   wp_fault_call_elapsed_ms (crash, crash->start_time),
                   (queued->done_time - crash->done_time) / G_TIME_SPAN_MILLISECOND);
-  pid_q = result_pid (queued);
+  pid_q = wp_fault_result_pid (queued);
   g_assert_cmpint (pid_q, !=, pid_b);
   g_assert_cmpint (pid_q, !=, pid_a);
   g_assert_false (wp_fault_call_is_done (other));
@@ -454,7 +444,7 @@ test_idle_death_then_submit (WpTestFixture *fixture,
   if (call->error != NULL)
     g_test_message ("the job failed: %s", call->error->message);
   g_assert_no_error (call->error);
-  g_assert_cmpint (result_pid (call), !=, pid);
+  g_assert_cmpint (wp_fault_result_pid (call), !=, pid);
   g_assert_cmpuint (wp_test_get_stat (pool, "failed"), ==, 0);
 }
 
@@ -1134,7 +1124,7 @@ sigpipe_scenario (void)
 
   after = wp_fault_call_start (pool, "echo", "getpid", NULL, 0, NULL);
   wp_fault_call_wait (after, 5000);
-  g_assert_cmpint (result_pid (after), !=, pid);
+  g_assert_cmpint (wp_fault_result_pid (after), !=, pid);
 
   wp_fault_assert_stats_agree (pool);
   wp_test_close (pool);

@@ -188,6 +188,17 @@ wp_fault_get_pid (WpPool     *pool,
   return pid;
 }
 
+/* The pid a "getpid" call (or mark.append) returned; asserts it did. */
+gint32
+wp_fault_result_pid (WpFaultCall *call)
+{
+  gint32 pid;
+
+  g_assert_no_error (call->error);
+  g_variant_get (call->result, "(i)", &pid);
+  return pid;
+}
+
 void
 wp_fault_assert_error (WpFaultCall *call,
                        GQuark       domain,

@@ -65,6 +65,7 @@ GVariant      *wp_fault_call_sync            (WpPool         *pool,
                                               const char     *function,
                                               GVariant       *args,
                                               GError        **error);
+gint32         wp_fault_result_pid           (WpFaultCall    *call);
 gint32         wp_fault_get_pid              (WpPool         *pool,
                                               const char     *plugin);
 void           wp_fault_assert_error         (WpFaultCall    *call,

@@ -18,6 +18,7 @@ typedef enum {
 /* The state machine of a job; see wp-job.c. */
 typedef enum {
   WP_JOB_QUEUED,
+  WP_JOB_OFFERED,
   WP_JOB_RUNNING,
   WP_JOB_STOPPING,
   WP_JOB_DONE,
@@ -50,7 +51,7 @@ struct _WpJob {
 
   GCancellable *cancellable;
   GSource      *cancel_source;
-  WpWorker     *worker;        /* while RUNNING or STOPPING */
+  WpWorker     *worker;        /* while OFFERED, RUNNING or STOPPING */
   GError       *stop_reason;   /* while STOPPING: cancelled or timed out */
 
   /* The caller: one of the two. */

@@ -8,11 +8,23 @@
  * submission until it is returned to its caller.  Its states:
  *
  *   QUEUED ──dispatch──▶ RUNNING ──reply──────────────────────────▶ DONE
- *     │                    │  ╰──worker died (crashed) ─────────────▶ DONE
- *     │                    │ cancelled / timed out
- *     │                    ▼
- *     │                 STOPPING ──reply, death, or grace over: kill──▶ DONE
+ *     │ ▲                  ▲  │  ╰──worker died (crashed) ─────────────▶ DONE
+ *     │ │                  │  │ cancelled / timed out
+ *     │ │   the reply of   │  ▼
+ *     │ │  the job ahead   │ STOPPING ──reply, death, or grace over: kill──▶ DONE
+ *     │ │                  │
+ *     │ ╰──revoked── OFFERED ──revoked: cancelled, closed─────────────▶ DONE
+ *     │    (a worker ▲
+ *     │  went idle;  │ offer: every worker is busy
+ *     │  its worker  ╰──────────────────────── QUEUED
+ *     │  died first)
  *     ╰──cancelled, closed, no such plugin, workers cannot start───────▶ DONE
+ *
+ * OFFERED: the job's frame was sent to a busy worker, to run after the
+ * job it runs (prefetch, see wp-worker.c).  It has not started: it
+ * counts as queued, its timeout has not begun, and the pool may take it
+ * back as long as the worker has not claimed it.  When the reply of the
+ * job ahead arrives, it is RUNNING, from that moment.
  *
  * A job enters DONE exactly once, in the pool's finish_job(), which sets
  * its outcome (a result or an error, never both) with

@@ -45,6 +45,20 @@
  *    memory).  Changing one retires the workers started with the old
  *    ones, idle ones at once and busy ones after their job, as for a
  *    stale plugin, and fails queued jobs over a new, smaller frame limit.
+ *  - Prefetch (a job OFFERED to a busy worker, see wp-job.c and
+ *    wp-worker.c) only when no worker is idle or starting and no more can
+ *    be started: a job never waits behind another while a worker could
+ *    run it.  When a worker is idle and the queue is empty, offers are
+ *    taken back from busy workers and run on the idle one.  An offer goes
+ *    only to a worker that loaded the job's plugin file or none, that has
+ *    the current limits, and that max_jobs_per_worker lets run it after
+ *    the jobs it holds; a change of limits takes back the offers made to
+ *    workers with the old ones.  An offered
+ *    job the worker did not take when it died is queued again at the
+ *    head, not counted against MAX_REQUEUES: it was behind the job that
+ *    died.  Its timeout counts from when the pool reads the reply of the
+ *    job ahead, which is after the worker started it by the time the pool
+ *    takes to read that reply.
  *
  * Stopping a running job (cancel, timeout, or an aborted close): the
  * worker is told to cancel the job's GCancellable and given the grace
@@ -149,6 +163,7 @@ struct _WpPool {
   GPtrArray    *workers;         /* WpWorker, until reaped */
   guint64       last_job_id;
   guint         n_running;       /* jobs RUNNING or STOPPING */
+  guint         n_offered;       /* jobs OFFERED */
   WpPoolStats   stats;
 
   GQueue        finished;        /* WpJob, DONE, to be returned */
@@ -223,6 +238,8 @@ finish_job (WpPool   *self,
     }
   if (job->state == WP_JOB_RUNNING || job->state == WP_JOB_STOPPING)
     self->n_running--;
+  else if (job->state == WP_JOB_OFFERED)
+    self->n_offered--;
 
   if (job->cancel_source != NULL)
     {
@@ -338,6 +355,35 @@ stop_job (WpPool *self,
                           g_get_monotonic_time () + (gint64) self->cancel_grace_ms * 1000);
 }
 
+/* Back to the head of the queue, from a worker that never took it. */
+static void
+requeue_job (WpPool *self,
+             WpJob  *job)
+{
+  g_assert (job->worker == NULL && !job->in_queue);
+
+  if (job->state == WP_JOB_OFFERED)
+    self->n_offered--;
+  else
+    self->n_running--;
+  job->state = WP_JOB_QUEUED;
+  job->in_queue = TRUE;
+  g_queue_push_head_link (&self->queue, &job->link);
+}
+
+/* An OFFERED job ends with @reason unless its worker claimed it first;
+ * then it stops with @reason as soon as it runs (job_started()). */
+static void
+revoke_and_finish (WpPool *self,
+                   WpJob  *job,
+                   GError *reason)
+{
+  if (wp_worker_revoke_offer (job->worker, job))
+    finish_job (self, job, NULL, reason);
+  else
+    g_error_free (reason);
+}
+
 static gboolean
 on_job_cancelled (GCancellable *cancellable,
                   gpointer      user_data)
@@ -349,6 +395,8 @@ on_job_cancelled (GCancellable *cancellable,
 
   if (job->state == WP_JOB_QUEUED)
     finish_job (self, job, NULL, cancelled_error ());
+  else if (job->state == WP_JOB_OFFERED)
+    revoke_and_finish (self, job, cancelled_error ());
   else if (job->state == WP_JOB_RUNNING)
     stop_job (self, job, cancelled_error ());
 
@@ -479,7 +527,7 @@ spawn_later (WpPool *self)
 static void
 ensure_workers (WpPool *self)
 {
-  guint live = 0, starting = 0, wanted;
+  guint live = 0, starting = 0, waiting, wanted;
 
   for (guint i = 0; i < self->workers->len; i++)
     {
@@ -489,10 +537,12 @@ ensure_workers (WpPool *self)
       starting += wp_worker_get_state (worker) == WP_WORKER_STARTING;
     }
 
-  if (self->queue.length <= starting || live >= self->n_workers)
+  /* Offered jobs wait too: a new worker takes them over when it is ready. */
+  waiting = self->queue.length + self->n_offered;
+  if (waiting <= starting || live >= self->n_workers)
     return;
 
-  wanted = MIN (self->queue.length - starting, self->n_workers - live);
+  wanted = MIN (waiting - starting, self->n_workers - live);
 
   if (g_get_monotonic_time () < self->next_spawn_time)
     {
@@ -504,7 +554,7 @@ ensure_workers (WpPool *self)
     if (!spawn_worker (self))
       {
         /* No process, so no event will come to retry: a timer must. */
-        if (!g_queue_is_empty (&self->queue))
+        if (waiting > 0)
           spawn_later (self);
         break;
       }
@@ -592,7 +642,7 @@ maybe_finish_close (WpPool *self)
   if (!self->closing || self->closed)
     return;
 
-  if (g_queue_is_empty (&self->queue) && self->n_running == 0)
+  if (g_queue_is_empty (&self->queue) && self->n_running == 0 && self->n_offered == 0)
     for (guint i = 0; i < self->workers->len; i++)
       {
         WpWorker *worker = g_ptr_array_index (self->workers, i);
@@ -639,29 +689,173 @@ return_close_tasks (WpPool *self)
     }
 }
 
-static void
-dispatch (WpPool *self)
+/* The head of the queue, with its plugin file's identity in @file_id;
+ * jobs whose plugin does not exist fail on the way.  NULL if none. */
+static WpJob *
+peek_runnable_job (WpPool         *self,
+                   WpPluginFileId *file_id)
 {
-  while (!g_queue_is_empty (&self->queue) && find_idle_worker (self) != NULL)
+  WpJob *job;
+
+  while ((job = g_queue_peek_head (&self->queue)) != NULL)
     {
-      WpJob *job = g_queue_peek_head (&self->queue);
       g_autoptr(GError) error = NULL;
+
+      if (stat_plugin (self, job->plugin, file_id, &error))
+        return job;
+      finish_job (self, job, NULL, g_steal_pointer (&error));
+    }
+
+  return NULL;
+}
+
+/* Starts queued jobs on idle workers. */
+static void
+run_queued_jobs (WpPool *self)
+{
+  while (find_idle_worker (self) != NULL)
+    {
       WpPluginFileId file_id;
+      WpJob *job = peek_runnable_job (self, &file_id);
       WpWorker *worker;
 
-      if (!stat_plugin (self, job->plugin, &file_id, &error))
-        {
-          finish_job (self, job, NULL, g_steal_pointer (&error));
-          continue;
-        }
+      if (job == NULL)
+        return;
 
       worker = pick_worker_for (self, job->plugin, &file_id);
       if (worker != NULL)
         start_job (self, worker, job);
     }
+}
 
+/* For an idle worker and an empty queue: takes an offered job back from
+ * a busy worker, to the head of the queue.  FALSE if there was none its
+ * worker had not claimed. */
+static gboolean
+take_back_offer (WpPool *self)
+{
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpJob *job = wp_worker_revoke_last_offer (g_ptr_array_index (self->workers, i));
+
+      if (job != NULL)
+        {
+          requeue_job (self, job);
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+/* Whether every worker that can exist is busy: the only case in which a
+ * job is offered ahead of time. */
+static gboolean
+all_workers_busy (WpPool *self)
+{
+  guint live = 0;
+
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpWorker *worker = g_ptr_array_index (self->workers, i);
+      WpWorkerState state = wp_worker_get_state (worker);
+
+      if (state == WP_WORKER_IDLE || state == WP_WORKER_STARTING)
+        return FALSE;
+      live += wp_worker_is_live (worker);
+    }
+
+  return live >= self->n_workers;
+}
+
+/* Whether @worker may run a job of @plugin, whose file is @file_id, after
+ * the ones it holds: it has the pool's current limits, loaded that file
+ * or none, and max_jobs_per_worker lets it. */
+static gboolean
+can_run_next (WpPool               *self,
+              WpWorker             *worker,
+              const char           *plugin,
+              const WpPluginFileId *file_id)
+{
+  const WpPluginFileId *loaded = wp_worker_get_plugin_file_id (worker, plugin);
+  /* The jobs it runs before this one: done, running, offered. */
+  guint before = wp_worker_get_jobs_done (worker) + 1 + wp_worker_get_n_offers (worker);
+
+  return (self->max_jobs_per_worker == 0 || before < self->max_jobs_per_worker)
+         && (loaded == NULL || wp_plugin_file_id_equal (loaded, file_id))
+         && worker_has_current_limits (self, worker);
+}
+
+/* Offers the head of the queue to the busy workers that can take it,
+ * one job each per round, so that they share the queue. */
+static void
+offer_jobs (WpPool *self)
+{
+  gboolean offered = TRUE;
+
+  if (g_queue_is_empty (&self->queue) || !all_workers_busy (self))
+    return;
+
+  while (offered)
+    {
+      offered = FALSE;
+      for (guint i = 0; i < self->workers->len; i++)
+        {
+          WpWorker *worker = g_ptr_array_index (self->workers, i);
+          WpPluginFileId file_id;
+          WpJob *job;
+
+          if (!wp_worker_can_take_offer (worker))
+            continue;
+
+          job = peek_runnable_job (self, &file_id);
+          if (job == NULL)
+            return;
+          if (!can_run_next (self, worker, job->plugin, &file_id) || !wp_worker_offer (worker, job))
+            continue;
+
+          g_queue_unlink (&self->queue, &job->link);
+          job->in_queue = FALSE;
+          job->state = WP_JOB_OFFERED;
+          self->n_offered++;
+          offered = TRUE;
+        }
+    }
+}
+
+static void
+dispatch (WpPool *self)
+{
+  run_queued_jobs (self);
+  /* A worker left idle takes over the jobs offered to busy ones. */
+  while (g_queue_is_empty (&self->queue) && find_idle_worker (self) != NULL
+         && take_back_offer (self))
+    run_queued_jobs (self);
+
+  offer_jobs (self);
   ensure_workers (self);
   maybe_finish_close (self);
+}
+
+/* The job now runs on its worker: its timeout starts.  One whose caller
+ * cancelled it, or whose close was aborted, while it was offered and
+ * claimed by the worker, is stopped at once. */
+static void
+job_started (WpPool   *self,
+             WpWorker *worker,
+             WpJob    *job)
+{
+  guint timeout_ms = job->timeout_ms != 0 ? job->timeout_ms : self->job_timeout_ms;
+
+  job->state = WP_JOB_RUNNING;
+  self->n_running++;
+
+  if (job->cancellable != NULL && g_cancellable_is_cancelled (job->cancellable))
+    stop_job (self, job, cancelled_error ());
+  else if (self->close_aborted)
+    stop_job (self, job, closed_error ());
+  else if (timeout_ms > 0)
+    wp_worker_set_deadline (worker, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
 }
 
 static void
@@ -669,16 +863,11 @@ start_job (WpPool   *self,
            WpWorker *worker,
            WpJob    *job)
 {
-  guint timeout_ms = job->timeout_ms != 0 ? job->timeout_ms : self->job_timeout_ms;
-
   g_queue_unlink (&self->queue, &job->link);
   job->in_queue = FALSE;
-  job->state = WP_JOB_RUNNING;
-  self->n_running++;
 
   wp_worker_run (worker, job);
-  if (timeout_ms > 0)
-    wp_worker_set_deadline (worker, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
+  job_started (self, worker, job);
 }
 
 /* Worker events */
@@ -702,6 +891,7 @@ on_worker_replied (WpWorker *worker,
                    gpointer  user_data)
 {
   WpPool *self = user_data;
+  WpJob *next = wp_worker_get_job (worker);
 
   if (job->state == WP_JOB_STOPPING)
     {
@@ -712,6 +902,13 @@ on_worker_replied (WpWorker *worker,
   else
     {
       finish_job (self, job, result, error);
+    }
+
+  /* The offered job, if any, took its place. */
+  if (next != NULL)
+    {
+      self->n_offered--;
+      job_started (self, worker, next);
     }
 
   if (self->max_jobs_per_worker > 0
@@ -751,10 +948,14 @@ on_worker_deadline (WpWorker *worker,
       return;
     }
 
-  /* The grace period is over: the job stops now, with its worker. */
+  /* The grace period is over: the job stops now, with its worker, and
+   * the jobs offered behind it, unless the worker took them, run
+   * elsewhere (last first, so that they keep their order). */
   wp_worker_kill (worker);
   job = wp_worker_take_job (worker);
   finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
+  while ((job = wp_worker_revoke_last_offer (worker)) != NULL)
+    requeue_job (self, job);
   dispatch (self);
 }
 
@@ -765,6 +966,25 @@ on_worker_exited (WpWorker *worker,
   WpPool *self = user_data;
   WpJob *job = wp_worker_take_job (worker);
   g_autoptr(GError) death = wp_worker_dup_death_error (worker);
+  gboolean offer_taken;
+  WpJob *offered;
+
+  /* The offered jobs first, last first, so that they keep their order
+   * and a job queued again goes before them. */
+  while ((offered = wp_worker_take_last_offer (worker, &offer_taken)) != NULL)
+    if (!offer_taken)
+      {
+        requeue_job (self, offered);
+      }
+    else
+      {
+        /* Only a worker that broke the protocol, or one killed as it
+         * replied to the job ahead, takes an offer that is not running. */
+        g_autofree char *name = wp_job_dup_name (offered);
+
+        finish_job (self, offered, NULL, g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
+                                                      "%s: %s", name, death->message));
+      }
 
   if (job != NULL && job->state == WP_JOB_STOPPING)
     {
@@ -774,10 +994,7 @@ on_worker_exited (WpWorker *worker,
     {
       /* It died before it took the job: run it elsewhere. */
       job->n_requeued++;
-      job->state = WP_JOB_QUEUED;
-      self->n_running--;
-      job->in_queue = TRUE;
-      g_queue_push_head_link (&self->queue, &job->link);
+      requeue_job (self, job);
     }
   else if (job != NULL)
     {
@@ -831,10 +1048,14 @@ wp_pool_dispose (GObject *object)
       WpWorker *worker = g_ptr_array_steal_index_fast (self->workers, self->workers->len - 1);
       WpJob *job;
 
+      gboolean taken;
+
       wp_worker_detach (worker);
       wp_worker_wait (worker);
       job = wp_worker_take_job (worker);
       if (job != NULL)
+        finish_job (self, job, NULL, g_error_copy (closed));
+      while ((job = wp_worker_take_last_offer (worker, &taken)) != NULL)
         finish_job (self, job, NULL, g_error_copy (closed));
       wp_worker_unref (worker);
     }
@@ -1254,6 +1475,9 @@ on_close_cancelled (GCancellable *cancellable,
 
       if (job != NULL && job->state == WP_JOB_RUNNING)
         stop_job (self, job, g_error_copy (closed));
+      /* Offers the worker took stop when they start (job_started()). */
+      while ((job = wp_worker_revoke_last_offer (g_ptr_array_index (self->workers, i))) != NULL)
+        finish_job (self, job, NULL, g_error_copy (closed));
     }
 
   dispatch (self);
@@ -1432,10 +1656,13 @@ wp_pool_describe_finish (WpPool        *pool,
  *
  * Counters of the pool's life so far, as an `a{sv}` of `t` (uint64):
  * submitted, completed, failed, cancelled, crashed, timed-out, queued,
- * running, workers, spawned.  submitted = completed + failed + cancelled
- * + queued + running; crashed and timed-out count jobs also counted in
- * failed; workers is the number of worker processes now, spawned the
- * number ever started.
+ * prefetched, running, workers, spawned.  submitted = completed + failed
+ * + cancelled + queued + running; crashed and timed-out count jobs also
+ * counted in failed; prefetched counts the queued jobs already handed to
+ * a busy worker, to run when its current job ends (the pool still takes
+ * them back to cancel them or to run them on a worker that goes idle);
+ * workers is the number of worker processes now, spawned the number ever
+ * started.
  *
  * Call from the pool's thread.
  *
@@ -1458,7 +1685,8 @@ wp_pool_get_stats (WpPool *pool)
   ADD ("cancelled", pool->stats.cancelled);
   ADD ("crashed", pool->stats.crashed);
   ADD ("timed-out", pool->stats.timed_out);
-  ADD ("queued", pool->queue.length);
+  ADD ("queued", pool->queue.length + pool->n_offered);
+  ADD ("prefetched", pool->n_offered);
   ADD ("running", pool->n_running);
   ADD ("workers", pool->workers->len);
   ADD ("spawned", pool->stats.spawned);
@@ -1507,7 +1735,9 @@ wp_pool_get_plugin_dir (WpPool *pool)
  * wp_pool_set_job_timeout:
  * @pool: a #WpPool
  * @timeout_ms: the longest a job may run, from when it starts on a
- *   worker, in milliseconds; 0 for no limit (the default)
+ *   worker (for a job handed to a busy worker ahead of time, from when
+ *   the pool reads the reply of the job before it), in milliseconds; 0
+ *   for no limit (the default)
  *
  * A job that runs longer is stopped like a cancelled one and fails with
  * %WP_POOL_ERROR_TIMED_OUT.  Applies to jobs started from now on.
@@ -1568,8 +1798,21 @@ wp_pool_set_cancel_grace (WpPool *pool,
 static void
 limits_changed (WpPool *self)
 {
-  GList *link = self->queue.head;
+  GList *link;
 
+  /* A job offered to a worker with the old limits has not started: it
+   * waits for a worker with the new ones, unless that worker took it. */
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpWorker *worker = g_ptr_array_index (self->workers, i);
+      WpJob *job;
+
+      if (!worker_has_current_limits (self, worker))
+        while ((job = wp_worker_revoke_last_offer (worker)) != NULL)
+          requeue_job (self, job);
+    }
+
+  link = self->queue.head;
   while (link != NULL)
     {
       WpJob *job = link->data;

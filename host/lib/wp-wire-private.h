@@ -11,7 +11,9 @@
 
 G_BEGIN_DECLS
 
-#define WP_WIRE_PROTOCOL_VERSION  1
+/* 2: the page of claims (wp-claim-private.h), which a worker must honour
+ * before it runs a job: one of version 1 would run jobs taken back. */
+#define WP_WIRE_PROTOCOL_VERSION  2
 #define WP_WIRE_HEADER_SIZE       8
 #define WP_WIRE_MAGIC             0x31305057u  /* "WP01", little-endian */
 #define WP_WIRE_DEFAULT_MAX_FRAME (256u * 1024 * 1024)
@@ -103,6 +105,7 @@ WpWireReadStatus
                                           int             fd,
                                           WpWireMessage  *message,
                                           GError        **error);
+gboolean      wp_wire_reader_has_data    (WpWireReader   *reader);
 gboolean      wp_wire_decode             (GBytes         *body,
                                           WpWireMessage  *message,
                                           GError        **error);

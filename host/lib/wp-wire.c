@@ -123,13 +123,17 @@ frame_new (WpWireKind  kind,
   return frame;
 }
 
-/* "\0" and @type: what ends a variant after its child's data. */
-static void
-append_variant_end (GByteArray *bytes,
-                    const char *type)
+/* "\0" and @type: what ends a variant after its child's data, in a
+ * buffer of its own. */
+static GBytes *
+new_variant_end (const char *type)
 {
-  g_byte_array_append (bytes, (const guint8 *) "", 1);
-  g_byte_array_append (bytes, (const guint8 *) type, strlen (type));
+  gsize type_size = strlen (type);
+  guint8 *end = g_malloc (1 + type_size);
+
+  end[0] = '\0';
+  memcpy (end + 1, type, type_size);
+  return g_bytes_new_take (end, 1 + type_size);
 }
 
 /* A frame whose envelope holds @body (sunk if floating). */
@@ -138,24 +142,19 @@ wp_wire_frame_new (WpWireKind  kind,
                    guint64     job_id,
                    GVariant   *body)
 {
-  g_autoptr(GByteArray) after = g_byte_array_new ();
-
-  append_variant_end (after, g_variant_get_type_string (body));
   return frame_new (kind, job_id, g_bytes_new_static (NULL, 0), body,
-                    g_byte_array_free_to_bytes (g_steal_pointer (&after)));
+                    new_variant_end (g_variant_get_type_string (body)));
 }
 
-static void
-append_le (GByteArray *bytes,
-           guint64     value,
-           gsize       width)
+static guint8 *
+put_le (guint8  *p,
+        guint64  value,
+        gsize    width)
 {
   for (gsize i = 0; i < width; i++)
-    {
-      guint8 byte = (guint8) (value >> (8 * i));
+    *p++ = (guint8) (value >> (8 * i));
 
-      g_byte_array_append (bytes, &byte, 1);
-    }
+  return p;
 }
 
 gsize
@@ -207,30 +206,39 @@ wp_wire_call_envelope_size (const char *plugin,
  * in normal form around the arguments' own data, so that building the
  * request copies none of it: the two strings, zeros up to 8-byte
  * alignment, the variant (args, "\0", args' type), then the ends of the
- * two strings, last one first, each as wide as the tuple's size needs. */
+ * two strings, last one first, each as wide as the tuple's size needs.
+ * This runs once per job: each part is written into a buffer of its
+ * exact size. */
 WpWireFrame *
 wp_wire_frame_new_call (guint64     job_id,
                         const char *plugin,
                         const char *function,
                         GVariant   *args)
 {
-  g_autoptr(GByteArray) before = g_byte_array_new ();
-  g_autoptr(GByteArray) after = g_byte_array_new ();
-  static const guint8 zeros[8];
+  static const char tuple_end[] = "\0(ssv)";
+  const char *args_type = g_variant_get_type_string (args);
+  gsize type_size = strlen (args_type);
+  gsize before_size, after_size;
+  guint8 *before, *after, *p;
   CallLayout layout;
 
   call_layout (&layout, plugin, function, args);
-  g_byte_array_append (before, (const guint8 *) plugin, layout.plugin_end);
-  g_byte_array_append (before, (const guint8 *) function, layout.function_end - layout.plugin_end);
-  g_byte_array_append (before, zeros, layout.padding);
+  before_size = layout.function_end + layout.padding;
+  after_size = 1 + type_size + 2 * layout.width + sizeof tuple_end - 1;
 
-  append_variant_end (after, g_variant_get_type_string (args));
-  append_le (after, layout.function_end, layout.width);
-  append_le (after, layout.plugin_end, layout.width);
-  append_variant_end (after, "(ssv)");
+  before = g_malloc0 (before_size);
+  memcpy (before, plugin, layout.plugin_end);
+  memcpy (before + layout.plugin_end, function, layout.function_end - layout.plugin_end);
 
-  return frame_new (WP_WIRE_CALL, job_id, g_byte_array_free_to_bytes (g_steal_pointer (&before)),
-                    args, g_byte_array_free_to_bytes (g_steal_pointer (&after)));
+  p = after = g_malloc (after_size);
+  *p++ = '\0';
+  memcpy (p, args_type, type_size);
+  p = put_le (p + type_size, layout.function_end, layout.width);
+  p = put_le (p, layout.plugin_end, layout.width);
+  memcpy (p, tuple_end, sizeof tuple_end - 1);
+
+  return frame_new (WP_WIRE_CALL, job_id, g_bytes_new_take (before, before_size),
+                    args, g_bytes_new_take (after, after_size));
 }
 
 void
@@ -543,6 +551,14 @@ reader_frame_ready (WpWireReader  *reader,
 
   *frame_size = WP_WIRE_HEADER_SIZE + (gsize) body_size;
   return available >= *frame_size;
+}
+
+/* Whether bytes read are waiting in the buffer: then the next call may
+ * return a message without the descriptor becoming readable again. */
+gboolean
+wp_wire_reader_has_data (WpWireReader *reader)
+{
+  return reader->end > reader->start;
 }
 
 WpWireReadStatus

@@ -36,7 +36,8 @@ typedef struct {
   /* STARTING → IDLE: the worker said hello. */
   void (*ready)    (WpWorker *worker,
                     gpointer  user_data);
-  /* BUSY or CANCELLING → IDLE: the job's reply.  Takes @result or @error. */
+  /* BUSY or CANCELLING → IDLE: the job's reply.  Takes @result or @error.
+   * If the worker held offered jobs, it is now BUSY with the first. */
   void (*replied)  (WpWorker *worker,
                     WpJob    *job,
                     GVariant *result,
@@ -81,6 +82,15 @@ GError               *wp_worker_dup_death_error    (WpWorker              *worke
 
 void                  wp_worker_run                (WpWorker              *worker,
                                                     WpJob                 *job);
+gboolean              wp_worker_offer              (WpWorker              *worker,
+                                                    WpJob                 *job);
+gboolean              wp_worker_can_take_offer     (WpWorker              *worker);
+guint                 wp_worker_get_n_offers       (WpWorker              *worker);
+gboolean              wp_worker_revoke_offer       (WpWorker              *worker,
+                                                    WpJob                 *job);
+WpJob                *wp_worker_revoke_last_offer  (WpWorker              *worker);
+WpJob                *wp_worker_take_last_offer    (WpWorker              *worker,
+                                                    gboolean              *taken);
 void                  wp_worker_cancel             (WpWorker              *worker);
 WpJob                *wp_worker_take_job           (WpWorker              *worker);
 void                  wp_worker_set_deadline       (WpWorker              *worker,

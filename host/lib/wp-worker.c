@@ -14,6 +14,11 @@
  *                        │             ▼
  *                        ╰──reply── CANCELLING
  *
+ *  BUSY ──offer──▶ BUSY with offered jobs ──reply──▶ BUSY with the first
+ *                        │ revoke (won)              of them, running
+ *                        ▼
+ *                      BUSY with one offer fewer
+ *
  *  any live state ──retire (EOF on requests), kill, protocol error, the
  *                   reply pipe closing──▶ EXITING
  *  any state ──process reaped──▶ DEAD
@@ -21,7 +26,9 @@
  * Invariants:
  *  - job != NULL exactly in BUSY and CANCELLING, and possibly in EXITING
  *    after a kill or a protocol error (the exit event then reports it),
- *    and in DEAD until the pool takes it from the exited event.
+ *    and in DEAD until the pool takes it from the exited event.  Offers
+ *    exist only behind a job, except once the pool took the job of a
+ *    process it killed: then until it takes them back.
  *  - A message that is not what the state allows (a second hello, a
  *    reply for another job, a reply while idle) is a protocol error: the
  *    process is killed and the error kept for the exit report.
@@ -44,6 +51,23 @@
  *  - The limits a process was started with (frame size, memory) are its
  *    own for life: a pool that changes them retires it and starts
  *    another, so the handle remembers them.
+ *  - Prefetch.  A BUSY worker may be offered its next jobs, whose frames
+ *    are written at once, so the process goes from one job to the next
+ *    without sleeping in read() and without a wake-up from the pool
+ *    (which costs more than the job itself on a machine whose idle CPUs
+ *    halt), and the pool reads several replies per wake-up.  An offered
+ *    job is not running: the reply of the job ahead makes the first offer
+ *    the running job (`replied` reports the old one; the pool then finds
+ *    the new one in wp_worker_get_job()).  Until then, the pool may
+ *    revoke it; its slot in the page of claims (wp-claim-private.h)
+ *    decides whether the pool or the process got it first.  At most
+ *    WP_CLAIM_SLOTS offers at a time, in the order they were made, each
+ *    of a frame small enough that the request pipe takes them all whole
+ *    behind the running job's: an offer never waits behind a partly
+ *    written frame, and never blocks the pool.
+ *  - Requests are written in the order they were made, from `requests`;
+ *    a revoked offer whose frame was partly written stays there (the
+ *    process skips it), one not written at all is dropped.
  */
 
 #include "config.h"
@@ -62,15 +86,25 @@
 #include <glib-unix.h>
 #include <workpool/wp-error.h>
 
+#include "wp-claim-private.h"
 #include "wp-sanitizer-private.h"
 #include "wp-wire-private.h"
 
 #define CONTROL_FD        3
-#define STARTED_FD        4
+#define CLAIMS_FD         4
 #define STDERR_TAIL_BYTES 4096
 #define STDERR_READ_CHUNK 4096
 #define STDERR_DRAIN_MAX  64
 #define REAP_RETRY_MS     10
+#define OFFER_MAX_FRAME   (16 * 1024)
+#define PIPE_PAGE_SLACK   (2 * 4096)  /* pages a pipe may hold part-filled */
+
+typedef struct {
+  WpJob       *job;
+  WpWireFrame *frame;  /* in `requests` while not all written */
+  gsize        size;
+  int          slot;   /* in the page of claims */
+} Offer;
 
 struct _WpWorker {
   gint                  ref_count;
@@ -91,11 +125,16 @@ struct _WpWorker {
   gpointer              reply_tag;
   gpointer              stderr_tag;
   WpWireReader         *reader;
-  WpWireFrame          *pending;     /* the request not yet written */
+  GQueue                requests;    /* WpWireFrame not yet written, in order */
+  gsize                 request_capacity; /* of the request pipe, in bytes */
 
   WpJob                *job;
+  WpWireFrame          *job_frame;      /* in `requests` while not all written */
+  gsize                 job_frame_size;
   gboolean              job_sent;       /* part of a frame reached it */
-  const guint64        *started;        /* shared: the id of the job it took last */
+  Offer                 offers[WP_CLAIM_SLOTS]; /* sent ahead, in order; not running yet */
+  guint                 n_offers;
+  WpClaimPage          *claims;         /* shared with the process */
   gboolean              ready;          /* it said hello */
   gboolean              exit_requested; /* the pool retired or killed it */
   guint                 jobs_done;
@@ -140,6 +179,15 @@ stop_watching (WpWorker  *worker,
 }
 
 static void
+drop_requests (WpWorker *worker)
+{
+  g_queue_clear_full (&worker->requests, (GDestroyNotify) wp_wire_frame_free);
+  worker->job_frame = NULL;
+  for (guint i = 0; i < worker->n_offers; i++)
+    worker->offers[i].frame = NULL;
+}
+
+static void
 close_everything (WpWorker *worker)
 {
   stop_watching (worker, &worker->request_tag);
@@ -159,7 +207,7 @@ close_everything (WpWorker *worker)
   close_fd (&worker->reply_fd);
   close_fd (&worker->stderr_fd);
   close_fd (&worker->control_fd);
-  g_clear_pointer (&worker->pending, wp_wire_frame_free);
+  drop_requests (worker);
 }
 
 /* stderr */
@@ -237,38 +285,57 @@ dup_stderr_tail (WpWorker *worker)
 /* Requests */
 
 static void
-flush_request (WpWorker *worker)
+forget_written_frame (WpWorker *worker)
 {
-  g_autoptr(GError) error = NULL;
-  gboolean complete;
+  WpWireFrame *frame = g_queue_pop_head (&worker->requests);
 
-  if (worker->pending == NULL)
-    return;
+  if (frame == worker->job_frame)
+    worker->job_frame = NULL;
+  for (guint i = 0; i < worker->n_offers; i++)
+    if (frame == worker->offers[i].frame)
+      worker->offers[i].frame = NULL;
+  wp_wire_frame_free (frame);
+}
 
-  if (!wp_wire_frame_write (worker->pending, worker->request_fd, &complete, &error))
+static void
+flush_requests (WpWorker *worker)
+{
+  WpWireFrame *frame;
+
+  while ((frame = g_queue_peek_head (&worker->requests)) != NULL)
     {
-      /* The process closed its end: it is dying, and its exit will be
-       * reported.  Nothing written means it never saw the job. */
-      worker->job_sent = worker->pending->written > 0;
-      g_clear_pointer (&worker->pending, wp_wire_frame_free);
-      stop_watching (worker, &worker->request_tag);
-      kill_process (worker);
-      return;
+      g_autoptr(GError) error = NULL;
+      gboolean complete;
+
+      if (!wp_wire_frame_write (frame, worker->request_fd, &complete, &error))
+        {
+          /* The process closed its end: it is dying, and its exit will be
+           * reported.  Nothing written means it never saw the job. */
+          if (frame == worker->job_frame)
+            worker->job_sent = frame->written > 0;
+          drop_requests (worker);
+          stop_watching (worker, &worker->request_tag);
+          kill_process (worker);
+          return;
+        }
+
+      /* A frame cut short reached the process in part; a whole one may
+       * sit unread in the pipe. */
+      if (frame == worker->job_frame)
+        worker->job_sent = !complete && frame->written > 0;
+
+      if (!complete)
+        {
+          if (worker->request_tag == NULL)
+            worker->request_tag = g_source_add_unix_fd (worker->source, worker->request_fd,
+                                                        G_IO_OUT);
+          return;
+        }
+
+      forget_written_frame (worker);
     }
 
-  /* A frame cut short reached the process in part; a whole one may sit
-   * unread in the pipe. */
-  worker->job_sent = !complete && worker->pending->written > 0;
-
-  if (complete)
-    {
-      g_clear_pointer (&worker->pending, wp_wire_frame_free);
-      stop_watching (worker, &worker->request_tag);
-    }
-  else if (worker->request_tag == NULL)
-    {
-      worker->request_tag = g_source_add_unix_fd (worker->source, worker->request_fd, G_IO_OUT);
-    }
+  stop_watching (worker, &worker->request_tag);
 }
 
 /* Replies */
@@ -413,9 +480,10 @@ read_replies (WpWorker *worker)
               protocol_failure (worker, g_steal_pointer (&error));
             wp_wire_message_clear (&message);
 
-            /* Nothing more comes before the next job: spare the read(2)
+            /* Nothing more comes before the next job, unless the reply
+             * of an offered job came with this one: spare the read(2)
              * that would only say EAGAIN. */
-            if (reply && !worker->reaped)
+            if (reply && !worker->reaped && !wp_wire_reader_has_data (worker->reader))
               return;
           }
           break;
@@ -437,6 +505,34 @@ protocol_failure (WpWorker *worker,
   kill_process (worker);
 }
 
+static Offer
+remove_offer (WpWorker *worker,
+              guint     index)
+{
+  Offer offer = worker->offers[index];
+
+  g_assert (index < worker->n_offers);
+  worker->n_offers--;
+  memmove (&worker->offers[index], &worker->offers[index + 1],
+           (worker->n_offers - index) * sizeof (Offer));
+  offer.job->worker = NULL;
+  return offer;
+}
+
+/* The first offered job becomes the running one: the process runs it
+ * next.  Its slot stays its own until the process takes it. */
+static void
+promote_offer (WpWorker *worker)
+{
+  Offer offer = remove_offer (worker, 0);
+
+  worker->job = offer.job;
+  offer.job->worker = worker;
+  worker->job_frame = offer.frame;
+  worker->job_frame_size = offer.size;
+  worker->job_sent = offer.frame != NULL && offer.frame->written > 0;
+}
+
 static void
 emit_replied (WpWorker *worker,
               GVariant *result,
@@ -445,7 +541,12 @@ emit_replied (WpWorker *worker,
   WpJob *job = wp_worker_take_job (worker);
 
   worker->jobs_done++;
-  worker->state = worker->reaped ? WP_WORKER_EXITING : WP_WORKER_IDLE;
+  if (worker->n_offers > 0)
+    promote_offer (worker);
+  if (worker->reaped)
+    worker->state = WP_WORKER_EXITING;
+  else
+    worker->state = worker->job != NULL ? WP_WORKER_BUSY : WP_WORKER_IDLE;
   g_source_set_ready_time (worker->source, -1);
 
   if (worker->events != NULL)
@@ -470,7 +571,7 @@ worker_source_dispatch (GSource     *source,
 
   if (worker->request_tag != NULL
       && g_source_query_unix_fd (source, worker->request_tag) != 0)
-    flush_request (worker);
+    flush_requests (worker);
 
   if (worker->reply_tag != NULL
       && g_source_query_unix_fd (source, worker->reply_tag) != 0)
@@ -637,7 +738,7 @@ enum { REQUEST, REPLY, STDERR, CONTROL };
 static GSubprocess *
 launch (const WpWorkerConfig  *config,
         int                    pipes[4][2],
-        int                   *started_fd,
+        int                   *claims_fd,
         GError               **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
@@ -660,7 +761,7 @@ launch (const WpWorkerConfig  *config,
   g_subprocess_launcher_take_stdout_fd (launcher, g_steal_fd (&pipes[REPLY][1]));
   g_subprocess_launcher_take_stderr_fd (launcher, g_steal_fd (&pipes[STDERR][1]));
   g_subprocess_launcher_take_fd (launcher, g_steal_fd (&pipes[CONTROL][0]), CONTROL_FD);
-  g_subprocess_launcher_take_fd (launcher, g_steal_fd (started_fd), STARTED_FD);
+  g_subprocess_launcher_take_fd (launcher, g_steal_fd (claims_fd), CLAIMS_FD);
 
   process = g_subprocess_launcher_spawnv (launcher, argv, error);
   if (process == NULL)
@@ -669,15 +770,15 @@ launch (const WpWorkerConfig  *config,
   return process;
 }
 
-/* The page the process writes the id of each job it takes into. */
-static const guint64 *
-map_started_page (int     *fd,
-                  GError **error)
+/* The page of claims this handle shares with the process. */
+static WpClaimPage *
+map_claims_page (int     *fd,
+                 GError **error)
 {
   void *page;
 
-  *fd = memfd_create ("workpool-started", MFD_CLOEXEC);
-  if (*fd < 0 || ftruncate (*fd, sizeof (guint64)) != 0)
+  *fd = memfd_create ("workpool-claims", MFD_CLOEXEC);
+  if (*fd < 0 || ftruncate (*fd, sizeof (WpClaimPage)) != 0)
     {
       int saved_errno = errno;
 
@@ -686,7 +787,7 @@ map_started_page (int     *fd,
       return NULL;
     }
 
-  page = mmap (NULL, sizeof (guint64), PROT_READ, MAP_SHARED, *fd, 0);
+  page = mmap (NULL, sizeof (WpClaimPage), PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
   if (page == MAP_FAILED)
     {
       int saved_errno = errno;
@@ -709,18 +810,19 @@ wp_worker_spawn (const WpWorkerConfig  *config,
 {
   int pipes[4][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
   g_autoptr(GSubprocess) process = NULL;
-  const guint64 *started = NULL;
-  int started_fd = -1;
+  WpClaimPage *claims = NULL;
+  int claims_fd = -1;
+  int capacity;
   WpWorker *worker;
 
   if (!open_pipes (pipes, error)
-      || (started = map_started_page (&started_fd, error)) == NULL
-      || (process = launch (config, pipes, &started_fd, error)) == NULL)
+      || (claims = map_claims_page (&claims_fd, error)) == NULL
+      || (process = launch (config, pipes, &claims_fd, error)) == NULL)
     {
       close_pipes (pipes);
-      close_fd (&started_fd);
-      if (started != NULL)
-        munmap ((void *) started, sizeof (guint64));
+      close_fd (&claims_fd);
+      if (claims != NULL)
+        munmap (claims, sizeof (WpClaimPage));
       return NULL;
     }
 
@@ -730,7 +832,7 @@ wp_worker_spawn (const WpWorkerConfig  *config,
   worker->events = events;
   worker->user_data = user_data;
   worker->process = g_steal_pointer (&process);
-  worker->started = started;
+  worker->claims = claims;
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
   worker->pidfd = open_pidfd (worker);
   worker->wait_cancellable = g_cancellable_new ();
@@ -740,6 +842,9 @@ wp_worker_spawn (const WpWorkerConfig  *config,
   worker->control_fd = g_steal_fd (&pipes[CONTROL][1]);
   worker->max_frame = config->max_frame;
   worker->memory_limit = config->memory_limit;
+  capacity = fcntl (worker->request_fd, F_GETPIPE_SZ);
+  worker->request_capacity = capacity > 0 ? (gsize) capacity : 0;
+  g_queue_init (&worker->requests);
   worker->reader = wp_wire_reader_new (config->max_frame);
   worker->plugin_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   worker->stderr_tail = g_string_new (NULL);
@@ -782,7 +887,7 @@ wp_worker_unref (WpWorker *worker)
   if (!g_atomic_int_dec_and_test (&worker->ref_count))
     return;
 
-  g_assert (worker->job == NULL);
+  g_assert (worker->job == NULL && worker->n_offers == 0);
 
   close_everything (worker);
   close_fd (&worker->pidfd);
@@ -792,7 +897,7 @@ wp_worker_unref (WpWorker *worker)
   g_clear_pointer (&worker->plugin_files, g_hash_table_unref);
   g_string_free (worker->stderr_tail, TRUE);
   g_clear_error (&worker->protocol_error);
-  munmap ((void *) worker->started, sizeof (guint64));
+  munmap (worker->claims, sizeof (WpClaimPage));
   g_free (worker->pid);
   g_free (worker);
 }
@@ -841,8 +946,7 @@ gboolean
 wp_worker_took_job (WpWorker *worker,
                     WpJob    *job)
 {
-  return worker->job_sent
-         || __atomic_load_n (worker->started, __ATOMIC_ACQUIRE) == job->id;
+  return worker->job_sent || wp_claim_was_started (worker->claims, job->id);
 }
 
 /* Whether the process died before it was ready, without being asked to:
@@ -933,23 +1037,152 @@ wp_worker_dup_death_error (WpWorker *worker)
 
 /* Commands from the pool */
 
+static WpWireFrame *
+new_job_frame (WpJob *job)
+{
+  if (job->kind == WP_JOB_CALL)
+    return wp_wire_frame_new_call (job->id, job->plugin, job->function, job->args);
+
+  return wp_wire_frame_new (WP_WIRE_DESCRIBE, job->id, g_variant_new ("(s)", job->plugin));
+}
+
 /* IDLE → BUSY: sends @job, which the worker holds until it replies. */
 void
 wp_worker_run (WpWorker *worker,
                WpJob    *job)
 {
   g_assert (worker->state == WP_WORKER_IDLE);
-  g_assert (worker->job == NULL && worker->pending == NULL);
+  g_assert (worker->job == NULL && worker->n_offers == 0);
 
   worker->state = WP_WORKER_BUSY;
   worker->job = job;
   worker->job_sent = FALSE;
   job->worker = worker;
-  if (job->kind == WP_JOB_CALL)
-    worker->pending = wp_wire_frame_new_call (job->id, job->plugin, job->function, job->args);
-  else
-    worker->pending = wp_wire_frame_new (WP_WIRE_DESCRIBE, job->id, g_variant_new ("(s)", job->plugin));
-  flush_request (worker);
+  worker->job_frame = new_job_frame (job);
+  worker->job_frame_size = wp_wire_frame_size (worker->job_frame);
+  g_queue_push_tail (&worker->requests, worker->job_frame);
+  flush_requests (worker);
+}
+
+/* Whether wp_worker_offer() may succeed now, for a small enough frame. */
+gboolean
+wp_worker_can_take_offer (WpWorker *worker)
+{
+  /* Unread in the pipe: at most the running job's frame, and one frame
+   * per slot (see wp-claim-private.h). */
+  return worker->state == WP_WORKER_BUSY && worker->n_offers < WP_CLAIM_SLOTS
+         && g_queue_is_empty (&worker->requests)
+         && worker->job_frame_size + WP_CLAIM_SLOTS * OFFER_MAX_FRAME + PIPE_PAGE_SLACK
+            <= worker->request_capacity
+         && wp_claim_has_free_slot (worker->claims);
+}
+
+/* Offers @job to a BUSY worker, to run after the one it runs now and
+ * those offered before.  FALSE (and nothing changed) when the worker
+ * cannot take an offer now: it is not BUSY, has no free slot, has a
+ * request not yet written, or the frame is too large to be sure the pipe
+ * takes it whole. */
+gboolean
+wp_worker_offer (WpWorker *worker,
+                 WpJob    *job)
+{
+  g_autoptr(WpWireFrame) frame = NULL;
+  Offer *offer;
+  gsize size;
+  int slot;
+
+  if (!wp_worker_can_take_offer (worker))
+    return FALSE;
+
+  frame = new_job_frame (job);
+  size = wp_wire_frame_size (frame);
+  if (size > OFFER_MAX_FRAME || (slot = wp_claim_offer (worker->claims, job->id)) < 0)
+    return FALSE;
+
+  offer = &worker->offers[worker->n_offers++];
+  offer->job = job;
+  offer->frame = g_steal_pointer (&frame);
+  offer->size = size;
+  offer->slot = slot;
+  job->worker = worker;
+  g_queue_push_tail (&worker->requests, offer->frame);
+  flush_requests (worker);
+
+  return TRUE;
+}
+
+guint
+wp_worker_get_n_offers (WpWorker *worker)
+{
+  return worker->n_offers;
+}
+
+/* Tries to take offer @index back from a live process: see
+ * wp_worker_revoke_offer(). */
+static WpJob *
+revoke_offer (WpWorker *worker,
+              guint     index)
+{
+  Offer *offer = &worker->offers[index];
+
+  if (!wp_claim_revoke (worker->claims, offer->slot, offer->job->id))
+    return NULL;
+
+  /* A frame not begun is dropped, and the process will never free the
+   * slot: free it here.  One partly written must be finished, for the
+   * process to skip it. */
+  if (offer->frame != NULL && offer->frame->written == 0)
+    {
+      g_queue_remove (&worker->requests, offer->frame);
+      wp_wire_frame_free (offer->frame);
+      wp_claim_withdraw (worker->claims, offer->slot, offer->job->id);
+      if (g_queue_is_empty (&worker->requests))
+        stop_watching (worker, &worker->request_tag);
+    }
+
+  return remove_offer (worker, index).job;
+}
+
+/* Takes offered @job back from a live process, unless the process took
+ * it first (then it stays offered, and runs in its turn). */
+gboolean
+wp_worker_revoke_offer (WpWorker *worker,
+                        WpJob    *job)
+{
+  for (guint i = 0; i < worker->n_offers; i++)
+    if (worker->offers[i].job == job)
+      return revoke_offer (worker, i) != NULL;
+
+  g_assert_not_reached ();
+  return FALSE;
+}
+
+/* Takes the last offered job back, if the process has not taken it: the
+ * one that would wait longest.  NULL if there is none to take. */
+WpJob *
+wp_worker_revoke_last_offer (WpWorker *worker)
+{
+  if (worker->n_offers == 0)
+    return NULL;
+
+  return revoke_offer (worker, worker->n_offers - 1);
+}
+
+/* Hands the last offered job of a dead (or killed) process back to the
+ * pool, NULL when there is none; *@taken says whether the process had
+ * taken it. */
+WpJob *
+wp_worker_take_last_offer (WpWorker *worker,
+                           gboolean *taken)
+{
+  Offer *offer;
+
+  if (worker->n_offers == 0)
+    return NULL;
+
+  offer = &worker->offers[worker->n_offers - 1];
+  *taken = !wp_claim_revoke (worker->claims, offer->slot, offer->job->id);
+  return remove_offer (worker, worker->n_offers - 1).job;
 }
 
 /* BUSY → CANCELLING: asks the process to cancel the job's GCancellable. */
@@ -996,14 +1229,14 @@ wp_worker_set_deadline (WpWorker *worker,
 void
 wp_worker_retire (WpWorker *worker)
 {
-  g_assert (worker->job == NULL);
+  g_assert (worker->job == NULL && worker->n_offers == 0);
 
   if (worker->state == WP_WORKER_DEAD)
     return;
 
   worker->state = WP_WORKER_EXITING;
   worker->exit_requested = TRUE;
-  g_clear_pointer (&worker->pending, wp_wire_frame_free);
+  drop_requests (worker);
   stop_watching (worker, &worker->request_tag);
   close_fd (&worker->request_fd);
 }

@@ -10,10 +10,13 @@
  *   1  replies   (worker → host): HELLO, LOADED, RESULT and ERROR frames
  *   2  stderr    kept by the host: its tail goes into crash reports
  *   3  control   (host → worker): CANCEL frames
- *   4  started   a page shared with the host: the id of the last job
- *                taken, written before the job is loaded or run, so the
- *                host can tell a job that crashed its worker from one the
- *                worker never took (it was killed while idle)
+ *   4  claims    a page shared with the host (wp-claim-private.h): the
+ *                id of the last job taken, written before the job is
+ *                loaded or run, so the host can tell a job that crashed
+ *                its worker from one the worker never took; and the claim
+ *                on a job the host sent ahead of time, while the previous
+ *                one ran, which the host may have taken back: such a
+ *                frame is skipped without a reply
  *
  * Start-up moves the request and reply pipes to private descriptors and
  * points fd 0 at /dev/null and fd 1 at stderr, so a plugin that reads
@@ -66,6 +69,7 @@
 
 #include <workpool/wp-error.h>
 
+#include "wp-claim-private.h"
 #include "wp-plugin-loader.h"
 #include "wp-sanitizer-private.h"
 #include "wp-wire-private.h"
@@ -75,7 +79,7 @@
 #endif
 
 #define CONTROL_FD 3
-#define STARTED_FD 4
+#define CLAIMS_FD  4
 
 /* Exit statuses; the host reports them in crash messages. */
 enum {
@@ -88,7 +92,7 @@ typedef struct {
   int             requests;
   int             replies;
   int             control;
-  guint64        *started;
+  WpClaimPage    *claims;
   gsize           max_frame;
   WpPluginLoader *loader;
 
@@ -367,7 +371,7 @@ control_thread (gpointer data)
 static int
 move_fd_away (int fd)
 {
-  int moved = fcntl (fd, F_DUPFD_CLOEXEC, STARTED_FD + 1);
+  int moved = fcntl (fd, F_DUPFD_CLOEXEC, CLAIMS_FD + 1);
 
   if (moved < 0)
     die (EXIT_USAGE, "cannot move descriptor %d: %s", fd, g_strerror (errno));
@@ -397,11 +401,11 @@ setup_descriptors (Worker *worker)
   if (fcntl (CONTROL_FD, F_SETFD, FD_CLOEXEC) != 0)
     die (EXIT_USAGE, "cannot set up the control pipe: %s", g_strerror (errno));
 
-  worker->started = mmap (NULL, sizeof (guint64), PROT_READ | PROT_WRITE, MAP_SHARED,
-                          STARTED_FD, 0);
-  if (worker->started == MAP_FAILED)
+  worker->claims = mmap (NULL, sizeof (WpClaimPage), PROT_READ | PROT_WRITE, MAP_SHARED,
+                         CLAIMS_FD, 0);
+  if (worker->claims == MAP_FAILED)
     die (EXIT_USAGE, "cannot map the shared page: %s", g_strerror (errno));
-  close (STARTED_FD);
+  close (CLAIMS_FD);
 
   devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (devnull < 0 || dup2 (devnull, 0) < 0 || dup2 (2, 1) < 0)
@@ -471,9 +475,14 @@ serve (Worker *worker)
           break;
         }
 
-      /* Before anything that could crash: see STARTED_FD. */
-      if (message.kind == WP_WIRE_CALL || message.kind == WP_WIRE_DESCRIBE)
-        __atomic_store_n (worker->started, message.job_id, __ATOMIC_RELEASE);
+      /* Before anything that could crash: see CLAIMS_FD.  A job the
+       * host took back is skipped. */
+      if ((message.kind == WP_WIRE_CALL || message.kind == WP_WIRE_DESCRIBE)
+          && !wp_claim_take (worker->claims, message.job_id))
+        {
+          wp_wire_message_clear (&message);
+          continue;
+        }
 
       if (message.kind == WP_WIRE_CALL)
         handle_call (worker, message.job_id, message.body);
