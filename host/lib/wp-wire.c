@@ -487,12 +487,16 @@ reader_frame_ready (WpWireReader  *reader,
                     GError       **error)
 {
   gsize available = reader->end - reader->start;
-  const guint8 *header = reader->buffer + reader->start;
+  const guint8 *header;
   guint32 body_size;
 
   *frame_size = WP_WIRE_HEADER_SIZE;
   if (available < WP_WIRE_HEADER_SIZE)
     return FALSE;
+
+  /* Not before: a reader that has read nothing has no buffer, and
+   * NULL + 0 is undefined behaviour. */
+  header = reader->buffer + reader->start;
 
   if (get_le32 (header + 4) != WP_WIRE_MAGIC)
     return wp_wire_protocol_error (error, "Not a workpool frame (bad magic %08x)", get_le32 (header + 4));
