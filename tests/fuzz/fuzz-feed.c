@@ -10,10 +10,12 @@
  * sees EOF, possibly in the middle of a frame.  Chunks never exceed the
  * pipe's capacity, because the pipe is drained after each.
  *
- * Every outcome is asserted: a message has a body of its kind's type
- * (that is all wp_wire_decode() promises), an error has a GError that
- * says what was wrong, and reading stops at the first error as both ends
- * do.  A crash, an over-read (ASan) or a leak is the bug being hunted.
+ * Every outcome is asserted: a message has a body of its kind's type,
+ * in normal form by GLib's own check (wp-variant-check.c is a fast path
+ * that must agree with it); an error is a GError that says what was
+ * wrong; reading stops at the first error, as both ends do.  A crash, an
+ * over-read (ASan), undefined behaviour (UBSan) or a leak is the bug
+ * being hunted.
  */
 
 #include "config.h"
@@ -76,6 +78,8 @@ drain (WpWireReader  *reader,
         case WP_WIRE_READ_MESSAGE:
           g_assert_no_error (error);
           g_assert (message.body != NULL && !g_variant_is_floating (message.body));
+          /* wp-variant-check.c must never accept what GLib would not. */
+          g_assert (g_variant_is_normal_form (message.body));
           handled = handle (&message, &error);
           wp_wire_message_clear (&message);
           if (!handled)
