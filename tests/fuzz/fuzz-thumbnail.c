@@ -84,7 +84,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GError) error = NULL;
   gboolean written;
 
-  if (!g_file_set_contents (source, (const char *) data, (gssize) size, &error))
+  /* No fsync(), which g_file_set_contents() makes for a file that exists. */
+  if (!g_file_set_contents_full (source, (const char *) data, (gssize) size,
+                                 G_FILE_SET_CONTENTS_NONE, 0644, &error))
     g_error ("%s", error->message);
 
   written = wp_thumbnail_write (source, requests, G_N_ELEMENTS (requests),
