@@ -30,9 +30,10 @@
 typedef struct {
   WpWireKind  kind;
   guint64     job_id;
-  const char *body;      /* GVariant text format */
+  const char *body;      /* GVariant text format; NULL: "(ay)" of large bytes */
   const char *plugin;    /* CALL only: plugin, function, and body as args */
   const char *function;
+  gsize       large;
 } Frame;
 
 typedef struct {
@@ -41,32 +42,40 @@ typedef struct {
   const Frame *frames;   /* ends with kind 0 */
 } Stream;
 
-#define END { 0, 0, NULL, NULL, NULL }
+#define END { 0, 0, NULL, NULL, NULL, 0 }
 
 static const Frame hello[] = {
-  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL }, END };
+  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL, 0 }, END };
 static const Frame hello_version_2[] = {
-  { WP_WIRE_HELLO, 0, "(uint32 2, 4242)", NULL, NULL }, END };
+  { WP_WIRE_HELLO, 0, "(uint32 2, 4242)", NULL, NULL, 0 }, END };
 static const Frame job_result[] = {
-  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL },
-  { WP_WIRE_LOADED, 1, "('demo', uint64 2049, uint64 131, int64 1700000000000000000)", NULL, NULL },
-  { WP_WIRE_RESULT, 1, "(5,)", NULL, NULL },
+  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL, 0 },
+  { WP_WIRE_LOADED, 1, "('demo', uint64 2049, uint64 131, int64 1700000000000000000)", NULL, NULL, 0 },
+  { WP_WIRE_RESULT, 1, "(5,)", NULL, NULL, 0 },
   END };
 static const Frame job_error[] = {
-  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL },
-  { WP_WIRE_ERROR, 7, "('g-io-error-quark', 13, 'Division by zero')", NULL, NULL },
-  { WP_WIRE_ERROR, 8, "('not a domain!', 1, 'bad')", NULL, NULL },
+  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL, 0 },
+  { WP_WIRE_ERROR, 7, "('g-io-error-quark', 13, 'Division by zero')", NULL, NULL, 0 },
+  { WP_WIRE_ERROR, 8, "('not a domain!', 1, 'bad')", NULL, NULL, 0 },
   END };
 static const Frame description[] = {
   { WP_WIRE_RESULT, 3, "('demo', '1.0', 'Demo functions', "
                        "[('add', '(ii)', '(i)', 'Adds two integers')])", NULL, NULL },
   END };
 static const Frame results[] = {
-  { WP_WIRE_RESULT, 4, "(<(1, 'two', [3.0, 4.5])>, {'a': <byte 1>}, [@ms 'x', nothing])", NULL, NULL },
-  { WP_WIRE_RESULT, 5, "(b'bytes', [(uint16 1, int64 -2)], objectpath '/a', signature 'a{sv}')", NULL, NULL },
+  { WP_WIRE_RESULT, 4, "(<(1, 'two', [3.0, 4.5])>, {'a': <byte 1>}, [@ms 'x', nothing])", NULL, NULL, 0 },
+  { WP_WIRE_RESULT, 5, "(b'bytes', [(uint16 1, int64 -2)], objectpath '/a', signature 'a{sv}')", NULL, NULL, 0 },
+  END };
+/* Over the reader's 16 KiB threshold: a body that keeps the reader's
+ * buffer, after a frame that makes the reader move what it holds. */
+static const Frame large_results[] = {
+  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL, 0 },
+  { WP_WIRE_RESULT, 1, NULL, NULL, NULL, 17000 },
+  { WP_WIRE_RESULT, 2, "(2,)", NULL, NULL, 0 },
+  { WP_WIRE_RESULT, 3, NULL, NULL, NULL, 17000 },
   END };
 static const Frame host_sends[] = {
-  { WP_WIRE_CANCEL, 1, "()", NULL, NULL }, END };
+  { WP_WIRE_CANCEL, 1, "()", NULL, NULL, 0 }, END };
 
 static const Frame call_add[] = {
   { WP_WIRE_CALL, 1, "(2, 3)", "demo", "add" }, END };
@@ -82,12 +91,17 @@ static const Frame call_wrong_args[] = {
   { WP_WIRE_CALL, 5, "('two', 3)", "demo", "add" },
   { WP_WIRE_CALL, 6, "()", "../etc", "x" },
   END };
+static const Frame call_large[] = {
+  { WP_WIRE_DESCRIBE, 1, "('echo',)", NULL, NULL, 0 },
+  { WP_WIRE_CALL, 2, NULL, "echo", "echo_bytes", 17000 },
+  { WP_WIRE_CALL, 3, NULL, "echo", "echo_bytes", 17000 },
+  END };
 static const Frame describe_cancel[] = {
-  { WP_WIRE_DESCRIBE, 9, "('thumbnail',)", NULL, NULL },
-  { WP_WIRE_CANCEL, 9, "()", NULL, NULL },
+  { WP_WIRE_DESCRIBE, 9, "('thumbnail',)", NULL, NULL, 0 },
+  { WP_WIRE_CANCEL, 9, "()", NULL, NULL, 0 },
   END };
 static const Frame worker_sends[] = {
-  { WP_WIRE_RESULT, 1, "(1,)", NULL, NULL }, END };
+  { WP_WIRE_RESULT, 1, "(1,)", NULL, NULL, 0 }, END };
 
 static const Stream host_streams[] = {
   { "hello", 0, hello }, { "hello-bytewise", 1, hello },
@@ -96,6 +110,7 @@ static const Stream host_streams[] = {
   { "job-error", 0, job_error },
   { "description", 0, description },
   { "results", 0, results }, { "results-bytewise", 1, results },
+  { "large-results", 0, large_results },
   { "host-sends", 0, host_sends },
 };
 
@@ -104,6 +119,7 @@ static const Stream worker_streams[] = {
   { "call-thumbnails", 0, call_thumbnails }, { "call-thumbnails-7", 7, call_thumbnails },
   { "call-echo", 0, call_echo },
   { "call-wrong-args", 0, call_wrong_args },
+  { "call-large", 0, call_large },
   { "describe-cancel", 0, describe_cancel }, { "describe-cancel-bytewise", 1, describe_cancel },
   { "worker-sends", 0, worker_sends },
 };
@@ -117,6 +133,17 @@ parse (const char *text)
   if (value == NULL)
     g_error ("Cannot parse %s: %s", text, error->message);
   return value;
+}
+
+static GVariant *
+large_bytes (gsize size)
+{
+  g_autofree guint8 *data = g_malloc (size);
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) (i * 7);
+  return g_variant_ref_sink (g_variant_new ("(@ay)", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                                              data, size, 1)));
 }
 
 static void
@@ -134,7 +161,7 @@ write_stream (const char   *folder,
   for (const Frame *f = stream->frames; f->kind != 0; f++)
     {
       g_autoptr(WpWireFrame) frame = NULL;
-      GVariant *body = parse (f->body);
+      GVariant *body = f->body != NULL ? parse (f->body) : large_bytes (f->large);
 
       if (f->kind == WP_WIRE_CALL)
         frame = wp_wire_frame_new_call (f->job_id, f->plugin, f->function, body);
