@@ -346,6 +346,8 @@ test_wire_call_frame_is_glib_serialisation (void)
       g_assert_cmpuint (bytes->len, ==, g_variant_get_size (expected));
       g_assert_true (memcmp (bytes->data, g_variant_get_data (expected), bytes->len) == 0);
       g_assert_cmpuint (wp_wire_frame_size (frame), ==, WP_WIRE_HEADER_SIZE + bytes->len);
+      /* What a pool compares with its frame limit before building it. */
+      g_assert_cmpuint (wp_wire_call_envelope_size (plugin, function, args), ==, bytes->len);
     }
 }
 
@@ -363,8 +365,8 @@ test_wire_decode_agrees (void)
   for (guint i = 0; i < 20000; i++)
     {
       g_autofree char *type_string = random_type_string (rand, 1);
-      g_autoptr(WpWireFrame) frame = wp_wire_frame_new (WP_WIRE_RESULT, i,
-                                                        random_value (rand, G_VARIANT_TYPE (type_string), 1));
+      g_autoptr(GVariant) value = g_variant_ref_sink (random_value (rand, G_VARIANT_TYPE (type_string), 1));
+      g_autoptr(WpWireFrame) frame = wp_wire_frame_new (WP_WIRE_RESULT, i, value);
       g_autoptr(GByteArray) bytes = g_byte_array_new ();
       g_autoptr(GBytes) body = NULL;
       g_autoptr(GVariant) envelope = NULL;
@@ -373,6 +375,7 @@ test_wire_decode_agrees (void)
       gboolean decoded, normal;
 
       append_frame_envelope (bytes, frame);
+      g_assert_cmpuint (wp_wire_envelope_size (value), ==, bytes->len);
       if (i % 2 == 1 && bytes->len > 0)
         {
           guint at = g_rand_int_range (rand, 0, bytes->len);

@@ -252,10 +252,42 @@ pool_calls_done (gpointer data)
 }
 
 void
+wp_fault_tally_add (WpFaultTally *tally,
+                    const GError *error)
+{
+  tally->submitted++;
+  if (error == NULL)
+    tally->completed++;
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    tally->cancelled++;
+  else
+    {
+      tally->failed++;
+      tally->crashed += g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED);
+      tally->timed_out += g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT);
+    }
+}
+
+void
+wp_fault_tally_assert_stats (const WpFaultTally *tally,
+                             WpPool             *pool)
+{
+  g_assert_cmpuint (wp_test_get_stat (pool, "submitted"), ==, tally->submitted);
+  g_assert_cmpuint (wp_test_get_stat (pool, "completed"), ==, tally->completed);
+  g_assert_cmpuint (wp_test_get_stat (pool, "failed"), ==, tally->failed);
+  g_assert_cmpuint (wp_test_get_stat (pool, "cancelled"), ==, tally->cancelled);
+  g_assert_cmpuint (wp_test_get_stat (pool, "crashed"), ==, tally->crashed);
+  g_assert_cmpuint (wp_test_get_stat (pool, "timed-out"), ==, tally->timed_out);
+  g_assert_cmpuint (wp_test_get_stat (pool, "queued"), ==, 0);
+  g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 0);
+  wp_test_assert_stats_balance (pool);
+}
+
+void
 wp_fault_assert_stats_agree (WpPool *pool)
 {
   PoolCalls wait = { pool };
-  guint64 submitted = 0, completed = 0, failed = 0, cancelled = 0, crashed = 0, timed_out = 0;
+  WpFaultTally tally = { 0 };
 
   wp_test_wait_until_full (NULL, pool_calls_done, &wait, WP_TEST_TIMEOUT_MS,
                            "every recorded call of the pool to call back");
@@ -264,31 +296,11 @@ wp_fault_assert_stats_agree (WpPool *pool)
     {
       WpFaultCall *call = g_ptr_array_index (fault_calls, i);
 
-      if (call->pool != pool)
-        continue;
-
-      submitted++;
-      if (call->error == NULL)
-        completed++;
-      else if (g_error_matches (call->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        cancelled++;
-      else
-        {
-          failed++;
-          crashed += g_error_matches (call->error, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED);
-          timed_out += g_error_matches (call->error, WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT);
-        }
+      if (call->pool == pool)
+        wp_fault_tally_add (&tally, call->error);
     }
 
-  g_assert_cmpuint (wp_test_get_stat (pool, "submitted"), ==, submitted);
-  g_assert_cmpuint (wp_test_get_stat (pool, "completed"), ==, completed);
-  g_assert_cmpuint (wp_test_get_stat (pool, "failed"), ==, failed);
-  g_assert_cmpuint (wp_test_get_stat (pool, "cancelled"), ==, cancelled);
-  g_assert_cmpuint (wp_test_get_stat (pool, "crashed"), ==, crashed);
-  g_assert_cmpuint (wp_test_get_stat (pool, "timed-out"), ==, timed_out);
-  g_assert_cmpuint (wp_test_get_stat (pool, "queued"), ==, 0);
-  g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 0);
-  wp_test_assert_stats_balance (pool);
+  wp_fault_tally_assert_stats (&tally, pool);
 }
 
 /* ---- Processes ---- */

@@ -77,11 +77,30 @@ void           wp_fault_assert_error         (WpFaultCall    *call,
 void           wp_fault_calls_check          (void);
 
 /* Waits (30 s at most) for every recorded call of @pool to have called
- * back, then asserts that the stats agree with what the callbacks saw:
- * completed, failed, cancelled, crashed, timed-out and submitted, and
- * the balance.  Every call made on @pool must have gone through
- * wp_fault_call_start() for the counts to match. */
+ * back, then asserts that the stats agree with what the callbacks saw
+ * (see wp_fault_tally_assert_stats()).  Every call made on @pool must
+ * have gone through wp_fault_call_start() for the counts to match. */
 void           wp_fault_assert_stats_agree   (WpPool         *pool);
+
+/* What callers saw, counted the way the pool's stats count it: for a
+ * test that does not record its calls as WpFaultCall. */
+typedef struct {
+  guint64 submitted;
+  guint64 completed;
+  guint64 failed;
+  guint64 cancelled;
+  guint64 crashed;     /* part of failed */
+  guint64 timed_out;   /* part of failed */
+} WpFaultTally;
+
+/* Counts one outcome: @error NULL for a success. */
+void           wp_fault_tally_add            (WpFaultTally       *tally,
+                                              const GError       *error);
+/* Asserts that the stats of @pool, with nothing queued or running, are
+ * @tally (completed, failed, cancelled, crashed, timed-out and
+ * submitted), and balance. */
+void           wp_fault_tally_assert_stats   (const WpFaultTally *tally,
+                                              WpPool             *pool);
 
 /* Cancelling */
 

@@ -680,6 +680,23 @@ wp_test_count_children (void)
   return children->len;
 }
 
+GArray *
+wp_test_list_zombies (void)
+{
+  g_autoptr(GArray) children = list_children ();
+  GArray *zombies = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (guint i = 0; i < children->len; i++)
+    {
+      ChildInfo *info = &g_array_index (children, ChildInfo, i);
+
+      if (info->state == 'Z')
+        g_array_append_val (zombies, info->pid);
+    }
+
+  return zombies;
+}
+
 void
 wp_test_assert_no_zombies (void)
 {

@@ -136,6 +136,9 @@ guint        wp_test_count_fds            (void);
 void         wp_test_assert_fds           (guint           expected);
 void         wp_test_wait_fds             (guint           expected);
 guint        wp_test_count_children       (void);
+/* The pids (int) of the children that have exited and are not reaped
+ * yet, for a test that watches them over time. */
+GArray      *wp_test_list_zombies         (void);
 void         wp_test_assert_no_zombies    (void);
 void         wp_test_assert_no_children   (void);
 void         wp_test_wait_no_children     (void);

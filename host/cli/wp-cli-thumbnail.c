@@ -5,7 +5,8 @@
  *
  *   workpool thumbnail [--sizes WxH,…] [--workers N] [--quality Q] [--force]
  *                      [--one-job-per-size] [--ext EXT,…] [--quiet]
- *                      [--progress=auto|always|never] [--plugin-dir DIR] DIR…
+ *                      [--progress=auto|always|never] [--memory-limit SIZE]
+ *                      [--plugin-dir DIR] DIR…
  *
  *   $ workpool thumbnail ~/Photos
  *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 41.20 s, 29.95 images/s
@@ -37,6 +38,16 @@
  * at most a window of jobs, one walk stack and the counters.  An
  * ImageTask lives from an image's submission to its last job's return
  * and is then folded into the counters and freed.
+ *
+ * Memory.  Each worker runs under a memory limit (RLIMIT_AS, see
+ * wp_pool_set_worker_memory_limit()), 1 GiB unless --memory-limit says
+ * otherwise: enough for the plugin's largest image (100 megapixels; a
+ * non-JPEG one decodes fully, 400 MB as RGBA and 300 MB more as RGB: an
+ * RGBA PNG of that size needs between 720 and 768 MiB, a TIFF peaks at
+ * 813 MB resident; a JPEG is decoded at a reduced scale and needs
+ * little), while an image that needs more fails alone (gdk-pixbuf's
+ * "insufficient memory" error, or a crash naming the limit) instead of
+ * making the machine swap.
  *
  * Interruption.  SIGINT and SIGTERM stop the feeding and cancel `stop`,
  * the cancellable shared by every job: queued jobs fail at once and
@@ -85,6 +96,7 @@
 #define FEED_BATCH           64    /* walk entries per feed_pool() call */
 #define PROGRESS_TICK_MS     100
 #define EXIT_INTERRUPTED     130   /* 128 + SIGINT, as shells report it */
+#define DEFAULT_MEMORY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
 
 typedef struct {
   int width;
@@ -103,6 +115,7 @@ typedef struct {
   GStrv         extensions;
   guint         n_workers;    /* 0: one per processor */
   int           quality;
+  guint64       memory_limit; /* bytes per worker; 0: none */
   gboolean      force;
   gboolean      one_job_per_size;
   gboolean      quiet;
@@ -244,6 +257,48 @@ parse_progress (const char   *text,
   return TRUE;
 }
 
+/* SIZE: bytes, or a number with K, M, G or T (powers of 1024, with an
+ * optional "iB" or "B"); 0 or "none" for no limit. */
+static gboolean
+parse_memory_limit (const char *text,
+                    guint64    *bytes)
+{
+  static const char units[] = "KMGT";
+  const char *unit = NULL;
+  guint64 number = 0;
+  char *end = NULL;
+  guint shift = 0;
+
+  if (g_ascii_strcasecmp (text, "none") == 0)
+    {
+      *bytes = 0;
+      return TRUE;
+    }
+
+  errno = 0;
+  if (g_ascii_isdigit (*text))
+    number = g_ascii_strtoull (text, &end, 10);
+  if (end != NULL && *end != '\0')
+    unit = strchr (units, g_ascii_toupper (*end));
+  if (unit != NULL && *unit != '\0')
+    {
+      shift = 10 * (guint) (unit - units + 1);
+      end++;
+      if (g_ascii_strcasecmp (end, "iB") == 0 || g_ascii_strcasecmp (end, "B") == 0)
+        end += strlen (end);
+    }
+
+  if (end == NULL || *end != '\0' || errno == ERANGE || number > (G_MAXUINT64 >> shift))
+    {
+      wp_cli_usage_error ("--memory-limit: “%s” is not a size (bytes, or a number with K, M, G "
+                          "or T, such as 512M or 2G; 0 or none for no limit)", text);
+      return FALSE;
+    }
+
+  *bytes = number << shift;
+  return TRUE;
+}
+
 static GOptionContext *
 thumbnail_option_context_new (GOptionEntry *entries)
 {
@@ -271,7 +326,7 @@ parse_options (int            *argc,
                char         ***argv,
                ThumbOptions   *options)
 {
-  g_autofree char *sizes = NULL, *extensions = NULL, *progress = NULL;
+  g_autofree char *sizes = NULL, *extensions = NULL, *progress = NULL, *memory_limit = NULL;
   int n_workers = 0, quality = DEFAULT_QUALITY;
   GOptionEntry entries[] = {
     { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes,
@@ -294,6 +349,9 @@ parse_options (int            *argc,
     { "progress", 0, 0, G_OPTION_ARG_STRING, &progress,
       "Show a progress bar on stderr: auto (when it is a terminal), "
       "always or never", "WHEN" },
+    { "memory-limit", 0, 0, G_OPTION_ARG_STRING, &memory_limit,
+      "Memory limit of each worker, as bytes or with K, M, G or T, such as 512M; "
+      "0 or none for no limit (default: 1G)", "SIZE" },
     WP_CLI_OPTION_PLUGIN_DIR (&options->plugin_dir),
     G_OPTION_ENTRY_NULL
   };
@@ -324,6 +382,9 @@ parse_options (int            *argc,
       return FALSE;
     }
   options->quality = quality;
+  options->memory_limit = DEFAULT_MEMORY_LIMIT;
+  if (memory_limit != NULL && !parse_memory_limit (memory_limit, &options->memory_limit))
+    return FALSE;
   return TRUE;
 }
 
@@ -820,6 +881,7 @@ wp_cli_thumbnail (int    argc,
   pool = wp_cli_pool_new (options.plugin_dir, options.n_workers, &status);
   if (pool == NULL)
     return status;
+  wp_pool_set_worker_memory_limit (pool, options.memory_limit);
   if (!has_thumbnail_plugin (pool))
     return WP_CLI_EXIT_FAILED;
   return run_thumbnail (&options, pool, argc - 1, argv + 1);

@@ -71,6 +71,7 @@ WpJob      *wp_job_new_describe  (const char    *plugin,
                                   GCancellable  *cancellable);
 void        wp_job_free          (WpJob         *job);
 char       *wp_job_dup_name      (WpJob         *job);
+gsize       wp_job_request_size  (WpJob         *job);
 void        wp_job_set_outcome   (WpJob         *job,
                                   GVariant      *result,
                                   GError        *error);

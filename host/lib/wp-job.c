@@ -26,6 +26,7 @@
 #include "config.h"
 
 #include "wp-job-private.h"
+#include "wp-wire-private.h"
 
 static WpJob *
 job_new (WpJobKind     kind,
@@ -92,6 +93,21 @@ wp_job_dup_name (WpJob *job)
     return g_strdup (job->plugin);
 
   return g_strconcat (job->plugin, ".", job->function, NULL);
+}
+
+/* The size of the frame that will carry @job to a worker, header not
+ * counted: what the worker's reader compares with its limit.  A call's
+ * is computed without building anything (this runs once per job). */
+gsize
+wp_job_request_size (WpJob *job)
+{
+  g_autoptr(GVariant) body = NULL;
+
+  if (job->kind == WP_JOB_CALL)
+    return wp_wire_call_envelope_size (job->plugin, job->function, job->args);
+
+  body = g_variant_ref_sink (g_variant_new ("(s)", job->plugin));
+  return wp_wire_envelope_size (body);
 }
 
 /* Takes @result (a reference) or @error. */

@@ -40,6 +40,11 @@
  *    the back-off has passed.
  *  - Closing: no new jobs; queued and running jobs finish; then idle
  *    workers get EOF; the close completes when the last one is reaped.
+ *  - Limits: no job over the frame limit is queued, and every job runs on
+ *    a worker started with the pool's current limits (frame size,
+ *    memory).  Changing one retires the workers started with the old
+ *    ones, idle ones at once and busy ones after their job, as for a
+ *    stale plugin, and fails queued jobs over a new, smaller frame limit.
  *
  * Stopping a running job (cancel, timeout, or an aborted close): the
  * worker is told to cancel the job's GCancellable and given the grace
@@ -138,6 +143,7 @@ struct _WpPool {
   guint         max_jobs_per_worker;
   guint         cancel_grace_ms;
   gsize         max_frame;
+  guint64       memory_limit;    /* 0: none */
 
   GQueue        queue;           /* WpJob, QUEUED, in submission order */
   GPtrArray    *workers;         /* WpWorker, until reaped */
@@ -399,14 +405,33 @@ worker_failed_to_start (WpPool     *self,
 
 static const WpWorkerEvents worker_events;
 
-static gboolean
-spawn_worker (WpPool *self)
+/* What a worker started now gets. */
+static WpWorkerConfig
+worker_config (WpPool *self)
 {
   WpWorkerConfig config = {
     .worker_path = self->worker_path,
     .plugin_dir = self->plugin_dir,
     .max_frame = self->max_frame,
+    .memory_limit = self->memory_limit,
   };
+
+  return config;
+}
+
+static gboolean
+worker_has_current_limits (WpPool   *self,
+                           WpWorker *worker)
+{
+  WpWorkerConfig config = worker_config (self);
+
+  return wp_worker_has_limits (worker, &config);
+}
+
+static gboolean
+spawn_worker (WpPool *self)
+{
+  WpWorkerConfig config = worker_config (self);
   g_autoptr(GError) error = NULL;
   WpWorker *worker;
 
@@ -693,6 +718,8 @@ on_worker_replied (WpWorker *worker,
       && wp_worker_get_jobs_done (worker) >= self->max_jobs_per_worker
       && wp_worker_get_state (worker) == WP_WORKER_IDLE)
     wp_worker_retire (worker);
+  if (wp_worker_get_state (worker) == WP_WORKER_IDLE && !worker_has_current_limits (self, worker))
+    wp_worker_retire (worker);
 
   dispatch (self);
 }
@@ -955,10 +982,24 @@ wp_pool_new (const char  *plugin_dir,
   return self;
 }
 
+static GError *
+oversized_job_error (WpPool *self,
+                     WpJob  *job,
+                     gsize   size)
+{
+  g_autofree char *name = wp_job_dup_name (job);
+
+  return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS,
+                      "%s: the job is %" G_GSIZE_FORMAT " bytes, over the pool's limit of %"
+                      G_GSIZE_FORMAT " bytes for a frame", name, size, self->max_frame);
+}
+
 static void
 submit (WpPool *self,
         WpJob  *job)
 {
+  gsize size;
+
   job->pool = self;
   job->id = ++self->last_job_id;
   self->stats.submitted++;
@@ -974,6 +1015,8 @@ submit (WpPool *self,
     finish_job (self, job, NULL,
                 g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_FUNCTION,
                              "Function names are UTF-8"));
+  else if ((size = wp_job_request_size (job)) > self->max_frame)
+    finish_job (self, job, NULL, oversized_job_error (self, job, size));
   else if (job->cancellable != NULL && g_cancellable_is_cancelled (job->cancellable))
     finish_job (self, job, NULL, cancelled_error ());
   else
@@ -1519,4 +1562,125 @@ wp_pool_set_cancel_grace (WpPool *pool,
   g_return_if_fail (WP_IS_POOL (pool));
 
   pool->cancel_grace_ms = grace_ms;
+}
+
+/* After a change of the workers' limits: see the invariants at the top. */
+static void
+limits_changed (WpPool *self)
+{
+  GList *link = self->queue.head;
+
+  while (link != NULL)
+    {
+      WpJob *job = link->data;
+      gsize size = wp_job_request_size (job);
+
+      link = link->next;
+      if (size > self->max_frame)
+        finish_job (self, job, NULL, oversized_job_error (self, job, size));
+    }
+
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      WpWorker *worker = g_ptr_array_index (self->workers, i);
+      WpWorkerState state = wp_worker_get_state (worker);
+
+      if ((state == WP_WORKER_IDLE || state == WP_WORKER_STARTING)
+          && !worker_has_current_limits (self, worker))
+        wp_worker_retire (worker);
+    }
+
+  dispatch (self);
+}
+
+/**
+ * wp_pool_set_worker_memory_limit:
+ * @pool: a #WpPool
+ * @bytes: the most address space each worker process may use, in bytes;
+ *   0 for no limit (the default)
+ *
+ * Limits the memory of each worker: a worker applies @bytes as its
+ * `RLIMIT_AS` (soft and hard, so a plugin cannot raise it) as it starts,
+ * before it loads any plugin.  A job that needs more fails cleanly: its
+ * allocation fails, and when that ends the worker (g_malloc() aborts it,
+ * a plugin that does not check what malloc() returns crashes), the job
+ * fails with %WP_POOL_ERROR_WORKER_CRASHED, whose message says that the
+ * worker ran under a memory limit of @bytes bytes; the worker is
+ * replaced, and the program using the pool and the other jobs are
+ * untouched.  A plugin that checks (g_try_malloc(), malloc()) may fail
+ * the job with an error of its own instead, and keep its worker.
+ *
+ * The limit counts address space, not resident memory: the worker's own
+ * libraries and thread stacks are in it (some tens of MiB), as is memory
+ * a plugin maps without touching.  A limit too small for a worker to
+ * start in makes jobs fail with %WP_POOL_ERROR_FAILED saying why, after
+ * three attempts.  A hard limit already lower (a `ulimit -v` of the
+ * user's) stays as it is.
+ *
+ * Workers start as jobs need them, so a limit set right after
+ * [ctor@Workpool.Pool.new] holds for every worker.  Changed later, it holds
+ * for every job submitted or still queued from then on: idle workers are
+ * retired at once and busy ones after their job, and new workers start
+ * with the new limit; running jobs finish under the old one.
+ *
+ * In a build with AddressSanitizer, which reserves terabytes of address
+ * space when a process starts, the worker cannot apply the limit: it says
+ * so once on its stderr and runs without it.
+ *
+ * Call from the pool's thread.
+ */
+void
+wp_pool_set_worker_memory_limit (WpPool  *pool,
+                                 guint64  bytes)
+{
+  g_return_if_fail (WP_IS_POOL (pool));
+
+  if (pool->memory_limit == bytes)
+    return;
+
+  pool->memory_limit = bytes;
+  limits_changed (pool);
+}
+
+/**
+ * wp_pool_set_max_frame_size:
+ * @pool: a #WpPool
+ * @bytes: the largest message between the pool and a worker, in each
+ *   direction, in bytes; at least 4096 (default 256 MiB); values over
+ *   the protocol's own maximum (4 GiB less 64 bytes) mean that maximum
+ *
+ * Bounds the serialised size of a job (its plugin and function names and
+ * its arguments) and of its result or error, and so the memory a worker
+ * or a misbehaving plugin can make the program using the pool allocate.
+ *
+ * A job over the limit is refused when it is submitted: it fails with
+ * %WP_POOL_ERROR_INVALID_ARGS naming its size and the limit, without
+ * reaching a worker (the callback still runs in a later main-loop
+ * iteration, never from inside the `_async` function).  A result or error
+ * over the limit fails the job with %WP_POOL_ERROR_PROTOCOL naming both
+ * sizes: the worker, which knows the limit, sends that error instead and
+ * keeps running.  The pool enforces the limit on its own as well, since a
+ * worker is not trusted: a worker that sends a larger message anyway is
+ * killed and replaced, and its job fails with %WP_POOL_ERROR_PROTOCOL.
+ *
+ * A change holds for jobs submitted from then on, and for queued jobs:
+ * those over a new, smaller limit fail at once as above.  Workers started
+ * with the old limit are retired as for
+ * [method@Workpool.Pool.set_worker_memory_limit].
+ *
+ * Call from the pool's thread.
+ */
+void
+wp_pool_set_max_frame_size (WpPool *pool,
+                            gsize   bytes)
+{
+  g_return_if_fail (WP_IS_POOL (pool));
+  g_return_if_fail (bytes >= WP_WIRE_MIN_MAX_FRAME);
+
+  bytes = MIN (bytes, WP_WIRE_MAX_FRAME_LIMIT);
+  if (pool->max_frame == bytes)
+    return;
+
+  pool->max_frame = bytes;
+  limits_changed (pool);
 }

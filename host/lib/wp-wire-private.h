@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 #define WP_WIRE_MAGIC             0x31305057u  /* "WP01", little-endian */
 #define WP_WIRE_DEFAULT_MAX_FRAME (256u * 1024 * 1024)
 #define WP_WIRE_MAX_FRAME_LIMIT   (G_MAXUINT32 - 64u)
+/* The smallest limit a pool accepts: room for every frame of the
+ * protocol itself, and for an ERROR frame naming two sizes. */
+#define WP_WIRE_MIN_MAX_FRAME     4096u
 
 /* What a frame carries, and the type of its body.  The job id is 0 where
  * a kind concerns no job. */
@@ -67,6 +70,14 @@ WpWireFrame  *wp_wire_frame_new_call     (guint64         job_id,
                                           const char     *function,
                                           GVariant       *args);
 void          wp_wire_frame_free         (WpWireFrame    *frame);
+
+/* The size of a frame's envelope (the frame without its header, what a
+ * reader compares with its maximum), computed without serialising
+ * anything but @body or @args themselves. */
+gsize         wp_wire_envelope_size      (GVariant       *body);
+gsize         wp_wire_call_envelope_size (const char     *plugin,
+                                          const char     *function,
+                                          GVariant       *args);
 gsize         wp_wire_frame_size         (const WpWireFrame *frame);
 gboolean      wp_wire_frame_write        (WpWireFrame    *frame,
                                           int             fd,

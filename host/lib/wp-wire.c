@@ -158,6 +158,51 @@ append_le (GByteArray *bytes,
     }
 }
 
+gsize
+wp_wire_envelope_size (GVariant *body)
+{
+  return WP_WIRE_ENVELOPE_PREFIX + g_variant_get_size (body) + 1
+         + strlen (g_variant_get_type_string (body));
+}
+
+/* The layout of a CALL body, as wp_wire_frame_new_call() writes it. */
+typedef struct {
+  gsize plugin_end;    /* where each string ends, its zero included */
+  gsize function_end;
+  gsize padding;       /* zeros before the arguments */
+  gsize body_end;      /* the end of the variant of the arguments */
+  gsize width;         /* of each of the two offsets */
+} CallLayout;
+
+static void
+call_layout (CallLayout *layout,
+             const char *plugin,
+             const char *function,
+             GVariant   *args)
+{
+  layout->plugin_end = strlen (plugin) + 1;
+  layout->function_end = layout->plugin_end + strlen (function) + 1;
+  layout->padding = (8 - layout->function_end % 8) % 8;
+  layout->body_end = layout->function_end + layout->padding + g_variant_get_size (args) + 1
+                     + strlen (g_variant_get_type_string (args));
+  /* Two offsets; their width depends on the size they make. */
+  layout->width = wp_variant_offset_size (wp_variant_framed_size (layout->body_end, 2));
+}
+
+/* What the envelope of wp_wire_frame_new_call()'s frame will be, for a
+ * pool to refuse an oversized job before building anything. */
+gsize
+wp_wire_call_envelope_size (const char *plugin,
+                            const char *function,
+                            GVariant   *args)
+{
+  CallLayout layout;
+
+  call_layout (&layout, plugin, function, args);
+  return WP_WIRE_ENVELOPE_PREFIX + layout.body_end + 2 * layout.width
+         + 1 + strlen ("(ssv)");
+}
+
 /* A CALL frame, its body (ssv) = (plugin, function, args) serialised here
  * in normal form around the arguments' own data, so that building the
  * request copies none of it: the two strings, zeros up to 8-byte
@@ -171,23 +216,17 @@ wp_wire_frame_new_call (guint64     job_id,
 {
   g_autoptr(GByteArray) before = g_byte_array_new ();
   g_autoptr(GByteArray) after = g_byte_array_new ();
-  gsize plugin_end, function_end, body_end, width;
   static const guint8 zeros[8];
+  CallLayout layout;
 
-  g_byte_array_append (before, (const guint8 *) plugin, strlen (plugin) + 1);
-  plugin_end = before->len;
-  g_byte_array_append (before, (const guint8 *) function, strlen (function) + 1);
-  function_end = before->len;
-  g_byte_array_append (before, zeros, (8 - before->len % 8) % 8);
+  call_layout (&layout, plugin, function, args);
+  g_byte_array_append (before, (const guint8 *) plugin, layout.plugin_end);
+  g_byte_array_append (before, (const guint8 *) function, layout.function_end - layout.plugin_end);
+  g_byte_array_append (before, zeros, layout.padding);
 
   append_variant_end (after, g_variant_get_type_string (args));
-  body_end = before->len + g_variant_get_size (args) + after->len;
-
-  /* Two offsets; their width depends on the size they make. */
-  width = wp_variant_offset_size (wp_variant_framed_size (body_end, 2));
-
-  append_le (after, function_end, width);
-  append_le (after, plugin_end, width);
+  append_le (after, layout.function_end, layout.width);
+  append_le (after, layout.plugin_end, layout.width);
   append_variant_end (after, "(ssv)");
 
   return frame_new (WP_WIRE_CALL, job_id, g_byte_array_free_to_bytes (g_steal_pointer (&before)),

@@ -26,7 +26,8 @@ typedef enum {
 typedef struct {
   const char *worker_path;
   const char *plugin_dir;
-  gsize       max_frame;
+  gsize       max_frame;     /* bytes, both directions */
+  guint64     memory_limit;  /* RLIMIT_AS in bytes; 0 for none */
 } WpWorkerConfig;
 
 /* What a worker tells its pool.  Each is called from the worker's
@@ -72,6 +73,8 @@ gboolean              wp_worker_took_job           (WpWorker              *worke
                                                     WpJob                 *job);
 gboolean              wp_worker_failed_to_start    (WpWorker              *worker);
 guint                 wp_worker_get_jobs_done      (WpWorker              *worker);
+gboolean              wp_worker_has_limits         (WpWorker              *worker,
+                                                    const WpWorkerConfig  *config);
 const WpPluginFileId *wp_worker_get_plugin_file_id (WpWorker              *worker,
                                                     const char            *plugin);
 GError               *wp_worker_dup_death_error    (WpWorker              *worker);

@@ -39,6 +39,9 @@
  *    for the pipe.  Bytes written prove nothing: a process killed while
  *    idle may have had a whole frame handed to its read() on its way out.
  *    The shared page costs no system call per job, unlike a message.
+ *  - The limits a process was started with (frame size, memory) are its
+ *    own for life: a pool that changes them retires it and starts
+ *    another, so the handle remembers them.
  */
 
 #include "config.h"
@@ -55,6 +58,7 @@
 #include <glib-unix.h>
 #include <workpool/wp-error.h>
 
+#include "wp-sanitizer-private.h"
 #include "wp-wire-private.h"
 
 #define CONTROL_FD        3
@@ -90,6 +94,8 @@ struct _WpWorker {
   gboolean              ready;          /* it said hello */
   gboolean              exit_requested; /* the pool retired or killed it */
   guint                 jobs_done;
+  gsize                 max_frame;      /* the limits it was started with */
+  guint64               memory_limit;
   gboolean              reaped;
   GHashTable           *plugin_files; /* plugin name → WpPluginFileId */
   GString              *stderr_tail;
@@ -543,11 +549,13 @@ launch (const WpWorkerConfig  *config,
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *host_pid = g_strdup_printf ("%d", (int) getpid ());
   g_autofree char *max_frame = g_strdup_printf ("%" G_GSIZE_FORMAT, config->max_frame);
+  g_autofree char *memory_limit = g_strdup_printf ("%" G_GUINT64_FORMAT, config->memory_limit);
   const char *argv[] = {
     config->worker_path,
     "--plugin-dir", config->plugin_dir,
     "--host-pid", host_pid,
     "--max-frame", max_frame,
+    "--memory-limit", memory_limit,
     NULL
   };
   GSubprocess *process;
@@ -635,6 +643,8 @@ wp_worker_spawn (const WpWorkerConfig  *config,
   worker->reply_fd = g_steal_fd (&pipes[REPLY][0]);
   worker->stderr_fd = g_steal_fd (&pipes[STDERR][0]);
   worker->control_fd = g_steal_fd (&pipes[CONTROL][1]);
+  worker->max_frame = config->max_frame;
+  worker->memory_limit = config->memory_limit;
   worker->reader = wp_wire_reader_new (config->max_frame);
   worker->plugin_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   worker->stderr_tail = g_string_new (NULL);
@@ -753,6 +763,15 @@ wp_worker_get_jobs_done (WpWorker *worker)
   return worker->jobs_done;
 }
 
+/* Whether the process runs under @config's limits, so that the jobs
+ * the pool gives it now are held to what the pool promises them. */
+gboolean
+wp_worker_has_limits (WpWorker             *worker,
+                      const WpWorkerConfig *config)
+{
+  return worker->max_frame == config->max_frame && worker->memory_limit == config->memory_limit;
+}
+
 /* The file the worker loaded @plugin from; NULL if it has not. */
 const WpPluginFileId *
 wp_worker_get_plugin_file_id (WpWorker   *worker,
@@ -777,8 +796,9 @@ describe_exit (WpWorker *worker)
 }
 
 /* How the process died: a protocol error if it was killed for one,
- * otherwise WP_POOL_ERROR_WORKER_CRASHED naming the signal or exit status,
- * followed by the end of what it wrote to stderr. */
+ * otherwise WP_POOL_ERROR_WORKER_CRASHED naming the signal or exit status
+ * and the memory limit it ran under (an allocation over it is a likely
+ * cause), followed by the end of what it wrote to stderr. */
 GError *
 wp_worker_dup_death_error (WpWorker *worker)
 {
@@ -791,6 +811,14 @@ wp_worker_dup_death_error (WpWorker *worker)
     return g_error_copy (worker->protocol_error);
 
   how = describe_exit (worker);
+  if (worker->memory_limit > 0 && !WP_ASAN_BUILD)
+    {
+      char *limited = g_strdup_printf ("%s; it ran under a memory limit of %" G_GUINT64_FORMAT
+                                       " bytes", how, worker->memory_limit);
+
+      g_free (how);
+      how = limited;
+    }
   tail = dup_stderr_tail (worker);
 
   if (*tail == '\0')

@@ -30,10 +30,25 @@
  * it remembers the id, so a cancel that overtook its job (the two travel
  * on different pipes) cancels the job as it starts.
  *
- * The worker sends HELLO before it reads anything: a worker that dies
- * before its HELLO was never given a job, which is how the host tells a
- * start-up failure from a crash.  EOF on the request pipe means "exit":
- * every plugin's shutdown() runs, then the process exits with status 0.
+ * Memory.  With --memory-limit, the worker sets RLIMIT_AS (soft and hard)
+ * before it starts its control thread or loads any plugin, so everything
+ * a plugin allocates counts against it: an allocation over it fails
+ * (g_malloc() aborts, malloc() returns NULL), and the job fails, as
+ * crashed when the worker dies of it.  Not in an AddressSanitizer build
+ * (see wp-sanitizer-private.h), which says so on stderr instead.
+ *
+ * Frames.  --max-frame bounds both directions: the requests this worker
+ * reads, and the replies it sends.  A reply over it is replaced by an
+ * ERROR frame (WP_POOL_ERROR_PROTOCOL) naming both sizes, so the job
+ * fails clearly and the worker lives on; the host enforces the same
+ * limit on its own all the same.
+ *
+ * The worker sends HELLO before it reads anything, and once its control
+ * thread runs: a worker that dies before its HELLO was never given a
+ * job, which is how the host tells a start-up failure (a memory limit
+ * too small to start in, say) from a crash.  EOF on the request pipe
+ * means "exit": every plugin's shutdown() runs, then the process exits
+ * with status 0.
  */
 
 #include "config.h"
@@ -45,12 +60,14 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <workpool/wp-error.h>
 
 #include "wp-plugin-loader.h"
+#include "wp-sanitizer-private.h"
 #include "wp-wire-private.h"
 
 #define CONTROL_FD 3
@@ -109,6 +126,52 @@ send_message (Worker     *worker,
 
   if (!wp_wire_frame_write_all (frame, worker->replies, &error))
     die (EXIT_HOST_GONE, "cannot reply to the pool: %s", error->message);
+}
+
+/* Sends a job's reply: @result (sunk if floating), or else @error.  A
+ * reply whose frame would be over the pool's limit becomes an ERROR
+ * saying so, since the host would refuse the frame and kill this worker.
+ * @function is NULL for a description. */
+static void
+send_reply (Worker       *worker,
+            guint64       job_id,
+            const char   *plugin,
+            const char   *function,
+            GVariant     *result,
+            const GError *error)
+{
+  g_autoptr(GVariant) body = NULL;
+  WpWireKind kind;
+  gsize size;
+
+  if (result != NULL)
+    {
+      kind = WP_WIRE_RESULT;
+      body = g_variant_ref_sink (result);
+    }
+  else
+    {
+      kind = WP_WIRE_ERROR;
+      body = g_variant_ref_sink (wp_wire_error_to_variant (error));
+    }
+
+  size = wp_wire_envelope_size (body);
+  if (G_UNLIKELY (size > worker->max_frame))
+    {
+      g_autoptr(GError) oversized = NULL;
+
+      oversized = g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL,
+                               "%s%s%s's %s is %" G_GSIZE_FORMAT " bytes, over the pool's limit "
+                               "of %" G_GSIZE_FORMAT " bytes for a frame",
+                               plugin, function != NULL ? "." : "", function != NULL ? function : "",
+                               function == NULL ? "description" : result != NULL ? "result" : "error",
+                               size, worker->max_frame);
+      g_variant_unref (body);
+      body = g_variant_ref_sink (wp_wire_error_to_variant (oversized));
+      kind = WP_WIRE_ERROR;
+    }
+
+  send_message (worker, kind, job_id, body);
 }
 
 /* Jobs */
@@ -221,11 +284,7 @@ handle_call (Worker   *worker,
   g_autoptr(GError) error = NULL;
 
   result = run_call (worker, job_id, plugin, function, args, &error);
-
-  if (result != NULL)
-    send_message (worker, WP_WIRE_RESULT, job_id, result);
-  else
-    send_message (worker, WP_WIRE_ERROR, job_id, wp_wire_error_to_variant (error));
+  send_reply (worker, job_id, plugin, function, result, error);
 }
 
 static void
@@ -242,10 +301,7 @@ handle_describe (Worker   *worker,
   if (plugin != NULL)
     description = wp_loaded_plugin_describe (plugin, &error);
 
-  if (description != NULL)
-    send_message (worker, WP_WIRE_RESULT, job_id, description);
-  else
-    send_message (worker, WP_WIRE_ERROR, job_id, wp_wire_error_to_variant (error));
+  send_reply (worker, job_id, plugin_name, NULL, description, error);
 }
 
 /* The control thread */
@@ -348,6 +404,35 @@ die_with_host (gint64 host_pid)
     _exit (EXIT_HOST_GONE);
 }
 
+/* RLIMIT_AS, soft and hard, so that a plugin cannot raise it again.  A
+ * hard limit already lower (a ulimit of the user's) stays as it is. */
+static void
+limit_memory (guint64 bytes)
+{
+  struct rlimit limit;
+
+  if (bytes == 0)
+    return;
+
+  if (WP_ASAN_BUILD)
+    {
+      g_printerr ("workpool-worker[%d]: built with AddressSanitizer, which reserves terabytes of "
+                  "address space: the memory limit of %" G_GUINT64_FORMAT " bytes is not applied\n",
+                  (int) getpid (), bytes);
+      return;
+    }
+
+  if (getrlimit (RLIMIT_AS, &limit) != 0)
+    die (EXIT_USAGE, "getrlimit(RLIMIT_AS): %s", g_strerror (errno));
+
+  if (limit.rlim_max == RLIM_INFINITY || limit.rlim_max > bytes)
+    limit.rlim_max = bytes;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_AS, &limit) != 0)
+    die (EXIT_USAGE, "cannot limit memory to %" G_GUINT64_FORMAT " bytes: setrlimit(RLIMIT_AS): %s",
+         bytes, g_strerror (errno));
+}
+
 static void
 serve (Worker *worker)
 {
@@ -392,10 +477,14 @@ main (int    argc,
   g_autofree char *plugin_dir = NULL;
   gint64 host_pid = 0;
   gint64 max_frame = WP_WIRE_DEFAULT_MAX_FRAME;
+  gint64 memory_limit = 0;
   GOptionEntry entries[] = {
     { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &plugin_dir, "Plugin directory", "DIR" },
     { "host-pid", 0, 0, G_OPTION_ARG_INT64, &host_pid, "Process id of the pool's process", "PID" },
-    { "max-frame", 0, 0, G_OPTION_ARG_INT64, &max_frame, "Largest request accepted, in bytes", "BYTES" },
+    { "max-frame", 0, 0, G_OPTION_ARG_INT64, &max_frame,
+      "Largest frame read or sent, in bytes, header not counted", "BYTES" },
+    { "memory-limit", 0, 0, G_OPTION_ARG_INT64, &memory_limit,
+      "Address space limit (RLIMIT_AS) in bytes, 0 for none", "BYTES" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- runs jobs for a workpool pool");
@@ -405,8 +494,9 @@ main (int    argc,
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     die (EXIT_USAGE, "%s", error->message);
-  if (plugin_dir == NULL || max_frame <= 0)
-    die (EXIT_USAGE, "--plugin-dir is required, and --max-frame must be positive");
+  if (plugin_dir == NULL || max_frame <= 0 || max_frame > WP_WIRE_MAX_FRAME_LIMIT || memory_limit < 0)
+    die (EXIT_USAGE, "--plugin-dir is required, --max-frame must be from 1 to %u, and "
+         "--memory-limit may not be negative", WP_WIRE_MAX_FRAME_LIMIT);
 
   signal (SIGPIPE, SIG_IGN);
   /* Ctrl-C in a terminal reaches the whole process group: it is for the
@@ -414,6 +504,8 @@ main (int    argc,
    * workers to die of. */
   signal (SIGINT, SIG_IGN);
   die_with_host (host_pid);
+  /* Before anything this process does for a plugin. */
+  limit_memory ((guint64) memory_limit);
 
   /* A worker handles large frames over and over: keep freed memory for
    * the next one instead of unmapping it and faulting fresh zeroed pages
@@ -427,10 +519,12 @@ main (int    argc,
   worker.cancellable = g_cancellable_new ();
   g_mutex_init (&worker.lock);
 
+  /* Before HELLO: a memory limit too small for its stack is a failure
+   * to start, not a crash of the first job. */
+  g_thread_unref (g_thread_new ("wp-control", control_thread, &worker));
+
   send_message (&worker, WP_WIRE_HELLO, 0,
                 g_variant_new ("(ui)", WP_WIRE_PROTOCOL_VERSION, (gint32) getpid ()));
-
-  g_thread_unref (g_thread_new ("wp-control", control_thread, &worker));
 
   serve (&worker);
 

@@ -42,18 +42,24 @@ G_BEGIN_DECLS
  *   failed; the message says which
  * @WP_POOL_ERROR_NO_SUCH_FUNCTION: the plugin has no function of that name
  * @WP_POOL_ERROR_INVALID_ARGS: the arguments are not of the function's
- *   args_type; the message names both types
+ *   args_type; the message names both types.  Or the job is larger than
+ *   the pool's frame size limit ([method@Workpool.Pool.set_max_frame_size]);
+ *   the message names both sizes
  * @WP_POOL_ERROR_BAD_RESULT: the function returned a value of the wrong
  *   type, or %NULL without setting an error
  * @WP_POOL_ERROR_WORKER_CRASHED: the worker process died while it ran the
- *   job; the message names the signal or exit status and ends with what
+ *   job; the message names the signal or exit status, the memory limit
+ *   the worker ran under if it had one
+ *   ([method@Workpool.Pool.set_worker_memory_limit]), and ends with what
  *   the worker last wrote to stderr.  The pool never retries such a job.
  * @WP_POOL_ERROR_TIMED_OUT: the job ran longer than its timeout
  *   ([method@Workpool.Pool.set_job_timeout] or
  *   [method@Workpool.Pool.call_full_async]); the message names the limit
  * @WP_POOL_ERROR_CLOSED: the pool is closed or closing, or was disposed
  *   with the job pending
- * @WP_POOL_ERROR_PROTOCOL: a worker sent something malformed
+ * @WP_POOL_ERROR_PROTOCOL: a worker sent something malformed, or a
+ *   result or error larger than the pool's frame size limit (the message
+ *   names both sizes)
  *
  * Error codes in the %WP_POOL_ERROR domain, the failures of the pool
  * itself.  The errors a plugin function raises keep their own domain.

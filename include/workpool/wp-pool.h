@@ -120,6 +120,12 @@ void        wp_pool_set_max_jobs_per_worker (WpPool               *pool,
 WP_AVAILABLE_IN_ALL
 void        wp_pool_set_cancel_grace        (WpPool               *pool,
                                              guint                 grace_ms);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_set_worker_memory_limit (WpPool               *pool,
+                                             guint64               bytes);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_set_max_frame_size      (WpPool               *pool,
+                                             gsize                 bytes);
 
 G_END_DECLS
 

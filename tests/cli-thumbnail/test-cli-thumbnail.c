@@ -28,6 +28,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "host/lib/wp-sanitizer-private.h"
 #include "wp-test-cli.h"
 
 #define N_DEFAULT_SIZES 6
@@ -665,6 +666,98 @@ test_usage_numbers (Fixture       *fixture,
     }
 }
 
+static void
+test_usage_memory_limit (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  const char *bad[] = { "", "x", "12X", "-1", "1.5G", "G", "12 M", "512Mx", "20000000T",
+                        "99999999999999999999" };
+
+  g_test_summary ("a bad --memory-limit is a usage error naming the bad value");
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *quoted = g_strdup_printf ("“%s”", bad[i]);
+      g_autoptr(WpCliRun) run = run_thumbnail ("--memory-limit", bad[i], fixture->dir);
+
+      assert_usage_error (run, "--memory-limit");
+      g_assert_nonnull (strstr (run->err, quoted));
+    }
+  assert_no_thumbnails (fixture->dir);
+}
+
+/* Memory limit */
+
+/* Every thumbnail folder under @dir holds @name.jpg and nothing else. */
+static void
+assert_only_thumbnails_of (const char *dir,
+                           const char *name)
+{
+  g_autofree char *file = g_strconcat (name, ".jpg", NULL);
+
+  for (int i = 0; i < N_DEFAULT_SIZES; i++)
+    {
+      g_autofree char *box = g_strdup_printf ("%dx%d", default_boxes[i], default_boxes[i]);
+      g_autofree char *folder = g_build_filename (dir, "thumbnails", box, NULL);
+      g_autoptr(GDir) thumbnails = g_dir_open (folder, 0, NULL);
+      const char *entry;
+      guint n = 0;
+
+      g_assert_nonnull (thumbnails);
+      while ((entry = g_dir_read_name (thumbnails)) != NULL)
+        {
+          g_test_message ("%s: %s", box, entry);
+          g_assert_cmpstr (entry, ==, file);
+          n++;
+        }
+      g_assert_cmpuint (n, ==, 1);
+    }
+}
+
+static void
+test_memory_limit_big_image (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *big = g_build_filename (fixture->dir, "big.png", NULL);
+  g_autofree char *small = g_build_filename (fixture->dir, "small.png", NULL);
+  g_autofree char *prefix = g_strconcat ("workpool: ", big, ": ", NULL);
+  g_autoptr(WpCliRun) limited = NULL;
+  g_autoptr(WpCliRun) by_default = NULL;
+
+  g_test_summary ("under a tight --memory-limit, an image too big for it fails alone and "
+                  "leaves no file; under the default limit it is done");
+  if (WP_ASAN_BUILD)
+    {
+      g_test_skip ("AddressSanitizer reserves terabytes of address space, so a worker cannot "
+                   "apply a memory limit in this build");
+      return;
+    }
+
+  /* 6000x6000 decodes to 108 MB of pixels; a worker starts in less
+   * than 48 MiB of address space. */
+  save_image (big, "png", 6000, 6000, 0);
+  save_image (small, "png", 300, 200, 0);
+
+  limited = run_thumbnail ("--ext", "png", "--workers", "1", "--memory-limit", "64M",
+                           fixture->dir);
+  g_test_message ("%s", limited->err);
+  g_assert_cmpint (limited->status, ==, 1);
+  assert_summary (limited->out, 2, 6, 0, 1);
+  g_assert_true (g_str_has_prefix (limited->err, prefix));
+  g_assert_cmpint (strchr (limited->err, '\n') - limited->err + 1, ==, strlen (limited->err));
+  /* A crash, if the allocation that failed was not one the plugin checks,
+   * says why. */
+  if (strstr (limited->err, "wp-pool-error-quark") != NULL)
+    g_assert_nonnull (strstr (limited->err, "memory limit of 67108864 bytes"));
+  assert_default_thumbnails (fixture->dir, "small", 300, 200);
+  assert_only_thumbnails_of (fixture->dir, "small");
+
+  by_default = run_thumbnail ("--ext", "png", "--workers", "1", fixture->dir);
+  g_assert_cmpint (by_default->status, ==, 0);
+  g_assert_cmpstr (by_default->err, ==, "");
+  assert_summary (by_default->out, 2, 6, 1, 0);
+  assert_default_thumbnails (fixture->dir, "big", 6000, 6000);
+}
+
 /* Interruption */
 
 typedef struct {
@@ -946,6 +1039,8 @@ main (int    argc,
   ADD ("usage/sizes", test_usage_sizes);
   ADD ("usage/dirs", test_usage_dirs);
   ADD ("usage/numbers", test_usage_numbers);
+  ADD ("usage/memory-limit", test_usage_memory_limit);
+  ADD ("memory-limit/big-image", test_memory_limit_big_image);
   ADD ("interrupt", test_interrupt);
   ADD ("one-job-per-size", test_one_job_per_size);
   ADD ("quality", test_quality);
