@@ -24,8 +24,8 @@
  * Memory: the plugin's pixel limit bounds what one input makes, so run
  * libFuzzer with -rss_limit_mb=2048.  gdk-pixbuf's BMP loader reserves as
  * many bytes as the header's size field says (up to 4 GiB) before it
- * reads the header, and touches only what the file holds, so
- * -malloc_limit_mb must be over 4096 (tests/fuzz/run.sh: 4160).
+ * reads the header (the RSS does not grow: it fills only what the file
+ * holds), so -malloc_limit_mb must be over 4096 (tests/fuzz/run.sh: 4160).
  */
 
 #include "config.h"
