@@ -9,6 +9,8 @@
 
 #include <gio/gio.h>
 
+#include "wp-plugin-dir-private.h"
+
 G_BEGIN_DECLS
 
 /* 2: the page of claims (wp-claim-private.h), which a worker must honour
@@ -108,6 +110,25 @@ WpWireReadStatus
 gboolean      wp_wire_reader_has_data    (WpWireReader   *reader);
 gboolean      wp_wire_decode             (GBytes         *body,
                                           WpWireMessage  *message,
+                                          GError        **error);
+
+/* Bodies.  What each end takes out of a message that wp_wire_decode()
+ * accepted, so its body is of its kind's type; the checks that need no
+ * state of either end.  Strings point into @body. */
+gboolean      wp_wire_hello_check        (GVariant       *body,
+                                          GError        **error);
+const char   *wp_wire_loaded_get         (GVariant       *body,
+                                          WpPluginFileId *id);
+gboolean      wp_wire_description_check  (GVariant       *result,
+                                          GError        **error);
+GVariant     *wp_wire_call_get           (GVariant       *body,
+                                          const char    **plugin,
+                                          const char    **function);
+const char   *wp_wire_describe_get       (GVariant       *body);
+gboolean      wp_wire_args_check         (GVariant       *args,
+                                          const char     *plugin,
+                                          const char     *function,
+                                          const char     *args_type,
                                           GError        **error);
 
 /* Errors as bodies of WP_WIRE_ERROR, and WP_POOL_ERROR_PROTOCOL. */

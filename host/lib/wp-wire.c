@@ -534,12 +534,16 @@ reader_frame_ready (WpWireReader  *reader,
                     GError       **error)
 {
   gsize available = reader->end - reader->start;
-  const guint8 *header = reader->buffer + reader->start;
+  const guint8 *header;
   guint32 body_size;
 
   *frame_size = WP_WIRE_HEADER_SIZE;
   if (available < WP_WIRE_HEADER_SIZE)
     return FALSE;
+
+  /* Not before: a reader that has read nothing has no buffer, and
+   * NULL + 0 is undefined behaviour. */
+  header = reader->buffer + reader->start;
 
   if (get_le32 (header + 4) != WP_WIRE_MAGIC)
     return wp_wire_protocol_error (error, "Not a workpool frame (bad magic %08x)", get_le32 (header + 4));
@@ -625,6 +629,94 @@ wp_wire_reader_next (WpWireReader   *reader,
   }
 
   return WP_WIRE_READ_MESSAGE;
+}
+
+/* Bodies */
+
+/* A HELLO body "(ui)": the worker must speak our protocol version. */
+gboolean
+wp_wire_hello_check (GVariant  *body,
+                     GError   **error)
+{
+  guint32 version;
+  gint32 pid;
+
+  g_variant_get (body, "(ui)", &version, &pid);
+  if (version != WP_WIRE_PROTOCOL_VERSION)
+    return wp_wire_protocol_error (error, "Worker speaks protocol version %u, not %u",
+                                   version, WP_WIRE_PROTOCOL_VERSION);
+  return TRUE;
+}
+
+/* A LOADED body "(sttx)": fills @id, returns the plugin's name. */
+const char *
+wp_wire_loaded_get (GVariant       *body,
+                    WpPluginFileId *id)
+{
+  const char *plugin;
+
+  g_variant_get (body, "(&sttx)", &plugin, &id->dev, &id->ino, &id->mtime_ns);
+  return plugin;
+}
+
+/* The RESULT of a DESCRIBE job must be what wp_pool_describe_finish()
+ * promises. */
+gboolean
+wp_wire_description_check (GVariant  *result,
+                           GError   **error)
+{
+  if (!g_variant_is_of_type (result, G_VARIANT_TYPE ("(sssa(ssss))")))
+    return wp_wire_protocol_error (error, "Worker described a plugin with a value of type %s",
+                                   g_variant_get_type_string (result));
+  return TRUE;
+}
+
+/* A CALL body "(ssv)": returns the arguments (a new reference) and points
+ * @plugin and @function into @body.  Children rather than
+ * g_variant_get(), which parses a format string and copies: this runs
+ * once per job. */
+GVariant *
+wp_wire_call_get (GVariant    *body,
+                  const char **plugin,
+                  const char **function)
+{
+  g_autoptr(GVariant) plugin_child = g_variant_get_child_value (body, 0);
+  g_autoptr(GVariant) function_child = g_variant_get_child_value (body, 1);
+  g_autoptr(GVariant) boxed_args = g_variant_get_child_value (body, 2);
+
+  /* A serialised child shares its container's bytes, so the strings stay
+   * valid as long as @body (as g_variant_get_child() "&s" promises). */
+  *plugin = g_variant_get_string (plugin_child, NULL);
+  *function = g_variant_get_string (function_child, NULL);
+  return g_variant_get_variant (boxed_args);
+}
+
+/* A DESCRIBE body "(s)": the plugin's name. */
+const char *
+wp_wire_describe_get (GVariant *body)
+{
+  const char *plugin;
+
+  g_variant_get (body, "(&s)", &plugin);
+  return plugin;
+}
+
+/* The arguments of a CALL, already in normal form, must be of the
+ * function's @args_type (a valid type string). */
+gboolean
+wp_wire_args_check (GVariant    *args,
+                    const char  *plugin,
+                    const char  *function,
+                    const char  *args_type,
+                    GError     **error)
+{
+  if (g_variant_is_of_type (args, G_VARIANT_TYPE (args_type)))
+    return TRUE;
+
+  g_set_error (error, WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS,
+               "%s.%s takes arguments of type %s, not %s", plugin, function,
+               args_type, g_variant_get_type_string (args));
+  return FALSE;
 }
 
 /* Errors */

@@ -345,16 +345,14 @@ handle_hello (WpWorker       *worker,
               WpWireMessage  *message,
               GError        **error)
 {
-  guint32 version;
-  gint32 pid;
-
   if (worker->state != WP_WORKER_STARTING)
     return wp_wire_protocol_error (error, "Worker %s said hello twice", worker->pid);
 
-  g_variant_get (message->body, "(ui)", &version, &pid);
-  if (version != WP_WIRE_PROTOCOL_VERSION)
-    return wp_wire_protocol_error (error, "Worker %s speaks protocol version %u, not %u",
-                               worker->pid, version, WP_WIRE_PROTOCOL_VERSION);
+  if (!wp_wire_hello_check (message->body, error))
+    {
+      g_prefix_error (error, "Worker %s: ", worker->pid);
+      return FALSE;
+    }
 
   worker->state = WP_WORKER_IDLE;
   worker->ready = TRUE;
@@ -384,7 +382,7 @@ handle_loaded (WpWorker       *worker,
   g_autofree WpPluginFileId *id = g_new0 (WpPluginFileId, 1);
   const char *plugin;
 
-  g_variant_get (message->body, "(&sttx)", &plugin, &id->dev, &id->ino, &id->mtime_ns);
+  plugin = wp_wire_loaded_get (message->body, id);
   if (g_strcmp0 (plugin, worker->job->plugin) != 0)
     return wp_wire_protocol_error (error, "Worker %s loaded plugin '%s' for a job of plugin '%s'",
                                worker->pid, plugin, worker->job->plugin);
@@ -405,10 +403,11 @@ handle_reply (WpWorker       *worker,
     }
 
   if (worker->job->kind == WP_JOB_DESCRIBE
-      && !g_variant_is_of_type (message->body, G_VARIANT_TYPE ("(sssa(ssss))")))
-    return wp_wire_protocol_error (error, "Worker %s described plugin '%s' with a value of type %s",
-                               worker->pid, worker->job->plugin,
-                               g_variant_get_type_string (message->body));
+      && !wp_wire_description_check (message->body, error))
+    {
+      g_prefix_error (error, "Worker %s, plugin '%s': ", worker->pid, worker->job->plugin);
+      return FALSE;
+    }
 
   emit_replied (worker, g_variant_ref (message->body), NULL);
   return TRUE;

@@ -251,13 +251,8 @@ run_call (Worker      *worker,
   if (function == NULL)
     return NULL;
 
-  if (!g_variant_is_of_type (args, G_VARIANT_TYPE (function->args_type)))
-    {
-      g_set_error (error, WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS,
-                   "%s.%s takes arguments of type %s, not %s", plugin_name, function_name,
-                   function->args_type, g_variant_get_type_string (args));
-      return NULL;
-    }
+  if (!wp_wire_args_check (args, plugin_name, function_name, function->args_type, error))
+    return NULL;
 
   begin_job (worker, job_id);
   result = function->func (args, worker->cancellable, &local_error);
@@ -291,19 +286,13 @@ handle_call (Worker   *worker,
              guint64   job_id,
              GVariant *body)
 {
-  /* Children rather than g_variant_get(), which parses a format string
-   * and copies: this runs once per job. */
-  g_autoptr(GVariant) plugin = g_variant_get_child_value (body, 0);
-  g_autoptr(GVariant) function = g_variant_get_child_value (body, 1);
-  g_autoptr(GVariant) boxed_args = g_variant_get_child_value (body, 2);
-  g_autoptr(GVariant) args = g_variant_get_variant (boxed_args);
-  const char *plugin_name = g_variant_get_string (plugin, NULL);
-  const char *function_name = g_variant_get_string (function, NULL);
+  const char *plugin, *function;
+  g_autoptr(GVariant) args = wp_wire_call_get (body, &plugin, &function);
   g_autoptr(GVariant) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  result = run_call (worker, job_id, plugin_name, function_name, args, &error);
-  send_reply (worker, job_id, plugin_name, function_name, result, error);
+  result = run_call (worker, job_id, plugin, function, args, &error);
+  send_reply (worker, job_id, plugin, function, result, error);
 }
 
 static void
@@ -314,9 +303,8 @@ handle_describe (Worker   *worker,
   g_autoptr(GError) error = NULL;
   GVariant *description = NULL;
   WpLoadedPlugin *plugin;
-  const char *plugin_name;
+  const char *plugin_name = wp_wire_describe_get (body);
 
-  g_variant_get (body, "(&s)", &plugin_name);
   plugin = get_plugin (worker, job_id, plugin_name, &error);
   if (plugin != NULL)
     description = wp_loaded_plugin_describe (plugin, &error);
