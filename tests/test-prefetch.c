@@ -12,6 +12,10 @@
  *                               runs elsewhere, in order, exactly once
  *   /prefetch/cancel            cancelled, it completes at once and never
  *                               runs; its worker skips it and works on
+ *   /prefetch/stopped-ahead     the job ahead is being stopped (cancel or
+ *                               timeout): it is taken back at once, so it
+ *                               cannot die with a worker killed after the
+ *                               grace period
  *   /prefetch/moves-to-idle     it does not wait behind a long job while
  *                               another worker is idle
  *   /prefetch/timeout           its timeout counts from when it starts,
@@ -226,6 +230,50 @@ test_cancel (WpTestFixture *fixture,
 }
 
 static void
+test_stopped_ahead (WpTestFixture *fixture,
+                    gconstpointer  data)
+{
+  WpPool *pool = fixture->pool;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *path = marks_path (fixture);
+  g_auto(GStrv) marks = NULL;
+  WpFaultCall *spin, *behind[N_BEHIND];
+  gint32 pid;
+
+  g_test_summary ("Jobs prefetched behind a job being stopped are taken back as the stop "
+                  "begins, not when the grace period ends: a worker killed then cannot take "
+                  "one with it; they run on the replacement worker, each exactly once");
+
+  wp_pool_set_cancel_grace (pool, bound (2000));
+  pid = wp_fault_get_pid (pool, "sleep");
+  spin = wp_fault_call_start (pool, "sleep", "spin", ms_args (LONG_MS), 0, cancellable);
+  for (guint i = 0; i < N_BEHIND; i++)
+    behind[i] = start_mark (pool, path, NULL);
+  g_assert_cmpuint (wp_test_get_stat (pool, "prefetched"), ==, N_BEHIND);
+
+  /* The spinning job ignores its cancellable: the worker is killed when
+   * the grace period ends.  The offers must be back in the queue before. */
+  wp_fault_cancel (cancellable);
+  while (!wp_fault_call_is_done (spin) && wp_test_get_stat (pool, "prefetched") != 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (wp_fault_call_is_done (spin));
+  g_assert_cmpuint (wp_test_get_stat (pool, "queued"), ==, N_BEHIND);
+
+  wp_fault_call_wait (spin, bound (2000) + MARGIN_MS);
+  wp_fault_assert_error (spin, G_IO_ERROR, G_IO_ERROR_CANCELLED, NULL);
+  for (guint i = 0; i < N_BEHIND; i++)
+    {
+      wp_fault_call_wait (behind[i], 5000);
+      g_assert_cmpint (wp_fault_result_pid (behind[i]), !=, pid);
+    }
+
+  marks = read_marks (path);
+  g_assert_cmpuint (g_strv_length (marks), ==, N_BEHIND);
+  g_assert_cmpuint (wp_test_get_stat (pool, "crashed"), ==, 0);
+  g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 2);
+}
+
+static void
 test_moves_to_idle (WpTestFixture *fixture,
                     gconstpointer  data)
 {
@@ -415,6 +463,7 @@ main (int    argc,
 
   ADD ("/prefetch/crash-ahead", 1, test_crash_ahead);
   ADD ("/prefetch/cancel", 1, test_cancel);
+  ADD ("/prefetch/stopped-ahead", 1, test_stopped_ahead);
   ADD ("/prefetch/moves-to-idle", 2, test_moves_to_idle);
   ADD ("/prefetch/timeout", 1, test_timeout);
   ADD ("/prefetch/limits-change", 1, test_limits_change);

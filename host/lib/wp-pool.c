@@ -64,7 +64,9 @@
  * worker is told to cancel the job's GCancellable and given the grace
  * period; a reply in time keeps the worker, otherwise it is killed.  The
  * job completes at that moment with its stop reason, never with the late
- * result.
+ * result.  The jobs offered behind it go back to the queue as the stop
+ * begins, so that none can be taken by a worker that is about to be
+ * killed.
  */
 
 /**
@@ -339,22 +341,6 @@ fail_queued_jobs (WpPool       *self,
 
 /* Stopping running jobs */
 
-/* RUNNING → STOPPING: asks the worker to cancel, and gives it the grace
- * period before on_worker_deadline() kills it. */
-static void
-stop_job (WpPool *self,
-          WpJob  *job,
-          GError *reason)
-{
-  g_assert (job->state == WP_JOB_RUNNING);
-
-  job->state = WP_JOB_STOPPING;
-  job->stop_reason = reason;
-  wp_worker_cancel (job->worker);
-  wp_worker_set_deadline (job->worker,
-                          g_get_monotonic_time () + (gint64) self->cancel_grace_ms * 1000);
-}
-
 /* Back to the head of the queue, from a worker that never took it. */
 static void
 requeue_job (WpPool *self,
@@ -369,6 +355,38 @@ requeue_job (WpPool *self,
   job->state = WP_JOB_QUEUED;
   job->in_queue = TRUE;
   g_queue_push_head_link (&self->queue, &job->link);
+}
+
+/* The jobs offered to @worker that it has not taken go back to the head
+ * of the queue, last first, so that they keep their order. */
+static void
+requeue_offers (WpPool   *self,
+                WpWorker *worker)
+{
+  WpJob *job;
+
+  while ((job = wp_worker_revoke_last_offer (worker)) != NULL)
+    requeue_job (self, job);
+}
+
+/* RUNNING → STOPPING: asks the worker to cancel, and gives it the grace
+ * period before on_worker_deadline() kills it.  The jobs offered behind
+ * the stopped one are taken back now: the worker may be killed at the end
+ * of the grace period, and a job it took in the meantime would die with
+ * it.  The caller dispatches them. */
+static void
+stop_job (WpPool *self,
+          WpJob  *job,
+          GError *reason)
+{
+  g_assert (job->state == WP_JOB_RUNNING);
+
+  job->state = WP_JOB_STOPPING;
+  job->stop_reason = reason;
+  wp_worker_cancel (job->worker);
+  wp_worker_set_deadline (job->worker,
+                          g_get_monotonic_time () + (gint64) self->cancel_grace_ms * 1000);
+  requeue_offers (self, job->worker);
 }
 
 /* An OFFERED job ends with @reason unless its worker claimed it first;
@@ -398,7 +416,10 @@ on_job_cancelled (GCancellable *cancellable,
   else if (job->state == WP_JOB_OFFERED)
     revoke_and_finish (self, job, cancelled_error ());
   else if (job->state == WP_JOB_RUNNING)
-    stop_job (self, job, cancelled_error ());
+    {
+      stop_job (self, job, cancelled_error ());
+      dispatch (self);
+    }
 
   return G_SOURCE_REMOVE;
 }
@@ -945,6 +966,7 @@ on_worker_deadline (WpWorker *worker,
   if (job->state == WP_JOB_RUNNING)
     {
       stop_job (self, job, timed_out_error (self, job));
+      dispatch (self);
       return;
     }
 
@@ -954,8 +976,7 @@ on_worker_deadline (WpWorker *worker,
   wp_worker_kill (worker);
   job = wp_worker_take_job (worker);
   finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
-  while ((job = wp_worker_revoke_last_offer (worker)) != NULL)
-    requeue_job (self, job);
+  requeue_offers (self, worker);
   dispatch (self);
 }
 
@@ -1479,6 +1500,8 @@ on_close_cancelled (GCancellable *cancellable,
       while ((job = wp_worker_revoke_last_offer (g_ptr_array_index (self->workers, i))) != NULL)
         finish_job (self, job, NULL, g_error_copy (closed));
     }
+  /* What stop_job() took back from the workers. */
+  fail_queued_jobs (self, closed);
 
   dispatch (self);
   return G_SOURCE_REMOVE;
