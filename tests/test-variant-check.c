@@ -16,6 +16,8 @@
 
 #include <string.h>
 
+#include <workpool/wp-error.h>
+
 #include "wp-variant-check-private.h"
 #include "wp-wire-private.h"
 
@@ -464,6 +466,56 @@ test_large_byte_array (void)
   g_assert_false (assert_same_verdict (G_VARIANT_TYPE ("ai"), g_variant_get_data (value), 3999));
 }
 
+/* A worker may name any error domain, but the quark table never shrinks:
+ * past a bound, new domains are refused; known ones keep working. */
+static void
+test_wire_error_domains_bounded (void)
+{
+  guint n_accepted = 0;
+  gboolean refused = FALSE;
+
+  g_test_summary ("Errors from workers keep their domain, but workers cannot add new error "
+                  "domains to the host's quark table without bound");
+
+  /* Known to the process before the flood, as it is to any GIO program. */
+  g_assert_cmpuint (G_IO_ERROR, !=, 0);
+
+  for (guint i = 0; i < 100000 && !refused; i++)
+    {
+      g_autofree char *domain = g_strdup_printf ("wp-test-new-domain-%u-quark", i);
+      g_autoptr(GVariant) body = g_variant_ref_sink (g_variant_new ("(sis)", domain, 7, "boom"));
+      g_autoptr(GError) error = wp_wire_error_from_variant (body);
+
+      if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL))
+        {
+          g_assert_nonnull (strstr (error->message, domain));
+          refused = TRUE;
+        }
+      else
+        {
+          g_assert_cmpstr (g_quark_to_string (error->domain), ==, domain);
+          g_assert_cmpint (error->code, ==, 7);
+          g_assert_cmpstr (error->message, ==, "boom");
+          n_accepted++;
+        }
+    }
+  g_test_message ("%u new domains accepted", n_accepted);
+  g_assert_true (refused);
+  g_assert_cmpuint (n_accepted, >=, 16);
+  g_assert_cmpuint (n_accepted, <=, 1024);
+
+  /* A domain the process knows, and one accepted earlier, still come back. */
+  {
+    g_autoptr(GVariant) io = g_variant_ref_sink (g_variant_new ("(sis)", "g-io-error-quark", 1, "x"));
+    g_autoptr(GVariant) old = g_variant_ref_sink (g_variant_new ("(sis)", "wp-test-new-domain-0-quark", 2, "y"));
+    g_autoptr(GError) io_error = wp_wire_error_from_variant (io);
+    g_autoptr(GError) old_error = wp_wire_error_from_variant (old);
+
+    g_assert_error (io_error, G_IO_ERROR, 1);
+    g_assert_cmpstr (g_quark_to_string (old_error->domain), ==, "wp-test-new-domain-0-quark");
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -474,6 +526,7 @@ main (int    argc,
   g_test_add_func ("/variant-check/corrupted-values-agree", test_corrupted_values_agree);
   g_test_add_func ("/variant-check/large-byte-array", test_large_byte_array);
   g_test_add_func ("/wire/decode-agrees-with-glib", test_wire_decode_agrees);
+  g_test_add_func ("/wire/error-domains-bounded", test_wire_error_domains_bounded);
   g_test_add_func ("/wire/call-frame-is-glib-serialisation", test_wire_call_frame_is_glib_serialisation);
 
   return g_test_run ();

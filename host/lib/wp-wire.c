@@ -52,6 +52,9 @@
 #define READ_CHUNK       (64 * 1024)
 #define STEAL_THRESHOLD  (16 * 1024)
 #define MAX_DOMAIN_LEN   128
+/* Error domains a process had never seen that workers may add to its
+ * quark table, which never shrinks (see wp_wire_error_from_variant()). */
+#define MAX_NEW_DOMAINS  256
 
 struct _WpWireReader {
   guint8 *buffer;
@@ -743,16 +746,35 @@ domain_is_plausible (const char *domain)
   return TRUE;
 }
 
+/* The quark of @domain: the existing one, or a new one while fewer than
+ * MAX_NEW_DOMAINS were added this way (in any thread); 0 past that. */
+static GQuark
+domain_quark (const char *domain)
+{
+  static gint n_new_domains = 0;
+  GQuark quark = g_quark_try_string (domain);
+
+  if (quark != 0)
+    return quark;
+  if (g_atomic_int_add (&n_new_domains, 1) >= MAX_NEW_DOMAINS)
+    return 0;
+
+  return g_quark_from_string (domain);
+}
+
 /* Rebuilds an error from a WP_WIRE_ERROR body.  The domain comes back as
- * the same quark (g_quark_from_string); a domain that no GLib program
- * could have made is reported as a protocol error instead, so that a
- * broken worker cannot fill the quark table with junk. */
+ * the same quark.  Quarks are never freed, so a worker must not be able to
+ * grow the host without bound: a domain that no GLib program could have
+ * made, or a new domain once MAX_NEW_DOMAINS were added (a plugin has one
+ * or two, the host's own program knows its own already), is reported as
+ * a protocol error instead. */
 GError *
 wp_wire_error_from_variant (GVariant *body)
 {
   const char *domain;
   const char *message;
   gint32 code;
+  GQuark quark;
 
   g_variant_get (body, "(&si&s)", &domain, &code, &message);
 
@@ -760,5 +782,12 @@ wp_wire_error_from_variant (GVariant *body)
     return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL,
                         "Worker sent an error with an invalid domain (message: %s)", message);
 
-  return g_error_new_literal (g_quark_from_string (domain), code, message);
+  quark = domain_quark (domain);
+  if (quark == 0)
+    return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL,
+                        "Worker sent an error in domain %s, over the %u new error domains "
+                        "a process accepts from workers (message: %s)",
+                        domain, MAX_NEW_DOMAINS, message);
+
+  return g_error_new_literal (quark, code, message);
 }
