@@ -4,7 +4,7 @@
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The rule (host/lib/wp-plugin-trust.c): the plugin file and its
+ * The rule (host/worker/wp-plugin-trust.c): the plugin file and its
  * directory must be owned by root or the user running the pool, and
  * writable by their owner only; a link is judged by its target, the
  * target's directory, and the plugin directory it sits in.  Each case
@@ -27,7 +27,7 @@
  * those cases skip and say so.
  *
  * The /plugin-trust/rule cases apply the rule itself
- * (wp_plugin_trust_check_stat(), linked from wp-common) to made-up
+ * (wp_plugin_trust_check_stat(), compiled into this test) to made-up
  * owners and modes, for what no file can show in one run: a file owned
  * by root is trusted by any user, one owned by the user too.
  */

@@ -33,7 +33,7 @@ typedef struct {
   GError   *error;
 } WpSyncCall;
 
-typedef struct _WpWorker WpWorker;
+typedef struct _WpWorkerHandle WpWorkerHandle;
 typedef struct _WpJob WpJob;
 
 struct _WpJob {
@@ -51,7 +51,7 @@ struct _WpJob {
 
   GCancellable *cancellable;
   GSource      *cancel_source;
-  WpWorker     *worker;        /* while OFFERED, RUNNING or STOPPING */
+  WpWorkerHandle     *worker;        /* while OFFERED, RUNNING or STOPPING */
   GError       *stop_reason;   /* while STOPPING: cancelled or timed out */
 
   /* The caller: one of the two. */

@@ -21,7 +21,7 @@
  *     ╰──cancelled, closed, no such plugin, workers cannot start───────▶ DONE
  *
  * OFFERED: the job's frame was sent to a busy worker, to run after the
- * job it runs (prefetch, see wp-worker.c).  It has not started: it
+ * job it runs (prefetch, see wp-worker-handle.c).  It has not started: it
  * counts as queued, its timeout has not begun, and the pool may take it
  * back as long as the worker has not claimed it.  When the reply of the
  * job ahead arrives, it is RUNNING, from that moment.

@@ -6,7 +6,7 @@
  * The pool owns the job queue, the worker handles and the policy: which
  * job runs where, when a worker is started, recycled, stopped or
  * replaced, and what each event means for a job.  The protocol and the
- * process belong to WpWorker (wp-worker.c); the life of one request and
+ * process belong to WpWorkerHandle (wp-worker-handle.c); the life of one request and
  * its return to the caller belong to WpJob (wp-job.c).
  *
  * Threads.  Everything here runs in the thread that runs the pool's
@@ -46,7 +46,7 @@
  *    ones, idle ones at once and busy ones after their job, as for a
  *    stale plugin, and fails queued jobs over a new, smaller frame limit.
  *  - Prefetch (a job OFFERED to a busy worker, see wp-job.c and
- *    wp-worker.c) only when no worker is idle or starting and no more can
+ *    wp-worker-handle.c) only when no worker is idle or starting and no more can
  *    be started: a job never waits behind another while a worker could
  *    run it.  When a worker is idle and the queue is empty, offers are
  *    taken back from busy workers and run on the idle one.  An offer goes
@@ -129,7 +129,7 @@
 #include "wp-job-private.h"
 #include "wp-plugin-dir-private.h"
 #include "wp-wire-private.h"
-#include "wp-worker-private.h"
+#include "wp-worker-handle-private.h"
 
 #define DEFAULT_CANCEL_GRACE_MS  200
 #define START_BACKOFF_FIRST_MS   10
@@ -162,7 +162,7 @@ struct _WpPool {
   guint64       memory_limit;    /* 0: none */
 
   GQueue        queue;           /* WpJob, QUEUED, in submission order */
-  GPtrArray    *workers;         /* WpWorker, until reaped */
+  GPtrArray    *workers;         /* WpWorkerHandle, until reaped */
   guint64       last_job_id;
   guint         n_running;       /* jobs RUNNING or STOPPING */
   guint         n_offered;       /* jobs OFFERED */
@@ -187,7 +187,7 @@ G_DEFINE_FINAL_TYPE (WpPool, wp_pool, G_TYPE_OBJECT)
 
 static void dispatch           (WpPool *self);
 static void return_close_tasks (WpPool *self);
-static void start_job  (WpPool *self, WpWorker *worker, WpJob *job);
+static void start_job  (WpPool *self, WpWorkerHandle *worker, WpJob *job);
 
 /* Errors */
 
@@ -361,11 +361,11 @@ requeue_job (WpPool *self,
  * of the queue, last first, so that they keep their order. */
 static void
 requeue_offers (WpPool   *self,
-                WpWorker *worker)
+                WpWorkerHandle *worker)
 {
   WpJob *job;
 
-  while ((job = wp_worker_revoke_last_offer (worker)) != NULL)
+  while ((job = wp_worker_handle_revoke_last_offer (worker)) != NULL)
     requeue_job (self, job);
 }
 
@@ -383,8 +383,8 @@ stop_job (WpPool *self,
 
   job->state = WP_JOB_STOPPING;
   job->stop_reason = reason;
-  wp_worker_cancel (job->worker);
-  wp_worker_set_deadline (job->worker,
+  wp_worker_handle_cancel (job->worker);
+  wp_worker_handle_set_deadline (job->worker,
                           g_get_monotonic_time () + (gint64) self->cancel_grace_ms * 1000);
   requeue_offers (self, job->worker);
 }
@@ -396,7 +396,7 @@ revoke_and_finish (WpPool *self,
                    WpJob  *job,
                    GError *reason)
 {
-  if (wp_worker_revoke_offer (job->worker, job))
+  if (wp_worker_handle_revoke_offer (job->worker, job))
     finish_job (self, job, NULL, reason);
   else
     g_error_free (reason);
@@ -456,9 +456,9 @@ worker_failed_to_start (WpPool     *self,
 
   for (guint i = 0; i < self->workers->len; i++)
     {
-      WpWorkerState state = wp_worker_get_state (g_ptr_array_index (self->workers, i));
+      WpWorkerHandleState state = wp_worker_handle_get_state (g_ptr_array_index (self->workers, i));
 
-      any_ready = any_ready || (state > WP_WORKER_STARTING && state < WP_WORKER_EXITING);
+      any_ready = any_ready || (state > WP_WORKER_HANDLE_STARTING && state < WP_WORKER_HANDLE_EXITING);
     }
 
   /* With a worker still running, the queue will drain; without, fail it
@@ -472,13 +472,13 @@ worker_failed_to_start (WpPool     *self,
     }
 }
 
-static const WpWorkerEvents worker_events;
+static const WpWorkerHandleEvents worker_events;
 
 /* What a worker started now gets. */
-static WpWorkerConfig
+static WpWorkerHandleConfig
 worker_config (WpPool *self)
 {
-  WpWorkerConfig config = {
+  WpWorkerHandleConfig config = {
     .worker_path = self->worker_path,
     .plugin_dir = self->plugin_dir,
     .max_frame = self->max_frame,
@@ -490,22 +490,22 @@ worker_config (WpPool *self)
 
 static gboolean
 worker_has_current_limits (WpPool   *self,
-                           WpWorker *worker)
+                           WpWorkerHandle *worker)
 {
-  WpWorkerConfig config = worker_config (self);
+  WpWorkerHandleConfig config = worker_config (self);
 
-  return wp_worker_has_limits (worker, &config);
+  return wp_worker_handle_has_limits (worker, &config);
 }
 
 static gboolean
 spawn_worker (WpPool *self)
 {
-  WpWorkerConfig config = worker_config (self);
+  WpWorkerHandleConfig config = worker_config (self);
   g_autoptr(GError) error = NULL;
-  WpWorker *worker;
+  WpWorkerHandle *worker;
 
   g_main_context_push_thread_default (self->context);
-  worker = wp_worker_spawn (&config, &worker_events, self, &error);
+  worker = wp_worker_handle_spawn (&config, &worker_events, self, &error);
   g_main_context_pop_thread_default (self->context);
 
   if (worker == NULL)
@@ -552,10 +552,10 @@ ensure_workers (WpPool *self)
 
   for (guint i = 0; i < self->workers->len; i++)
     {
-      WpWorker *worker = g_ptr_array_index (self->workers, i);
+      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
 
-      live += wp_worker_is_live (worker);
-      starting += wp_worker_get_state (worker) == WP_WORKER_STARTING;
+      live += wp_worker_handle_is_live (worker);
+      starting += wp_worker_handle_get_state (worker) == WP_WORKER_HANDLE_STARTING;
     }
 
   /* Offered jobs wait too: a new worker takes them over when it is ready. */
@@ -583,14 +583,14 @@ ensure_workers (WpPool *self)
 
 /* Dispatching */
 
-static WpWorker *
+static WpWorkerHandle *
 find_idle_worker (WpPool *self)
 {
   for (guint i = 0; i < self->workers->len; i++)
     {
-      WpWorker *worker = g_ptr_array_index (self->workers, i);
+      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
 
-      if (wp_worker_get_state (worker) == WP_WORKER_IDLE)
+      if (wp_worker_handle_get_state (worker) == WP_WORKER_HANDLE_IDLE)
         return worker;
     }
 
@@ -600,28 +600,28 @@ find_idle_worker (WpPool *self)
 /* An idle worker that can run a job of @plugin, whose file is @file_id:
  * one that loaded that very file if there is one, else one that has not
  * loaded the plugin.  Idle workers that loaded an older file are retired. */
-static WpWorker *
+static WpWorkerHandle *
 pick_worker_for (WpPool               *self,
                  const char           *plugin,
                  const WpPluginFileId *file_id)
 {
-  WpWorker *fresh = NULL;
+  WpWorkerHandle *fresh = NULL;
 
   for (guint i = 0; i < self->workers->len; i++)
     {
-      WpWorker *worker = g_ptr_array_index (self->workers, i);
+      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
       const WpPluginFileId *loaded;
 
-      if (wp_worker_get_state (worker) != WP_WORKER_IDLE)
+      if (wp_worker_handle_get_state (worker) != WP_WORKER_HANDLE_IDLE)
         continue;
 
-      loaded = wp_worker_get_plugin_file_id (worker, plugin);
+      loaded = wp_worker_handle_get_plugin_file_id (worker, plugin);
       if (loaded == NULL)
         fresh = fresh != NULL ? fresh : worker;
       else if (wp_plugin_file_id_equal (loaded, file_id))
         return worker;
       else
-        wp_worker_retire (worker);
+        wp_worker_handle_retire (worker);
     }
 
   return fresh;
@@ -666,11 +666,11 @@ maybe_finish_close (WpPool *self)
   if (g_queue_is_empty (&self->queue) && self->n_running == 0 && self->n_offered == 0)
     for (guint i = 0; i < self->workers->len; i++)
       {
-        WpWorker *worker = g_ptr_array_index (self->workers, i);
-        WpWorkerState state = wp_worker_get_state (worker);
+        WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
+        WpWorkerHandleState state = wp_worker_handle_get_state (worker);
 
-        if (state == WP_WORKER_IDLE || state == WP_WORKER_STARTING)
-          wp_worker_retire (worker);
+        if (state == WP_WORKER_HANDLE_IDLE || state == WP_WORKER_HANDLE_STARTING)
+          wp_worker_handle_retire (worker);
       }
 
   if (self->workers->len > 0)
@@ -738,7 +738,7 @@ run_queued_jobs (WpPool *self)
     {
       WpPluginFileId file_id;
       WpJob *job = peek_runnable_job (self, &file_id);
-      WpWorker *worker;
+      WpWorkerHandle *worker;
 
       if (job == NULL)
         return;
@@ -757,7 +757,7 @@ take_back_offer (WpPool *self)
 {
   for (guint i = 0; i < self->workers->len; i++)
     {
-      WpJob *job = wp_worker_revoke_last_offer (g_ptr_array_index (self->workers, i));
+      WpJob *job = wp_worker_handle_revoke_last_offer (g_ptr_array_index (self->workers, i));
 
       if (job != NULL)
         {
@@ -778,12 +778,12 @@ all_workers_busy (WpPool *self)
 
   for (guint i = 0; i < self->workers->len; i++)
     {
-      WpWorker *worker = g_ptr_array_index (self->workers, i);
-      WpWorkerState state = wp_worker_get_state (worker);
+      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
+      WpWorkerHandleState state = wp_worker_handle_get_state (worker);
 
-      if (state == WP_WORKER_IDLE || state == WP_WORKER_STARTING)
+      if (state == WP_WORKER_HANDLE_IDLE || state == WP_WORKER_HANDLE_STARTING)
         return FALSE;
-      live += wp_worker_is_live (worker);
+      live += wp_worker_handle_is_live (worker);
     }
 
   return live >= self->n_workers;
@@ -794,13 +794,13 @@ all_workers_busy (WpPool *self)
  * or none, and max_jobs_per_worker lets it. */
 static gboolean
 can_run_next (WpPool               *self,
-              WpWorker             *worker,
+              WpWorkerHandle             *worker,
               const char           *plugin,
               const WpPluginFileId *file_id)
 {
-  const WpPluginFileId *loaded = wp_worker_get_plugin_file_id (worker, plugin);
+  const WpPluginFileId *loaded = wp_worker_handle_get_plugin_file_id (worker, plugin);
   /* The jobs it runs before this one: done, running, offered. */
-  guint before = wp_worker_get_jobs_done (worker) + 1 + wp_worker_get_n_offers (worker);
+  guint before = wp_worker_handle_get_jobs_done (worker) + 1 + wp_worker_handle_get_n_offers (worker);
 
   return (self->max_jobs_per_worker == 0 || before < self->max_jobs_per_worker)
          && (loaded == NULL || wp_plugin_file_id_equal (loaded, file_id))
@@ -822,17 +822,17 @@ offer_jobs (WpPool *self)
       offered = FALSE;
       for (guint i = 0; i < self->workers->len; i++)
         {
-          WpWorker *worker = g_ptr_array_index (self->workers, i);
+          WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
           WpPluginFileId file_id;
           WpJob *job;
 
-          if (!wp_worker_can_take_offer (worker))
+          if (!wp_worker_handle_can_take_offer (worker))
             continue;
 
           job = peek_runnable_job (self, &file_id);
           if (job == NULL)
             return;
-          if (!can_run_next (self, worker, job->plugin, &file_id) || !wp_worker_offer (worker, job))
+          if (!can_run_next (self, worker, job->plugin, &file_id) || !wp_worker_handle_offer (worker, job))
             continue;
 
           g_queue_unlink (&self->queue, &job->link);
@@ -863,7 +863,7 @@ dispatch (WpPool *self)
  * claimed by the worker, is stopped at once. */
 static void
 job_started (WpPool   *self,
-             WpWorker *worker,
+             WpWorkerHandle *worker,
              WpJob    *job)
 {
   guint timeout_ms = job->timeout_ms != 0 ? job->timeout_ms : self->job_timeout_ms;
@@ -876,25 +876,25 @@ job_started (WpPool   *self,
   else if (self->close_aborted)
     stop_job (self, job, closed_error ());
   else if (timeout_ms > 0)
-    wp_worker_set_deadline (worker, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
+    wp_worker_handle_set_deadline (worker, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
 }
 
 static void
 start_job (WpPool   *self,
-           WpWorker *worker,
+           WpWorkerHandle *worker,
            WpJob    *job)
 {
   g_queue_unlink (&self->queue, &job->link);
   job->in_queue = FALSE;
 
-  wp_worker_run (worker, job);
+  wp_worker_handle_run (worker, job);
   job_started (self, worker, job);
 }
 
 /* Worker events */
 
 static void
-on_worker_ready (WpWorker *worker,
+on_worker_ready (WpWorkerHandle *worker,
                  gpointer  user_data)
 {
   WpPool *self = user_data;
@@ -905,14 +905,14 @@ on_worker_ready (WpWorker *worker,
 }
 
 static void
-on_worker_replied (WpWorker *worker,
+on_worker_replied (WpWorkerHandle *worker,
                    WpJob    *job,
                    GVariant *result,
                    GError   *error,
                    gpointer  user_data)
 {
   WpPool *self = user_data;
-  WpJob *next = wp_worker_get_job (worker);
+  WpJob *next = wp_worker_handle_get_job (worker);
 
   if (job->state == WP_JOB_STOPPING)
     {
@@ -933,11 +933,11 @@ on_worker_replied (WpWorker *worker,
     }
 
   if (self->max_jobs_per_worker > 0
-      && wp_worker_get_jobs_done (worker) >= self->max_jobs_per_worker
-      && wp_worker_get_state (worker) == WP_WORKER_IDLE)
-    wp_worker_retire (worker);
-  if (wp_worker_get_state (worker) == WP_WORKER_IDLE && !worker_has_current_limits (self, worker))
-    wp_worker_retire (worker);
+      && wp_worker_handle_get_jobs_done (worker) >= self->max_jobs_per_worker
+      && wp_worker_handle_get_state (worker) == WP_WORKER_HANDLE_IDLE)
+    wp_worker_handle_retire (worker);
+  if (wp_worker_handle_get_state (worker) == WP_WORKER_HANDLE_IDLE && !worker_has_current_limits (self, worker))
+    wp_worker_handle_retire (worker);
 
   dispatch (self);
 }
@@ -954,11 +954,11 @@ timed_out_error (WpPool *self,
 }
 
 static void
-on_worker_deadline (WpWorker *worker,
+on_worker_deadline (WpWorkerHandle *worker,
                     gpointer  user_data)
 {
   WpPool *self = user_data;
-  WpJob *job = wp_worker_get_job (worker);
+  WpJob *job = wp_worker_handle_get_job (worker);
 
   if (job == NULL)
     return;
@@ -973,26 +973,26 @@ on_worker_deadline (WpWorker *worker,
   /* The grace period is over: the job stops now, with its worker, and
    * the jobs offered behind it, unless the worker took them, run
    * elsewhere (last first, so that they keep their order). */
-  wp_worker_kill (worker);
-  job = wp_worker_take_job (worker);
+  wp_worker_handle_kill (worker);
+  job = wp_worker_handle_take_job (worker);
   finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
   requeue_offers (self, worker);
   dispatch (self);
 }
 
 static void
-on_worker_exited (WpWorker *worker,
+on_worker_exited (WpWorkerHandle *worker,
                   gpointer  user_data)
 {
   WpPool *self = user_data;
-  WpJob *job = wp_worker_take_job (worker);
-  g_autoptr(GError) death = wp_worker_dup_death_error (worker);
+  WpJob *job = wp_worker_handle_take_job (worker);
+  g_autoptr(GError) death = wp_worker_handle_dup_death_error (worker);
   gboolean offer_taken;
   WpJob *offered;
 
   /* The offered jobs first, last first, so that they keep their order
    * and a job queued again goes before them. */
-  while ((offered = wp_worker_take_last_offer (worker, &offer_taken)) != NULL)
+  while ((offered = wp_worker_handle_take_last_offer (worker, &offer_taken)) != NULL)
     if (!offer_taken)
       {
         requeue_job (self, offered);
@@ -1011,7 +1011,7 @@ on_worker_exited (WpWorker *worker,
     {
       finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
     }
-  else if (job != NULL && !wp_worker_took_job (worker, job) && job->n_requeued < MAX_REQUEUES)
+  else if (job != NULL && !wp_worker_handle_took_job (worker, job) && job->n_requeued < MAX_REQUEUES)
     {
       /* It died before it took the job: run it elsewhere. */
       job->n_requeued++;
@@ -1024,7 +1024,7 @@ on_worker_exited (WpWorker *worker,
       g_prefix_error (&death, "%s: ", name);
       finish_job (self, job, NULL, g_steal_pointer (&death));
     }
-  else if (wp_worker_failed_to_start (worker))
+  else if (wp_worker_handle_failed_to_start (worker))
     {
       worker_failed_to_start (self, death->message);
     }
@@ -1034,7 +1034,7 @@ on_worker_exited (WpWorker *worker,
 }
 
 static void
-on_worker_settled (WpWorker *worker,
+on_worker_settled (WpWorkerHandle *worker,
                    gpointer  user_data)
 {
   g_autoptr(WpPool) self = g_object_ref (user_data);
@@ -1042,7 +1042,7 @@ on_worker_settled (WpWorker *worker,
   return_finished_jobs (self);
 }
 
-static const WpWorkerEvents worker_events = {
+static const WpWorkerHandleEvents worker_events = {
   .ready = on_worker_ready,
   .replied = on_worker_replied,
   .deadline = on_worker_deadline,
@@ -1062,23 +1062,23 @@ wp_pool_dispose (GObject *object)
 
   /* Kill first, then reap: the processes die in parallel. */
   for (guint i = 0; i < self->workers->len; i++)
-    wp_worker_kill (g_ptr_array_index (self->workers, i));
+    wp_worker_handle_kill (g_ptr_array_index (self->workers, i));
 
   while (self->workers->len > 0)
     {
-      WpWorker *worker = g_ptr_array_steal_index_fast (self->workers, self->workers->len - 1);
+      WpWorkerHandle *worker = g_ptr_array_steal_index_fast (self->workers, self->workers->len - 1);
       WpJob *job;
 
       gboolean taken;
 
-      wp_worker_detach (worker);
-      wp_worker_wait (worker);
-      job = wp_worker_take_job (worker);
+      wp_worker_handle_detach (worker);
+      wp_worker_handle_wait (worker);
+      job = wp_worker_handle_take_job (worker);
       if (job != NULL)
         finish_job (self, job, NULL, g_error_copy (closed));
-      while ((job = wp_worker_take_last_offer (worker, &taken)) != NULL)
+      while ((job = wp_worker_handle_take_last_offer (worker, &taken)) != NULL)
         finish_job (self, job, NULL, g_error_copy (closed));
-      wp_worker_unref (worker);
+      wp_worker_handle_unref (worker);
     }
 
   fail_queued_jobs (self, closed);
@@ -1141,7 +1141,7 @@ wp_pool_init (WpPool *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->thread = g_thread_self ();
-  self->workers = g_ptr_array_new_with_free_func ((GDestroyNotify) wp_worker_unref);
+  self->workers = g_ptr_array_new_with_free_func ((GDestroyNotify) wp_worker_handle_unref);
   self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
   self->cancel_grace_ms = DEFAULT_CANCEL_GRACE_MS;
   self->max_frame = WP_WIRE_DEFAULT_MAX_FRAME;
@@ -1492,12 +1492,12 @@ on_close_cancelled (GCancellable *cancellable,
 
   for (guint i = 0; i < self->workers->len; i++)
     {
-      WpJob *job = wp_worker_get_job (g_ptr_array_index (self->workers, i));
+      WpJob *job = wp_worker_handle_get_job (g_ptr_array_index (self->workers, i));
 
       if (job != NULL && job->state == WP_JOB_RUNNING)
         stop_job (self, job, g_error_copy (closed));
       /* Offers the worker took stop when they start (job_started()). */
-      while ((job = wp_worker_revoke_last_offer (g_ptr_array_index (self->workers, i))) != NULL)
+      while ((job = wp_worker_handle_revoke_last_offer (g_ptr_array_index (self->workers, i))) != NULL)
         finish_job (self, job, NULL, g_error_copy (closed));
     }
   /* What stop_job() took back from the workers. */
@@ -1827,11 +1827,11 @@ limits_changed (WpPool *self)
    * waits for a worker with the new ones, unless that worker took it. */
   for (guint i = 0; i < self->workers->len; i++)
     {
-      WpWorker *worker = g_ptr_array_index (self->workers, i);
+      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
       WpJob *job;
 
       if (!worker_has_current_limits (self, worker))
-        while ((job = wp_worker_revoke_last_offer (worker)) != NULL)
+        while ((job = wp_worker_handle_revoke_last_offer (worker)) != NULL)
           requeue_job (self, job);
     }
 
@@ -1848,12 +1848,12 @@ limits_changed (WpPool *self)
 
   for (guint i = 0; i < self->workers->len; i++)
     {
-      WpWorker *worker = g_ptr_array_index (self->workers, i);
-      WpWorkerState state = wp_worker_get_state (worker);
+      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
+      WpWorkerHandleState state = wp_worker_handle_get_state (worker);
 
-      if ((state == WP_WORKER_IDLE || state == WP_WORKER_STARTING)
+      if ((state == WP_WORKER_HANDLE_IDLE || state == WP_WORKER_HANDLE_STARTING)
           && !worker_has_current_limits (self, worker))
-        wp_worker_retire (worker);
+        wp_worker_handle_retire (worker);
     }
 
   dispatch (self);

@@ -78,8 +78,6 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-#define CONTROL_FD 3
-#define CLAIMS_FD  4
 
 /* Exit statuses; the host reports them in crash messages. */
 enum {
@@ -359,7 +357,7 @@ control_thread (gpointer data)
 static int
 move_fd_away (int fd)
 {
-  int moved = fcntl (fd, F_DUPFD_CLOEXEC, CLAIMS_FD + 1);
+  int moved = fcntl (fd, F_DUPFD_CLOEXEC, WP_WIRE_CLAIMS_FD + 1);
 
   if (moved < 0)
     die (EXIT_USAGE, "cannot move descriptor %d: %s", fd, g_strerror (errno));
@@ -379,21 +377,21 @@ setup_descriptors (Worker *worker)
 {
   int devnull;
 
-  if (!is_pipe (0) || !is_pipe (1) || !is_pipe (CONTROL_FD))
+  if (!is_pipe (0) || !is_pipe (1) || !is_pipe (WP_WIRE_CONTROL_FD))
     die (EXIT_USAGE, "this program is started by libworkpool, which talks to it over pipes; "
          "it is not meant to be run by hand");
 
   worker->requests = move_fd_away (0);
   worker->replies = move_fd_away (1);
-  worker->control = CONTROL_FD;
-  if (fcntl (CONTROL_FD, F_SETFD, FD_CLOEXEC) != 0)
+  worker->control = WP_WIRE_CONTROL_FD;
+  if (fcntl (WP_WIRE_CONTROL_FD, F_SETFD, FD_CLOEXEC) != 0)
     die (EXIT_USAGE, "cannot set up the control pipe: %s", g_strerror (errno));
 
   worker->claims = mmap (NULL, sizeof (WpClaimPage), PROT_READ | PROT_WRITE, MAP_SHARED,
-                         CLAIMS_FD, 0);
+                         WP_WIRE_CLAIMS_FD, 0);
   if (worker->claims == MAP_FAILED)
     die (EXIT_USAGE, "cannot map the shared page: %s", g_strerror (errno));
-  close (CLAIMS_FD);
+  close (WP_WIRE_CLAIMS_FD);
 
   devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (devnull < 0 || dup2 (devnull, 0) < 0 || dup2 (2, 1) < 0)
@@ -463,7 +461,7 @@ serve (Worker *worker)
           break;
         }
 
-      /* Before anything that could crash: see CLAIMS_FD.  A job the
+      /* Before anything that could crash: see WP_WIRE_CLAIMS_FD.  A job the
        * host took back is skipped. */
       if ((message.kind == WP_WIRE_CALL || message.kind == WP_WIRE_DESCRIBE)
           && !wp_claim_take (worker->claims, message.job_id))

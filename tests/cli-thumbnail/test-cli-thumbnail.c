@@ -28,7 +28,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-#include "host/lib/wp-sanitizer-private.h"
+#include "host/protocol/wp-sanitizer-private.h"
 #include "wp-test-cli.h"
 
 #define N_DEFAULT_SIZES 6

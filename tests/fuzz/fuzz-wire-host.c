@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The bytes go through a real WpWireReader (fuzz-feed.c), and each
- * message is taken apart as wp-worker.c does, with the same functions of
+ * message is taken apart as wp-worker-handle.c does, with the same functions of
  * wp-wire.c: HELLO's version, LOADED's file id, an ERROR rebuilt as a
  * GError, a RESULT checked as a description (what a DESCRIBE job needs)
  * and printed, as `workpool call` prints a result; a kind only a pool

@@ -103,7 +103,7 @@
 #define SCALE_SMALL        100000
 #define SCALE_LARGE        1000000
 #define WARMUP_JOBS        200
-#define FRAME_HEADER_SIZE  8        /* see host/lib/wp-wire.c */
+#define FRAME_HEADER_SIZE  8        /* see host/protocol/wp-wire.c */
 #define MAX_FLOOR_CHILDREN 8
 #define PYTHON             "/usr/bin/python3"
 

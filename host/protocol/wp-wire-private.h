@@ -24,6 +24,12 @@ G_BEGIN_DECLS
  * protocol itself, and for an ERROR frame naming two sizes. */
 #define WP_WIRE_MIN_MAX_FRAME     4096u
 
+/* A worker's descriptors besides 0 (requests), 1 (replies) and 2
+ * (stderr): CANCEL frames from the host, and the page of claims
+ * (wp-claim-private.h). */
+#define WP_WIRE_CONTROL_FD        3
+#define WP_WIRE_CLAIMS_FD         4
+
 /* What a frame carries, and the type of its body.  The job id is 0 where
  * a kind concerns no job. */
 typedef enum {

@@ -1,4 +1,4 @@
-/* wp-worker.c: WpWorker, the pool's handle on one worker process.
+/* wp-worker-handle.c: WpWorkerHandle, the pool's handle on one worker process.
  *
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -58,7 +58,7 @@
  *    halt), and the pool reads several replies per wake-up.  An offered
  *    job is not running: the reply of the job ahead makes the first offer
  *    the running job (`replied` reports the old one; the pool then finds
- *    the new one in wp_worker_get_job()).  Until then, the pool may
+ *    the new one in wp_worker_handle_get_job()).  Until then, the pool may
  *    revoke it; its slot in the page of claims (wp-claim-private.h)
  *    decides whether the pool or the process got it first.  At most
  *    WP_CLAIM_SLOTS offers at a time, in the order they were made, each
@@ -72,7 +72,7 @@
 
 #include "config.h"
 
-#include "wp-worker-private.h"
+#include "wp-worker-handle-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,8 +90,6 @@
 #include "wp-sanitizer-private.h"
 #include "wp-wire-private.h"
 
-#define CONTROL_FD        3
-#define CLAIMS_FD         4
 #define STDERR_TAIL_BYTES 4096
 #define STDERR_READ_CHUNK 4096
 #define STDERR_DRAIN_MAX  64
@@ -106,10 +104,10 @@ typedef struct {
   int          slot;   /* in the page of claims */
 } Offer;
 
-struct _WpWorker {
+struct _WpWorkerHandle {
   gint                  ref_count;
-  WpWorkerState         state;
-  const WpWorkerEvents *events;      /* NULL once detached */
+  WpWorkerHandleState         state;
+  const WpWorkerHandleEvents *events;      /* NULL once detached */
   gpointer              user_data;
 
   GSubprocess          *process;
@@ -152,12 +150,12 @@ struct _WpWorker {
 
 typedef struct {
   GSource   source;
-  WpWorker *worker;
+  WpWorkerHandle *worker;
 } WorkerSource;
 
-static void emit_replied      (WpWorker *worker, GVariant *result, GError *error);
-static void protocol_failure  (WpWorker *worker, GError *error);
-static void kill_process      (WpWorker *worker);
+static void emit_replied      (WpWorkerHandle *worker, GVariant *result, GError *error);
+static void protocol_failure  (WpWorkerHandle *worker, GError *error);
+static void kill_process      (WpWorkerHandle *worker);
 
 /* Descriptors */
 
@@ -170,7 +168,7 @@ close_fd (int *fd)
 }
 
 static void
-stop_watching (WpWorker  *worker,
+stop_watching (WpWorkerHandle  *worker,
                gpointer  *tag)
 {
   if (*tag != NULL && worker->source != NULL)
@@ -179,7 +177,7 @@ stop_watching (WpWorker  *worker,
 }
 
 static void
-drop_requests (WpWorker *worker)
+drop_requests (WpWorkerHandle *worker)
 {
   g_queue_clear_full (&worker->requests, (GDestroyNotify) wp_wire_frame_free);
   worker->job_frame = NULL;
@@ -188,7 +186,7 @@ drop_requests (WpWorker *worker)
 }
 
 static void
-close_everything (WpWorker *worker)
+close_everything (WpWorkerHandle *worker)
 {
   stop_watching (worker, &worker->request_tag);
   stop_watching (worker, &worker->reply_tag);
@@ -213,7 +211,7 @@ close_everything (WpWorker *worker)
 /* stderr */
 
 static void
-keep_stderr (WpWorker   *worker,
+keep_stderr (WpWorkerHandle   *worker,
              const char *data,
              gsize       length)
 {
@@ -231,7 +229,7 @@ keep_stderr (WpWorker   *worker,
 
 /* Reads one chunk; FALSE when there is nothing more to read now. */
 static gboolean
-read_stderr_chunk (WpWorker *worker)
+read_stderr_chunk (WpWorkerHandle *worker)
 {
   char buffer[STDERR_READ_CHUNK];
   ssize_t n;
@@ -260,7 +258,7 @@ read_stderr_chunk (WpWorker *worker)
 
 /* The last lines of the tail, whole lines where possible, valid UTF-8. */
 static char *
-dup_stderr_tail (WpWorker *worker)
+dup_stderr_tail (WpWorkerHandle *worker)
 {
   const char *text = worker->stderr_tail->str;
   gsize length = worker->stderr_tail->len;
@@ -285,7 +283,7 @@ dup_stderr_tail (WpWorker *worker)
 /* Requests */
 
 static void
-forget_written_frame (WpWorker *worker)
+forget_written_frame (WpWorkerHandle *worker)
 {
   WpWireFrame *frame = g_queue_pop_head (&worker->requests);
 
@@ -298,7 +296,7 @@ forget_written_frame (WpWorker *worker)
 }
 
 static void
-flush_requests (WpWorker *worker)
+flush_requests (WpWorkerHandle *worker)
 {
   WpWireFrame *frame;
 
@@ -341,11 +339,11 @@ flush_requests (WpWorker *worker)
 /* Replies */
 
 static gboolean
-handle_hello (WpWorker       *worker,
+handle_hello (WpWorkerHandle       *worker,
               WpWireMessage  *message,
               GError        **error)
 {
-  if (worker->state != WP_WORKER_STARTING)
+  if (worker->state != WP_WORKER_HANDLE_STARTING)
     return wp_wire_protocol_error (error, "Worker %s said hello twice", worker->pid);
 
   if (!wp_wire_hello_check (message->body, error))
@@ -354,7 +352,7 @@ handle_hello (WpWorker       *worker,
       return FALSE;
     }
 
-  worker->state = WP_WORKER_IDLE;
+  worker->state = WP_WORKER_HANDLE_IDLE;
   worker->ready = TRUE;
   if (worker->events != NULL)
     worker->events->ready (worker, worker->user_data);
@@ -363,7 +361,7 @@ handle_hello (WpWorker       *worker,
 }
 
 static gboolean
-check_job_message (WpWorker       *worker,
+check_job_message (WpWorkerHandle       *worker,
                    WpWireMessage  *message,
                    GError        **error)
 {
@@ -375,7 +373,7 @@ check_job_message (WpWorker       *worker,
 }
 
 static gboolean
-handle_loaded (WpWorker       *worker,
+handle_loaded (WpWorkerHandle       *worker,
                WpWireMessage  *message,
                GError        **error)
 {
@@ -392,7 +390,7 @@ handle_loaded (WpWorker       *worker,
 }
 
 static gboolean
-handle_reply (WpWorker       *worker,
+handle_reply (WpWorkerHandle       *worker,
               WpWireMessage  *message,
               GError        **error)
 {
@@ -414,7 +412,7 @@ handle_reply (WpWorker       *worker,
 }
 
 static gboolean
-handle_message (WpWorker       *worker,
+handle_message (WpWorkerHandle       *worker,
                 WpWireMessage  *message,
                 GError        **error)
 {
@@ -443,9 +441,9 @@ handle_message (WpWorker       *worker,
 }
 
 static void
-read_replies (WpWorker *worker)
+read_replies (WpWorkerHandle *worker)
 {
-  g_autoptr(WpWorker) hold = wp_worker_ref (worker);
+  g_autoptr(WpWorkerHandle) hold = wp_worker_handle_ref (worker);
 
   while (worker->reply_fd >= 0)
     {
@@ -491,7 +489,7 @@ read_replies (WpWorker *worker)
 }
 
 static void
-protocol_failure (WpWorker *worker,
+protocol_failure (WpWorkerHandle *worker,
                   GError   *error)
 {
   if (worker->protocol_error == NULL)
@@ -505,7 +503,7 @@ protocol_failure (WpWorker *worker,
 }
 
 static Offer
-remove_offer (WpWorker *worker,
+remove_offer (WpWorkerHandle *worker,
               guint     index)
 {
   Offer offer = worker->offers[index];
@@ -521,7 +519,7 @@ remove_offer (WpWorker *worker,
 /* The first offered job becomes the running one: the process runs it
  * next.  Its slot stays its own until the process takes it. */
 static void
-promote_offer (WpWorker *worker)
+promote_offer (WpWorkerHandle *worker)
 {
   Offer offer = remove_offer (worker, 0);
 
@@ -533,19 +531,19 @@ promote_offer (WpWorker *worker)
 }
 
 static void
-emit_replied (WpWorker *worker,
+emit_replied (WpWorkerHandle *worker,
               GVariant *result,
               GError   *error)
 {
-  WpJob *job = wp_worker_take_job (worker);
+  WpJob *job = wp_worker_handle_take_job (worker);
 
   worker->jobs_done++;
   if (worker->n_offers > 0)
     promote_offer (worker);
   if (worker->reaped)
-    worker->state = WP_WORKER_EXITING;
+    worker->state = WP_WORKER_HANDLE_EXITING;
   else
-    worker->state = worker->job != NULL ? WP_WORKER_BUSY : WP_WORKER_IDLE;
+    worker->state = worker->job != NULL ? WP_WORKER_HANDLE_BUSY : WP_WORKER_HANDLE_IDLE;
   g_source_set_ready_time (worker->source, -1);
 
   if (worker->events != NULL)
@@ -564,8 +562,8 @@ worker_source_dispatch (GSource     *source,
                         GSourceFunc  callback,
                         gpointer     user_data)
 {
-  WpWorker *worker = ((WorkerSource *) source)->worker;
-  g_autoptr(WpWorker) hold = wp_worker_ref (worker);
+  WpWorkerHandle *worker = ((WorkerSource *) source)->worker;
+  g_autoptr(WpWorkerHandle) hold = wp_worker_handle_ref (worker);
   gint64 deadline = g_source_get_ready_time (source);
 
   if (worker->request_tag != NULL
@@ -604,7 +602,7 @@ static GSourceFuncs worker_source_funcs = {
  * only once reaped and after the pid space wrapped around.  -1 if the
  * process is already reaped, or the kernel (or valgrind) has no pidfds. */
 static int
-open_pidfd (WpWorker *worker)
+open_pidfd (WpWorkerHandle *worker)
 {
   if (worker->pid == NULL)
     return -1;
@@ -625,7 +623,7 @@ open_pidfd (WpWorker *worker)
  * process is not waitable yet.  A pidfd names one process, never one
  * that reused its pid. */
 static gboolean
-reap_if_left (WpWorker *worker,
+reap_if_left (WpWorkerHandle *worker,
               int       options)
 {
   siginfo_t info;
@@ -649,7 +647,7 @@ reap_if_left (WpWorker *worker,
 }
 
 static void
-finish_exit (WpWorker *worker)
+finish_exit (WpWorkerHandle *worker)
 {
   /* Whatever it wrote before it died still counts. */
   worker->reaped = TRUE;
@@ -657,7 +655,7 @@ finish_exit (WpWorker *worker)
   for (guint i = 0; i < STDERR_DRAIN_MAX && read_stderr_chunk (worker); i++)
     ;
 
-  worker->state = WP_WORKER_DEAD;
+  worker->state = WP_WORKER_HANDLE_DEAD;
   close_everything (worker);
 
   if (worker->events != NULL)
@@ -667,7 +665,7 @@ finish_exit (WpWorker *worker)
 static gboolean
 on_reap_retry (gpointer user_data)
 {
-  WpWorker *worker = user_data;
+  WpWorkerHandle *worker = user_data;
 
   if (!reap_if_left (worker, WNOHANG))
     return G_SOURCE_CONTINUE;
@@ -682,7 +680,7 @@ on_process_exited (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
-  g_autoptr(WpWorker) worker = user_data;
+  g_autoptr(WpWorkerHandle) worker = user_data;
 
   if (!g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL))
     return;  /* detached */
@@ -696,9 +694,9 @@ on_process_exited (GObject      *object,
   /* Still traced: the exit is reported when the process is reaped.  No
    * event tells when that is (the pidfd is readable already). */
   worker->reap_source = g_timeout_source_new (REAP_RETRY_MS);
-  g_source_set_static_name (worker->reap_source, "WpWorker reap");
-  g_source_set_callback (worker->reap_source, on_reap_retry, wp_worker_ref (worker),
-                         (GDestroyNotify) wp_worker_unref);
+  g_source_set_static_name (worker->reap_source, "WpWorkerHandle reap");
+  g_source_set_callback (worker->reap_source, on_reap_retry, wp_worker_handle_ref (worker),
+                         (GDestroyNotify) wp_worker_handle_unref);
   g_source_attach (worker->reap_source, g_source_get_context (worker->source));
 }
 
@@ -735,7 +733,7 @@ close_pipes (int pipes[4][2])
 enum { REQUEST, REPLY, STDERR, CONTROL };
 
 static GSubprocess *
-launch (const WpWorkerConfig  *config,
+launch (const WpWorkerHandleConfig  *config,
         int                    pipes[4][2],
         int                   *claims_fd,
         GError               **error)
@@ -759,8 +757,8 @@ launch (const WpWorkerConfig  *config,
   g_subprocess_launcher_take_stdin_fd (launcher, g_steal_fd (&pipes[REQUEST][0]));
   g_subprocess_launcher_take_stdout_fd (launcher, g_steal_fd (&pipes[REPLY][1]));
   g_subprocess_launcher_take_stderr_fd (launcher, g_steal_fd (&pipes[STDERR][1]));
-  g_subprocess_launcher_take_fd (launcher, g_steal_fd (&pipes[CONTROL][0]), CONTROL_FD);
-  g_subprocess_launcher_take_fd (launcher, g_steal_fd (claims_fd), CLAIMS_FD);
+  g_subprocess_launcher_take_fd (launcher, g_steal_fd (&pipes[CONTROL][0]), WP_WIRE_CONTROL_FD);
+  g_subprocess_launcher_take_fd (launcher, g_steal_fd (claims_fd), WP_WIRE_CLAIMS_FD);
 
   process = g_subprocess_launcher_spawnv (launcher, argv, error);
   if (process == NULL)
@@ -801,9 +799,9 @@ map_claims_page (int     *fd,
 
 /* Starts a worker process.  Its events are emitted in the thread-default
  * main context of the caller. */
-WpWorker *
-wp_worker_spawn (const WpWorkerConfig  *config,
-                 const WpWorkerEvents  *events,
+WpWorkerHandle *
+wp_worker_handle_spawn (const WpWorkerHandleConfig  *config,
+                 const WpWorkerHandleEvents  *events,
                  gpointer               user_data,
                  GError               **error)
 {
@@ -812,7 +810,7 @@ wp_worker_spawn (const WpWorkerConfig  *config,
   WpClaimPage *claims = NULL;
   int claims_fd = -1;
   int capacity;
-  WpWorker *worker;
+  WpWorkerHandle *worker;
 
   if (!open_pipes (pipes, error)
       || (claims = map_claims_page (&claims_fd, error)) == NULL
@@ -825,9 +823,9 @@ wp_worker_spawn (const WpWorkerConfig  *config,
       return NULL;
     }
 
-  worker = g_new0 (WpWorker, 1);
+  worker = g_new0 (WpWorkerHandle, 1);
   worker->ref_count = 1;
-  worker->state = WP_WORKER_STARTING;
+  worker->state = WP_WORKER_HANDLE_STARTING;
   worker->events = events;
   worker->user_data = user_data;
   worker->process = g_steal_pointer (&process);
@@ -855,7 +853,7 @@ wp_worker_spawn (const WpWorkerConfig  *config,
 
   worker->source = g_source_new (&worker_source_funcs, sizeof (WorkerSource));
   ((WorkerSource *) worker->source)->worker = worker;
-  g_source_set_static_name (worker->source, "WpWorker");
+  g_source_set_static_name (worker->source, "WpWorkerHandle");
   /* Nothing in its dispatch iterates the context (callbacks are returned
    * from the pool's own source), and a source that may not recurse has its
    * descriptors taken out of the poll set and put back, with a wake-up
@@ -868,20 +866,20 @@ wp_worker_spawn (const WpWorkerConfig  *config,
   g_source_attach (worker->source, g_main_context_get_thread_default ());
 
   g_subprocess_wait_async (worker->process, worker->wait_cancellable,
-                           on_process_exited, wp_worker_ref (worker));
+                           on_process_exited, wp_worker_handle_ref (worker));
 
   return worker;
 }
 
-WpWorker *
-wp_worker_ref (WpWorker *worker)
+WpWorkerHandle *
+wp_worker_handle_ref (WpWorkerHandle *worker)
 {
   g_atomic_int_inc (&worker->ref_count);
   return worker;
 }
 
 void
-wp_worker_unref (WpWorker *worker)
+wp_worker_handle_unref (WpWorkerHandle *worker)
 {
   if (!g_atomic_int_dec_and_test (&worker->ref_count))
     return;
@@ -904,7 +902,7 @@ wp_worker_unref (WpWorker *worker)
 /* Stops emitting events and stops watching the process.  For a pool that
  * is going away; kill (and wait for) the process first. */
 void
-wp_worker_detach (WpWorker *worker)
+wp_worker_handle_detach (WpWorkerHandle *worker)
 {
   worker->events = NULL;
   g_cancellable_cancel (worker->wait_cancellable);
@@ -913,27 +911,27 @@ wp_worker_detach (WpWorker *worker)
 
 /* State */
 
-WpWorkerState
-wp_worker_get_state (WpWorker *worker)
+WpWorkerHandleState
+wp_worker_handle_get_state (WpWorkerHandle *worker)
 {
   return worker->state;
 }
 
 /* Live: counts against the pool's number of workers. */
 gboolean
-wp_worker_is_live (WpWorker *worker)
+wp_worker_handle_is_live (WpWorkerHandle *worker)
 {
-  return worker->state < WP_WORKER_EXITING;
+  return worker->state < WP_WORKER_HANDLE_EXITING;
 }
 
 const char *
-wp_worker_get_pid (WpWorker *worker)
+wp_worker_handle_get_pid (WpWorkerHandle *worker)
 {
   return worker->pid;
 }
 
 WpJob *
-wp_worker_get_job (WpWorker *worker)
+wp_worker_handle_get_job (WpWorkerHandle *worker)
 {
   return worker->job;
 }
@@ -942,7 +940,7 @@ wp_worker_get_job (WpWorker *worker)
  * job it did not take never ran, and may run elsewhere.  For a dead
  * worker. */
 gboolean
-wp_worker_took_job (WpWorker *worker,
+wp_worker_handle_took_job (WpWorkerHandle *worker,
                     WpJob    *job)
 {
   return worker->job_sent || wp_claim_was_started (worker->claims, job->id);
@@ -951,13 +949,13 @@ wp_worker_took_job (WpWorker *worker,
 /* Whether the process died before it was ready, without being asked to:
  * a failure to start, not a crash. */
 gboolean
-wp_worker_failed_to_start (WpWorker *worker)
+wp_worker_handle_failed_to_start (WpWorkerHandle *worker)
 {
   return !worker->ready && !worker->exit_requested;
 }
 
 guint
-wp_worker_get_jobs_done (WpWorker *worker)
+wp_worker_handle_get_jobs_done (WpWorkerHandle *worker)
 {
   return worker->jobs_done;
 }
@@ -965,22 +963,22 @@ wp_worker_get_jobs_done (WpWorker *worker)
 /* Whether the process runs under @config's limits, so that the jobs
  * the pool gives it now are held to what the pool promises them. */
 gboolean
-wp_worker_has_limits (WpWorker             *worker,
-                      const WpWorkerConfig *config)
+wp_worker_handle_has_limits (WpWorkerHandle             *worker,
+                      const WpWorkerHandleConfig *config)
 {
   return worker->max_frame == config->max_frame && worker->memory_limit == config->memory_limit;
 }
 
 /* The file the worker loaded @plugin from; NULL if it has not. */
 const WpPluginFileId *
-wp_worker_get_plugin_file_id (WpWorker   *worker,
+wp_worker_handle_get_plugin_file_id (WpWorkerHandle   *worker,
                               const char *plugin)
 {
   return g_hash_table_lookup (worker->plugin_files, plugin);
 }
 
 static char *
-describe_exit (WpWorker *worker)
+describe_exit (WpWorkerHandle *worker)
 {
   GSubprocess *process = worker->process;
 
@@ -1005,12 +1003,12 @@ describe_exit (WpWorker *worker)
  * and the memory limit it ran under (an allocation over it is a likely
  * cause), followed by the end of what it wrote to stderr. */
 GError *
-wp_worker_dup_death_error (WpWorker *worker)
+wp_worker_handle_dup_death_error (WpWorkerHandle *worker)
 {
   g_autofree char *how = NULL;
   g_autofree char *tail = NULL;
 
-  g_return_val_if_fail (worker->state == WP_WORKER_DEAD, NULL);
+  g_return_val_if_fail (worker->state == WP_WORKER_HANDLE_DEAD, NULL);
 
   if (worker->protocol_error != NULL)
     return g_error_copy (worker->protocol_error);
@@ -1047,13 +1045,13 @@ new_job_frame (WpJob *job)
 
 /* IDLE → BUSY: sends @job, which the worker holds until it replies. */
 void
-wp_worker_run (WpWorker *worker,
+wp_worker_handle_run (WpWorkerHandle *worker,
                WpJob    *job)
 {
-  g_assert (worker->state == WP_WORKER_IDLE);
+  g_assert (worker->state == WP_WORKER_HANDLE_IDLE);
   g_assert (worker->job == NULL && worker->n_offers == 0);
 
-  worker->state = WP_WORKER_BUSY;
+  worker->state = WP_WORKER_HANDLE_BUSY;
   worker->job = job;
   worker->job_sent = FALSE;
   job->worker = worker;
@@ -1063,13 +1061,13 @@ wp_worker_run (WpWorker *worker,
   flush_requests (worker);
 }
 
-/* Whether wp_worker_offer() may succeed now, for a small enough frame. */
+/* Whether wp_worker_handle_offer() may succeed now, for a small enough frame. */
 gboolean
-wp_worker_can_take_offer (WpWorker *worker)
+wp_worker_handle_can_take_offer (WpWorkerHandle *worker)
 {
   /* Unread in the pipe: at most the running job's frame, and one frame
    * per slot (see wp-claim-private.h). */
-  return worker->state == WP_WORKER_BUSY && worker->n_offers < WP_CLAIM_SLOTS
+  return worker->state == WP_WORKER_HANDLE_BUSY && worker->n_offers < WP_CLAIM_SLOTS
          && g_queue_is_empty (&worker->requests)
          && worker->job_frame_size + WP_CLAIM_SLOTS * OFFER_MAX_FRAME + PIPE_PAGE_SLACK
             <= worker->request_capacity
@@ -1082,7 +1080,7 @@ wp_worker_can_take_offer (WpWorker *worker)
  * request not yet written, or the frame is too large to be sure the pipe
  * takes it whole. */
 gboolean
-wp_worker_offer (WpWorker *worker,
+wp_worker_handle_offer (WpWorkerHandle *worker,
                  WpJob    *job)
 {
   g_autoptr(WpWireFrame) frame = NULL;
@@ -1090,7 +1088,7 @@ wp_worker_offer (WpWorker *worker,
   gsize size;
   int slot;
 
-  if (!wp_worker_can_take_offer (worker))
+  if (!wp_worker_handle_can_take_offer (worker))
     return FALSE;
 
   frame = new_job_frame (job);
@@ -1111,15 +1109,15 @@ wp_worker_offer (WpWorker *worker,
 }
 
 guint
-wp_worker_get_n_offers (WpWorker *worker)
+wp_worker_handle_get_n_offers (WpWorkerHandle *worker)
 {
   return worker->n_offers;
 }
 
 /* Tries to take offer @index back from a live process: see
- * wp_worker_revoke_offer(). */
+ * wp_worker_handle_revoke_offer(). */
 static WpJob *
-revoke_offer (WpWorker *worker,
+revoke_offer (WpWorkerHandle *worker,
               guint     index)
 {
   Offer *offer = &worker->offers[index];
@@ -1145,7 +1143,7 @@ revoke_offer (WpWorker *worker,
 /* Takes offered @job back from a live process, unless the process took
  * it first (then it stays offered, and runs in its turn). */
 gboolean
-wp_worker_revoke_offer (WpWorker *worker,
+wp_worker_handle_revoke_offer (WpWorkerHandle *worker,
                         WpJob    *job)
 {
   for (guint i = 0; i < worker->n_offers; i++)
@@ -1159,7 +1157,7 @@ wp_worker_revoke_offer (WpWorker *worker,
 /* Takes the last offered job back, if the process has not taken it: the
  * one that would wait longest.  NULL if there is none to take. */
 WpJob *
-wp_worker_revoke_last_offer (WpWorker *worker)
+wp_worker_handle_revoke_last_offer (WpWorkerHandle *worker)
 {
   if (worker->n_offers == 0)
     return NULL;
@@ -1171,7 +1169,7 @@ wp_worker_revoke_last_offer (WpWorker *worker)
  * pool, NULL when there is none; *@taken says whether the process had
  * taken it. */
 WpJob *
-wp_worker_take_last_offer (WpWorker *worker,
+wp_worker_handle_take_last_offer (WpWorkerHandle *worker,
                            gboolean *taken)
 {
   Offer *offer;
@@ -1186,15 +1184,15 @@ wp_worker_take_last_offer (WpWorker *worker,
 
 /* BUSY → CANCELLING: asks the process to cancel the job's GCancellable. */
 void
-wp_worker_cancel (WpWorker *worker)
+wp_worker_handle_cancel (WpWorkerHandle *worker)
 {
   g_autoptr(WpWireFrame) frame = NULL;
   gboolean complete;
 
   g_assert (worker->job != NULL);
 
-  if (worker->state == WP_WORKER_BUSY)
-    worker->state = WP_WORKER_CANCELLING;
+  if (worker->state == WP_WORKER_HANDLE_BUSY)
+    worker->state = WP_WORKER_HANDLE_CANCELLING;
 
   /* A control pipe too full to take 30 bytes belongs to a worker that
    * stopped reading; the grace period's kill deals with it. */
@@ -1205,7 +1203,7 @@ wp_worker_cancel (WpWorker *worker)
 
 /* Hands the job over to the pool; the worker no longer answers for it. */
 WpJob *
-wp_worker_take_job (WpWorker *worker)
+wp_worker_handle_take_job (WpWorkerHandle *worker)
 {
   WpJob *job = g_steal_pointer (&worker->job);
 
@@ -1217,7 +1215,7 @@ wp_worker_take_job (WpWorker *worker)
 
 /* @deadline: monotonic time in µs, or -1 for none. */
 void
-wp_worker_set_deadline (WpWorker *worker,
+wp_worker_handle_set_deadline (WpWorkerHandle *worker,
                         gint64    deadline)
 {
   if (worker->source != NULL)
@@ -1226,14 +1224,14 @@ wp_worker_set_deadline (WpWorker *worker,
 
 /* IDLE or STARTING → EXITING: EOF on its requests asks it to exit. */
 void
-wp_worker_retire (WpWorker *worker)
+wp_worker_handle_retire (WpWorkerHandle *worker)
 {
   g_assert (worker->job == NULL && worker->n_offers == 0);
 
-  if (worker->state == WP_WORKER_DEAD)
+  if (worker->state == WP_WORKER_HANDLE_DEAD)
     return;
 
-  worker->state = WP_WORKER_EXITING;
+  worker->state = WP_WORKER_HANDLE_EXITING;
   worker->exit_requested = TRUE;
   drop_requests (worker);
   stop_watching (worker, &worker->request_tag);
@@ -1242,17 +1240,17 @@ wp_worker_retire (WpWorker *worker)
 
 /* SIGKILL.  Race-free: GSubprocess does not signal a reaped process. */
 static void
-kill_process (WpWorker *worker)
+kill_process (WpWorkerHandle *worker)
 {
-  if (worker->state != WP_WORKER_DEAD)
-    worker->state = WP_WORKER_EXITING;
+  if (worker->state != WP_WORKER_HANDLE_DEAD)
+    worker->state = WP_WORKER_HANDLE_EXITING;
 
   g_subprocess_force_exit (worker->process);
 }
 
 /* → EXITING, at once. */
 void
-wp_worker_kill (WpWorker *worker)
+wp_worker_handle_kill (WpWorkerHandle *worker)
 {
   worker->exit_requested = TRUE;
   kill_process (worker);
@@ -1260,7 +1258,7 @@ wp_worker_kill (WpWorker *worker)
 
 /* Blocks until the process is reaped; for a pool going away. */
 void
-wp_worker_wait (WpWorker *worker)
+wp_worker_handle_wait (WpWorkerHandle *worker)
 {
   g_subprocess_wait (worker->process, NULL, NULL);
   reap_if_left (worker, 0);
