@@ -61,6 +61,7 @@ void        wp_pool_call_full_async         (WpPool               *pool,
                                              const char           *function,
                                              GVariant             *args,
                                              guint                 timeout_ms,
+                                             int                   io_priority,
                                              GCancellable         *cancellable,
                                              GAsyncReadyCallback   callback,
                                              gpointer              user_data);
@@ -115,17 +116,32 @@ WP_AVAILABLE_IN_ALL
 void        wp_pool_set_job_timeout         (WpPool               *pool,
                                              guint                 timeout_ms);
 WP_AVAILABLE_IN_ALL
+guint       wp_pool_get_job_timeout         (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
 void        wp_pool_set_max_jobs_per_worker (WpPool               *pool,
                                              guint                 max_jobs);
+WP_AVAILABLE_IN_ALL
+guint       wp_pool_get_max_jobs_per_worker (WpPool               *pool);
 WP_AVAILABLE_IN_ALL
 void        wp_pool_set_cancel_grace        (WpPool               *pool,
                                              guint                 grace_ms);
 WP_AVAILABLE_IN_ALL
+guint       wp_pool_get_cancel_grace        (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
 void        wp_pool_set_worker_memory_limit (WpPool               *pool,
                                              guint64               bytes);
 WP_AVAILABLE_IN_ALL
+guint64     wp_pool_get_worker_memory_limit (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
 void        wp_pool_set_max_frame_size      (WpPool               *pool,
                                              gsize                 bytes);
+WP_AVAILABLE_IN_ALL
+gsize       wp_pool_get_max_frame_size      (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_set_prefetch            (WpPool               *pool,
+                                             guint                 n_jobs);
+WP_AVAILABLE_IN_ALL
+guint       wp_pool_get_prefetch            (WpPool               *pool);
 
 G_END_DECLS
 
