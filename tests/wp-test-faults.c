@@ -115,8 +115,8 @@ wp_fault_call_start (WpPool       *pool,
   g_ptr_array_add (fault_calls, call);
 
   call->start_time = g_get_monotonic_time ();
-  wp_pool_call_full_async (pool, plugin, function, args, timeout_ms, cancellable,
-                           fault_call_done, call);
+  wp_pool_call_full_async (pool, plugin, function, args, timeout_ms, G_PRIORITY_DEFAULT,
+                           cancellable, fault_call_done, call);
   call->returned = TRUE;
 
   return call;

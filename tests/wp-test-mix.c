@@ -536,7 +536,7 @@ start_next (WpMix *mix)
     }
 
   job->cancellable = g_cancellable_new ();
-  wp_pool_call_full_async (mix->pool, job->plugin, job->function, args, timeout_ms,
+  wp_pool_call_full_async (mix->pool, job->plugin, job->function, args, timeout_ms, G_PRIORITY_DEFAULT,
                            job->cancellable, on_job_done, GUINT_TO_POINTER (job->index));
   job->returned = TRUE;
 

@@ -101,7 +101,7 @@ call_function (WpPool             *pool,
   g_autoptr(GAsyncResult) result = NULL;
 
   wp_pool_call_full_async (pool, request->plugin, request->function, args,
-                           request->timeout_ms, NULL,
+                           request->timeout_ms, G_PRIORITY_DEFAULT, NULL,
                            wp_cli_store_result, &result);
   return wp_pool_call_finish (pool, wp_cli_wait (&result), error);
 }

@@ -1,4 +1,4 @@
-/* wp-job-private.h: WpJob, one request to the pool.
+/* wp-job-private.h: WpJob, one request to the pool, and its state machine.
  *
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -17,12 +17,20 @@ typedef enum {
 
 /* The state machine of a job; see wp-job.c. */
 typedef enum {
+  WP_JOB_NEW,
   WP_JOB_QUEUED,
   WP_JOB_OFFERED,
   WP_JOB_RUNNING,
   WP_JOB_STOPPING,
   WP_JOB_DONE,
 } WpJobState;
+
+/* How many jobs are in each live state; kept by wp_job_set_state(). */
+typedef struct {
+  guint n_queued;
+  guint n_offered;
+  guint n_running;    /* RUNNING or STOPPING */
+} WpJobCounts;
 
 /* A caller blocked in wp_pool_call_sync(). */
 typedef struct {
@@ -37,42 +45,51 @@ typedef struct _WpWorkerHandle WpWorkerHandle;
 typedef struct _WpJob WpJob;
 
 struct _WpJob {
-  GList         link;          /* in the pool's queue while QUEUED */
-  WpJobKind     kind;
-  WpJobState    state;
-  guint64       id;
-  gpointer      pool;          /* the WpPool; jobs never outlive its dispose */
-  gboolean      in_queue;
-  char         *plugin;
-  char         *function;      /* NULL for DESCRIBE */
-  GVariant     *args;          /* NULL for DESCRIBE */
-  guint         timeout_ms;    /* 0: the pool's timeout */
-  guint         n_requeued;    /* times its worker died before taking it */
+  GList           link;          /* in the job queue while QUEUED, else in
+                                    the scheduler's list of finished jobs */
+  GList           cancel_link;   /* in the scheduler's cancelled jobs */
+  WpJobKind       kind;
+  WpJobState      state;
+  guint64         id;            /* submission order, from 1 */
+  gpointer        scheduler;     /* the WpScheduler, from submission */
+  int             priority;      /* lower is more urgent */
+  char           *plugin;
+  char           *function;      /* NULL for DESCRIBE */
+  GVariant       *args;          /* NULL for DESCRIBE */
+  guint           timeout_ms;    /* 0: the pool's timeout */
+  guint           n_requeued;    /* times its worker died before taking it */
 
-  GCancellable *cancellable;
-  GSource      *cancel_source;
-  WpWorkerHandle     *worker;        /* while OFFERED, RUNNING or STOPPING */
-  GError       *stop_reason;   /* while STOPPING: cancelled or timed out */
+  GCancellable   *cancellable;
+  gulong          cancel_handler; /* of cancellable, while the job is live */
+  gboolean        cancel_pending; /* in the cancelled list */
+  WpWorkerHandle *worker;        /* while OFFERED, RUNNING or STOPPING */
+  GError         *stop_reason;   /* while STOPPING: cancelled or timed out */
 
   /* The caller: one of the two. */
-  GTask        *task;
-  WpSyncCall   *sync;
+  GTask          *task;
+  WpSyncCall     *sync;
 
   /* The outcome, once DONE: one of the two. */
-  GVariant     *result;
-  GError       *error;
+  GVariant       *result;
+  GError         *error;
 };
 
 WpJob      *wp_job_new_call      (const char    *plugin,
                                   const char    *function,
                                   GVariant      *args,
                                   guint          timeout_ms,
+                                  int            priority,
                                   GCancellable  *cancellable);
 WpJob      *wp_job_new_describe  (const char    *plugin,
                                   GCancellable  *cancellable);
 void        wp_job_free          (WpJob         *job);
 char       *wp_job_dup_name      (WpJob         *job);
 gsize       wp_job_request_size  (WpJob         *job);
+gboolean    wp_job_is_before     (const WpJob   *job,
+                                  const WpJob   *other);
+void        wp_job_set_state     (WpJob         *job,
+                                  WpJobState     state,
+                                  WpJobCounts   *counts);
 void        wp_job_set_outcome   (WpJob         *job,
                                   GVariant      *result,
                                   GError        *error);

@@ -4,35 +4,39 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A job is a one-shot request (a call, or a plugin description); a worker
- * is the long-lived handle that runs it.  The pool owns every job from
- * submission until it is returned to its caller.  Its states:
+ * handle is the long-lived thing that runs it.  The scheduler owns every
+ * job from submission until it is returned to its caller.  Its states:
  *
- *   QUEUED ──dispatch──▶ RUNNING ──reply──────────────────────────▶ DONE
- *     │ ▲                  ▲  │  ╰──worker died (crashed) ─────────────▶ DONE
- *     │ │                  │  │ cancelled / timed out
- *     │ │   the reply of   │  ▼
- *     │ │  the job ahead   │ STOPPING ──reply, death, or grace over: kill──▶ DONE
- *     │ │                  │
- *     │ ╰──revoked── OFFERED ──revoked: cancelled, closed─────────────▶ DONE
- *     │    (a worker ▲
- *     │  went idle;  │ offer: every worker is busy
- *     │  its worker  ╰──────────────────────── QUEUED
- *     │  died first)
- *     ╰──cancelled, closed, no such plugin, workers cannot start───────▶ DONE
+ *   NEW ──refused at submit (closed, bad name, too large, cancelled)──▶ DONE
+ *    │ submit
+ *    ▼
+ *   QUEUED ──dispatch──▶ RUNNING ──reply, or the worker died with it──▶ DONE
+ *    │ ▲ ▲                ▲ │ ╰──the worker died before taking it──▶ QUEUED
+ *    │ │ │    the reply   │ │ cancelled, timed out, close aborted
+ *    │ │ │  of the job    │ ▼
+ *    │ │ │     ahead      │ STOPPING ──reply, death, or grace over──▶ DONE
+ *    │ │ │                │
+ *    │ │ ╰──revoked─── OFFERED ──revoked to cancel or close it──▶ DONE
+ *    │ │                  ▲
+ *    │ ╰──offer──────────╯ (every worker busy; see wp-prefetch.c)
+ *    ╰──cancelled, closed, no such plugin, workers cannot start──▶ DONE
  *
  * OFFERED: the job's frame was sent to a busy worker, to run after the
- * job it runs (prefetch, see wp-worker-handle.c).  It has not started: it
- * counts as queued, its timeout has not begun, and the pool may take it
- * back as long as the worker has not claimed it.  When the reply of the
- * job ahead arrives, it is RUNNING, from that moment.
+ * job it runs.  It has not started: it counts as queued, its timeout has
+ * not begun, and the scheduler may take it back as long as the worker has
+ * not claimed it.
  *
- * A job enters DONE exactly once, in the pool's finish_job(), which sets
- * its outcome (a result or an error, never both) with
- * wp_job_set_outcome().  wp_job_return() then hands the outcome to the
- * caller: a GTask returns it in the caller's context, a blocked
+ * Every change of state goes through wp_job_set_state(), which asserts
+ * that the change is one drawn above and keeps the counts of live jobs.
+ * A job enters DONE exactly once, after which wp_job_set_outcome() gives
+ * it a result or an error (never both), and wp_job_return() hands that to
+ * the caller: a GTask returns it in the caller's context, a blocked
  * wp_pool_call_sync() caller is woken.  A STOPPING job's outcome is its
  * stop reason whatever the worker says afterwards, so a late result of a
  * cancelled job is dropped.
+ *
+ * Order.  A job runs before another when it is more urgent (a lower
+ * priority value), or as urgent and submitted earlier: wp_job_is_before().
  */
 
 #include "config.h"
@@ -48,8 +52,10 @@ job_new (WpJobKind     kind,
   WpJob *job = g_new0 (WpJob, 1);
 
   job->link.data = job;
+  job->cancel_link.data = job;
   job->kind = kind;
-  job->state = WP_JOB_QUEUED;
+  job->state = WP_JOB_NEW;
+  job->priority = G_PRIORITY_DEFAULT;
   job->plugin = g_strdup (plugin);
   job->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
 
@@ -62,10 +68,12 @@ wp_job_new_call (const char   *plugin,
                  const char   *function,
                  GVariant     *args,
                  guint         timeout_ms,
+                 int           priority,
                  GCancellable *cancellable)
 {
   WpJob *job = job_new (WP_JOB_CALL, plugin, cancellable);
 
+  job->priority = priority;
   job->function = g_strdup (function);
   job->args = g_variant_ref_sink (args != NULL ? args : g_variant_new_tuple (NULL, 0));
   job->timeout_ms = timeout_ms;
@@ -83,7 +91,7 @@ wp_job_new_describe (const char   *plugin,
 void
 wp_job_free (WpJob *job)
 {
-  g_assert (job->cancel_source == NULL);
+  g_assert (job->cancel_handler == 0 && !job->cancel_pending);
   g_assert (job->worker == NULL);
 
   g_free (job->plugin);
@@ -120,6 +128,80 @@ wp_job_request_size (WpJob *job)
 
   body = g_variant_ref_sink (g_variant_new ("(s)", job->plugin));
   return wp_wire_envelope_size (body);
+}
+
+/* Whether @job runs before @other: more urgent, or as urgent and older. */
+gboolean
+wp_job_is_before (const WpJob *job,
+                  const WpJob *other)
+{
+  if (job->priority != other->priority)
+    return job->priority < other->priority;
+
+  return job->id < other->id;
+}
+
+static gboolean
+state_change_allowed (WpJobState from,
+                      WpJobState to)
+{
+  switch (from)
+    {
+    case WP_JOB_NEW:
+      return to == WP_JOB_QUEUED || to == WP_JOB_DONE;
+    case WP_JOB_QUEUED:
+      return to == WP_JOB_OFFERED || to == WP_JOB_RUNNING || to == WP_JOB_DONE;
+    case WP_JOB_OFFERED:
+      return to == WP_JOB_QUEUED || to == WP_JOB_RUNNING || to == WP_JOB_DONE;
+    case WP_JOB_RUNNING:
+      return to == WP_JOB_STOPPING || to == WP_JOB_QUEUED || to == WP_JOB_DONE;
+    case WP_JOB_STOPPING:
+      return to == WP_JOB_DONE;
+    case WP_JOB_DONE:
+    default:
+      return FALSE;
+    }
+}
+
+static guint *
+count_of (WpJobCounts *counts,
+          WpJobState   state)
+{
+  switch (state)
+    {
+    case WP_JOB_QUEUED:
+      return &counts->n_queued;
+    case WP_JOB_OFFERED:
+      return &counts->n_offered;
+    case WP_JOB_RUNNING:
+    case WP_JOB_STOPPING:
+      return &counts->n_running;
+    case WP_JOB_NEW:
+    case WP_JOB_DONE:
+    default:
+      return NULL;
+    }
+}
+
+/* The one place a job changes state. */
+void
+wp_job_set_state (WpJob       *job,
+                  WpJobState   state,
+                  WpJobCounts *counts)
+{
+  guint *from = count_of (counts, job->state);
+  guint *to = count_of (counts, state);
+
+  g_assert (state_change_allowed (job->state, state));
+
+  if (from != NULL)
+    {
+      g_assert (*from > 0);
+      (*from)--;
+    }
+  if (to != NULL)
+    (*to)++;
+  job->state = state;
 }
 
 /* Takes @result (a reference) or @error. */

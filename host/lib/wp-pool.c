@@ -3,70 +3,27 @@
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The pool owns the job queue, the worker handles and the policy: which
- * job runs where, when a worker is started, recycled, stopped or
- * replaced, and what each event means for a job.  The protocol and the
- * process belong to WpWorkerHandle (wp-worker-handle.c); the life of one request and
- * its return to the caller belong to WpJob (wp-job.c).
+ * The pool is the public face: the GObject, its properties, the calls,
+ * closing and disposal.  What runs where and when is the scheduler's
+ * (wp-scheduler.c), which the pool embeds; a job is a WpJob (wp-job.c).
  *
- * Threads.  Everything here runs in the thread that runs the pool's
- * context (the thread-default context when the pool was created): the
- * public functions are called there, and the workers' sources are
- * attached there.  The one exception is wp_pool_call_sync() from another
- * thread, which hands its job over with g_main_context_invoke() and waits
- * on a condition variable; nothing else crosses threads.
+ * Threads.  Everything here runs in the pool's thread, the one whose
+ * thread-default context was current when the pool was made, except
+ * wp_pool_call_sync() from another thread, which hands its job to the
+ * pool's context in a source that holds a reference on the pool: the
+ * pool is never disposed in the calling thread.
  *
- * Invariants:
- *  - Every job reaches DONE exactly once, through finish_job(), which
- *    updates the counters.  So submitted = completed + failed + cancelled
- *    + queued + running at any moment, and crashed and timed-out are parts
- *    of failed.
- *  - No caller's callback runs inside a worker's event or inside a public
- *    function: finished jobs wait in `finished` until the pool's state is
- *    settled, and are returned at the end of the worker's dispatch (the
- *    `settled` event) or, for jobs finished elsewhere, by return_source,
- *    a source of their own.  A blocked wp_pool_call_sync() caller is
- *    woken at once (no user code runs).
- *  - A job is never failed because of something that happened to a worker
- *    before the job reached it: an idle worker's death, a recycle, a stale
- *    plugin, or a start-up failure leave queued jobs queued.  A job
- *    the worker never received is queued again at the head.
- *  - A worker that loaded a plugin file that has since changed (another
- *    inode or mtime) never gets another job for that plugin: dispatch
- *    retires it when it is idle, and a fresh worker loads the new file.
- *  - Dispatch happens after every event that can free a worker or add
- *    work; workers are started lazily, at most n_workers live at once
- *    (exiting ones do not count), and after a start-up failure only once
- *    the back-off has passed.
- *  - Closing: no new jobs; queued and running jobs finish; then idle
- *    workers get EOF; the close completes when the last one is reaped.
- *  - Limits: no job over the frame limit is queued, and every job runs on
- *    a worker started with the pool's current limits (frame size,
- *    memory).  Changing one retires the workers started with the old
- *    ones, idle ones at once and busy ones after their job, as for a
- *    stale plugin, and fails queued jobs over a new, smaller frame limit.
- *  - Prefetch (a job OFFERED to a busy worker, see wp-job.c and
- *    wp-worker-handle.c) only when no worker is idle or starting and no more can
- *    be started: a job never waits behind another while a worker could
- *    run it.  When a worker is idle and the queue is empty, offers are
- *    taken back from busy workers and run on the idle one.  An offer goes
- *    only to a worker that loaded the job's plugin file or none, that has
- *    the current limits, and that max_jobs_per_worker lets run it after
- *    the jobs it holds; a change of limits takes back the offers made to
- *    workers with the old ones.  An offered
- *    job the worker did not take when it died is queued again at the
- *    head, not counted against MAX_REQUEUES: it was behind the job that
- *    died.  Its timeout counts from when the pool reads the reply of the
- *    job ahead, which is after the worker started it by the time the pool
- *    takes to read that reply.
+ * Initialisation.  The pool is a GInitable: wp_pool_new() and
+ * g_initable_new() resolve the plugin directory and the worker
+ * executable and report a failure.  A pool made by g_object_new() alone
+ * (as bindings do) does it on first use instead; if that fails, every
+ * job fails with the error wp_pool_new() would have given.
  *
- * Stopping a running job (cancel, timeout, or an aborted close): the
- * worker is told to cancel the job's GCancellable and given the grace
- * period; a reply in time keeps the worker, otherwise it is killed.  The
- * job completes at that moment with its stop reason, never with the late
- * result.  The jobs offered behind it go back to the queue as the stop
- * begins, so that none can be taken by a worker that is about to be
- * killed.
+ * Closing.  Each wp_pool_close_async() call is a CloseCall, answered when
+ * the scheduler's drain ends.  Cancelling a call's cancellable aborts the
+ * drain (queued jobs fail with WP_POOL_ERROR_CLOSED, running ones are
+ * stopped) and that call, only that one, finishes with
+ * G_IO_ERROR_CANCELLED.
  */
 
 /**
@@ -119,1042 +76,58 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <signal.h>
-#include <string.h>
-#include <sys/stat.h>
 
 #include <workpool/workpool.h>
 
+#include "wp-claim-private.h"
 #include "wp-job-private.h"
 #include "wp-plugin-dir-private.h"
+#include "wp-scheduler-private.h"
 #include "wp-wire-private.h"
-#include "wp-worker-handle-private.h"
-
-#define DEFAULT_CANCEL_GRACE_MS  200
-#define START_BACKOFF_FIRST_MS   10
-#define START_BACKOFF_MAX_MS     2000
-#define START_FAILURES_TO_GIVE_UP 3
-#define MAX_REQUEUES             3   /* a job whose workers keep dying before taking it */
 
 typedef struct {
-  guint64 submitted;
-  guint64 completed;
-  guint64 failed;
-  guint64 cancelled;
-  guint64 crashed;
-  guint64 timed_out;
-  guint64 spawned;
-} WpPoolStats;
+  GTask    *task;
+  GSource  *cancel_source;
+  gboolean  cancelled;
+} CloseCall;
 
 struct _WpPool {
   GObject       parent_instance;
 
-  GMainContext *context;
   GThread      *thread;          /* the creator's */
-  char         *plugin_dir;
-  char         *worker_path;
-  guint         n_workers;
-  guint         job_timeout_ms;
-  guint         max_jobs_per_worker;
-  guint         cancel_grace_ms;
-  gsize         max_frame;
-  guint64       memory_limit;    /* 0: none */
+  WpScheduler   scheduler;
 
-  GQueue        queue;           /* WpJob, QUEUED, in submission order */
-  GPtrArray    *workers;         /* WpWorkerHandle, until reaped */
-  guint64       last_job_id;
-  guint         n_running;       /* jobs RUNNING or STOPPING */
-  guint         n_offered;       /* jobs OFFERED */
-  WpPoolStats   stats;
+  char         *plugin_dir_arg;  /* as constructed; NULL for the default */
+  gboolean      initialized;
+  GError       *init_error;      /* why it failed, once initialized */
 
-  GQueue        finished;        /* WpJob, DONE, to be returned */
-  GSource      *return_source;
-
-  guint         start_failures;  /* in a row */
-  char         *start_failure;   /* the last reason */
-  gint64        next_spawn_time;
-  GSource      *spawn_source;
-
-  gboolean      closing;
+  GPtrArray    *close_calls;     /* CloseCall */
   gboolean      closed;
-  gboolean      close_aborted;
-  GPtrArray    *close_tasks;     /* GTask */
-  GSource      *close_cancel_source;
 };
 
-G_DEFINE_FINAL_TYPE (WpPool, wp_pool, G_TYPE_OBJECT)
+static void wp_pool_initable_iface_init (GInitableIface *iface);
 
-static void dispatch           (WpPool *self);
-static void return_close_tasks (WpPool *self);
-static void start_job  (WpPool *self, WpWorkerHandle *worker, WpJob *job);
+G_DEFINE_FINAL_TYPE_WITH_CODE (WpPool, wp_pool, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      wp_pool_initable_iface_init))
 
-/* Errors */
-
-static GError *
-closed_error (void)
-{
-  return g_error_new_literal (WP_POOL_ERROR, WP_POOL_ERROR_CLOSED, "The pool is closed");
-}
-
-static GError *
-cancelled_error (void)
-{
-  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
-}
-
-/* Finishing and returning jobs */
-
-static void
-count_outcome (WpPool       *self,
-               const GError *error)
-{
-  if (error == NULL)
-    self->stats.completed++;
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    self->stats.cancelled++;
-  else
-    {
-      self->stats.failed++;
-      if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED))
-        self->stats.crashed++;
-      else if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT))
-        self->stats.timed_out++;
-    }
-}
-
-/* The one way into DONE.  Takes @result or @error. */
-static void
-finish_job (WpPool   *self,
-            WpJob    *job,
-            GVariant *result,
-            GError   *error)
-{
-  g_assert (job->state != WP_JOB_DONE);
-  g_assert (job->worker == NULL);
-
-  if (job->in_queue)
-    {
-      g_queue_unlink (&self->queue, &job->link);
-      job->in_queue = FALSE;
-    }
-  if (job->state == WP_JOB_RUNNING || job->state == WP_JOB_STOPPING)
-    self->n_running--;
-  else if (job->state == WP_JOB_OFFERED)
-    self->n_offered--;
-
-  if (job->cancel_source != NULL)
-    {
-      g_source_destroy (job->cancel_source);
-      g_clear_pointer (&job->cancel_source, g_source_unref);
-    }
-
-  /* A job cancelled by its caller reports that, whatever else happened:
-   * its result may have crossed the cancel. */
-  if (job->cancellable != NULL && g_cancellable_is_cancelled (job->cancellable)
-      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_clear_pointer (&result, g_variant_unref);
-      g_clear_error (&error);
-      error = cancelled_error ();
-    }
-
-  job->state = WP_JOB_DONE;
-  count_outcome (self, error);
-  wp_job_set_outcome (job, result, error);
-
-  if (job->sync != NULL)
-    {
-      wp_job_return (job);
-      return;
-    }
-
-  g_queue_push_tail_link (&self->finished, &job->link);
-}
-
-static void
-return_finished_jobs (WpPool *self)
-{
-  GQueue batch = self->finished;
-  GList *link;
-
-  g_queue_init (&self->finished);
-  while ((link = g_queue_pop_head_link (&batch)) != NULL)
-    wp_job_return (link->data);
-}
-
-/* The return source is ready whenever jobs wait in `finished`, or close
- * tasks wait for them to be returned first.  Both change only in the
- * pool's thread, so checking in prepare() and check() is enough: no
- * wake-up is needed, nothing to signal per job. */
-typedef struct {
-  GSource  source;
-  WpPool  *pool;
-} ReturnSource;
-
-static gboolean
-return_source_ready (WpPool *pool)
-{
-  return !g_queue_is_empty (&pool->finished)
-         || (pool->closed && pool->close_tasks->len > 0);
-}
-
-static gboolean
-return_source_prepare (GSource *source,
-                       gint    *timeout)
-{
-  *timeout = -1;
-  return return_source_ready (((ReturnSource *) source)->pool);
-}
-
-static gboolean
-return_source_check (GSource *source)
-{
-  return return_source_ready (((ReturnSource *) source)->pool);
-}
-
-static gboolean
-return_source_dispatch (GSource     *source,
-                        GSourceFunc  callback,
-                        gpointer     user_data)
-{
-  g_autoptr(WpPool) self = g_object_ref (((ReturnSource *) source)->pool);
-
-  return_finished_jobs (self);
-  return_close_tasks (self);
-  return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs return_source_funcs = {
-  .prepare = return_source_prepare,
-  .check = return_source_check,
-  .dispatch = return_source_dispatch,
+enum {
+  PROP_0,
+  PROP_PLUGIN_DIR,
+  PROP_N_WORKERS,
+  PROP_JOB_TIMEOUT,
+  PROP_MAX_JOBS_PER_WORKER,
+  PROP_CANCEL_GRACE,
+  PROP_WORKER_MEMORY_LIMIT,
+  PROP_MAX_FRAME_SIZE,
+  PROP_PREFETCH,
+  N_PROPS
 };
 
-static void
-fail_queued_jobs (WpPool       *self,
-                  const GError *error)
-{
-  while (!g_queue_is_empty (&self->queue))
-    finish_job (self, g_queue_peek_head (&self->queue), NULL, g_error_copy (error));
-}
+static GParamSpec *properties[N_PROPS];
 
-/* Stopping running jobs */
-
-/* Back to the head of the queue, from a worker that never took it. */
-static void
-requeue_job (WpPool *self,
-             WpJob  *job)
-{
-  g_assert (job->worker == NULL && !job->in_queue);
-
-  if (job->state == WP_JOB_OFFERED)
-    self->n_offered--;
-  else
-    self->n_running--;
-  job->state = WP_JOB_QUEUED;
-  job->in_queue = TRUE;
-  g_queue_push_head_link (&self->queue, &job->link);
-}
-
-/* The jobs offered to @worker that it has not taken go back to the head
- * of the queue, last first, so that they keep their order. */
-static void
-requeue_offers (WpPool   *self,
-                WpWorkerHandle *worker)
-{
-  WpJob *job;
-
-  while ((job = wp_worker_handle_revoke_last_offer (worker)) != NULL)
-    requeue_job (self, job);
-}
-
-/* RUNNING → STOPPING: asks the worker to cancel, and gives it the grace
- * period before on_worker_deadline() kills it.  The jobs offered behind
- * the stopped one are taken back now: the worker may be killed at the end
- * of the grace period, and a job it took in the meantime would die with
- * it.  The caller dispatches them. */
-static void
-stop_job (WpPool *self,
-          WpJob  *job,
-          GError *reason)
-{
-  g_assert (job->state == WP_JOB_RUNNING);
-
-  job->state = WP_JOB_STOPPING;
-  job->stop_reason = reason;
-  wp_worker_handle_cancel (job->worker);
-  wp_worker_handle_set_deadline (job->worker,
-                          g_get_monotonic_time () + (gint64) self->cancel_grace_ms * 1000);
-  requeue_offers (self, job->worker);
-}
-
-/* An OFFERED job ends with @reason unless its worker claimed it first;
- * then it stops with @reason as soon as it runs (job_started()). */
-static void
-revoke_and_finish (WpPool *self,
-                   WpJob  *job,
-                   GError *reason)
-{
-  if (wp_worker_handle_revoke_offer (job->worker, job))
-    finish_job (self, job, NULL, reason);
-  else
-    g_error_free (reason);
-}
-
-static gboolean
-on_job_cancelled (GCancellable *cancellable,
-                  gpointer      user_data)
-{
-  WpJob *job = user_data;
-  WpPool *self = job->pool;
-
-  g_clear_pointer (&job->cancel_source, g_source_unref);
-
-  if (job->state == WP_JOB_QUEUED)
-    finish_job (self, job, NULL, cancelled_error ());
-  else if (job->state == WP_JOB_OFFERED)
-    revoke_and_finish (self, job, cancelled_error ());
-  else if (job->state == WP_JOB_RUNNING)
-    {
-      stop_job (self, job, cancelled_error ());
-      dispatch (self);
-    }
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-watch_cancellable (WpPool *self,
-                   WpJob  *job)
-{
-  if (job->cancellable == NULL)
-    return;
-
-  job->cancel_source = g_cancellable_source_new (job->cancellable);
-  g_source_set_static_name (job->cancel_source, "WpPool job cancel");
-  g_source_set_callback (job->cancel_source, G_SOURCE_FUNC (on_job_cancelled), job, NULL);
-  g_source_attach (job->cancel_source, self->context);
-}
-
-/* Starting workers */
-
-static void spawn_later (WpPool *self);
-
-static void
-worker_failed_to_start (WpPool     *self,
-                        const char *reason)
-{
-  guint shift = MIN (self->start_failures, 10);
-  gint64 backoff_ms = MIN ((gint64) START_BACKOFF_FIRST_MS << shift, START_BACKOFF_MAX_MS);
-  gboolean any_ready = FALSE;
-
-  self->start_failures++;
-  g_free (self->start_failure);
-  self->start_failure = g_strdup (reason);
-  self->next_spawn_time = g_get_monotonic_time () + backoff_ms * 1000;
-
-  for (guint i = 0; i < self->workers->len; i++)
-    {
-      WpWorkerHandleState state = wp_worker_handle_get_state (g_ptr_array_index (self->workers, i));
-
-      any_ready = any_ready || (state > WP_WORKER_HANDLE_STARTING && state < WP_WORKER_HANDLE_EXITING);
-    }
-
-  /* With a worker still running, the queue will drain; without, fail it
-   * rather than let callers wait for workers that never come. */
-  if (self->start_failures >= START_FAILURES_TO_GIVE_UP && !any_ready)
-    {
-      g_autoptr(GError) error = g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_FAILED,
-                                             "Cannot start workers (%u attempts in a row "
-                                             "failed): %s", self->start_failures, reason);
-      fail_queued_jobs (self, error);
-    }
-}
-
-static const WpWorkerHandleEvents worker_events;
-
-/* What a worker started now gets. */
-static WpWorkerHandleConfig
-worker_config (WpPool *self)
-{
-  WpWorkerHandleConfig config = {
-    .worker_path = self->worker_path,
-    .plugin_dir = self->plugin_dir,
-    .max_frame = self->max_frame,
-    .memory_limit = self->memory_limit,
-  };
-
-  return config;
-}
-
-static gboolean
-worker_has_current_limits (WpPool   *self,
-                           WpWorkerHandle *worker)
-{
-  WpWorkerHandleConfig config = worker_config (self);
-
-  return wp_worker_handle_has_limits (worker, &config);
-}
-
-static gboolean
-spawn_worker (WpPool *self)
-{
-  WpWorkerHandleConfig config = worker_config (self);
-  g_autoptr(GError) error = NULL;
-  WpWorkerHandle *worker;
-
-  g_main_context_push_thread_default (self->context);
-  worker = wp_worker_handle_spawn (&config, &worker_events, self, &error);
-  g_main_context_pop_thread_default (self->context);
-
-  if (worker == NULL)
-    {
-      worker_failed_to_start (self, error->message);
-      return FALSE;
-    }
-
-  self->stats.spawned++;
-  g_ptr_array_add (self->workers, worker);
-  return TRUE;
-}
-
-static gboolean
-on_spawn_time (gpointer user_data)
-{
-  WpPool *self = user_data;
-
-  g_clear_pointer (&self->spawn_source, g_source_unref);
-  dispatch (self);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-spawn_later (WpPool *self)
-{
-  gint64 delay_us = self->next_spawn_time - g_get_monotonic_time ();
-
-  if (self->spawn_source != NULL)
-    return;
-
-  self->spawn_source = g_timeout_source_new ((guint) MAX (1, (delay_us + 999) / 1000));
-  g_source_set_static_name (self->spawn_source, "WpPool spawn");
-  g_source_set_callback (self->spawn_source, on_spawn_time, self, NULL);
-  g_source_attach (self->spawn_source, self->context);
-}
-
-/* Starts as many workers as the queue needs and the limit allows. */
-static void
-ensure_workers (WpPool *self)
-{
-  guint live = 0, starting = 0, waiting, wanted;
-
-  for (guint i = 0; i < self->workers->len; i++)
-    {
-      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
-
-      live += wp_worker_handle_is_live (worker);
-      starting += wp_worker_handle_get_state (worker) == WP_WORKER_HANDLE_STARTING;
-    }
-
-  /* Offered jobs wait too: a new worker takes them over when it is ready. */
-  waiting = self->queue.length + self->n_offered;
-  if (waiting <= starting || live >= self->n_workers)
-    return;
-
-  wanted = MIN (waiting - starting, self->n_workers - live);
-
-  if (g_get_monotonic_time () < self->next_spawn_time)
-    {
-      spawn_later (self);
-      return;
-    }
-
-  for (guint i = 0; i < wanted; i++)
-    if (!spawn_worker (self))
-      {
-        /* No process, so no event will come to retry: a timer must. */
-        if (waiting > 0)
-          spawn_later (self);
-        break;
-      }
-}
-
-/* Dispatching */
-
-static WpWorkerHandle *
-find_idle_worker (WpPool *self)
-{
-  for (guint i = 0; i < self->workers->len; i++)
-    {
-      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
-
-      if (wp_worker_handle_get_state (worker) == WP_WORKER_HANDLE_IDLE)
-        return worker;
-    }
-
-  return NULL;
-}
-
-/* An idle worker that can run a job of @plugin, whose file is @file_id:
- * one that loaded that very file if there is one, else one that has not
- * loaded the plugin.  Idle workers that loaded an older file are retired. */
-static WpWorkerHandle *
-pick_worker_for (WpPool               *self,
-                 const char           *plugin,
-                 const WpPluginFileId *file_id)
-{
-  WpWorkerHandle *fresh = NULL;
-
-  for (guint i = 0; i < self->workers->len; i++)
-    {
-      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
-      const WpPluginFileId *loaded;
-
-      if (wp_worker_handle_get_state (worker) != WP_WORKER_HANDLE_IDLE)
-        continue;
-
-      loaded = wp_worker_handle_get_plugin_file_id (worker, plugin);
-      if (loaded == NULL)
-        fresh = fresh != NULL ? fresh : worker;
-      else if (wp_plugin_file_id_equal (loaded, file_id))
-        return worker;
-      else
-        wp_worker_handle_retire (worker);
-    }
-
-  return fresh;
-}
-
-/* The identity of @plugin's file now, or an error for a job that cannot
- * run.  Only a missing file is an error here; anything else, an
- * untrusted plugin included (wp-plugin-trust.c), is for the worker to
- * report precisely. */
-static gboolean
-stat_plugin (WpPool          *self,
-             const char      *plugin,
-             WpPluginFileId  *file_id,
-             GError         **error)
-{
-  g_autofree char *path = wp_plugin_dir_file_path (self->plugin_dir, plugin);
-  struct stat st;
-
-  if (stat (path, &st) == 0)
-    {
-      wp_plugin_file_id_from_stat (file_id, &st);
-      return TRUE;
-    }
-
-  if (errno == ENOENT || errno == ENOTDIR)
-    {
-      g_set_error (error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN,
-                   "No plugin '%s' in %s", plugin, self->plugin_dir);
-      return FALSE;
-    }
-
-  memset (file_id, 0, sizeof *file_id);
-  return TRUE;
-}
-
-static void
-maybe_finish_close (WpPool *self)
-{
-  if (!self->closing || self->closed)
-    return;
-
-  if (g_queue_is_empty (&self->queue) && self->n_running == 0 && self->n_offered == 0)
-    for (guint i = 0; i < self->workers->len; i++)
-      {
-        WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
-        WpWorkerHandleState state = wp_worker_handle_get_state (worker);
-
-        if (state == WP_WORKER_HANDLE_IDLE || state == WP_WORKER_HANDLE_STARTING)
-          wp_worker_handle_retire (worker);
-      }
-
-  if (self->workers->len > 0)
-    return;
-
-  self->closed = TRUE;
-  if (self->close_cancel_source != NULL)
-    {
-      g_source_destroy (self->close_cancel_source);
-      g_clear_pointer (&self->close_cancel_source, g_source_unref);
-    }
-
-  /* The return source returns the close tasks, after the jobs that
-   * finished before. */
-}
-
-static void
-return_close_tasks (WpPool *self)
-{
-  g_autoptr(GPtrArray) tasks = NULL;
-
-  if (!self->closed || self->close_tasks->len == 0)
-    return;
-
-  tasks = g_steal_pointer (&self->close_tasks);
-  self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
-
-  for (guint i = 0; i < tasks->len; i++)
-    {
-      GTask *task = g_ptr_array_index (tasks, i);
-
-      if (self->close_aborted)
-        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                 "Closing was cancelled; running jobs were stopped");
-      else
-        g_task_return_boolean (task, TRUE);
-    }
-}
-
-/* The head of the queue, with its plugin file's identity in @file_id;
- * jobs whose plugin does not exist fail on the way.  NULL if none. */
-static WpJob *
-peek_runnable_job (WpPool         *self,
-                   WpPluginFileId *file_id)
-{
-  WpJob *job;
-
-  while ((job = g_queue_peek_head (&self->queue)) != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      if (stat_plugin (self, job->plugin, file_id, &error))
-        return job;
-      finish_job (self, job, NULL, g_steal_pointer (&error));
-    }
-
-  return NULL;
-}
-
-/* Starts queued jobs on idle workers. */
-static void
-run_queued_jobs (WpPool *self)
-{
-  while (find_idle_worker (self) != NULL)
-    {
-      WpPluginFileId file_id;
-      WpJob *job = peek_runnable_job (self, &file_id);
-      WpWorkerHandle *worker;
-
-      if (job == NULL)
-        return;
-
-      worker = pick_worker_for (self, job->plugin, &file_id);
-      if (worker != NULL)
-        start_job (self, worker, job);
-    }
-}
-
-/* For an idle worker and an empty queue: takes an offered job back from
- * a busy worker, to the head of the queue.  FALSE if there was none its
- * worker had not claimed. */
-static gboolean
-take_back_offer (WpPool *self)
-{
-  for (guint i = 0; i < self->workers->len; i++)
-    {
-      WpJob *job = wp_worker_handle_revoke_last_offer (g_ptr_array_index (self->workers, i));
-
-      if (job != NULL)
-        {
-          requeue_job (self, job);
-          return TRUE;
-        }
-    }
-
-  return FALSE;
-}
-
-/* Whether every worker that can exist is busy: the only case in which a
- * job is offered ahead of time. */
-static gboolean
-all_workers_busy (WpPool *self)
-{
-  guint live = 0;
-
-  for (guint i = 0; i < self->workers->len; i++)
-    {
-      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
-      WpWorkerHandleState state = wp_worker_handle_get_state (worker);
-
-      if (state == WP_WORKER_HANDLE_IDLE || state == WP_WORKER_HANDLE_STARTING)
-        return FALSE;
-      live += wp_worker_handle_is_live (worker);
-    }
-
-  return live >= self->n_workers;
-}
-
-/* Whether @worker may run a job of @plugin, whose file is @file_id, after
- * the ones it holds: it has the pool's current limits, loaded that file
- * or none, and max_jobs_per_worker lets it. */
-static gboolean
-can_run_next (WpPool               *self,
-              WpWorkerHandle             *worker,
-              const char           *plugin,
-              const WpPluginFileId *file_id)
-{
-  const WpPluginFileId *loaded = wp_worker_handle_get_plugin_file_id (worker, plugin);
-  /* The jobs it runs before this one: done, running, offered. */
-  guint before = wp_worker_handle_get_jobs_done (worker) + 1 + wp_worker_handle_get_n_offers (worker);
-
-  return (self->max_jobs_per_worker == 0 || before < self->max_jobs_per_worker)
-         && (loaded == NULL || wp_plugin_file_id_equal (loaded, file_id))
-         && worker_has_current_limits (self, worker);
-}
-
-/* Offers the head of the queue to the busy workers that can take it,
- * one job each per round, so that they share the queue. */
-static void
-offer_jobs (WpPool *self)
-{
-  gboolean offered = TRUE;
-
-  if (g_queue_is_empty (&self->queue) || !all_workers_busy (self))
-    return;
-
-  while (offered)
-    {
-      offered = FALSE;
-      for (guint i = 0; i < self->workers->len; i++)
-        {
-          WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
-          WpPluginFileId file_id;
-          WpJob *job;
-
-          if (!wp_worker_handle_can_take_offer (worker))
-            continue;
-
-          job = peek_runnable_job (self, &file_id);
-          if (job == NULL)
-            return;
-          if (!can_run_next (self, worker, job->plugin, &file_id) || !wp_worker_handle_offer (worker, job))
-            continue;
-
-          g_queue_unlink (&self->queue, &job->link);
-          job->in_queue = FALSE;
-          job->state = WP_JOB_OFFERED;
-          self->n_offered++;
-          offered = TRUE;
-        }
-    }
-}
-
-static void
-dispatch (WpPool *self)
-{
-  run_queued_jobs (self);
-  /* A worker left idle takes over the jobs offered to busy ones. */
-  while (g_queue_is_empty (&self->queue) && find_idle_worker (self) != NULL
-         && take_back_offer (self))
-    run_queued_jobs (self);
-
-  offer_jobs (self);
-  ensure_workers (self);
-  maybe_finish_close (self);
-}
-
-/* The job now runs on its worker: its timeout starts.  One whose caller
- * cancelled it, or whose close was aborted, while it was offered and
- * claimed by the worker, is stopped at once. */
-static void
-job_started (WpPool   *self,
-             WpWorkerHandle *worker,
-             WpJob    *job)
-{
-  guint timeout_ms = job->timeout_ms != 0 ? job->timeout_ms : self->job_timeout_ms;
-
-  job->state = WP_JOB_RUNNING;
-  self->n_running++;
-
-  if (job->cancellable != NULL && g_cancellable_is_cancelled (job->cancellable))
-    stop_job (self, job, cancelled_error ());
-  else if (self->close_aborted)
-    stop_job (self, job, closed_error ());
-  else if (timeout_ms > 0)
-    wp_worker_handle_set_deadline (worker, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
-}
-
-static void
-start_job (WpPool   *self,
-           WpWorkerHandle *worker,
-           WpJob    *job)
-{
-  g_queue_unlink (&self->queue, &job->link);
-  job->in_queue = FALSE;
-
-  wp_worker_handle_run (worker, job);
-  job_started (self, worker, job);
-}
-
-/* Worker events */
-
-static void
-on_worker_ready (WpWorkerHandle *worker,
-                 gpointer  user_data)
-{
-  WpPool *self = user_data;
-
-  self->start_failures = 0;
-  g_clear_pointer (&self->start_failure, g_free);
-  dispatch (self);
-}
-
-static void
-on_worker_replied (WpWorkerHandle *worker,
-                   WpJob    *job,
-                   GVariant *result,
-                   GError   *error,
-                   gpointer  user_data)
-{
-  WpPool *self = user_data;
-  WpJob *next = wp_worker_handle_get_job (worker);
-
-  if (job->state == WP_JOB_STOPPING)
-    {
-      g_clear_pointer (&result, g_variant_unref);
-      g_clear_error (&error);
-      finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
-    }
-  else
-    {
-      finish_job (self, job, result, error);
-    }
-
-  /* The offered job, if any, took its place. */
-  if (next != NULL)
-    {
-      self->n_offered--;
-      job_started (self, worker, next);
-    }
-
-  if (self->max_jobs_per_worker > 0
-      && wp_worker_handle_get_jobs_done (worker) >= self->max_jobs_per_worker
-      && wp_worker_handle_get_state (worker) == WP_WORKER_HANDLE_IDLE)
-    wp_worker_handle_retire (worker);
-  if (wp_worker_handle_get_state (worker) == WP_WORKER_HANDLE_IDLE && !worker_has_current_limits (self, worker))
-    wp_worker_handle_retire (worker);
-
-  dispatch (self);
-}
-
-static GError *
-timed_out_error (WpPool *self,
-                 WpJob  *job)
-{
-  g_autofree char *name = wp_job_dup_name (job);
-  guint timeout_ms = job->timeout_ms != 0 ? job->timeout_ms : self->job_timeout_ms;
-
-  return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT,
-                      "%s timed out after %u ms", name, timeout_ms);
-}
-
-static void
-on_worker_deadline (WpWorkerHandle *worker,
-                    gpointer  user_data)
-{
-  WpPool *self = user_data;
-  WpJob *job = wp_worker_handle_get_job (worker);
-
-  if (job == NULL)
-    return;
-
-  if (job->state == WP_JOB_RUNNING)
-    {
-      stop_job (self, job, timed_out_error (self, job));
-      dispatch (self);
-      return;
-    }
-
-  /* The grace period is over: the job stops now, with its worker, and
-   * the jobs offered behind it, unless the worker took them, run
-   * elsewhere (last first, so that they keep their order). */
-  wp_worker_handle_kill (worker);
-  job = wp_worker_handle_take_job (worker);
-  finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
-  requeue_offers (self, worker);
-  dispatch (self);
-}
-
-static void
-on_worker_exited (WpWorkerHandle *worker,
-                  gpointer  user_data)
-{
-  WpPool *self = user_data;
-  WpJob *job = wp_worker_handle_take_job (worker);
-  g_autoptr(GError) death = wp_worker_handle_dup_death_error (worker);
-  gboolean offer_taken;
-  WpJob *offered;
-
-  /* The offered jobs first, last first, so that they keep their order
-   * and a job queued again goes before them. */
-  while ((offered = wp_worker_handle_take_last_offer (worker, &offer_taken)) != NULL)
-    if (!offer_taken)
-      {
-        requeue_job (self, offered);
-      }
-    else
-      {
-        /* Only a worker that broke the protocol, or one killed as it
-         * replied to the job ahead, takes an offer that is not running. */
-        g_autofree char *name = wp_job_dup_name (offered);
-
-        finish_job (self, offered, NULL, g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
-                                                      "%s: %s", name, death->message));
-      }
-
-  if (job != NULL && job->state == WP_JOB_STOPPING)
-    {
-      finish_job (self, job, NULL, g_steal_pointer (&job->stop_reason));
-    }
-  else if (job != NULL && !wp_worker_handle_took_job (worker, job) && job->n_requeued < MAX_REQUEUES)
-    {
-      /* It died before it took the job: run it elsewhere. */
-      job->n_requeued++;
-      requeue_job (self, job);
-    }
-  else if (job != NULL)
-    {
-      g_autofree char *name = wp_job_dup_name (job);
-
-      g_prefix_error (&death, "%s: ", name);
-      finish_job (self, job, NULL, g_steal_pointer (&death));
-    }
-  else if (wp_worker_handle_failed_to_start (worker))
-    {
-      worker_failed_to_start (self, death->message);
-    }
-
-  g_ptr_array_remove_fast (self->workers, worker);
-  dispatch (self);
-}
-
-static void
-on_worker_settled (WpWorkerHandle *worker,
-                   gpointer  user_data)
-{
-  g_autoptr(WpPool) self = g_object_ref (user_data);
-
-  return_finished_jobs (self);
-}
-
-static const WpWorkerHandleEvents worker_events = {
-  .ready = on_worker_ready,
-  .replied = on_worker_replied,
-  .deadline = on_worker_deadline,
-  .exited = on_worker_exited,
-  .settled = on_worker_settled,
-};
-
-/* GObject */
-
-static void
-wp_pool_dispose (GObject *object)
-{
-  WpPool *self = WP_POOL (object);
-  g_autoptr(GError) closed = closed_error ();
-
-  self->closing = TRUE;
-
-  /* Kill first, then reap: the processes die in parallel. */
-  for (guint i = 0; i < self->workers->len; i++)
-    wp_worker_handle_kill (g_ptr_array_index (self->workers, i));
-
-  while (self->workers->len > 0)
-    {
-      WpWorkerHandle *worker = g_ptr_array_steal_index_fast (self->workers, self->workers->len - 1);
-      WpJob *job;
-
-      gboolean taken;
-
-      wp_worker_handle_detach (worker);
-      wp_worker_handle_wait (worker);
-      job = wp_worker_handle_take_job (worker);
-      if (job != NULL)
-        finish_job (self, job, NULL, g_error_copy (closed));
-      while ((job = wp_worker_handle_take_last_offer (worker, &taken)) != NULL)
-        finish_job (self, job, NULL, g_error_copy (closed));
-      wp_worker_handle_unref (worker);
-    }
-
-  fail_queued_jobs (self, closed);
-  return_finished_jobs (self);
-
-  self->closed = TRUE;
-  return_close_tasks (self);
-
-  if (self->close_cancel_source != NULL)
-    {
-      g_source_destroy (self->close_cancel_source);
-      g_clear_pointer (&self->close_cancel_source, g_source_unref);
-    }
-  if (self->spawn_source != NULL)
-    {
-      g_source_destroy (self->spawn_source);
-      g_clear_pointer (&self->spawn_source, g_source_unref);
-    }
-  if (self->return_source != NULL)
-    {
-      g_source_destroy (self->return_source);
-      g_clear_pointer (&self->return_source, g_source_unref);
-    }
-
-  G_OBJECT_CLASS (wp_pool_parent_class)->dispose (object);
-}
-
-static void
-wp_pool_finalize (GObject *object)
-{
-  WpPool *self = WP_POOL (object);
-
-  g_ptr_array_unref (self->workers);
-  g_ptr_array_unref (self->close_tasks);
-  g_free (self->start_failure);
-  g_free (self->plugin_dir);
-  g_free (self->worker_path);
-  g_main_context_unref (self->context);
-
-  G_OBJECT_CLASS (wp_pool_parent_class)->finalize (object);
-}
-
-static void
-wp_pool_class_init (WpPoolClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  struct sigaction action;
-
-  object_class->dispose = wp_pool_dispose;
-  object_class->finalize = wp_pool_finalize;
-
-  /* A worker can die while the pool writes to it.  As GSocket does, ignore
-   * SIGPIPE process-wide unless the program installed a handler. */
-  if (sigaction (SIGPIPE, NULL, &action) == 0 && action.sa_handler == SIG_DFL)
-    signal (SIGPIPE, SIG_IGN);
-}
-
-static void
-wp_pool_init (WpPool *self)
-{
-  self->context = g_main_context_ref_thread_default ();
-  self->thread = g_thread_self ();
-  self->workers = g_ptr_array_new_with_free_func ((GDestroyNotify) wp_worker_handle_unref);
-  self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
-  self->cancel_grace_ms = DEFAULT_CANCEL_GRACE_MS;
-  self->max_frame = WP_WIRE_DEFAULT_MAX_FRAME;
-  g_queue_init (&self->queue);
-  g_queue_init (&self->finished);
-
-  self->return_source = g_source_new (&return_source_funcs, sizeof (ReturnSource));
-  ((ReturnSource *) self->return_source)->pool = self;
-  g_source_set_static_name (self->return_source, "WpPool return");
-  g_source_attach (self->return_source, self->context);
-}
-
-/* Public API */
+/* Initialisation */
 
 static char *
 resolve_plugin_dir (const char  *plugin_dir,
@@ -1176,6 +149,328 @@ resolve_plugin_dir (const char  *plugin_dir,
 
   return g_canonicalize_filename (dir, NULL);
 }
+
+static gboolean
+ensure_initialized (WpPool *self)
+{
+  const char *worker_path;
+
+  if (self->initialized)
+    return self->init_error == NULL;
+
+  self->initialized = TRUE;
+  self->scheduler.plugin_dir = resolve_plugin_dir (self->plugin_dir_arg, &self->init_error);
+  if (self->scheduler.plugin_dir == NULL)
+    return FALSE;
+
+  worker_path = g_getenv ("WORKPOOL_WORKER");
+  if (worker_path == NULL || *worker_path == '\0')
+    worker_path = WP_WORKER_PATH;
+  self->scheduler.worker_path = g_strdup (worker_path);
+
+  return TRUE;
+}
+
+static gboolean
+wp_pool_initable_init (GInitable     *initable,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  WpPool *self = WP_POOL (initable);
+
+  if (ensure_initialized (self))
+    return TRUE;
+
+  g_propagate_error (error, g_error_copy (self->init_error));
+  return FALSE;
+}
+
+static void
+wp_pool_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = wp_pool_initable_init;
+}
+
+/* Closing */
+
+static void
+close_call_free (CloseCall *call)
+{
+  if (call->cancel_source != NULL)
+    {
+      g_source_destroy (call->cancel_source);
+      g_source_unref (call->cancel_source);
+    }
+  g_clear_object (&call->task);
+  g_free (call);
+}
+
+/* Answers every close call: the drain is over, or the pool is going. */
+static void
+return_close_calls (WpPool *self)
+{
+  g_autoptr(GPtrArray) calls = g_steal_pointer (&self->close_calls);
+
+  self->close_calls = g_ptr_array_new_with_free_func ((GDestroyNotify) close_call_free);
+  for (guint i = 0; i < calls->len; i++)
+    {
+      CloseCall *call = g_ptr_array_index (calls, i);
+
+      if (call->cancelled)
+        g_task_return_new_error (call->task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 "Closing was cancelled; running jobs were stopped");
+      else
+        g_task_return_boolean (call->task, TRUE);
+    }
+}
+
+static void
+on_drained (WpScheduler *scheduler,
+            gpointer     user_data)
+{
+  g_autoptr(WpPool) self = g_object_ref (user_data);
+
+  self->closed = TRUE;
+  return_close_calls (self);
+}
+
+static gboolean
+on_close_cancelled (GCancellable *cancellable,
+                    gpointer      user_data)
+{
+  CloseCall *call = user_data;
+  WpPool *self = g_task_get_source_object (call->task);
+
+  g_clear_pointer (&call->cancel_source, g_source_unref);
+  call->cancelled = TRUE;
+  wp_scheduler_abort (&self->scheduler);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* GObject */
+
+static void
+wp_pool_dispose (GObject *object)
+{
+  WpPool *self = WP_POOL (object);
+
+  if (self->scheduler.source != NULL)
+    wp_scheduler_shutdown (&self->scheduler);
+  self->closed = TRUE;
+  return_close_calls (self);
+
+  G_OBJECT_CLASS (wp_pool_parent_class)->dispose (object);
+}
+
+static void
+wp_pool_finalize (GObject *object)
+{
+  WpPool *self = WP_POOL (object);
+
+  wp_scheduler_clear (&self->scheduler);
+  g_ptr_array_unref (self->close_calls);
+  g_clear_error (&self->init_error);
+  g_free (self->plugin_dir_arg);
+
+  G_OBJECT_CLASS (wp_pool_parent_class)->finalize (object);
+}
+
+static void
+wp_pool_get_property (GObject    *object,
+                      guint       prop_id,
+                      GValue     *value,
+                      GParamSpec *pspec)
+{
+  WpPool *self = WP_POOL (object);
+
+  switch (prop_id)
+    {
+    case PROP_PLUGIN_DIR:
+      g_value_set_string (value, wp_pool_get_plugin_dir (self));
+      break;
+    case PROP_N_WORKERS:
+      g_value_set_uint (value, wp_pool_get_n_workers (self));
+      break;
+    case PROP_JOB_TIMEOUT:
+      g_value_set_uint (value, wp_pool_get_job_timeout (self));
+      break;
+    case PROP_MAX_JOBS_PER_WORKER:
+      g_value_set_uint (value, wp_pool_get_max_jobs_per_worker (self));
+      break;
+    case PROP_CANCEL_GRACE:
+      g_value_set_uint (value, wp_pool_get_cancel_grace (self));
+      break;
+    case PROP_WORKER_MEMORY_LIMIT:
+      g_value_set_uint64 (value, wp_pool_get_worker_memory_limit (self));
+      break;
+    case PROP_MAX_FRAME_SIZE:
+      g_value_set_uint64 (value, wp_pool_get_max_frame_size (self));
+      break;
+    case PROP_PREFETCH:
+      g_value_set_uint (value, wp_pool_get_prefetch (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+wp_pool_set_property (GObject      *object,
+                      guint         prop_id,
+                      const GValue *value,
+                      GParamSpec   *pspec)
+{
+  WpPool *self = WP_POOL (object);
+  guint n;
+
+  switch (prop_id)
+    {
+    case PROP_PLUGIN_DIR:
+      self->plugin_dir_arg = g_value_dup_string (value);
+      break;
+    case PROP_N_WORKERS:
+      n = g_value_get_uint (value);
+      self->scheduler.n_workers = n > 0 ? n : g_get_num_processors ();
+      break;
+    case PROP_JOB_TIMEOUT:
+      wp_pool_set_job_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_MAX_JOBS_PER_WORKER:
+      wp_pool_set_max_jobs_per_worker (self, g_value_get_uint (value));
+      break;
+    case PROP_CANCEL_GRACE:
+      wp_pool_set_cancel_grace (self, g_value_get_uint (value));
+      break;
+    case PROP_WORKER_MEMORY_LIMIT:
+      wp_pool_set_worker_memory_limit (self, g_value_get_uint64 (value));
+      break;
+    case PROP_MAX_FRAME_SIZE:
+      wp_pool_set_max_frame_size (self, (gsize) MIN (g_value_get_uint64 (value), G_MAXSIZE));
+      break;
+    case PROP_PREFETCH:
+      wp_pool_set_prefetch (self, g_value_get_uint (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+wp_pool_class_init (WpPoolClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  struct sigaction action;
+
+  object_class->dispose = wp_pool_dispose;
+  object_class->finalize = wp_pool_finalize;
+  object_class->get_property = wp_pool_get_property;
+  object_class->set_property = wp_pool_set_property;
+
+  /**
+   * WpPool:plugin-dir: (type filename)
+   *
+   * The directory plugins are loaded from.  Given at construction: %NULL
+   * (the default) means `$WORKPOOL_PLUGIN_DIR` if set, else the installed
+   * plugin directory.  Read, it is the absolute path the pool resolved,
+   * or %NULL if that failed (its jobs then fail saying why).
+   */
+  properties[PROP_PLUGIN_DIR] =
+    g_param_spec_string ("plugin-dir", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * WpPool:n-workers:
+   *
+   * The most worker processes the pool runs at once.  Given at
+   * construction; 0 (the default) means the number of processors, which
+   * is what reading it then gives.
+   */
+  properties[PROP_N_WORKERS] =
+    g_param_spec_uint ("n-workers", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * WpPool:job-timeout:
+   *
+   * The longest a job may run, in milliseconds; 0 for no limit.  See
+   * [method@Workpool.Pool.set_job_timeout].
+   */
+  properties[PROP_JOB_TIMEOUT] =
+    g_param_spec_uint ("job-timeout", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * WpPool:max-jobs-per-worker:
+   *
+   * How many jobs a worker runs before it is replaced; 0 for no limit.
+   * See [method@Workpool.Pool.set_max_jobs_per_worker].
+   */
+  properties[PROP_MAX_JOBS_PER_WORKER] =
+    g_param_spec_uint ("max-jobs-per-worker", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * WpPool:cancel-grace:
+   *
+   * How long a worker may take to end a stopped job before it is killed,
+   * in milliseconds.  See [method@Workpool.Pool.set_cancel_grace].
+   */
+  properties[PROP_CANCEL_GRACE] =
+    g_param_spec_uint ("cancel-grace", NULL, NULL, 0, G_MAXUINT, WP_SCHEDULER_DEFAULT_CANCEL_GRACE_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * WpPool:worker-memory-limit:
+   *
+   * The most address space each worker may use, in bytes; 0 for no
+   * limit.  See [method@Workpool.Pool.set_worker_memory_limit].
+   */
+  properties[PROP_WORKER_MEMORY_LIMIT] =
+    g_param_spec_uint64 ("worker-memory-limit", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * WpPool:max-frame-size:
+   *
+   * The largest message between the pool and a worker, in each direction,
+   * in bytes.  See [method@Workpool.Pool.set_max_frame_size].
+   */
+  properties[PROP_MAX_FRAME_SIZE] =
+    g_param_spec_uint64 ("max-frame-size", NULL, NULL,
+                         WP_WIRE_MIN_MAX_FRAME, G_MAXUINT64, WP_WIRE_DEFAULT_MAX_FRAME,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * WpPool:prefetch:
+   *
+   * How many jobs each busy worker is handed ahead of time when jobs wait.
+   * See [method@Workpool.Pool.set_prefetch].
+   */
+  properties[PROP_PREFETCH] =
+    g_param_spec_uint ("prefetch", NULL, NULL, 0, WP_CLAIM_SLOTS, WP_CLAIM_SLOTS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* A worker can die while the pool writes to it.  As GSocket does, ignore
+   * SIGPIPE process-wide unless the program installed a handler. */
+  if (sigaction (SIGPIPE, NULL, &action) == 0 && action.sa_handler == SIG_DFL)
+    signal (SIGPIPE, SIG_IGN);
+}
+
+static void
+wp_pool_init (WpPool *self)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+
+  self->thread = g_thread_self ();
+  self->close_calls = g_ptr_array_new_with_free_func ((GDestroyNotify) close_call_free);
+  wp_scheduler_init (&self->scheduler, context, on_drained, self);
+  self->scheduler.n_workers = g_get_num_processors ();
+}
+
+/* Creating */
 
 /**
  * wp_pool_new:
@@ -1202,72 +497,25 @@ wp_pool_new (const char  *plugin_dir,
              guint        n_workers,
              GError     **error)
 {
-  g_autofree char *dir = NULL;
-  const char *worker_path;
-  WpPool *self;
-
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  dir = resolve_plugin_dir (plugin_dir, error);
-  if (dir == NULL)
-    return NULL;
-
-  worker_path = g_getenv ("WORKPOOL_WORKER");
-  if (worker_path == NULL || *worker_path == '\0')
-    worker_path = WP_WORKER_PATH;
-
-  self = g_object_new (WP_TYPE_POOL, NULL);
-  self->plugin_dir = g_steal_pointer (&dir);
-  self->worker_path = g_strdup (worker_path);
-  self->n_workers = n_workers > 0 ? n_workers : g_get_num_processors ();
-
-  return self;
+  return g_initable_new (WP_TYPE_POOL, NULL, error,
+                         "plugin-dir", plugin_dir,
+                         "n-workers", n_workers,
+                         NULL);
 }
 
-static GError *
-oversized_job_error (WpPool *self,
-                     WpJob  *job,
-                     gsize   size)
-{
-  g_autofree char *name = wp_job_dup_name (job);
+/* Calling */
 
-  return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS,
-                      "%s: the job is %" G_GSIZE_FORMAT " bytes, over the pool's limit of %"
-                      G_GSIZE_FORMAT " bytes for a frame", name, size, self->max_frame);
-}
-
+/* Takes @job. */
 static void
 submit (WpPool *self,
         WpJob  *job)
 {
-  gsize size;
-
-  job->pool = self;
-  job->id = ++self->last_job_id;
-  self->stats.submitted++;
-
-  if (self->closing)
-    finish_job (self, job, NULL, closed_error ());
-  else if (!wp_plugin_name_is_valid (job->plugin))
-    finish_job (self, job, NULL,
-                g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN,
-                             "'%s' is not a valid plugin name (a name is made of letters, "
-                             "digits, '_' and '-')", job->plugin));
-  else if (job->function != NULL && !g_utf8_validate (job->function, -1, NULL))
-    finish_job (self, job, NULL,
-                g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_FUNCTION,
-                             "Function names are UTF-8"));
-  else if ((size = wp_job_request_size (job)) > self->max_frame)
-    finish_job (self, job, NULL, oversized_job_error (self, job, size));
-  else if (job->cancellable != NULL && g_cancellable_is_cancelled (job->cancellable))
-    finish_job (self, job, NULL, cancelled_error ());
+  if (ensure_initialized (self))
+    wp_scheduler_submit (&self->scheduler, job);
   else
-    {
-      job->in_queue = TRUE;
-      g_queue_push_tail_link (&self->queue, &job->link);
-      watch_cancellable (self, job);
-      dispatch (self);
-    }
+    wp_scheduler_refuse (&self->scheduler, job, g_error_copy (self->init_error));
 }
 
 /* Submits @job for a caller waiting on a GTask. */
@@ -1279,13 +527,13 @@ submit_with_task (WpPool              *pool,
                   GAsyncReadyCallback  callback,
                   gpointer             user_data)
 {
-  /* The pool watches the job's cancellable itself.  Given to the GTask,
-   * it would delay the callback of a cancelled job by an iteration, past
-   * the completion of a close. */
+  /* The scheduler watches the job's cancellable itself: given to the
+   * GTask, it would delay the callback of a cancelled job by an
+   * iteration, past the completion of a close. */
   job->task = g_task_new (pool, NULL, callback, user_data);
   g_task_set_source_tag (job->task, source_tag);
   g_task_set_name (job->task, name);
-  g_task_set_check_cancellable (job->task, FALSE);
+  g_task_set_priority (job->task, job->priority);
 
   submit (pool, job);
 }
@@ -1318,7 +566,8 @@ wp_pool_call_async (WpPool              *pool,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
-  wp_pool_call_full_async (pool, plugin, function, args, 0, cancellable, callback, user_data);
+  wp_pool_call_full_async (pool, plugin, function, args, 0, G_PRIORITY_DEFAULT, cancellable,
+                           callback, user_data);
 }
 
 /**
@@ -1354,6 +603,7 @@ wp_pool_call_full_async (WpPool              *pool,
                          const char          *function,
                          GVariant            *args,
                          guint                timeout_ms,
+                         int                  io_priority,
                          GCancellable        *cancellable,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
@@ -1365,7 +615,7 @@ wp_pool_call_full_async (WpPool              *pool,
   g_return_if_fail (function != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  job = wp_job_new_call (plugin, function, args, timeout_ms, cancellable);
+  job = wp_job_new_call (plugin, function, args, timeout_ms, io_priority, cancellable);
   submit_with_task (pool, job, wp_pool_call_full_async, "wp_pool_call_async", callback, user_data);
 }
 
@@ -1397,13 +647,28 @@ wp_pool_call_finish (WpPool        *pool,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+typedef struct {
+  WpPool *pool;   /* a reference, dropped in the pool's thread */
+  WpJob  *job;
+} SyncSubmission;
+
 static gboolean
 submit_in_pool_context (gpointer user_data)
 {
-  WpJob *job = user_data;
+  SyncSubmission *submission = user_data;
 
-  submit (job->pool, job);
+  submit (submission->pool, g_steal_pointer (&submission->job));
   return G_SOURCE_REMOVE;
+}
+
+static void
+sync_submission_free (gpointer user_data)
+{
+  SyncSubmission *submission = user_data;
+
+  g_assert (submission->job == NULL);
+  g_object_unref (submission->pool);
+  g_free (submission);
 }
 
 /**
@@ -1435,7 +700,6 @@ wp_pool_call_sync (WpPool        *pool,
                    GCancellable  *cancellable,
                    GError       **error)
 {
-  g_autoptr(WpPool) hold = NULL;
   WpSyncCall sync;
   GVariant *result;
   WpJob *job;
@@ -1446,28 +710,34 @@ wp_pool_call_sync (WpPool        *pool,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  hold = g_object_ref (pool);
   wp_sync_call_init (&sync);
-  job = wp_job_new_call (plugin, function, args, 0, cancellable);
+  job = wp_job_new_call (plugin, function, args, 0, G_PRIORITY_DEFAULT, cancellable);
   job->sync = &sync;
-  job->pool = pool;
 
-  if (g_main_context_is_owner (pool->context) || g_thread_self () == pool->thread)
+  if (g_main_context_is_owner (pool->scheduler.context) || g_thread_self () == pool->thread)
     {
+      g_autoptr(WpPool) hold = g_object_ref (pool);
+
       submit (pool, job);
       while (!wp_sync_call_is_done (&sync))
-        g_main_context_iteration (pool->context, TRUE);
+        g_main_context_iteration (pool->scheduler.context, TRUE);
     }
   else
     {
       /* Not g_main_context_invoke(): it would run the submission right
-       * here whenever this thread can acquire the context. */
+       * here whenever this thread can acquire the context.  The source
+       * holds the pool, so that its last reference, if this is it, is
+       * dropped in the pool's thread; once submitted, the job is the
+       * pool's, and a pool disposed meanwhile fails it. */
       g_autoptr(GSource) source = g_idle_source_new ();
+      SyncSubmission *submission = g_new0 (SyncSubmission, 1);
 
+      submission->pool = g_object_ref (pool);
+      submission->job = job;
       g_source_set_priority (source, G_PRIORITY_DEFAULT);
       g_source_set_static_name (source, "WpPool sync submit");
-      g_source_set_callback (source, submit_in_pool_context, job, NULL);
-      g_source_attach (source, pool->context);
+      g_source_set_callback (source, submit_in_pool_context, submission, sync_submission_free);
+      g_source_attach (source, pool->scheduler.context);
       wp_sync_call_wait (&sync);
     }
 
@@ -1479,33 +749,7 @@ wp_pool_call_sync (WpPool        *pool,
   return result;
 }
 
-static gboolean
-on_close_cancelled (GCancellable *cancellable,
-                    gpointer      user_data)
-{
-  WpPool *self = user_data;
-  g_autoptr(GError) closed = closed_error ();
-
-  g_clear_pointer (&self->close_cancel_source, g_source_unref);
-  self->close_aborted = TRUE;
-  fail_queued_jobs (self, closed);
-
-  for (guint i = 0; i < self->workers->len; i++)
-    {
-      WpJob *job = wp_worker_handle_get_job (g_ptr_array_index (self->workers, i));
-
-      if (job != NULL && job->state == WP_JOB_RUNNING)
-        stop_job (self, job, g_error_copy (closed));
-      /* Offers the worker took stop when they start (job_started()). */
-      while ((job = wp_worker_handle_revoke_last_offer (g_ptr_array_index (self->workers, i))) != NULL)
-        finish_job (self, job, NULL, g_error_copy (closed));
-    }
-  /* What stop_job() took back from the workers. */
-  fail_queued_jobs (self, closed);
-
-  dispatch (self);
-  return G_SOURCE_REMOVE;
-}
+/* Closing */
 
 /**
  * wp_pool_close_async:
@@ -1532,6 +776,7 @@ wp_pool_close_async (WpPool              *pool,
                      GAsyncReadyCallback  callback,
                      gpointer             user_data)
 {
+  CloseCall *call;
   GTask *task;
 
   g_return_if_fail (WP_IS_POOL (pool));
@@ -1549,19 +794,19 @@ wp_pool_close_async (WpPool              *pool,
       return;
     }
 
-  pool->closing = TRUE;
-  g_ptr_array_add (pool->close_tasks, task);
+  call = g_new0 (CloseCall, 1);
+  call->task = task;
+  g_ptr_array_add (pool->close_calls, call);
 
-  if (cancellable != NULL && pool->close_cancel_source == NULL && !pool->close_aborted)
+  if (cancellable != NULL)
     {
-      pool->close_cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_static_name (pool->close_cancel_source, "WpPool close cancel");
-      g_source_set_callback (pool->close_cancel_source, G_SOURCE_FUNC (on_close_cancelled),
-                             pool, NULL);
-      g_source_attach (pool->close_cancel_source, pool->context);
+      call->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_static_name (call->cancel_source, "WpPool close cancel");
+      g_source_set_callback (call->cancel_source, G_SOURCE_FUNC (on_close_cancelled), call, NULL);
+      g_source_attach (call->cancel_source, pool->scheduler.context);
     }
 
-  dispatch (pool);
+  wp_scheduler_drain (&pool->scheduler);
 }
 
 /**
@@ -1589,6 +834,8 @@ wp_pool_close_finish (WpPool        *pool,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* Plugins */
+
 /**
  * wp_pool_list_plugins:
  * @pool: a #WpPool
@@ -1611,7 +858,10 @@ wp_pool_list_plugins (WpPool *pool)
 {
   g_return_val_if_fail (WP_IS_POOL (pool), NULL);
 
-  return wp_plugin_dir_list (pool->plugin_dir);
+  if (!ensure_initialized (pool))
+    return g_new0 (char *, 1);
+
+  return wp_plugin_dir_list (pool->scheduler.plugin_dir);
 }
 
 /**
@@ -1673,6 +923,8 @@ wp_pool_describe_finish (WpPool        *pool,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* State and settings */
+
 /**
  * wp_pool_get_stats:
  * @pool: a #WpPool
@@ -1694,25 +946,28 @@ wp_pool_describe_finish (WpPool        *pool,
 GVariant *
 wp_pool_get_stats (WpPool *pool)
 {
+  const WpScheduler *scheduler;
   GVariantBuilder builder;
 
   g_return_val_if_fail (WP_IS_POOL (pool), NULL);
+
+  scheduler = &pool->scheduler;
 
 #define ADD(key, value) \
   g_variant_builder_add (&builder, "{sv}", key, g_variant_new_uint64 (value))
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  ADD ("submitted", pool->stats.submitted);
-  ADD ("completed", pool->stats.completed);
-  ADD ("failed", pool->stats.failed);
-  ADD ("cancelled", pool->stats.cancelled);
-  ADD ("crashed", pool->stats.crashed);
-  ADD ("timed-out", pool->stats.timed_out);
-  ADD ("queued", pool->queue.length + pool->n_offered);
-  ADD ("prefetched", pool->n_offered);
-  ADD ("running", pool->n_running);
-  ADD ("workers", pool->workers->len);
-  ADD ("spawned", pool->stats.spawned);
+  ADD ("submitted", scheduler->stats.submitted);
+  ADD ("completed", scheduler->stats.completed);
+  ADD ("failed", scheduler->stats.failed);
+  ADD ("cancelled", scheduler->stats.cancelled);
+  ADD ("crashed", scheduler->stats.crashed);
+  ADD ("timed-out", scheduler->stats.timed_out);
+  ADD ("queued", scheduler->counts.n_queued + scheduler->counts.n_offered);
+  ADD ("prefetched", scheduler->counts.n_offered);
+  ADD ("running", scheduler->counts.n_running);
+  ADD ("workers", scheduler->workers.all.length);
+  ADD ("spawned", scheduler->stats.spawned);
 
 #undef ADD
 
@@ -1733,7 +988,7 @@ wp_pool_get_n_workers (WpPool *pool)
 {
   g_return_val_if_fail (WP_IS_POOL (pool), 0);
 
-  return pool->n_workers;
+  return pool->scheduler.n_workers;
 }
 
 /**
@@ -1751,7 +1006,8 @@ wp_pool_get_plugin_dir (WpPool *pool)
 {
   g_return_val_if_fail (WP_IS_POOL (pool), NULL);
 
-  return pool->plugin_dir;
+  ensure_initialized (pool);
+  return pool->scheduler.plugin_dir;
 }
 
 /**
@@ -1774,7 +1030,27 @@ wp_pool_set_job_timeout (WpPool *pool,
 {
   g_return_if_fail (WP_IS_POOL (pool));
 
-  pool->job_timeout_ms = timeout_ms;
+  if (pool->scheduler.job_timeout_ms == timeout_ms)
+    return;
+
+  pool->scheduler.job_timeout_ms = timeout_ms;
+  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_JOB_TIMEOUT]);
+}
+
+/**
+ * wp_pool_get_job_timeout:
+ * @pool: a #WpPool
+ *
+ * Gets the pool's job timeout.  Call from the pool's thread.
+ *
+ * Returns: the longest a job may run, in milliseconds; 0 for no limit
+ */
+guint
+wp_pool_get_job_timeout (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), 0);
+
+  return pool->scheduler.job_timeout_ms;
 }
 
 /**
@@ -1794,7 +1070,28 @@ wp_pool_set_max_jobs_per_worker (WpPool *pool,
 {
   g_return_if_fail (WP_IS_POOL (pool));
 
-  pool->max_jobs_per_worker = max_jobs;
+  if (pool->scheduler.max_jobs_per_worker == max_jobs)
+    return;
+
+  pool->scheduler.max_jobs_per_worker = max_jobs;
+  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_MAX_JOBS_PER_WORKER]);
+}
+
+/**
+ * wp_pool_get_max_jobs_per_worker:
+ * @pool: a #WpPool
+ *
+ * Gets how many jobs a worker runs before it is replaced.  Call from the
+ * pool's thread.
+ *
+ * Returns: the number of jobs; 0 for no limit
+ */
+guint
+wp_pool_get_max_jobs_per_worker (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), 0);
+
+  return pool->scheduler.max_jobs_per_worker;
 }
 
 /**
@@ -1814,49 +1111,28 @@ wp_pool_set_cancel_grace (WpPool *pool,
 {
   g_return_if_fail (WP_IS_POOL (pool));
 
-  pool->cancel_grace_ms = grace_ms;
+  if (pool->scheduler.cancel_grace_ms == grace_ms)
+    return;
+
+  pool->scheduler.cancel_grace_ms = grace_ms;
+  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_CANCEL_GRACE]);
 }
 
-/* After a change of the workers' limits: see the invariants at the top. */
-static void
-limits_changed (WpPool *self)
+/**
+ * wp_pool_get_cancel_grace:
+ * @pool: a #WpPool
+ *
+ * Gets how long a worker may take to end a stopped job before it is
+ * killed.  Call from the pool's thread.
+ *
+ * Returns: the grace period, in milliseconds
+ */
+guint
+wp_pool_get_cancel_grace (WpPool *pool)
 {
-  GList *link;
+  g_return_val_if_fail (WP_IS_POOL (pool), 0);
 
-  /* A job offered to a worker with the old limits has not started: it
-   * waits for a worker with the new ones, unless that worker took it. */
-  for (guint i = 0; i < self->workers->len; i++)
-    {
-      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
-      WpJob *job;
-
-      if (!worker_has_current_limits (self, worker))
-        while ((job = wp_worker_handle_revoke_last_offer (worker)) != NULL)
-          requeue_job (self, job);
-    }
-
-  link = self->queue.head;
-  while (link != NULL)
-    {
-      WpJob *job = link->data;
-      gsize size = wp_job_request_size (job);
-
-      link = link->next;
-      if (size > self->max_frame)
-        finish_job (self, job, NULL, oversized_job_error (self, job, size));
-    }
-
-  for (guint i = 0; i < self->workers->len; i++)
-    {
-      WpWorkerHandle *worker = g_ptr_array_index (self->workers, i);
-      WpWorkerHandleState state = wp_worker_handle_get_state (worker);
-
-      if ((state == WP_WORKER_HANDLE_IDLE || state == WP_WORKER_HANDLE_STARTING)
-          && !worker_has_current_limits (self, worker))
-        wp_worker_handle_retire (worker);
-    }
-
-  dispatch (self);
+  return pool->scheduler.cancel_grace_ms;
 }
 
 /**
@@ -1901,11 +1177,28 @@ wp_pool_set_worker_memory_limit (WpPool  *pool,
 {
   g_return_if_fail (WP_IS_POOL (pool));
 
-  if (pool->memory_limit == bytes)
+  if (pool->scheduler.memory_limit == bytes)
     return;
 
-  pool->memory_limit = bytes;
-  limits_changed (pool);
+  wp_scheduler_set_limits (&pool->scheduler, pool->scheduler.max_frame, bytes);
+  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_WORKER_MEMORY_LIMIT]);
+}
+
+/**
+ * wp_pool_get_worker_memory_limit:
+ * @pool: a #WpPool
+ *
+ * Gets the memory limit of each worker.  Call from the pool's thread.
+ *
+ * Returns: the most address space a worker may use, in bytes; 0 for no
+ *   limit
+ */
+guint64
+wp_pool_get_worker_memory_limit (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), 0);
+
+  return pool->scheduler.memory_limit;
 }
 
 /**
@@ -1944,9 +1237,74 @@ wp_pool_set_max_frame_size (WpPool *pool,
   g_return_if_fail (bytes >= WP_WIRE_MIN_MAX_FRAME);
 
   bytes = MIN (bytes, WP_WIRE_MAX_FRAME_LIMIT);
-  if (pool->max_frame == bytes)
+  if (pool->scheduler.max_frame == bytes)
     return;
 
-  pool->max_frame = bytes;
-  limits_changed (pool);
+  wp_scheduler_set_limits (&pool->scheduler, bytes, pool->scheduler.memory_limit);
+  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_MAX_FRAME_SIZE]);
+}
+
+/**
+ * wp_pool_get_max_frame_size:
+ * @pool: a #WpPool
+ *
+ * Gets the largest message between the pool and a worker.  Call from the
+ * pool's thread.
+ *
+ * Returns: the limit, in bytes
+ */
+gsize
+wp_pool_get_max_frame_size (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), 0);
+
+  return pool->scheduler.max_frame;
+}
+
+/**
+ * wp_pool_set_prefetch:
+ * @pool: a #WpPool
+ * @n_jobs: how many jobs each busy worker is handed ahead of time, at
+ *   most 4 (the default); 0 turns prefetch off
+ *
+ * When jobs wait and every worker is busy, the pool hands each busy
+ * worker up to @n_jobs of the next jobs, so that it goes from one job to
+ * the next without waiting for the pool.  Such a job has not started:
+ * the pool takes it back to cancel it, to run it on a worker that goes
+ * idle, or to run a more urgent job first, unless the worker already
+ * took it (an atomic claim decides), so it runs exactly once.  The
+ * `prefetched` stat counts them.  Lowering the value takes back the
+ * extra jobs.
+ *
+ * Call from the pool's thread.
+ */
+void
+wp_pool_set_prefetch (WpPool *pool,
+                      guint   n_jobs)
+{
+  g_return_if_fail (WP_IS_POOL (pool));
+
+  n_jobs = MIN (n_jobs, WP_CLAIM_SLOTS);
+  if (pool->scheduler.prefetch == n_jobs)
+    return;
+
+  wp_scheduler_set_prefetch (&pool->scheduler, n_jobs);
+  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_PREFETCH]);
+}
+
+/**
+ * wp_pool_get_prefetch:
+ * @pool: a #WpPool
+ *
+ * Gets how many jobs each busy worker may be handed ahead of time.  Call
+ * from the pool's thread.
+ *
+ * Returns: the number of jobs; 0 if prefetch is off
+ */
+guint
+wp_pool_get_prefetch (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), 0);
+
+  return pool->scheduler.prefetch;
 }

@@ -1,4 +1,5 @@
-/* wp-worker-handle-private.h: WpWorkerHandle, the pool's handle on one worker process.
+/* wp-worker-handle-private.h: WpWorkerHandle, the pool's handle on one
+ * worker process, and WpWorkerSet, the handles of one pool by state.
  *
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -30,6 +31,23 @@ typedef struct {
   guint64     memory_limit;  /* RLIMIT_AS in bytes; 0 for none */
 } WpWorkerHandleConfig;
 
+/* The handles of one pool.  Each handle keeps its place here as it
+ * changes state, so the scheduler asks instead of scanning. */
+typedef struct {
+  GQueue all;         /* WpWorkerHandle, each with a reference, until removed */
+  GQueue idle;        /* the IDLE ones, longest idle first */
+  guint  n_starting;
+  guint  n_idle;
+  guint  n_busy;      /* BUSY or CANCELLING */
+} WpWorkerSet;
+
+/* Live: counts against the pool's number of workers. */
+static inline guint
+wp_worker_set_n_live (const WpWorkerSet *set)
+{
+  return set->n_starting + set->n_idle + set->n_busy;
+}
+
 /* What a worker tells its pool.  Each is called from the worker's
  * sources in the pool's context, never from a call the pool made. */
 typedef struct {
@@ -58,7 +76,12 @@ typedef struct {
                     gpointer  user_data);
 } WpWorkerHandleEvents;
 
-WpWorkerHandle             *wp_worker_handle_spawn              (const WpWorkerHandleConfig  *config,
+void                  wp_worker_set_init           (WpWorkerSet           *set);
+void                  wp_worker_set_remove         (WpWorkerSet           *set,
+                                                    WpWorkerHandle        *worker);
+
+WpWorkerHandle             *wp_worker_handle_spawn              (WpWorkerSet           *set,
+                                                    const WpWorkerHandleConfig  *config,
                                                     const WpWorkerHandleEvents  *events,
                                                     gpointer               user_data,
                                                     GError               **error);
@@ -68,7 +91,6 @@ void                  wp_worker_handle_detach             (WpWorkerHandle       
 
 WpWorkerHandleState         wp_worker_handle_get_state          (WpWorkerHandle              *worker);
 gboolean              wp_worker_handle_is_live            (WpWorkerHandle              *worker);
-const char           *wp_worker_handle_get_pid            (WpWorkerHandle              *worker);
 WpJob                *wp_worker_handle_get_job            (WpWorkerHandle              *worker);
 gboolean              wp_worker_handle_took_job           (WpWorkerHandle              *worker,
                                                     WpJob                 *job);
@@ -88,6 +110,7 @@ gboolean              wp_worker_handle_can_take_offer     (WpWorkerHandle       
 guint                 wp_worker_handle_get_n_offers       (WpWorkerHandle              *worker);
 gboolean              wp_worker_handle_revoke_offer       (WpWorkerHandle              *worker,
                                                     WpJob                 *job);
+WpJob                *wp_worker_handle_peek_last_offer    (WpWorkerHandle              *worker);
 WpJob                *wp_worker_handle_revoke_last_offer  (WpWorkerHandle              *worker);
 WpJob                *wp_worker_handle_take_last_offer    (WpWorkerHandle              *worker,
                                                     gboolean              *taken);

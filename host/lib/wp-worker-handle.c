@@ -105,10 +105,13 @@ typedef struct {
 } Offer;
 
 struct _WpWorkerHandle {
-  gint                  ref_count;
+  gint                        ref_count;
   WpWorkerHandleState         state;
   const WpWorkerHandleEvents *events;      /* NULL once detached */
-  gpointer              user_data;
+  gpointer                    user_data;
+  WpWorkerSet                *set;         /* NULL once removed from it */
+  GList                       set_link;    /* in set->all */
+  GList                       idle_link;   /* in set->idle while IDLE */
 
   GSubprocess          *process;
   char                 *pid;
@@ -156,6 +159,57 @@ typedef struct {
 static void emit_replied      (WpWorkerHandle *worker, GVariant *result, GError *error);
 static void protocol_failure  (WpWorkerHandle *worker, GError *error);
 static void kill_process      (WpWorkerHandle *worker);
+
+/* States */
+
+static guint *
+set_count_of (WpWorkerSet         *set,
+              WpWorkerHandleState  state)
+{
+  switch (state)
+    {
+    case WP_WORKER_HANDLE_STARTING:
+      return &set->n_starting;
+    case WP_WORKER_HANDLE_IDLE:
+      return &set->n_idle;
+    case WP_WORKER_HANDLE_BUSY:
+    case WP_WORKER_HANDLE_CANCELLING:
+      return &set->n_busy;
+    case WP_WORKER_HANDLE_EXITING:
+    case WP_WORKER_HANDLE_DEAD:
+    default:
+      return NULL;
+    }
+}
+
+/* The one place a handle changes state; keeps its set's counts and idle
+ * list. */
+static void
+set_state (WpWorkerHandle      *worker,
+           WpWorkerHandleState  state)
+{
+  WpWorkerSet *set = worker->set;
+
+  if (worker->state == state)
+    return;
+
+  if (set != NULL)
+    {
+      guint *from = set_count_of (set, worker->state);
+      guint *to = set_count_of (set, state);
+
+      if (from != NULL)
+        (*from)--;
+      if (to != NULL)
+        (*to)++;
+      if (worker->state == WP_WORKER_HANDLE_IDLE)
+        g_queue_unlink (&set->idle, &worker->idle_link);
+      else if (state == WP_WORKER_HANDLE_IDLE)
+        g_queue_push_tail_link (&set->idle, &worker->idle_link);
+    }
+
+  worker->state = state;
+}
 
 /* Descriptors */
 
@@ -352,7 +406,7 @@ handle_hello (WpWorkerHandle       *worker,
       return FALSE;
     }
 
-  worker->state = WP_WORKER_HANDLE_IDLE;
+  set_state (worker, WP_WORKER_HANDLE_IDLE);
   worker->ready = TRUE;
   if (worker->events != NULL)
     worker->events->ready (worker, worker->user_data);
@@ -541,9 +595,9 @@ emit_replied (WpWorkerHandle *worker,
   if (worker->n_offers > 0)
     promote_offer (worker);
   if (worker->reaped)
-    worker->state = WP_WORKER_HANDLE_EXITING;
+    set_state (worker, WP_WORKER_HANDLE_EXITING);
   else
-    worker->state = worker->job != NULL ? WP_WORKER_HANDLE_BUSY : WP_WORKER_HANDLE_IDLE;
+    set_state (worker, worker->job != NULL ? WP_WORKER_HANDLE_BUSY : WP_WORKER_HANDLE_IDLE);
   g_source_set_ready_time (worker->source, -1);
 
   if (worker->events != NULL)
@@ -577,6 +631,12 @@ worker_source_dispatch (GSource     *source,
   if (worker->stderr_tag != NULL
       && g_source_query_unix_fd (source, worker->stderr_tag) != 0)
     read_stderr_chunk (worker);
+
+  /* A reply already in the pipe comes before the deadline: it may end
+   * the job (and clear the deadline), or start a prefetched one. */
+  if (deadline >= 0 && g_source_get_time (source) >= deadline
+      && g_source_get_ready_time (source) == deadline && worker->source != NULL)
+    read_replies (worker);
 
   if (deadline >= 0 && g_source_get_time (source) >= deadline
       && g_source_get_ready_time (source) == deadline && worker->source != NULL)
@@ -655,7 +715,7 @@ finish_exit (WpWorkerHandle *worker)
   for (guint i = 0; i < STDERR_DRAIN_MAX && read_stderr_chunk (worker); i++)
     ;
 
-  worker->state = WP_WORKER_HANDLE_DEAD;
+  set_state (worker, WP_WORKER_HANDLE_DEAD);
   close_everything (worker);
 
   if (worker->events != NULL)
@@ -800,10 +860,11 @@ map_claims_page (int     *fd,
 /* Starts a worker process.  Its events are emitted in the thread-default
  * main context of the caller. */
 WpWorkerHandle *
-wp_worker_handle_spawn (const WpWorkerHandleConfig  *config,
-                 const WpWorkerHandleEvents  *events,
-                 gpointer               user_data,
-                 GError               **error)
+wp_worker_handle_spawn (WpWorkerSet                 *set,
+                        const WpWorkerHandleConfig  *config,
+                        const WpWorkerHandleEvents  *events,
+                        gpointer                     user_data,
+                        GError                     **error)
 {
   int pipes[4][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
   g_autoptr(GSubprocess) process = NULL;
@@ -868,6 +929,13 @@ wp_worker_handle_spawn (const WpWorkerHandleConfig  *config,
   g_subprocess_wait_async (worker->process, worker->wait_cancellable,
                            on_process_exited, wp_worker_handle_ref (worker));
 
+  /* The set holds the first reference. */
+  worker->set = set;
+  worker->set_link.data = worker;
+  worker->idle_link.data = worker;
+  g_queue_push_tail_link (&set->all, &worker->set_link);
+  set->n_starting++;
+
   return worker;
 }
 
@@ -922,12 +990,6 @@ gboolean
 wp_worker_handle_is_live (WpWorkerHandle *worker)
 {
   return worker->state < WP_WORKER_HANDLE_EXITING;
-}
-
-const char *
-wp_worker_handle_get_pid (WpWorkerHandle *worker)
-{
-  return worker->pid;
 }
 
 WpJob *
@@ -1051,7 +1113,7 @@ wp_worker_handle_run (WpWorkerHandle *worker,
   g_assert (worker->state == WP_WORKER_HANDLE_IDLE);
   g_assert (worker->job == NULL && worker->n_offers == 0);
 
-  worker->state = WP_WORKER_HANDLE_BUSY;
+  set_state (worker, WP_WORKER_HANDLE_BUSY);
   worker->job = job;
   worker->job_sent = FALSE;
   job->worker = worker;
@@ -1154,6 +1216,17 @@ wp_worker_handle_revoke_offer (WpWorkerHandle *worker,
   return FALSE;
 }
 
+/* The job of the last offer, the one that would wait longest; NULL if
+ * there is none. */
+WpJob *
+wp_worker_handle_peek_last_offer (WpWorkerHandle *worker)
+{
+  if (worker->n_offers == 0)
+    return NULL;
+
+  return worker->offers[worker->n_offers - 1].job;
+}
+
 /* Takes the last offered job back, if the process has not taken it: the
  * one that would wait longest.  NULL if there is none to take. */
 WpJob *
@@ -1192,7 +1265,7 @@ wp_worker_handle_cancel (WpWorkerHandle *worker)
   g_assert (worker->job != NULL);
 
   if (worker->state == WP_WORKER_HANDLE_BUSY)
-    worker->state = WP_WORKER_HANDLE_CANCELLING;
+    set_state (worker, WP_WORKER_HANDLE_CANCELLING);
 
   /* A control pipe too full to take 30 bytes belongs to a worker that
    * stopped reading; the grace period's kill deals with it. */
@@ -1231,7 +1304,7 @@ wp_worker_handle_retire (WpWorkerHandle *worker)
   if (worker->state == WP_WORKER_HANDLE_DEAD)
     return;
 
-  worker->state = WP_WORKER_HANDLE_EXITING;
+  set_state (worker, WP_WORKER_HANDLE_EXITING);
   worker->exit_requested = TRUE;
   drop_requests (worker);
   stop_watching (worker, &worker->request_tag);
@@ -1243,7 +1316,7 @@ static void
 kill_process (WpWorkerHandle *worker)
 {
   if (worker->state != WP_WORKER_HANDLE_DEAD)
-    worker->state = WP_WORKER_HANDLE_EXITING;
+    set_state (worker, WP_WORKER_HANDLE_EXITING);
 
   g_subprocess_force_exit (worker->process);
 }
@@ -1262,4 +1335,33 @@ wp_worker_handle_wait (WpWorkerHandle *worker)
 {
   g_subprocess_wait (worker->process, NULL, NULL);
   reap_if_left (worker, 0);
+}
+
+/* The set of handles */
+
+void
+wp_worker_set_init (WpWorkerSet *set)
+{
+  memset (set, 0, sizeof *set);
+  g_queue_init (&set->all);
+  g_queue_init (&set->idle);
+}
+
+/* Forgets @worker, which must be DEAD or detached, and drops the set's
+ * reference. */
+void
+wp_worker_set_remove (WpWorkerSet    *set,
+                      WpWorkerHandle *worker)
+{
+  guint *count = set_count_of (set, worker->state);
+
+  g_assert (worker->set == set);
+
+  if (count != NULL)
+    (*count)--;
+  if (worker->state == WP_WORKER_HANDLE_IDLE)
+    g_queue_unlink (&set->idle, &worker->idle_link);
+  g_queue_unlink (&set->all, &worker->set_link);
+  worker->set = NULL;
+  wp_worker_handle_unref (worker);
 }
