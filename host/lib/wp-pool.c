@@ -84,6 +84,7 @@
 #include "wp-job-private.h"
 #include "wp-plugin-dir-private.h"
 #include "wp-scheduler-private.h"
+#include "wp-source-private.h"
 #include "wp-wire-private.h"
 
 typedef struct {
@@ -196,11 +197,7 @@ wp_pool_initable_iface_init (GInitableIface *iface)
 static void
 close_call_free (CloseCall *call)
 {
-  if (call->cancel_source != NULL)
-    {
-      g_source_destroy (call->cancel_source);
-      g_source_unref (call->cancel_source);
-    }
+  wp_clear_source (&call->cancel_source);
   g_clear_object (&call->task);
   g_free (call);
 }

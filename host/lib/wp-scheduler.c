@@ -68,6 +68,7 @@
 
 #include "wp-claim-private.h"
 #include "wp-scheduler-private.h"
+#include "wp-source-private.h"
 #include "wp-wire-private.h"
 
 #define START_BACKOFF_FIRST_MS    10
@@ -76,16 +77,6 @@
 #define MAX_REQUEUES              3   /* a job whose workers keep dying before taking it */
 
 static void dispatch (WpScheduler *self);
-
-static void
-destroy_source (GSource **source)
-{
-  if (*source == NULL)
-    return;
-
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
-}
 
 /* Errors */
 
@@ -656,7 +647,7 @@ finish_drain (WpScheduler *self)
 
   /* The source reports it, after the jobs that finished before. */
   self->drained = TRUE;
-  destroy_source (&self->spawn_source);
+  wp_clear_source (&self->spawn_source);
 }
 
 static void
@@ -1017,8 +1008,8 @@ wp_scheduler_shutdown (WpScheduler *self)
   fail_queued_jobs (self, closed);
   return_finished_jobs (self);
 
-  destroy_source (&self->spawn_source);
-  destroy_source (&self->source);
+  wp_clear_source (&self->spawn_source);
+  wp_clear_source (&self->source);
 }
 
 void

@@ -88,6 +88,7 @@
 
 #include "wp-claim-private.h"
 #include "wp-sanitizer-private.h"
+#include "wp-source-private.h"
 #include "wp-wire-private.h"
 
 #define STDERR_TAIL_BYTES 4096
@@ -245,16 +246,8 @@ close_everything (WpWorkerHandle *worker)
   stop_watching (worker, &worker->request_tag);
   stop_watching (worker, &worker->reply_tag);
   stop_watching (worker, &worker->stderr_tag);
-  if (worker->source != NULL)
-    {
-      g_source_destroy (worker->source);
-      g_clear_pointer (&worker->source, g_source_unref);
-    }
-  if (worker->reap_source != NULL)
-    {
-      g_source_destroy (worker->reap_source);
-      g_clear_pointer (&worker->reap_source, g_source_unref);
-    }
+  wp_clear_source (&worker->source);
+  wp_clear_source (&worker->reap_source);
   close_fd (&worker->request_fd);
   close_fd (&worker->reply_fd);
   close_fd (&worker->stderr_fd);
