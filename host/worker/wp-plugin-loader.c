@@ -184,6 +184,17 @@ check_plugin (WpLoadedPlugin  *loaded,
                     plugin->struct_size, sizeof (WpPlugin));
   if (plugin->name == NULL || plugin->functions == NULL)
     return invalid (error, loaded, "its WpPlugin has no name or no function table");
+  /* Callers, `workpool list` and the host's reload check know a plugin
+   * by its file name only: a plugin that calls itself something else
+   * (a copy renamed on disk, a wrong constant) would be listed and
+   * described under one name and run under another. */
+  if (strcmp (plugin->name, loaded->name) != 0)
+    {
+      g_autofree char *declared = g_utf8_make_valid (plugin->name, -1);
+
+      return invalid (error, loaded, "it calls itself \"%s\", but its file name makes it \"%s\"",
+                      declared, loaded->name);
+    }
   if ((plugin->version != NULL && !g_utf8_validate (plugin->version, -1, NULL))
       || (plugin->summary != NULL && !g_utf8_validate (plugin->summary, -1, NULL)))
     return invalid (error, loaded, "its version or summary is not UTF-8");
@@ -344,8 +355,7 @@ or_empty (const char *text)
 }
 
 /* "(sssa(ssss))": name, version, summary, [(function, args, result,
- * summary)], in the order of the plugin's table.  The name is the one
- * the plugin is called by, its file name. */
+ * summary)], in the order of the plugin's table. */
 GVariant *
 wp_loaded_plugin_describe (WpLoadedPlugin  *loaded,
                            GError         **error)
