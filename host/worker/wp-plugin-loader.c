@@ -94,14 +94,6 @@ wp_plugin_loader_new (const char *plugin_dir)
   return loader;
 }
 
-void
-wp_plugin_loader_free (WpPluginLoader *loader)
-{
-  g_hash_table_unref (loader->plugins);
-  g_free (loader->plugin_dir);
-  g_free (loader);
-}
-
 /* Calls shutdown() of every plugin whose init() succeeded. */
 void
 wp_plugin_loader_shutdown (WpPluginLoader *loader)
@@ -334,12 +326,6 @@ wp_loaded_plugin_lookup (WpLoadedPlugin  *loaded,
                  "Plugin '%s' has no function '%s'", loaded->name, function);
 
   return found;
-}
-
-const char *
-wp_loaded_plugin_get_name (WpLoadedPlugin *loaded)
-{
-  return loaded->name;
 }
 
 const WpPluginFileId *
