@@ -119,15 +119,15 @@ invalid (GError         **error,
          const char      *format,
          ...)
 {
-  g_autofree char *reason = NULL;
+  GError *reason;
   va_list args;
 
   va_start (args, format);
-  reason = g_strdup_vprintf (format, args);
+  reason = g_error_new_valist (WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID, format, args);
   va_end (args);
 
-  g_set_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID,
-               "Plugin '%s' (%s) is invalid: %s", loaded->name, loaded->path, reason);
+  g_propagate_prefixed_error (error, reason, "Plugin '%s' (%s) is invalid: ",
+                              loaded->name, loaded->path);
   return FALSE;
 }
 
