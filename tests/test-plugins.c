@@ -6,8 +6,8 @@
  * Covers wp_pool_list_plugins() (sorted, NULL-terminated, valid names
  * only, new files seen at once), dropping a new plugin into the directory
  * of a running pool, wp_pool_describe_async() ("(sssa(ssss))" and its
- * errors), and a plugin that writes to stdout, which must not corrupt the
- * protocol.
+ * errors), a plugin whose name is not its file name, and a plugin that
+ * writes to stdout, which must not corrupt the protocol.
  */
 
 #include <string.h>
@@ -109,7 +109,7 @@ test_list_test_plugins (WpTestFixture *fixture,
 {
   static const char * const expected[] = {
     "abi2", "arith", "badresult", "badtypes", "crash", "duplicates", "echo",
-    "initfail", "noquery", "sleep", "stdout",
+    "initfail", "misnamed", "noquery", "sleep", "stdout",
   };
   g_auto(GStrv) plugins = wp_pool_list_plugins (fixture->pool);
 
@@ -135,7 +135,7 @@ test_drop_in (WpTestFixture *fixture,
               gconstpointer  data)
 {
   static const char * const before[] = { "echo", NULL };
-  static const char * const after[] = { "echo", "late", NULL };
+  static const char * const after[] = { "echo", "sleep", NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
   g_auto(GStrv) plugins = NULL;
@@ -152,19 +152,19 @@ test_drop_in (WpTestFixture *fixture,
   g_variant_get (result, "(i)", &pid_before);
   g_clear_pointer (&result, g_variant_unref);
 
-  result = wp_test_call (fixture->pool, "late", "getpid", NULL, &error);
+  result = wp_test_call (fixture->pool, "sleep", "getpid", NULL, &error);
   g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN);
   g_clear_error (&error);
   plugins = wp_pool_list_plugins (fixture->pool);
   assert_strv (plugins, before);
   g_clear_pointer (&plugins, g_strfreev);
 
-  wp_test_copy_plugin ("echo", fixture->tmp_dir, "late.so");
+  wp_test_copy_plugin ("sleep", fixture->tmp_dir, "sleep.so");
 
   plugins = wp_pool_list_plugins (fixture->pool);
   assert_strv (plugins, after);
 
-  result = wp_test_call (fixture->pool, "late", "getpid", NULL, &error);
+  result = wp_test_call (fixture->pool, "sleep", "getpid", NULL, &error);
   g_assert_no_error (error);
   g_variant_get (result, "(i)", &pid_after);
 
@@ -244,6 +244,7 @@ test_describe_errors (WpTestFixture *fixture,
     { "noquery", WP_POOL_ERROR_PLUGIN_INVALID },
     { "badtypes", WP_POOL_ERROR_PLUGIN_INVALID },
     { "duplicates", WP_POOL_ERROR_PLUGIN_INVALID },
+    { "misnamed", WP_POOL_ERROR_PLUGIN_INVALID },
   };
 
   g_test_summary ("wp_pool_describe_async() fails as a call would for missing or invalid plugins");
@@ -256,6 +257,56 @@ test_describe_errors (WpTestFixture *fixture,
       g_assert_null (description);
       g_assert_error (error, WP_POOL_ERROR, cases[i].code);
     }
+}
+
+/* ---- A plugin's name ---- */
+
+static void
+test_name_mismatch (WpTestFixture *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  g_test_summary ("A plugin whose WpPlugin.name is not its file name is refused with "
+                  "WP_POOL_ERROR_PLUGIN_INVALID naming both, and its worker lives on");
+
+  result = wp_test_call (fixture->pool, "misnamed", "noop", NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
+  g_assert_nonnull (strstr (error->message, "'misnamed'"));
+  g_assert_nonnull (strstr (error->message, "\"othername\""));
+  g_clear_error (&error);
+
+  result = wp_test_call (fixture->pool, "echo", "noop", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (wp_test_get_stat (fixture->pool, "crashed"), ==, 0);
+  g_assert_cmpuint (wp_test_get_stat (fixture->pool, "spawned"), ==, 1);
+}
+
+static void
+test_name_of_copy (WpTestFixture *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  g_test_summary ("A plugin copied under another file name is refused under that name, "
+                  "and works under its own");
+
+  wp_test_copy_plugin ("echo", fixture->tmp_dir, "echo.so");
+  wp_test_copy_plugin ("echo", fixture->tmp_dir, "alias.so");
+  fixture->pool = wp_pool_new (fixture->tmp_dir, 1, &error);
+  g_assert_no_error (error);
+
+  result = wp_test_call (fixture->pool, "alias", "noop", NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
+  g_assert_nonnull (strstr (error->message, "\"echo\""));
+  g_clear_error (&error);
+
+  result = wp_test_call (fixture->pool, "echo", "noop", NULL, &error);
+  g_assert_no_error (error);
 }
 
 /* ---- A plugin writing to stdout ---- */
@@ -313,6 +364,8 @@ main (int    argc,
   ADD_TMP ("/pool/plugins/drop-in", test_drop_in);
   ADD ("/pool/plugins/describe/arith", test_describe, 2);
   ADD ("/pool/plugins/describe/errors", test_describe_errors, 2);
+  ADD ("/pool/plugins/name/mismatch", test_name_mismatch, 1);
+  ADD_TMP ("/pool/plugins/name/copy", test_name_of_copy);
   ADD ("/pool/plugins/stdout-harmless", test_stdout_harmless, 1);
 
 #undef ADD

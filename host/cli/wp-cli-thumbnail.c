@@ -55,8 +55,10 @@
  * grace period), and the plugin writes each file atomically, so no
  * partial thumbnail or temporary file is left.  Once every job has come
  * back the pool is closed and waited for, and the exit status is 130.
- * The handlers stay installed until then, so a second Ctrl-C does not
- * kill the command before its workers are gone.
+ * A signal that comes once every job is back, interrupted or not, is
+ * caught and ignored until the command exits: the exit status is then
+ * the one the work earned, and a second Ctrl-C does not kill the
+ * command before its workers are gone.
  *
  * Output.  Progress bar on stderr (wp-cli-progress.c) when stderr is a
  * terminal or with --progress=always; a line on stderr per failed image,
@@ -705,6 +707,7 @@ run_is_over (ThumbRun *run)
 
 /* Interruption */
 
+/* SIGINT or SIGTERM while jobs are out: stop. */
 static gboolean
 on_stop_signal (gpointer user_data)
 {
@@ -716,6 +719,13 @@ on_stop_signal (gpointer user_data)
       g_clear_handle_id (&run->feed_source, g_source_remove);
       g_cancellable_cancel (run->stop);
     }
+  return G_SOURCE_CONTINUE;
+}
+
+/* SIGINT or SIGTERM once every job is back: nothing is left to stop. */
+static gboolean
+on_late_signal (gpointer user_data)
+{
   return G_SOURCE_CONTINUE;
 }
 
@@ -838,11 +848,17 @@ run_thumbnail (const ThumbOptions *options,
   sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, &run);
 
   run_jobs (&run);
-  closed = wp_cli_pool_close (pool);
 
+  /* The outcome is decided.  The late handlers stay until the process
+   * exits, and are added before the others go: GLib puts back the
+   * default action, death by that signal, when a signal's last source
+   * goes. */
+  g_unix_signal_add (SIGINT, on_late_signal, NULL);
+  g_unix_signal_add (SIGTERM, on_late_signal, NULL);
   g_source_remove (sigint);
   g_source_remove (sigterm);
 
+  closed = wp_cli_pool_close (pool);
   if (run.stopping)
     g_printerr ("workpool: interrupted\n");
   if (!options->quiet)

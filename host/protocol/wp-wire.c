@@ -352,14 +352,12 @@ wp_wire_protocol_error (GError     **error,
                         const char  *format,
                         ...)
 {
-  g_autofree char *message = NULL;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  g_propagate_error (error, g_error_new_valist (WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL,
+                                                format, args));
   va_end (args);
-
-  g_set_error_literal (error, WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL, message);
   return FALSE;
 }
 

@@ -94,14 +94,6 @@ wp_plugin_loader_new (const char *plugin_dir)
   return loader;
 }
 
-void
-wp_plugin_loader_free (WpPluginLoader *loader)
-{
-  g_hash_table_unref (loader->plugins);
-  g_free (loader->plugin_dir);
-  g_free (loader);
-}
-
 /* Calls shutdown() of every plugin whose init() succeeded. */
 void
 wp_plugin_loader_shutdown (WpPluginLoader *loader)
@@ -127,15 +119,15 @@ invalid (GError         **error,
          const char      *format,
          ...)
 {
-  g_autofree char *reason = NULL;
+  GError *reason;
   va_list args;
 
   va_start (args, format);
-  reason = g_strdup_vprintf (format, args);
+  reason = g_error_new_valist (WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID, format, args);
   va_end (args);
 
-  g_set_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID,
-               "Plugin '%s' (%s) is invalid: %s", loaded->name, loaded->path, reason);
+  g_propagate_prefixed_error (error, reason, "Plugin '%s' (%s) is invalid: ",
+                              loaded->name, loaded->path);
   return FALSE;
 }
 
@@ -184,6 +176,17 @@ check_plugin (WpLoadedPlugin  *loaded,
                     plugin->struct_size, sizeof (WpPlugin));
   if (plugin->name == NULL || plugin->functions == NULL)
     return invalid (error, loaded, "its WpPlugin has no name or no function table");
+  /* Callers, `workpool list` and the host's reload check know a plugin
+   * by its file name only: a plugin that calls itself something else
+   * (a copy renamed on disk, a wrong constant) would be listed and
+   * described under one name and run under another. */
+  if (strcmp (plugin->name, loaded->name) != 0)
+    {
+      g_autofree char *declared = g_utf8_make_valid (plugin->name, -1);
+
+      return invalid (error, loaded, "it calls itself \"%s\", but its file name makes it \"%s\"",
+                      declared, loaded->name);
+    }
   if ((plugin->version != NULL && !g_utf8_validate (plugin->version, -1, NULL))
       || (plugin->summary != NULL && !g_utf8_validate (plugin->summary, -1, NULL)))
     return invalid (error, loaded, "its version or summary is not UTF-8");
@@ -325,12 +328,6 @@ wp_loaded_plugin_lookup (WpLoadedPlugin  *loaded,
   return found;
 }
 
-const char *
-wp_loaded_plugin_get_name (WpLoadedPlugin *loaded)
-{
-  return loaded->name;
-}
-
 const WpPluginFileId *
 wp_loaded_plugin_get_file_id (WpLoadedPlugin *loaded)
 {
@@ -344,8 +341,7 @@ or_empty (const char *text)
 }
 
 /* "(sssa(ssss))": name, version, summary, [(function, args, result,
- * summary)], in the order of the plugin's table.  The name is the one
- * the plugin is called by, its file name. */
+ * summary)], in the order of the plugin's table. */
 GVariant *
 wp_loaded_plugin_describe (WpLoadedPlugin  *loaded,
                            GError         **error)

@@ -16,7 +16,6 @@ typedef struct _WpPluginLoader WpPluginLoader;
 typedef struct _WpLoadedPlugin WpLoadedPlugin;
 
 WpPluginLoader       *wp_plugin_loader_new         (const char            *plugin_dir);
-void                  wp_plugin_loader_free        (WpPluginLoader        *loader);
 void                  wp_plugin_loader_shutdown    (WpPluginLoader        *loader);
 WpLoadedPlugin       *wp_plugin_loader_get         (WpPluginLoader        *loader,
                                                     const char            *name,
@@ -26,7 +25,6 @@ WpLoadedPlugin       *wp_plugin_loader_get         (WpPluginLoader        *loade
 const WpFunction     *wp_loaded_plugin_lookup      (WpLoadedPlugin        *plugin,
                                                     const char            *function,
                                                     GError               **error);
-const char           *wp_loaded_plugin_get_name    (WpLoadedPlugin        *plugin);
 const WpPluginFileId *wp_loaded_plugin_get_file_id (WpLoadedPlugin        *plugin);
 GVariant             *wp_loaded_plugin_describe    (WpLoadedPlugin        *plugin,
                                                     GError               **error);

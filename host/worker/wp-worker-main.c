@@ -504,7 +504,7 @@ report_sanitizer_errors (void)
 
 /* The command line.  Its own function: main() ends in exit(), which
  * skips main's g_autoptr cleanups, so nothing parsed may stay owned there
- * (LeakSanitizer saw the option context leak at every exit). */
+ * (LeakSanitizer would report it at every exit). */
 static void
 parse_options (int      *argc,
                char   ***argv,
@@ -560,7 +560,7 @@ main (int    argc,
 
   /* A worker handles large frames over and over: keep freed memory for
    * the next one instead of unmapping it and faulting fresh zeroed pages
-   * in each time (a third of the time of a 1 MiB echo went there). */
+   * in each time (a third of the time of a 1 MiB echo otherwise). */
   mallopt (M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
   setup_descriptors (&worker);

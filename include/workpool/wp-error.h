@@ -38,8 +38,8 @@ G_BEGIN_DECLS
  *   directory is writable by its group or others, or owned by neither
  *   root nor the user running the pool), has no
  *   `wp_plugin_query()`, has another ABI version, describes itself
- *   wrongly (a bad function table or type string), or its init function
- *   failed; the message says which
+ *   wrongly (a bad function table or type string, or a name other than
+ *   its file name), or its init function failed; the message says which
  * @WP_POOL_ERROR_NO_SUCH_FUNCTION: the plugin has no function of that name
  * @WP_POOL_ERROR_INVALID_ARGS: the arguments are not of the function's
  *   args_type; the message names both types.  Or the job is larger than

@@ -89,6 +89,8 @@ typedef struct {
  * @abi_version: %WP_PLUGIN_ABI_VERSION
  * @struct_size: sizeof (WpPlugin)
  * @name: the plugin's name, the same as its file name without ".so"
+ *   (for a symbolic link, the link's name); a worker refuses a plugin
+ *   whose name differs
  * @version: the plugin's version, free form
  * @summary: one line, shown by `workpool list`
  * @functions: the functions, ending with an entry whose name is %NULL

@@ -10,7 +10,7 @@
  * GDK_INTERP_BILINEAR computes too, but gdk-pixbuf applies it as a 2D
  * filter.  Done separably, as here, it takes half the time (1500x1125 to
  * 1024x768: 7.7 ms instead of 15 ms, built with -O3), which matters: with
- * gdk_pixbuf_scale_simple() the reductions took a quarter of a whole
+ * gdk_pixbuf_scale_simple() the reductions take a quarter of a whole
  * thumbnails job on a 12-megapixel JPEG.
  *
  * Invariants:

@@ -17,15 +17,18 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <gio/gio.h>
+#include <gio/gunixinputstream.h>
 #include <glib/gstdio.h>
 
 #include "host/protocol/wp-sanitizer-private.h"
@@ -37,6 +40,7 @@ static const int default_boxes[N_DEFAULT_SIZES] = { 1024, 512, 256, 128, 64, 32 
 #define INTERRUPT_IMAGES   40
 #define POLL_INTERVAL_MS   5
 #define INTERRUPT_DEADLINE (60 * G_USEC_PER_SEC)
+#define ERASE_LINE         "\r\033[K"   /* wp-cli-progress.c's */
 
 /* Running the command */
 
@@ -906,6 +910,103 @@ test_interrupt (Fixture       *fixture,
   g_assert_cmpuint (n_complete, <, INTERRUPT_IMAGES);
 }
 
+/* A pipe whose buffer is full: a write to it blocks until the test
+ * reads.  Returns the number of bytes it holds; @fds are blocking. */
+static gsize
+full_pipe_new (int fds[2])
+{
+  char chunk[4096];
+  gsize filled = 0;
+  gssize n;
+
+  memset (chunk, 'x', sizeof chunk);
+  g_assert_cmpint (pipe2 (fds, O_CLOEXEC | O_NONBLOCK), ==, 0);
+  while ((n = write (fds[1], chunk, sizeof chunk)) > 0)
+    filled += n;
+  g_assert_cmpint (errno, ==, EAGAIN);
+  g_assert_cmpuint (filled, >, 0);
+  g_assert_cmpint (fcntl (fds[0], F_SETFL, 0), ==, 0);
+  g_assert_cmpint (fcntl (fds[1], F_SETFL, 0), ==, 0);
+  return filled;
+}
+
+/* Appends what @stream gives to @text until @text ends with @suffix, or
+ * with @suffix NULL until the end of the stream.  Blocks. */
+static void
+read_until (GInputStream *stream,
+            GString      *text,
+            const char   *suffix)
+{
+  while (suffix == NULL || !g_str_has_suffix (text->str, suffix))
+    {
+      g_autoptr(GError) error = NULL;
+      char buffer[4096];
+      gssize n = g_input_stream_read (stream, buffer, sizeof buffer, NULL, &error);
+
+      g_assert_no_error (error);
+      if (n == 0 && suffix == NULL)
+        return;
+      if (n == 0)
+        g_error ("end of file before \"%s\"; so far: \"%s\"", g_strescape (suffix, NULL),
+                 g_strescape (text->str, NULL));
+      g_string_append_len (text, buffer, n);
+    }
+}
+
+static void
+test_interrupt_after_work (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (fixture->dir, "b.jpg");
+  const char *args[] = { "--workers", "1", "--progress=always", fixture->dir, NULL };
+  g_autoptr(GPtrArray) argv = wp_cli_command_line_new ("thumbnail", args);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GInputStream) out_pipe = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) err = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  int out_fds[2];
+  gsize filled, bar_end;
+
+  g_test_summary ("SIGINT once every image is done and the progress bar is "
+                  "cleared: the run keeps the exit status it earned, 0, "
+                  "and prints its summary");
+
+  /* The summary cannot be written, so the command cannot exit, until
+   * the test reads stdout: the signal always finds it running. */
+  filled = full_pipe_new (out_fds);
+  out_pipe = g_unix_input_stream_new (out_fds[0], TRUE);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_take_stdout_fd (launcher, out_fds[1]);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                          &error);
+  g_assert_no_error (error);
+  g_clear_object (&launcher);   /* closes our copy of stdout's write end */
+
+  /* The bar is cleared (a bare erase-line: every redraw writes text
+   * after it) once every job is back. */
+  read_until (g_subprocess_get_stderr_pipe (process), err, ERASE_LINE);
+  bar_end = err->len;
+  g_subprocess_send_signal (process, SIGINT);
+
+  read_until (out_pipe, out, NULL);
+  read_until (g_subprocess_get_stderr_pipe (process), err, NULL);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("stdout after the filler:\n%s\nstderr after the bar:\n%s",
+                  out->str + MIN (filled, out->len), err->str + bar_end);
+
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_cmpuint (out->len, >, filled);
+  assert_summary (out->str + filled, 2, 12, 0, 0);
+  g_assert_cmpstr (err->str + bar_end, ==, "");
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+  assert_default_thumbnails (fixture->dir, "b", 300, 200);
+}
+
 /* Job shapes and options */
 
 static void
@@ -1042,6 +1143,7 @@ main (int    argc,
   ADD ("usage/memory-limit", test_usage_memory_limit);
   ADD ("memory-limit/big-image", test_memory_limit_big_image);
   ADD ("interrupt", test_interrupt);
+  ADD ("interrupt/after-work", test_interrupt_after_work);
   ADD ("one-job-per-size", test_one_job_per_size);
   ADD ("quality", test_quality);
   ADD ("output/quiet", test_output_quiet);

@@ -10,7 +10,7 @@
  *   build/tests/fuzz/make-wire-corpus tests/fuzz/corpus
  *
  * which rewrites the gen-*.bin files of corpus/wire-host and
- * corpus/wire-worker (others there, such as crashes found, are kept).
+ * corpus/wire-worker (the other seeds there are kept).
  * Each seed starts with the chunk-size byte of fuzz-feed.c: a stream is
  * written once whole (0) and once a byte at a time (1) or in 7-byte
  * chunks, so the reader's buffering is covered from the start.

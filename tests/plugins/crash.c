@@ -3,7 +3,7 @@
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Covers the ways a worker dies during a job (issue 3): a real invalid
+ * Covers the ways a worker dies during a job: a real invalid
  * memory write (SIGSEGV), abort() (SIGABRT), exit(0) and exit(3) (atexit
  * handlers run), _exit(0) (they do not), and abort() after a line on
  * stderr, which the job's WP_POOL_ERROR_WORKER_CRASHED message must carry.

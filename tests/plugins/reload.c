@@ -3,7 +3,7 @@
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Covers hot reload (issue 3).  meson builds this file into
+ * Covers hot reload.  meson builds this file into
  * reload-a/reload.so and reload-b/reload.so with different
  * RELOAD_VERSION strings; both call themselves "reload".  A test copies
  * one, then the other, into a temporary plugin directory as reload.so and
