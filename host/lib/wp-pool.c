@@ -463,7 +463,7 @@ wp_pool_init (WpPool *self)
 
   self->thread = g_thread_self ();
   self->close_calls = g_ptr_array_new_with_free_func ((GDestroyNotify) close_call_free);
-  wp_scheduler_init (&self->scheduler, context, on_drained, self);
+  wp_scheduler_init (&self->scheduler, G_OBJECT (self), context, on_drained, self);
   self->scheduler.n_workers = g_get_num_processors ();
 }
 
@@ -578,18 +578,27 @@ wp_pool_call_async (WpPool              *pool,
  *   so the result of [ctor@GLib.Variant.new] can be passed directly
  * @timeout_ms: the job's timeout from when it starts on a worker, or 0
  *   for the pool's (see [method@Workpool.Pool.set_job_timeout])
+ * @io_priority: the job's priority, lower values first (%G_PRIORITY_DEFAULT
+ *   is what [method@Workpool.Pool.call_async] uses)
  * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @callback: (scope async): called with the result
  * @user_data: (closure): data for @callback
  *
- * Queues a job; it runs when a worker is free, jobs being taken in the
- * order they were submitted.  @callback runs in the thread-default main
- * context of the caller, never before this function has returned.
+ * Queues a job; it runs when a worker is free.  Jobs are taken by
+ * priority, then in the order they were submitted: a more urgent job
+ * never waits behind a less urgent one that has not started, even one
+ * already handed ahead to a busy worker (see
+ * [method@Workpool.Pool.set_prefetch]), and less urgent jobs wait as long
+ * as more urgent ones keep coming.  The [class@Gio.Task] behind @callback
+ * has @io_priority too.  @callback runs in the thread-default main context
+ * of the caller, never before this function has returned.
  *
  * Cancelling @cancellable fails a queued job at once; a running job's
  * worker is asked to cancel the function's own [class@Gio.Cancellable] and is
  * killed if the job has not ended after the cancel grace period.  Either
- * way the result is %G_IO_ERROR_CANCELLED.
+ * way the result is %G_IO_ERROR_CANCELLED, and @callback never runs inside
+ * g_cancellable_cancel().  A cancellable costs the pool nothing per
+ * main-loop iteration, however many jobs share it.
  *
  * Call from the pool's thread.  Finish with
  * [method@Workpool.Pool.call_finish].
@@ -685,7 +694,10 @@ sync_submission_free (gpointer user_data)
  * job is done, so other sources of that context (other jobs' callbacks
  * among them) may run during the call.  From any other thread, the job
  * is handed to the pool's context, which must be running meanwhile, and
- * the caller blocks.
+ * the caller blocks; the pool's thread may drop the last reference on the
+ * pool meanwhile (the pool is then disposed there, and the job fails with
+ * %WP_POOL_ERROR_CLOSED), and this function never drops it in the calling
+ * thread.
  *
  * Returns: (transfer full): the function's result, or %NULL with @error set
  */
@@ -753,8 +765,8 @@ wp_pool_call_sync (WpPool        *pool,
  * @pool: a #WpPool
  * @cancellable: (nullable): cancelling it stops waiting for jobs: queued
  *   jobs fail with %WP_POOL_ERROR_CLOSED, running ones are stopped as if
- *   cancelled, and the close finishes with %G_IO_ERROR_CANCELLED once the
- *   workers are gone
+ *   cancelled, and this close finishes with %G_IO_ERROR_CANCELLED once the
+ *   workers are gone (other close calls still finish with %TRUE)
  * @callback: (scope async): called when every worker has exited
  * @user_data: (closure): data for @callback
  *

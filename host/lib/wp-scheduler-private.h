@@ -49,6 +49,7 @@ struct _WpScheduler {
   guint64                 memory_limit;   /* 0: none */
 
   GMainContext           *context;
+  GObject                *owner;          /* the pool; held while user code runs */
   WpJobQueue              queue;          /* QUEUED jobs, in the order they run */
   WpWorkerSet             workers;
   WpJobCounts             counts;
@@ -73,6 +74,7 @@ struct _WpScheduler {
 };
 
 void      wp_scheduler_init              (WpScheduler            *self,
+                                          GObject                *owner,
                                           GMainContext           *context,
                                           WpSchedulerDrainedFunc  drained_func,
                                           gpointer                drained_data);

@@ -220,7 +220,8 @@ wp_scheduler_finish (WpScheduler *self,
 }
 
 /* One at a time: a callback may iterate the context, and the jobs that
- * finish meanwhile are returned from inside it. */
+ * finish meanwhile are returned from inside it.  The caller holds the
+ * owner: a job's GTask may hold its last reference. */
 static void
 return_finished_jobs (WpScheduler *self)
 {
@@ -354,6 +355,7 @@ scheduler_source_dispatch (GSource     *source,
                            gpointer     user_data)
 {
   WpScheduler *self = ((SchedulerSource *) source)->scheduler;
+  g_autoptr(GObject) hold = g_object_ref (self->owner);
 
   if (g_source_get_ready_time (source) >= 0)
     {
@@ -795,7 +797,10 @@ static void
 on_worker_settled (WpWorkerHandle *worker,
                    gpointer        user_data)
 {
-  return_finished_jobs (user_data);
+  WpScheduler *self = user_data;
+  g_autoptr(GObject) hold = g_object_ref (self->owner);
+
+  return_finished_jobs (self);
 }
 
 static const WpWorkerHandleEvents worker_events = {
@@ -810,11 +815,13 @@ static const WpWorkerHandleEvents worker_events = {
 
 void
 wp_scheduler_init (WpScheduler            *self,
+                   GObject                *owner,
                    GMainContext           *context,
                    WpSchedulerDrainedFunc  drained_func,
                    gpointer                drained_data)
 {
   memset (self, 0, sizeof *self);
+  self->owner = owner;
   self->context = g_main_context_ref (context);
   self->cancel_grace_ms = WP_SCHEDULER_DEFAULT_CANCEL_GRACE_MS;
   self->prefetch = WP_CLAIM_SLOTS;

@@ -55,8 +55,13 @@ G_BEGIN_DECLS
  * @WP_POOL_ERROR_TIMED_OUT: the job ran longer than its timeout
  *   ([method@Workpool.Pool.set_job_timeout] or
  *   [method@Workpool.Pool.call_full_async]); the message names the limit
- * @WP_POOL_ERROR_CLOSED: the pool is closed or closing, or was disposed
- *   with the job pending
+ * @WP_POOL_ERROR_CLOSED: the job was submitted to a pool that is closed
+ *   or closing; or it was queued when a close was cancelled; or it was a
+ *   [method@Workpool.Pool.call_sync] from another thread whose pool lost
+ *   its last reference meanwhile, or any job of a pool disposed with
+ *   g_object_run_dispose().  (An `_async` call's task holds a reference
+ *   on the pool until its callback, so the pool's last reference is never
+ *   dropped with such a job pending.)
  * @WP_POOL_ERROR_PROTOCOL: a worker sent something malformed, or a
  *   result or error larger than the pool's frame size limit (the message
  *   names both sizes)
