@@ -19,22 +19,30 @@
  *      each submitted from the callback of the one before; p50 and p99 in
  *      µs, targets p50 ≤ 1.5x and p99 ≤ 4x the floor.  Floor: 1 child, each
  *      round trip timed, with the frame sizes of an add.
- *   3. payload: 500 `bench.echo_bytes` jobs of 1 MiB, 2 workers; MiB/s of
+ *   3. cancellables: the no-op throughput run (2 workers, every job
+ *      submitted at once) without cancellables, with a GCancellable for
+ *      each job, and with one shared by all, on one pool; jobs/s of each
+ *      and time(with) / time(without), target ≤ 1.5x.  100 000 jobs, or
+ *      $WORKPOOL_BENCH_CANCELLABLE_JOBS; by default the size is reached by
+ *      doubling from 5 000 and stops early where a run would take more
+ *      than 10 s (the note says so).
+ *   4. payload: 500 `bench.echo_bytes` jobs of 1 MiB, 2 workers; MiB/s of
  *      arguments.  Floor: 2 children, 1 MiB frames.
- *   4. start-up: wp_pool_new() + one job + wp_pool_close_async() completed,
+ *   5. start-up: wp_pool_new() + one job + wp_pool_close_async() completed,
  *      median of 50, in ms.  Floor: spawning the worker executable with
  *      --help and reaping it (a process that loads GLib, started the way
  *      the pool starts its workers).
- *   5. scale: 100 000 and 1 000 000 no-op jobs queued at once, each size
+ *   6. scale: 100 000 and 1 000 000 no-op jobs queued at once, each size
  *      in a fresh process (this program, --scale-child N), so that memory
  *      freed by an earlier figure does not hide what queuing costs: VmRSS
  *      after queuing minus before, per job; peak VmHWM during the run; time
  *      per job at both sizes and their ratio.
- *   6. Python's multiprocessing.Pool(2), apply_async of no-op jobs, run by
+ *   7. Python's multiprocessing.Pool(2), apply_async of no-op jobs, run by
  *      /usr/bin/python3 when it exists.
  *
- * Figures 1–3 and 6 are run --repeat times (3 by default), alternating
- * floor and pool; the table shows medians.  Start-up runs first, because
+ * Figures 1, 2, 4 and 7 are run --repeat times (3 by default), alternating
+ * floor and pool, and figure 3 as many times as its time budget allows; the
+ * table shows medians.  Start-up runs first, because
  * spawning a worker forks this process, which costs more the more memory
  * earlier figures left mapped.  The output is a table, the PASS/MISS of
  * each target of the issue, the load average before and after, then one
@@ -104,6 +112,9 @@
 #define SCALE_SMALL        100000
 #define SCALE_LARGE        1000000
 #define WARMUP_JOBS        200
+#define CANCELLABLE_JOBS   100000   /* $WORKPOOL_BENCH_CANCELLABLE_JOBS */
+#define CANCELLABLE_FIRST_JOBS 5000
+#define CANCELLABLE_BUDGET_S   10.0 /* seconds, for the slowest run of a size */
 #define FRAME_HEADER_SIZE  8        /* see host/protocol/wp-wire.c */
 #define MAX_FLOOR_CHILDREN 8
 #define PYTHON             "/usr/bin/python3"
@@ -897,6 +908,132 @@ figure_latency (Report *report)
             G_GSIZE_FORMAT " back; floor: 1 child", LATENCY_JOBS, N_WORKERS, request, reply);
 }
 
+/* The jobs of the cancellable figure: $WORKPOOL_BENCH_CANCELLABLE_JOBS, or
+ * 0 when unset. */
+static guint
+cancellable_jobs_from_env (void)
+{
+  const char *text = g_getenv ("WORKPOOL_BENCH_CANCELLABLE_JOBS");
+  guint64 n;
+
+  if (text == NULL)
+    return 0;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT, &n, NULL))
+    die ("WORKPOOL_BENCH_CANCELLABLE_JOBS=%s is not a positive number", text);
+  return (guint) n;
+}
+
+/* One pool, warmed up, runs @n_jobs no-op jobs at once in each
+ * cancellable mode, in turn; their seconds go into @seconds. */
+static void
+cancellable_runs (GVariant *args,
+                  guint     n_jobs,
+                  double    seconds[N_CANCELLABLE_MODES])
+{
+  WpPool *pool = bench_pool_new ();
+
+  pool_run_batch (pool, "noop", args, WARMUP_JOBS);
+  pool_run_batch (pool, "noop", args, WARMUP_JOBS);
+  for (guint mode = 0; mode < N_CANCELLABLE_MODES; mode++)
+    {
+      Run run = { .pool = pool, .function = "noop", .args = args, .total = n_jobs,
+                  .cancellables = mode };
+
+      seconds[mode] = pool_run (&run);
+    }
+  bench_pool_close (pool);
+}
+
+/* What a GCancellable costs a job: the no-op throughput run (2 workers,
+ * every job submitted at once) without cancellables, with one each, and
+ * with one shared by all, on one pool.  Today's pool watches each job's
+ * cancellable with a GSource of its own, which makes the runs with
+ * cancellables grow faster than linearly; so that the figure stays
+ * bounded, the default size is reached by doubling from
+ * CANCELLABLE_FIRST_JOBS and the doubling stops where the slowest run,
+ * extrapolated quadratically, would take more than CANCELLABLE_BUDGET_S.
+ * $WORKPOOL_BENCH_CANCELLABLE_JOBS asks for a size, run as it is. */
+static void
+figure_cancellable (Report *report)
+{
+  static const char *const mode_names[N_CANCELLABLE_MODES] = {
+    "cancellable_none_throughput", "cancellable_each_throughput", "cancellable_shared_throughput",
+  };
+  static const char *const mode_labels[N_CANCELLABLE_MODES] = {
+    "no-op, no cancellable", "no-op, a cancellable each", "no-op, one shared cancellable",
+  };
+  g_autoptr(GVariant) args = bytes_args (NOOP_ARG_BYTES);
+  guint asked = cancellable_jobs_from_env ();
+  guint wanted = asked > 0 ? asked : CANCELLABLE_JOBS;
+  guint n = asked > 0 ? asked : MIN (CANCELLABLE_FIRST_JOBS, wanted);
+  g_autofree double *seconds = g_new (double, (gsize) opt_repeat * N_CANCELLABLE_MODES);
+  g_autofree double *rates = g_new (double, opt_repeat);
+  g_autofree double *ratios = g_new (double, opt_repeat);
+  int runs;
+  double slowest;
+
+  /* Up to the size: one run per size; the first run of the last size
+   * counts among its repeats. */
+  for (;;)
+    {
+      progress ("cancellables, %u jobs, run 1 of %d", n, opt_repeat);
+      cancellable_runs (args, n, seconds);
+      slowest = MAX (seconds[CANCELLABLE_EACH], seconds[CANCELLABLE_SHARED]);
+      progress ("  %.3f s none, %.3f s each, %.3f s shared", seconds[CANCELLABLE_NONE],
+                seconds[CANCELLABLE_EACH], seconds[CANCELLABLE_SHARED]);
+      if (n >= wanted)
+        break;
+      {
+        guint next = n >= wanted / 2 ? wanted : n * 2;
+        double scale = (double) next / n;
+
+        if (slowest * scale * scale > CANCELLABLE_BUDGET_S)
+          break;
+        n = next;
+      }
+    }
+  runs = 1;
+
+  /* The other repeats, if they fit in the budget. */
+  while (runs < opt_repeat
+         && seconds[CANCELLABLE_NONE] + seconds[CANCELLABLE_EACH] + seconds[CANCELLABLE_SHARED]
+            <= CANCELLABLE_BUDGET_S)
+    {
+      progress ("cancellables, %u jobs, run %d of %d", n, runs + 1, opt_repeat);
+      cancellable_runs (args, n, seconds + (gsize) runs * N_CANCELLABLE_MODES);
+      runs++;
+    }
+
+  for (guint mode = 0; mode < N_CANCELLABLE_MODES; mode++)
+    {
+      for (int r = 0; r < runs; r++)
+        rates[r] = n / seconds[(gsize) r * N_CANCELLABLE_MODES + mode];
+      add_figure (report, mode_names[mode], mode_labels[mode], "jobs/s",
+                  median (rates, runs), NAN, GOAL_NONE, 0);
+    }
+  /* Each run's time ratio, paired with the run without on the same pool. */
+  for (guint mode = CANCELLABLE_EACH; mode < N_CANCELLABLE_MODES; mode++)
+    {
+      for (int r = 0; r < runs; r++)
+        ratios[r] = seconds[(gsize) r * N_CANCELLABLE_MODES + mode]
+                    / seconds[(gsize) r * N_CANCELLABLE_MODES + CANCELLABLE_NONE];
+      add_figure (report,
+                  mode == CANCELLABLE_EACH ? "cancellable_each_time_ratio"
+                                           : "cancellable_shared_time_ratio",
+                  mode == CANCELLABLE_EACH ? "time, a cancellable each / none"
+                                           : "time, one shared / none",
+                  "x", median (ratios, runs), NAN, GOAL_AT_MOST, 1.5);
+    }
+  add_note (report, "cancellables: %u no-op jobs at once on %d workers, one pool, each way "
+            "in turn; %d run%s (ratios: median of each run's)%s", n, N_WORKERS, runs,
+            runs == 1 ? "" : "s", runs < opt_repeat ? ", no more within the time budget" : "");
+  if (n < wanted)
+    add_note (report, "cancellables: measured with %u jobs, not %u: the slowest run (%.1f s) "
+              "would have taken more than %.0f s at the next size (quadratic extrapolation); "
+              "WORKPOOL_BENCH_CANCELLABLE_JOBS=%u runs that size as it is",
+              n, wanted, slowest, CANCELLABLE_BUDGET_S, wanted);
+}
+
 static void
 figure_payload (Report *report)
 {
@@ -1204,6 +1341,7 @@ static const FigureEntry all_figures[] = {
   { "startup", figure_startup },
   { "throughput", figure_throughput },
   { "latency", figure_latency },
+  { "cancellable", figure_cancellable },
   { "payload", figure_payload },
   { "scale", figure_scale },
   { "python", figure_python },
@@ -1236,7 +1374,7 @@ main (int    argc,
   int scale_jobs = 0;
   const GOptionEntry entries[] = {
     { "figure", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &only,
-      "Run only this figure: startup, throughput, latency, payload, scale, python "
+      "Run only this figure: startup, throughput, latency, cancellable, payload, scale, python "
       "(repeatable)", "NAME" },
     { "repeat", 'r', 0, G_OPTION_ARG_INT, &opt_repeat,
       "Runs of each figure and floor, of which the median is shown (3)", "N" },
