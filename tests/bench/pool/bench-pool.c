@@ -39,6 +39,15 @@
  *      per job at both sizes and their ratio.
  *   7. Python's multiprocessing.Pool(2), apply_async of no-op jobs, run by
  *      /usr/bin/python3 when it exists.
+ *   8. instructions per job, counted by callgrind when valgrind is
+ *      installed: this program with --inflight-noop N (2 workers, 64 jobs
+ *      in flight, a new one submitted as each result comes back) for 5 000
+ *      and for 25 000 jobs; (Ir(long) - Ir(short)) / 20 000, so that
+ *      neither start-up nor closing counts.  The host process alone
+ *      (--trace-children=no), target ≤ 10 000; then the workers alone,
+ *      started under callgrind by a wrapper script given to the pool as
+ *      $WORKPOOL_WORKER, their counts summed.  One run of each: the counts
+ *      hardly depend on the machine's load.
  *
  * Figures 1, 2, 4 and 7 are run --repeat times (3 by default), alternating
  * floor and pool, and figure 3 as many times as its time budget allows; the
@@ -99,6 +108,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
 #include <workpool/workpool.h>
 
 #define N_WORKERS          2
@@ -112,6 +122,9 @@
 #define SCALE_SMALL        100000
 #define SCALE_LARGE        1000000
 #define WARMUP_JOBS        200
+#define INFLIGHT_WINDOW    64
+#define INSTR_SHORT_JOBS   5000
+#define INSTR_LONG_JOBS    25000
 #define CANCELLABLE_JOBS   100000   /* $WORKPOOL_BENCH_CANCELLABLE_JOBS */
 #define CANCELLABLE_FIRST_JOBS 5000
 #define CANCELLABLE_BUDGET_S   10.0 /* seconds, for the slowest run of a size */
@@ -1330,6 +1343,258 @@ profile_jobs (const char *function,
   return 0;
 }
 
+/* --inflight-noop N: N no-op jobs, INFLIGHT_WINDOW in flight, a new one
+ * submitted as each result comes back, and nothing else; the program the
+ * instructions figure counts. */
+static int
+inflight_jobs (guint n_jobs)
+{
+  g_autoptr(GVariant) args = bytes_args (NOOP_ARG_BYTES);
+  WpPool *pool = bench_pool_new ();
+  Run run = { .pool = pool, .function = "noop", .args = args, .total = n_jobs,
+              .window = INFLIGHT_WINDOW };
+  double seconds = pool_run (&run);
+
+  bench_pool_close (pool);
+  printf ("inflight noop: %u jobs, %d in flight, in %.3f s\n", n_jobs, INFLIGHT_WINDOW, seconds);
+  return 0;
+}
+
+/* The total of the Ir event in a callgrind output file, or 0 when there is
+ * none. */
+static guint64
+callgrind_file_ir (const char *path)
+{
+  g_autofree char *contents = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return 0;
+
+  /* "events: Ir" is the default, so the first number is Ir. */
+  line = strstr (contents, "\nsummary:");
+  if (line == NULL)
+    line = strstr (contents, "\ntotals:");
+  if (line == NULL)
+    return 0;
+
+  return g_ascii_strtoull (strchr (line, ':') + 1, NULL, 10);
+}
+
+/* The sum of Ir over the callgrind files in @dir whose names start with
+ * @prefix. */
+static guint64
+callgrind_dir_ir (const char *dir,
+                  const char *prefix,
+                  guint      *n_files)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint64 total = 0;
+
+  *n_files = 0;
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    if (g_str_has_prefix (name, prefix))
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+
+        total += callgrind_file_ir (path);
+        (*n_files)++;
+      }
+
+  return total;
+}
+
+/* Runs this program with --inflight-noop @n_jobs: the host under callgrind
+ * (host.N in @dir) when @worker_wrapper is NULL, else natively with its
+ * workers under callgrind through @worker_wrapper (worker.N.PID).  FALSE
+ * with *why set when it fails. */
+static gboolean
+run_counted (const char  *valgrind,
+             const char  *dir,
+             const char  *worker_wrapper,
+             guint        n_jobs,
+             char       **why)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *count = g_strdup_printf ("%u", n_jobs);
+  g_autofree char *out_option = g_strdup_printf ("--callgrind-out-file=%s/host.%u", dir, n_jobs);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *errors = NULL;
+
+  if (self == NULL)
+    die ("cannot find this program in /proc/self/exe");
+
+  if (worker_wrapper == NULL)
+    {
+      g_ptr_array_add (argv, (char *) valgrind);
+      g_ptr_array_add (argv, (char *) "--tool=callgrind");
+      g_ptr_array_add (argv, (char *) "--trace-children=no");
+      g_ptr_array_add (argv, out_option);
+    }
+  g_ptr_array_add (argv, self);
+  g_ptr_array_add (argv, (char *) "--inflight-noop");
+  g_ptr_array_add (argv, count);
+  if (opt_plugin_dir != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "--plugin-dir");
+      g_ptr_array_add (argv, opt_plugin_dir);
+    }
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (worker_wrapper != NULL)
+    {
+      g_subprocess_launcher_setenv (launcher, "WORKPOOL_WORKER", worker_wrapper, TRUE);
+      g_subprocess_launcher_setenv (launcher, "WORKPOOL_BENCH_JOBS", count, TRUE);
+    }
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  if (process == NULL
+      || !g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &errors, &error))
+    {
+      *why = g_strdup (error->message);
+      return FALSE;
+    }
+  if (!g_subprocess_get_successful (process))
+    {
+      *why = g_strdup_printf ("--inflight-noop %u failed: %s", n_jobs, g_strstrip (errors));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* A script that runs the worker under callgrind, for $WORKPOOL_WORKER;
+ * descriptors 0–3 pass through exec unchanged. */
+static char *
+write_worker_wrapper (const char *valgrind,
+                      const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "worker-under-callgrind.sh", NULL);
+  g_autofree char *out = g_strdup_printf ("--callgrind-out-file=%s/worker.%%q{WORKPOOL_BENCH_JOBS}.%%p",
+                                          dir);
+  g_autofree char *q_valgrind = g_shell_quote (valgrind);
+  g_autofree char *q_out = g_shell_quote (out);
+  g_autofree char *q_worker = g_shell_quote (g_getenv ("WORKPOOL_WORKER"));
+  g_autofree char *script = g_strdup_printf ("#!/bin/sh\nexec %s --tool=callgrind %s %s \"$@\"\n",
+                                             q_valgrind, q_out, q_worker);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_set_contents (path, script, -1, &error) || g_chmod (path, 0700) != 0)
+    die ("cannot write %s: %s", path, error != NULL ? error->message : g_strerror (errno));
+
+  return g_steal_pointer (&path);
+}
+
+/* Removes @dir and the files in it. */
+static void
+remove_scratch_dir (const char *dir)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+/* Instructions per no-op job, counted by callgrind: the host alone
+ * (--trace-children=no; the workers are other processes and run
+ * natively), then the workers alone (run under callgrind by a wrapper the
+ * pool starts as its worker, the host native).  Each is the difference of
+ * two runs of --inflight-noop, INSTR_SHORT_JOBS and INSTR_LONG_JOBS jobs,
+ * divided by the difference of their jobs, so that neither start-up nor
+ * closing counts.  Callgrind's counts do not depend on the machine's load,
+ * so one run of each is enough. */
+static void
+figure_instructions (Report *report)
+{
+  g_autofree char *valgrind = g_find_program_in_path ("valgrind");
+  g_autofree char *dir = NULL;
+  g_autofree char *wrapper = NULL;
+  g_autoptr(GError) error = NULL;
+  const guint sizes[2] = { INSTR_SHORT_JOBS, INSTR_LONG_JOBS };
+  guint64 host_ir[2], worker_ir[2];
+  guint worker_files[2];
+  char *why = NULL;
+
+  if (valgrind == NULL)
+    {
+      printf ("instructions: skipped, valgrind is not installed\n");
+      add_note (report, "instructions per job: skipped, valgrind is not installed "
+                "(apt-get install valgrind)");
+      return;
+    }
+
+  dir = g_dir_make_tmp ("bench-pool-callgrind-XXXXXX", &error);
+  if (dir == NULL)
+    die ("%s", error->message);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *host_file = g_strdup_printf ("%s/host.%u", dir, sizes[i]);
+
+      progress ("host instructions: callgrind, %u jobs", sizes[i]);
+      if (!run_counted (valgrind, dir, NULL, sizes[i], &why))
+        goto failed;
+      host_ir[i] = callgrind_file_ir (host_file);
+      if (host_ir[i] == 0)
+        {
+          why = g_strdup_printf ("no Ir total in %s", host_file);
+          goto failed;
+        }
+    }
+
+  add_figure (report, "host_instructions_per_job", "host instructions per no-op job", "Ir",
+              (double) (host_ir[1] - host_ir[0]) / (sizes[1] - sizes[0]), NAN,
+              GOAL_AT_MOST, 10000);
+  add_note (report, "instructions: callgrind, %d workers, %d jobs in flight, a new one per "
+            "result; (Ir(%u jobs) - Ir(%u jobs)) / %u; host: %" G_GUINT64_FORMAT " and %"
+            G_GUINT64_FORMAT " Ir, the host process only",
+            N_WORKERS, INFLIGHT_WINDOW, sizes[1], sizes[0], sizes[1] - sizes[0],
+            host_ir[0], host_ir[1]);
+
+  wrapper = write_worker_wrapper (valgrind, dir);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("worker.%u.", sizes[i]);
+
+      progress ("worker instructions: callgrind, %u jobs", sizes[i]);
+      if (!run_counted (valgrind, dir, wrapper, sizes[i], &why))
+        goto failed;
+      worker_ir[i] = callgrind_dir_ir (dir, prefix, &worker_files[i]);
+      if (worker_files[i] == 0)
+        {
+          why = g_strdup_printf ("no callgrind files %s* in %s", prefix, dir);
+          goto failed;
+        }
+    }
+
+  add_figure (report, "worker_instructions_per_job", "worker instructions per no-op job", "Ir",
+              (double) (worker_ir[1] - worker_ir[0]) / (sizes[1] - sizes[0]), NAN,
+              GOAL_NONE, 0);
+  add_note (report, "instructions: workers: %" G_GUINT64_FORMAT " Ir in %u processes and %"
+            G_GUINT64_FORMAT " Ir in %u, all of them together",
+            worker_ir[0], worker_files[0], worker_ir[1], worker_files[1]);
+  remove_scratch_dir (dir);
+  return;
+
+failed:
+  printf ("instructions: not measured, %s\n", why);
+  add_note (report, "instructions per job: not measured, %s", why);
+  g_free (why);
+  remove_scratch_dir (dir);
+}
+
 typedef struct {
   const char *name;
   void      (*run) (Report *report);
@@ -1342,6 +1607,7 @@ static const FigureEntry all_figures[] = {
   { "throughput", figure_throughput },
   { "latency", figure_latency },
   { "cancellable", figure_cancellable },
+  { "instructions", figure_instructions },
   { "payload", figure_payload },
   { "scale", figure_scale },
   { "python", figure_python },
@@ -1371,10 +1637,12 @@ main (int    argc,
   g_auto(GStrv) only = NULL;
   int profile_noop = 0;
   int profile_echo = 0;
+  int inflight_noop = 0;
   int scale_jobs = 0;
   const GOptionEntry entries[] = {
     { "figure", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &only,
-      "Run only this figure: startup, throughput, latency, cancellable, payload, scale, python "
+      "Run only this figure: startup, throughput, latency, cancellable, instructions, payload, "
+      "scale, python "
       "(repeatable)", "NAME" },
     { "repeat", 'r', 0, G_OPTION_ARG_INT, &opt_repeat,
       "Runs of each figure and floor, of which the median is shown (3)", "N" },
@@ -1384,6 +1652,9 @@ main (int    argc,
       "Only run N no-op jobs, for a profiler", "N" },
     { "profile-echo", 0, 0, G_OPTION_ARG_INT, &profile_echo,
       "Only run N 1 MiB echo jobs, for a profiler", "N" },
+    { "inflight-noop", 0, 0, G_OPTION_ARG_INT, &inflight_noop,
+      "Only run N no-op jobs, 64 in flight, for callgrind (the instructions figure runs this)",
+      "N" },
     { "scale-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &scale_jobs,
       "Queue N jobs and report memory and time (the scale figure runs this)", "N" },
     { NULL }
@@ -1396,8 +1667,9 @@ main (int    argc,
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     die ("%s", error->message);
-  if (opt_repeat < 1 || profile_noop < 0 || profile_echo < 0 || scale_jobs < 0)
-    die ("--repeat, --profile-noop, --profile-echo and --scale-child take a positive number");
+  if (opt_repeat < 1 || profile_noop < 0 || profile_echo < 0 || scale_jobs < 0 || inflight_noop < 0)
+    die ("--repeat, --profile-noop, --profile-echo, --inflight-noop and --scale-child take a "
+         "positive number");
 
   set_up_paths ();
 
@@ -1407,6 +1679,8 @@ main (int    argc,
     return profile_jobs ("noop", NOOP_ARG_BYTES, profile_noop);
   if (profile_echo > 0)
     return profile_jobs ("echo_bytes", PAYLOAD_BYTES, profile_echo);
+  if (inflight_noop > 0)
+    return inflight_jobs (inflight_noop);
 
   for (guint i = 0; only != NULL && only[i] != NULL; i++)
     {
