@@ -15,25 +15,43 @@
  *
  *   1. no-op throughput: 2 workers, 200 000 `bench.noop` jobs submitted at
  *      once; jobs/s.  Floor: 2 children, one message in flight each.
- *   2. sequential latency: 20 000 jobs, each submitted from the callback of
- *      the one before; p50 and p99 in µs.  Floor: 1 child, each round trip
- *      timed.
- *   3. payload: 500 `bench.echo_bytes` jobs of 1 MiB, 2 workers; MiB/s of
+ *   2. sequential latency: 5 000 `bench.add` jobs ((ii) in, (i) out),
+ *      each submitted from the callback of the one before; p50 and p99 in
+ *      µs, targets p50 ≤ 1.5x and p99 ≤ 4x the floor.  Floor: 1 child, each
+ *      round trip timed, with the frame sizes of an add.
+ *   3. cancellables: the no-op throughput run (2 workers, every job
+ *      submitted at once) without cancellables, with a GCancellable for
+ *      each job, and with one shared by all, on one pool; jobs/s of each
+ *      and time(with) / time(without), target ≤ 1.5x.  100 000 jobs, or
+ *      $WORKPOOL_BENCH_CANCELLABLE_JOBS; by default the size is reached by
+ *      doubling from 5 000 and stops early where a run would take more
+ *      than 10 s (the note says so).
+ *   4. payload: 500 `bench.echo_bytes` jobs of 1 MiB, 2 workers; MiB/s of
  *      arguments.  Floor: 2 children, 1 MiB frames.
- *   4. start-up: wp_pool_new() + one job + wp_pool_close_async() completed,
+ *   5. start-up: wp_pool_new() + one job + wp_pool_close_async() completed,
  *      median of 50, in ms.  Floor: spawning the worker executable with
  *      --help and reaping it (a process that loads GLib, started the way
  *      the pool starts its workers).
- *   5. scale: 100 000 and 1 000 000 no-op jobs queued at once, each size
+ *   6. scale: 100 000 and 1 000 000 no-op jobs queued at once, each size
  *      in a fresh process (this program, --scale-child N), so that memory
  *      freed by an earlier figure does not hide what queuing costs: VmRSS
  *      after queuing minus before, per job; peak VmHWM during the run; time
  *      per job at both sizes and their ratio.
- *   6. Python's multiprocessing.Pool(2), apply_async of no-op jobs, run by
+ *   7. Python's multiprocessing.Pool(2), apply_async of no-op jobs, run by
  *      /usr/bin/python3 when it exists.
+ *   8. instructions per job, counted by callgrind when valgrind is
+ *      installed: this program with --inflight-noop N (2 workers, 64 jobs
+ *      in flight, a new one submitted as each result comes back) for 5 000
+ *      and for 25 000 jobs; (Ir(long) - Ir(short)) / 20 000, so that
+ *      neither start-up nor closing counts.  The host process alone
+ *      (--trace-children=no), target ≤ 10 000; then the workers alone,
+ *      started under callgrind by a wrapper script given to the pool as
+ *      $WORKPOOL_WORKER, their counts summed.  One run of each: the counts
+ *      hardly depend on the machine's load.
  *
- * Figures 1–3 and 6 are run --repeat times (3 by default), alternating
- * floor and pool; the table shows medians.  Start-up runs first, because
+ * Figures 1, 2, 4 and 7 are run --repeat times (3 by default), alternating
+ * floor and pool, and figure 3 as many times as its time budget allows; the
+ * table shows medians.  Start-up runs first, because
  * spawning a worker forks this process, which costs more the more memory
  * earlier figures left mapped.  The output is a table, the PASS/MISS of
  * each target of the issue, the load average before and after, then one
@@ -90,12 +108,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
 #include <workpool/workpool.h>
 
 #define N_WORKERS          2
 #define NOOP_ARG_BYTES     16
 #define THROUGHPUT_JOBS    200000
-#define LATENCY_JOBS       20000
+#define LATENCY_JOBS       5000
 #define PAYLOAD_BYTES      (1024 * 1024)
 #define PAYLOAD_JOBS       500
 #define PAYLOAD_WARMUP     4
@@ -103,6 +122,12 @@
 #define SCALE_SMALL        100000
 #define SCALE_LARGE        1000000
 #define WARMUP_JOBS        200
+#define INFLIGHT_WINDOW    64
+#define INSTR_SHORT_JOBS   5000
+#define INSTR_LONG_JOBS    25000
+#define CANCELLABLE_JOBS   100000   /* $WORKPOOL_BENCH_CANCELLABLE_JOBS */
+#define CANCELLABLE_FIRST_JOBS 5000
+#define CANCELLABLE_BUDGET_S   10.0 /* seconds, for the slowest run of a size */
 #define FRAME_HEADER_SIZE  8        /* see host/protocol/wp-wire.c */
 #define MAX_FLOOR_CHILDREN 8
 #define PYTHON             "/usr/bin/python3"
@@ -496,17 +521,29 @@ bench_pool_close (WpPool *pool)
   g_object_unref (pool);
 }
 
-/* A run of jobs on a pool: all at once, or one after the other when it
- * records the duration of each in @samples_ns. */
+/* What a run gives each job as its cancellable. */
+typedef enum {
+  CANCELLABLE_NONE,     /* NULL */
+  CANCELLABLE_EACH,     /* a GCancellable of its own, made as it is submitted */
+  CANCELLABLE_SHARED,   /* one GCancellable for the whole run */
+  N_CANCELLABLE_MODES
+} CancellableMode;
+
+/* A run of jobs on a pool: all at once (window 0), or @window at a time,
+ * each result making room for the next job; one after the other (window
+ * 1) when it records the duration of each in @samples_ns. */
 typedef struct {
-  WpPool     *pool;
-  const char *function;
-  GVariant   *args;
-  guint       total;
-  guint       submitted;
-  guint       completed;
-  gint64      sent_at;      /* sequential: when the job in flight was sent */
-  gint64     *samples_ns;   /* sequential only */
+  WpPool         *pool;
+  const char     *function;
+  GVariant       *args;
+  guint           total;
+  guint           window;       /* jobs in flight at most; 0: no limit */
+  CancellableMode cancellables;
+  GCancellable   *shared;       /* CANCELLABLE_SHARED: set by pool_run() */
+  guint           submitted;
+  guint           completed;
+  gint64          sent_at;      /* window 1: when the job in flight was sent */
+  gint64         *samples_ns;   /* window 1 only */
 } Run;
 
 static void submit_one (Run *run);
@@ -528,22 +565,43 @@ on_job_done (GObject      *source,
     run->samples_ns[run->completed] = now_ns () - run->sent_at;
   run->completed++;
 
-  if (run->samples_ns != NULL && run->submitted < run->total)
+  if (run->window > 0 && run->submitted < run->total)
     submit_one (run);
 }
 
 static void
 submit_one (Run *run)
 {
+  g_autoptr(GCancellable) own = NULL;
+  GCancellable *cancellable = NULL;
+
+  switch (run->cancellables)
+    {
+    case CANCELLABLE_EACH:
+      cancellable = own = g_cancellable_new ();
+      break;
+    case CANCELLABLE_SHARED:
+      g_assert (run->shared != NULL);
+      cancellable = run->shared;
+      break;
+    case CANCELLABLE_NONE:
+    case N_CANCELLABLE_MODES:
+    default:
+      break;
+    }
+
   run->submitted++;
   run->sent_at = now_ns ();
-  wp_pool_call_async (run->pool, "bench", run->function, run->args, NULL, on_job_done, run);
+  wp_pool_call_async (run->pool, "bench", run->function, run->args, cancellable, on_job_done, run);
 }
 
+/* Submits every job, or the first @window of them. */
 static void
-run_submit_all (Run *run)
+run_start (Run *run)
 {
-  while (run->submitted < run->total)
+  guint first = run->window == 0 ? run->total : MIN (run->window, run->total);
+
+  while (run->submitted < first)
     submit_one (run);
 }
 
@@ -552,6 +610,23 @@ run_wait (Run *run)
 {
   while (run->completed < run->total)
     g_main_context_iteration (NULL, TRUE);
+}
+
+/* Runs @run to its last callback; returns the seconds it took. */
+static double
+pool_run (Run *run)
+{
+  g_autoptr(GCancellable) shared = NULL;
+  gint64 start;
+
+  if (run->cancellables == CANCELLABLE_SHARED)
+    run->shared = shared = g_cancellable_new ();
+
+  start = now_ns ();
+  run_start (run);
+  run_wait (run);
+  run->shared = NULL;
+  return seconds_since (start);
 }
 
 /* @total jobs submitted at once; returns the seconds until the last
@@ -563,24 +638,21 @@ pool_run_batch (WpPool     *pool,
                 guint       total)
 {
   Run run = { .pool = pool, .function = function, .args = args, .total = total };
-  gint64 start = now_ns ();
 
-  run_submit_all (&run);
-  run_wait (&run);
-  return seconds_since (start);
+  return pool_run (&run);
 }
 
 static void
-pool_run_sequential (WpPool   *pool,
-                     GVariant *args,
-                     guint     total,
-                     gint64   *samples_ns)
+pool_run_sequential (WpPool     *pool,
+                     const char *function,
+                     GVariant   *args,
+                     guint       total,
+                     gint64     *samples_ns)
 {
-  Run run = { .pool = pool, .function = "noop", .args = args, .total = total,
-              .samples_ns = samples_ns };
+  Run run = { .pool = pool, .function = function, .args = args, .total = total,
+              .window = 1, .samples_ns = samples_ns };
 
-  submit_one (&run);
-  run_wait (&run);
+  pool_run (&run);
 }
 
 /* The report */
@@ -808,7 +880,9 @@ figure_throughput (Report *report)
 static void
 figure_latency (Report *report)
 {
-  g_autoptr(GVariant) args = bytes_args (NOOP_ARG_BYTES);
+  g_autoptr(GVariant) args = g_variant_ref_sink (g_variant_new ("(ii)", 1, 2));
+  gsize request = request_frame_size ("add", args);
+  gsize reply = frame_size (g_variant_new ("(i)", 3));
   g_autofree gint64 *samples = g_new (gint64, LATENCY_JOBS);
   g_autofree double *p50 = g_new (double, opt_repeat);
   g_autofree double *p99 = g_new (double, opt_repeat);
@@ -817,7 +891,7 @@ figure_latency (Report *report)
 
   for (int r = 0; r < opt_repeat; r++)
     {
-      PipeFloor *pf = floor_start (1, request_frame_size ("noop", args), reply_frame_size (args));
+      PipeFloor *pf = floor_start (1, request, reply);
       WpPool *pool;
 
       progress ("sequential latency, run %d of %d", r + 1, opt_repeat);
@@ -829,9 +903,9 @@ figure_latency (Report *report)
       floor_p99[r] = percentile_us (samples, LATENCY_JOBS, 99);
 
       pool = bench_pool_new ();
-      pool_run_batch (pool, "noop", args, WARMUP_JOBS);
-      pool_run_sequential (pool, args, WARMUP_JOBS, samples);
-      pool_run_sequential (pool, args, LATENCY_JOBS, samples);
+      pool_run_batch (pool, "add", args, WARMUP_JOBS);
+      pool_run_sequential (pool, "add", args, WARMUP_JOBS, samples);
+      pool_run_sequential (pool, "add", args, LATENCY_JOBS, samples);
       bench_pool_close (pool);
       qsort (samples, LATENCY_JOBS, sizeof *samples, compare_int64);
       p50[r] = percentile_us (samples, LATENCY_JOBS, 50);
@@ -839,11 +913,138 @@ figure_latency (Report *report)
     }
 
   add_figure (report, "latency_p50", "sequential latency p50", "us",
-              median (p50, opt_repeat), median (floor_p50, opt_repeat), GOAL_RATIO_AT_MOST, 2);
+              median (p50, opt_repeat), median (floor_p50, opt_repeat), GOAL_RATIO_AT_MOST, 1.5);
   add_figure (report, "latency_p99", "sequential latency p99", "us",
               median (p99, opt_repeat), median (floor_p99, opt_repeat), GOAL_RATIO_AT_MOST, 4);
-  add_note (report, "latency: %d jobs one after the other on a pool of %d workers; "
-            "floor: 1 child", LATENCY_JOBS, N_WORKERS);
+  add_note (report, "latency: %d bench.add jobs, each submitted when the one before has "
+            "returned, on a pool of %d workers; frames of %" G_GSIZE_FORMAT " bytes out, %"
+            G_GSIZE_FORMAT " back; floor: 1 child", LATENCY_JOBS, N_WORKERS, request, reply);
+}
+
+/* The jobs of the cancellable figure: $WORKPOOL_BENCH_CANCELLABLE_JOBS, or
+ * 0 when unset. */
+static guint
+cancellable_jobs_from_env (void)
+{
+  const char *text = g_getenv ("WORKPOOL_BENCH_CANCELLABLE_JOBS");
+  guint64 n;
+
+  if (text == NULL)
+    return 0;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT, &n, NULL))
+    die ("WORKPOOL_BENCH_CANCELLABLE_JOBS=%s is not a positive number", text);
+  return (guint) n;
+}
+
+/* One pool, warmed up, runs @n_jobs no-op jobs at once in each
+ * cancellable mode, in turn; their seconds go into @seconds. */
+static void
+cancellable_runs (GVariant *args,
+                  guint     n_jobs,
+                  double    seconds[N_CANCELLABLE_MODES])
+{
+  WpPool *pool = bench_pool_new ();
+
+  pool_run_batch (pool, "noop", args, WARMUP_JOBS);
+  pool_run_batch (pool, "noop", args, WARMUP_JOBS);
+  for (guint mode = 0; mode < N_CANCELLABLE_MODES; mode++)
+    {
+      Run run = { .pool = pool, .function = "noop", .args = args, .total = n_jobs,
+                  .cancellables = mode };
+
+      seconds[mode] = pool_run (&run);
+    }
+  bench_pool_close (pool);
+}
+
+/* What a GCancellable costs a job: the no-op throughput run (2 workers,
+ * every job submitted at once) without cancellables, with one each, and
+ * with one shared by all, on one pool.  Today's pool watches each job's
+ * cancellable with a GSource of its own, which makes the runs with
+ * cancellables grow faster than linearly; so that the figure stays
+ * bounded, the default size is reached by doubling from
+ * CANCELLABLE_FIRST_JOBS and the doubling stops where the slowest run,
+ * extrapolated quadratically, would take more than CANCELLABLE_BUDGET_S.
+ * $WORKPOOL_BENCH_CANCELLABLE_JOBS asks for a size, run as it is. */
+static void
+figure_cancellable (Report *report)
+{
+  static const char *const mode_names[N_CANCELLABLE_MODES] = {
+    "cancellable_none_throughput", "cancellable_each_throughput", "cancellable_shared_throughput",
+  };
+  static const char *const mode_labels[N_CANCELLABLE_MODES] = {
+    "no-op, no cancellable", "no-op, a cancellable each", "no-op, one shared cancellable",
+  };
+  g_autoptr(GVariant) args = bytes_args (NOOP_ARG_BYTES);
+  guint asked = cancellable_jobs_from_env ();
+  guint wanted = asked > 0 ? asked : CANCELLABLE_JOBS;
+  guint n = asked > 0 ? asked : MIN (CANCELLABLE_FIRST_JOBS, wanted);
+  g_autofree double *seconds = g_new (double, (gsize) opt_repeat * N_CANCELLABLE_MODES);
+  g_autofree double *rates = g_new (double, opt_repeat);
+  g_autofree double *ratios = g_new (double, opt_repeat);
+  int runs;
+  double slowest;
+
+  /* Up to the size: one run per size; the first run of the last size
+   * counts among its repeats. */
+  for (;;)
+    {
+      progress ("cancellables, %u jobs, run 1 of %d", n, opt_repeat);
+      cancellable_runs (args, n, seconds);
+      slowest = MAX (seconds[CANCELLABLE_EACH], seconds[CANCELLABLE_SHARED]);
+      progress ("  %.3f s none, %.3f s each, %.3f s shared", seconds[CANCELLABLE_NONE],
+                seconds[CANCELLABLE_EACH], seconds[CANCELLABLE_SHARED]);
+      if (n >= wanted)
+        break;
+      {
+        guint next = n >= wanted / 2 ? wanted : n * 2;
+        double scale = (double) next / n;
+
+        if (slowest * scale * scale > CANCELLABLE_BUDGET_S)
+          break;
+        n = next;
+      }
+    }
+  runs = 1;
+
+  /* The other repeats, if they fit in the budget. */
+  while (runs < opt_repeat
+         && seconds[CANCELLABLE_NONE] + seconds[CANCELLABLE_EACH] + seconds[CANCELLABLE_SHARED]
+            <= CANCELLABLE_BUDGET_S)
+    {
+      progress ("cancellables, %u jobs, run %d of %d", n, runs + 1, opt_repeat);
+      cancellable_runs (args, n, seconds + (gsize) runs * N_CANCELLABLE_MODES);
+      runs++;
+    }
+
+  for (guint mode = 0; mode < N_CANCELLABLE_MODES; mode++)
+    {
+      for (int r = 0; r < runs; r++)
+        rates[r] = n / seconds[(gsize) r * N_CANCELLABLE_MODES + mode];
+      add_figure (report, mode_names[mode], mode_labels[mode], "jobs/s",
+                  median (rates, runs), NAN, GOAL_NONE, 0);
+    }
+  /* Each run's time ratio, paired with the run without on the same pool. */
+  for (guint mode = CANCELLABLE_EACH; mode < N_CANCELLABLE_MODES; mode++)
+    {
+      for (int r = 0; r < runs; r++)
+        ratios[r] = seconds[(gsize) r * N_CANCELLABLE_MODES + mode]
+                    / seconds[(gsize) r * N_CANCELLABLE_MODES + CANCELLABLE_NONE];
+      add_figure (report,
+                  mode == CANCELLABLE_EACH ? "cancellable_each_time_ratio"
+                                           : "cancellable_shared_time_ratio",
+                  mode == CANCELLABLE_EACH ? "time, a cancellable each / none"
+                                           : "time, one shared / none",
+                  "x", median (ratios, runs), NAN, GOAL_AT_MOST, 1.5);
+    }
+  add_note (report, "cancellables: %u no-op jobs at once on %d workers, one pool, each way "
+            "in turn; %d run%s (ratios: median of each run's)%s", n, N_WORKERS, runs,
+            runs == 1 ? "" : "s", runs < opt_repeat ? ", no more within the time budget" : "");
+  if (n < wanted)
+    add_note (report, "cancellables: measured with %u jobs, not %u: the slowest run (%.1f s) "
+              "would have taken more than %.0f s at the next size (quadratic extrapolation); "
+              "WORKPOOL_BENCH_CANCELLABLE_JOBS=%u runs that size as it is",
+              n, wanted, slowest, CANCELLABLE_BUDGET_S, wanted);
 }
 
 static void
@@ -947,7 +1148,7 @@ scale_child (guint n_jobs)
   before = proc_status_bytes ("VmRSS");
   have_peak = reset_peak_rss ();
   start = now_ns ();
-  run_submit_all (&run);
+  run_start (&run);
   queuing = seconds_since (start);
   queued = proc_status_bytes ("VmRSS");
   run_wait (&run);
@@ -1142,6 +1343,258 @@ profile_jobs (const char *function,
   return 0;
 }
 
+/* --inflight-noop N: N no-op jobs, INFLIGHT_WINDOW in flight, a new one
+ * submitted as each result comes back, and nothing else; the program the
+ * instructions figure counts. */
+static int
+inflight_jobs (guint n_jobs)
+{
+  g_autoptr(GVariant) args = bytes_args (NOOP_ARG_BYTES);
+  WpPool *pool = bench_pool_new ();
+  Run run = { .pool = pool, .function = "noop", .args = args, .total = n_jobs,
+              .window = INFLIGHT_WINDOW };
+  double seconds = pool_run (&run);
+
+  bench_pool_close (pool);
+  printf ("inflight noop: %u jobs, %d in flight, in %.3f s\n", n_jobs, INFLIGHT_WINDOW, seconds);
+  return 0;
+}
+
+/* The total of the Ir event in a callgrind output file, or 0 when there is
+ * none. */
+static guint64
+callgrind_file_ir (const char *path)
+{
+  g_autofree char *contents = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return 0;
+
+  /* "events: Ir" is the default, so the first number is Ir. */
+  line = strstr (contents, "\nsummary:");
+  if (line == NULL)
+    line = strstr (contents, "\ntotals:");
+  if (line == NULL)
+    return 0;
+
+  return g_ascii_strtoull (strchr (line, ':') + 1, NULL, 10);
+}
+
+/* The sum of Ir over the callgrind files in @dir whose names start with
+ * @prefix. */
+static guint64
+callgrind_dir_ir (const char *dir,
+                  const char *prefix,
+                  guint      *n_files)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint64 total = 0;
+
+  *n_files = 0;
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    if (g_str_has_prefix (name, prefix))
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+
+        total += callgrind_file_ir (path);
+        (*n_files)++;
+      }
+
+  return total;
+}
+
+/* Runs this program with --inflight-noop @n_jobs: the host under callgrind
+ * (host.N in @dir) when @worker_wrapper is NULL, else natively with its
+ * workers under callgrind through @worker_wrapper (worker.N.PID).  FALSE
+ * with *why set when it fails. */
+static gboolean
+run_counted (const char  *valgrind,
+             const char  *dir,
+             const char  *worker_wrapper,
+             guint        n_jobs,
+             char       **why)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *count = g_strdup_printf ("%u", n_jobs);
+  g_autofree char *out_option = g_strdup_printf ("--callgrind-out-file=%s/host.%u", dir, n_jobs);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *errors = NULL;
+
+  if (self == NULL)
+    die ("cannot find this program in /proc/self/exe");
+
+  if (worker_wrapper == NULL)
+    {
+      g_ptr_array_add (argv, (char *) valgrind);
+      g_ptr_array_add (argv, (char *) "--tool=callgrind");
+      g_ptr_array_add (argv, (char *) "--trace-children=no");
+      g_ptr_array_add (argv, out_option);
+    }
+  g_ptr_array_add (argv, self);
+  g_ptr_array_add (argv, (char *) "--inflight-noop");
+  g_ptr_array_add (argv, count);
+  if (opt_plugin_dir != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "--plugin-dir");
+      g_ptr_array_add (argv, opt_plugin_dir);
+    }
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (worker_wrapper != NULL)
+    {
+      g_subprocess_launcher_setenv (launcher, "WORKPOOL_WORKER", worker_wrapper, TRUE);
+      g_subprocess_launcher_setenv (launcher, "WORKPOOL_BENCH_JOBS", count, TRUE);
+    }
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  if (process == NULL
+      || !g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &errors, &error))
+    {
+      *why = g_strdup (error->message);
+      return FALSE;
+    }
+  if (!g_subprocess_get_successful (process))
+    {
+      *why = g_strdup_printf ("--inflight-noop %u failed: %s", n_jobs, g_strstrip (errors));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* A script that runs the worker under callgrind, for $WORKPOOL_WORKER;
+ * descriptors 0–3 pass through exec unchanged. */
+static char *
+write_worker_wrapper (const char *valgrind,
+                      const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "worker-under-callgrind.sh", NULL);
+  g_autofree char *out = g_strdup_printf ("--callgrind-out-file=%s/worker.%%q{WORKPOOL_BENCH_JOBS}.%%p",
+                                          dir);
+  g_autofree char *q_valgrind = g_shell_quote (valgrind);
+  g_autofree char *q_out = g_shell_quote (out);
+  g_autofree char *q_worker = g_shell_quote (g_getenv ("WORKPOOL_WORKER"));
+  g_autofree char *script = g_strdup_printf ("#!/bin/sh\nexec %s --tool=callgrind %s %s \"$@\"\n",
+                                             q_valgrind, q_out, q_worker);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_set_contents (path, script, -1, &error) || g_chmod (path, 0700) != 0)
+    die ("cannot write %s: %s", path, error != NULL ? error->message : g_strerror (errno));
+
+  return g_steal_pointer (&path);
+}
+
+/* Removes @dir and the files in it. */
+static void
+remove_scratch_dir (const char *dir)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+/* Instructions per no-op job, counted by callgrind: the host alone
+ * (--trace-children=no; the workers are other processes and run
+ * natively), then the workers alone (run under callgrind by a wrapper the
+ * pool starts as its worker, the host native).  Each is the difference of
+ * two runs of --inflight-noop, INSTR_SHORT_JOBS and INSTR_LONG_JOBS jobs,
+ * divided by the difference of their jobs, so that neither start-up nor
+ * closing counts.  Callgrind's counts do not depend on the machine's load,
+ * so one run of each is enough. */
+static void
+figure_instructions (Report *report)
+{
+  g_autofree char *valgrind = g_find_program_in_path ("valgrind");
+  g_autofree char *dir = NULL;
+  g_autofree char *wrapper = NULL;
+  g_autoptr(GError) error = NULL;
+  const guint sizes[2] = { INSTR_SHORT_JOBS, INSTR_LONG_JOBS };
+  guint64 host_ir[2], worker_ir[2];
+  guint worker_files[2];
+  char *why = NULL;
+
+  if (valgrind == NULL)
+    {
+      printf ("instructions: skipped, valgrind is not installed\n");
+      add_note (report, "instructions per job: skipped, valgrind is not installed "
+                "(apt-get install valgrind)");
+      return;
+    }
+
+  dir = g_dir_make_tmp ("bench-pool-callgrind-XXXXXX", &error);
+  if (dir == NULL)
+    die ("%s", error->message);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *host_file = g_strdup_printf ("%s/host.%u", dir, sizes[i]);
+
+      progress ("host instructions: callgrind, %u jobs", sizes[i]);
+      if (!run_counted (valgrind, dir, NULL, sizes[i], &why))
+        goto failed;
+      host_ir[i] = callgrind_file_ir (host_file);
+      if (host_ir[i] == 0)
+        {
+          why = g_strdup_printf ("no Ir total in %s", host_file);
+          goto failed;
+        }
+    }
+
+  add_figure (report, "host_instructions_per_job", "host instructions per no-op job", "Ir",
+              (double) (host_ir[1] - host_ir[0]) / (sizes[1] - sizes[0]), NAN,
+              GOAL_AT_MOST, 10000);
+  add_note (report, "instructions: callgrind, %d workers, %d jobs in flight, a new one per "
+            "result; (Ir(%u jobs) - Ir(%u jobs)) / %u; host: %" G_GUINT64_FORMAT " and %"
+            G_GUINT64_FORMAT " Ir, the host process only",
+            N_WORKERS, INFLIGHT_WINDOW, sizes[1], sizes[0], sizes[1] - sizes[0],
+            host_ir[0], host_ir[1]);
+
+  wrapper = write_worker_wrapper (valgrind, dir);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("worker.%u.", sizes[i]);
+
+      progress ("worker instructions: callgrind, %u jobs", sizes[i]);
+      if (!run_counted (valgrind, dir, wrapper, sizes[i], &why))
+        goto failed;
+      worker_ir[i] = callgrind_dir_ir (dir, prefix, &worker_files[i]);
+      if (worker_files[i] == 0)
+        {
+          why = g_strdup_printf ("no callgrind files %s* in %s", prefix, dir);
+          goto failed;
+        }
+    }
+
+  add_figure (report, "worker_instructions_per_job", "worker instructions per no-op job", "Ir",
+              (double) (worker_ir[1] - worker_ir[0]) / (sizes[1] - sizes[0]), NAN,
+              GOAL_NONE, 0);
+  add_note (report, "instructions: workers: %" G_GUINT64_FORMAT " Ir in %u processes and %"
+            G_GUINT64_FORMAT " Ir in %u, all of them together",
+            worker_ir[0], worker_files[0], worker_ir[1], worker_files[1]);
+  remove_scratch_dir (dir);
+  return;
+
+failed:
+  printf ("instructions: not measured, %s\n", why);
+  add_note (report, "instructions per job: not measured, %s", why);
+  g_free (why);
+  remove_scratch_dir (dir);
+}
+
 typedef struct {
   const char *name;
   void      (*run) (Report *report);
@@ -1153,6 +1606,8 @@ static const FigureEntry all_figures[] = {
   { "startup", figure_startup },
   { "throughput", figure_throughput },
   { "latency", figure_latency },
+  { "cancellable", figure_cancellable },
+  { "instructions", figure_instructions },
   { "payload", figure_payload },
   { "scale", figure_scale },
   { "python", figure_python },
@@ -1182,10 +1637,12 @@ main (int    argc,
   g_auto(GStrv) only = NULL;
   int profile_noop = 0;
   int profile_echo = 0;
+  int inflight_noop = 0;
   int scale_jobs = 0;
   const GOptionEntry entries[] = {
     { "figure", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &only,
-      "Run only this figure: startup, throughput, latency, payload, scale, python "
+      "Run only this figure: startup, throughput, latency, cancellable, instructions, payload, "
+      "scale, python "
       "(repeatable)", "NAME" },
     { "repeat", 'r', 0, G_OPTION_ARG_INT, &opt_repeat,
       "Runs of each figure and floor, of which the median is shown (3)", "N" },
@@ -1195,6 +1652,9 @@ main (int    argc,
       "Only run N no-op jobs, for a profiler", "N" },
     { "profile-echo", 0, 0, G_OPTION_ARG_INT, &profile_echo,
       "Only run N 1 MiB echo jobs, for a profiler", "N" },
+    { "inflight-noop", 0, 0, G_OPTION_ARG_INT, &inflight_noop,
+      "Only run N no-op jobs, 64 in flight, for callgrind (the instructions figure runs this)",
+      "N" },
     { "scale-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &scale_jobs,
       "Queue N jobs and report memory and time (the scale figure runs this)", "N" },
     { NULL }
@@ -1207,8 +1667,9 @@ main (int    argc,
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     die ("%s", error->message);
-  if (opt_repeat < 1 || profile_noop < 0 || profile_echo < 0 || scale_jobs < 0)
-    die ("--repeat, --profile-noop, --profile-echo and --scale-child take a positive number");
+  if (opt_repeat < 1 || profile_noop < 0 || profile_echo < 0 || scale_jobs < 0 || inflight_noop < 0)
+    die ("--repeat, --profile-noop, --profile-echo, --inflight-noop and --scale-child take a "
+         "positive number");
 
   set_up_paths ();
 
@@ -1218,6 +1679,8 @@ main (int    argc,
     return profile_jobs ("noop", NOOP_ARG_BYTES, profile_noop);
   if (profile_echo > 0)
     return profile_jobs ("echo_bytes", PAYLOAD_BYTES, profile_echo);
+  if (inflight_noop > 0)
+    return inflight_jobs (inflight_noop);
 
   for (guint i = 0; only != NULL && only[i] != NULL; i++)
     {
