@@ -1,4 +1,4 @@
-/* bench-pool.c: the pool benchmarks of issue 5, each beside its floor.
+/* bench-pool.c: the pool benchmarks, each beside its floor.
  *
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later

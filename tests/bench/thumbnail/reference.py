@@ -7,7 +7,7 @@
 #
 #   /usr/bin/python3 reference.py [--workers N] [--sizes 1024x1024,...] DIR
 #
-# What the program issue 4 describes does, with Debian's python3-pil:
+# The reference the thumbnail benchmark compares with, using Debian's python3-pil:
 # every .jpg/.jpeg under DIR (folders named "thumbnails" skipped) gets one
 # thumbnail per box in DIR/<subdir>/thumbnails/WxH/NAME.jpg, aspect kept,
 # JPEG quality 65, with one task per (image, size) in a

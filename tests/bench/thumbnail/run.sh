@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh: the thumbnail benchmark of issue 4.
+# run.sh: the thumbnail benchmark.
 #
 # Copyright 2026 The workpool authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
