@@ -59,6 +59,8 @@ setup (WpTestFixture *fixture,
        gconstpointer  data)
 {
   wp_test_fixture_setup (fixture, data);
+  /* Whatever $WORKPOOL_PREFETCH says: these tests are of prefetch. */
+  wp_pool_set_prefetch (fixture->pool, 4);
   fixture->tmp_dir = wp_test_make_tmp_dir ();
 }
 

@@ -701,6 +701,7 @@ test_grace_reply_in_pipe (gconstpointer data)
   pool = new_pool (1);
   /* Over at once: the deadline is due by the time the pool looks. */
   wp_pool_set_cancel_grace (pool, 0);
+  wp_pool_set_prefetch (pool, 4);
 
   /* The job ahead ignores its cancellable and waits for the test; the
    * one behind it is prefetched to the same (only) worker. */

@@ -456,6 +456,21 @@ wp_pool_class_init (WpPoolClass *klass)
     signal (SIGPIPE, SIG_IGN);
 }
 
+/* $WORKPOOL_PREFETCH, if set to a number from 0 to the most, else the
+ * most: how an administrator or a test suite turns prefetch off for
+ * programs that do not set it. */
+static guint
+default_prefetch (void)
+{
+  const char *value = g_getenv ("WORKPOOL_PREFETCH");
+  guint64 n;
+
+  if (value != NULL && g_ascii_string_to_unsigned (value, 10, 0, WP_CLAIM_SLOTS, &n, NULL))
+    return (guint) n;
+
+  return WP_CLAIM_SLOTS;
+}
+
 static void
 wp_pool_init (WpPool *self)
 {
@@ -465,6 +480,7 @@ wp_pool_init (WpPool *self)
   self->close_calls = g_ptr_array_new_with_free_func ((GDestroyNotify) close_call_free);
   wp_scheduler_init (&self->scheduler, G_OBJECT (self), context, on_drained, self);
   self->scheduler.n_workers = g_get_num_processors ();
+  self->scheduler.prefetch = default_prefetch ();
 }
 
 /* Creating */
@@ -1274,7 +1290,8 @@ wp_pool_get_max_frame_size (WpPool *pool)
  * wp_pool_set_prefetch:
  * @pool: a #WpPool
  * @n_jobs: how many jobs each busy worker is handed ahead of time, at
- *   most 4 (the default); 0 turns prefetch off
+ *   most 4 (the default, unless `$WORKPOOL_PREFETCH` says otherwise); 0
+ *   turns prefetch off
  *
  * When jobs wait and every worker is busy, the pool hands each busy
  * worker up to @n_jobs of the next jobs, so that it goes from one job to
