@@ -313,9 +313,9 @@ append_frame_envelope (GByteArray        *bytes,
                        const WpWireFrame *frame)
 {
   g_byte_array_append (bytes, frame->head + WP_WIRE_HEADER_SIZE, WP_WIRE_ENVELOPE_PREFIX);
-  g_byte_array_append (bytes, g_bytes_get_data (frame->before, NULL), g_bytes_get_size (frame->before));
+  g_byte_array_append (bytes, frame->before, frame->before_size);
   g_byte_array_append (bytes, g_variant_get_data (frame->payload), g_variant_get_size (frame->payload));
-  g_byte_array_append (bytes, g_bytes_get_data (frame->after, NULL), g_bytes_get_size (frame->after));
+  g_byte_array_append (bytes, frame->after, frame->after_size);
 }
 
 /* A CALL frame is serialised by hand around the arguments' data; it must

@@ -544,8 +544,10 @@ submit_with_task (WpPool              *pool,
    * GTask, it would delay the callback of a cancelled job by an
    * iteration, past the completion of a close. */
   job->task = g_task_new (pool, NULL, callback, user_data);
-  g_task_set_source_tag (job->task, source_tag);
+  /* The name first: g_task_set_source_tag() (a macro) names a nameless
+   * task, which would cost a g_strdup() and a g_free() more per job. */
   g_task_set_name (job->task, name);
+  g_task_set_source_tag (job->task, source_tag);
   g_task_set_priority (job->task, job->priority);
 
   submit (pool, job);

@@ -61,6 +61,14 @@ struct _WpScheduler {
   GQueue                  cancelled;      /* jobs whose cancellable fired; under cancel_lock */
   GSource                *source;         /* returns jobs, handles cancels */
 
+  /* The last plugin stat()ed, reused only within one worker event batch
+   * (no caller's code runs in between; see stat_plugin()). */
+  gboolean                stat_batch;
+  char                   *stat_plugin;
+  char                   *stat_path;
+  WpPluginFileId          stat_id;
+  gboolean                stat_valid;
+
   guint                   start_failures; /* in a row */
   gint64                  next_spawn_time;
   GSource                *spawn_source;

@@ -223,9 +223,20 @@ wp_scheduler_finish (WpScheduler *self,
  * finish meanwhile are returned from inside it.  The caller holds the
  * owner: a job's GTask may hold its last reference. */
 static void
+end_stat_batch (WpScheduler *self)
+{
+  self->stat_batch = FALSE;
+  self->stat_valid = FALSE;
+}
+
+static void
 return_finished_jobs (WpScheduler *self)
 {
   GList *link;
+
+  /* Callers' code may run from here on: a plugin file it replaces must be
+   * seen by the jobs it submits next. */
+  end_stat_batch (self);
 
   while ((link = g_queue_pop_head_link (&self->finished)) != NULL)
     wp_job_return (link->data);
@@ -516,12 +527,31 @@ stat_plugin (WpScheduler     *self,
              WpPluginFileId  *file_id,
              GError         **error)
 {
-  g_autofree char *path = wp_plugin_dir_file_path (self->plugin_dir, plugin);
   struct stat st;
 
-  if (stat (path, &st) == 0)
+  /* Within one batch of a worker's events no code of the caller runs, so
+   * a file replaced before a job was submitted is seen by that job's
+   * stat all the same (the batch began after the submission). */
+  if (self->stat_valid && self->stat_batch && strcmp (plugin, self->stat_plugin) == 0)
+    {
+      *file_id = self->stat_id;
+      return TRUE;
+    }
+
+  if (self->stat_plugin == NULL || strcmp (plugin, self->stat_plugin) != 0)
+    {
+      g_free (self->stat_plugin);
+      g_free (self->stat_path);
+      self->stat_plugin = g_strdup (plugin);
+      self->stat_path = wp_plugin_dir_file_path (self->plugin_dir, plugin);
+    }
+  self->stat_valid = FALSE;
+
+  if (stat (self->stat_path, &st) == 0)
     {
       wp_plugin_file_id_from_stat (file_id, &st);
+      self->stat_id = *file_id;
+      self->stat_valid = self->stat_batch;
       return TRUE;
     }
 
@@ -688,6 +718,8 @@ on_worker_replied (WpWorkerHandle *worker,
   WpScheduler *self = user_data;
   WpJob *next = wp_worker_handle_get_job (worker);
 
+  self->stat_batch = TRUE;
+
   if (job->state == WP_JOB_STOPPING)
     {
       g_clear_pointer (&result, g_variant_unref);
@@ -791,6 +823,7 @@ on_worker_exited (WpWorkerHandle *worker,
 
   wp_worker_set_remove (&self->workers, worker);
   dispatch (self);
+  end_stat_batch (self);
 }
 
 static void
@@ -1028,6 +1061,8 @@ wp_scheduler_clear (WpScheduler *self)
   wp_job_queue_clear (&self->queue);
   g_mutex_clear (&self->cancel_lock);
   g_clear_pointer (&self->plugin_dir, g_free);
+  g_clear_pointer (&self->stat_plugin, g_free);
+  g_clear_pointer (&self->stat_path, g_free);
   g_clear_pointer (&self->worker_path, g_free);
   g_clear_pointer (&self->context, g_main_context_unref);
 }

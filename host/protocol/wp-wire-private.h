@@ -63,9 +63,11 @@ void          wp_wire_message_clear      (WpWireMessage  *message);
 
 typedef struct {
   guint8    head[WP_WIRE_HEADER_SIZE + WP_WIRE_ENVELOPE_PREFIX];
-  GBytes   *before;      /* bytes of the body before @payload's data */
+  const guint8 *before;  /* bytes of the body before @payload's data */
+  gsize     before_size;
   GVariant *payload;     /* serialised; its data is written as it is */
-  GBytes   *after;       /* bytes after it, to the end of the envelope */
+  const guint8 *after;   /* bytes after it, to the end of the envelope */
+  gsize     after_size;  /* before and after live in the frame's own block */
   gsize     size;        /* of the whole frame */
   gsize     written;
 } WpWireFrame;

@@ -62,6 +62,7 @@ struct _WpWireReader {
   gsize   start;     /* first byte not yet consumed */
   gsize   end;       /* one past the last byte read */
   gsize   max_frame;
+  char   *type_cache; /* the last body type found valid */
 };
 
 void
@@ -99,22 +100,28 @@ put_le64 (guint8  *p,
   memcpy (p, &value, sizeof value);
 }
 
+/* One block: the frame, then @before_size and @after_size bytes for the
+ * parts around the payload, which the caller fills in. */
 static WpWireFrame *
 frame_new (WpWireKind  kind,
            guint64     job_id,
-           GBytes     *before,
+           gsize       before_size,
            GVariant   *payload,
-           GBytes     *after)
+           gsize       after_size)
 {
-  WpWireFrame *frame = g_new0 (WpWireFrame, 1);
+  WpWireFrame *frame = g_malloc (sizeof (WpWireFrame) + before_size + after_size);
+  guint8 *storage = (guint8 *) (frame + 1);
   gsize envelope_size;
 
-  frame->before = before;
+  memset (frame->head, 0, sizeof frame->head);
+  frame->before = storage;
+  frame->before_size = before_size;
   frame->payload = g_variant_ref_sink (payload);
-  frame->after = after;
+  frame->after = storage + before_size;
+  frame->after_size = after_size;
+  frame->written = 0;
 
-  envelope_size = WP_WIRE_ENVELOPE_PREFIX + g_bytes_get_size (before)
-                  + g_variant_get_size (payload) + g_bytes_get_size (after);
+  envelope_size = WP_WIRE_ENVELOPE_PREFIX + before_size + g_variant_get_size (payload) + after_size;
   g_assert (envelope_size <= WP_WIRE_MAX_FRAME_LIMIT);
   frame->size = WP_WIRE_HEADER_SIZE + envelope_size;
 
@@ -126,27 +133,21 @@ frame_new (WpWireKind  kind,
   return frame;
 }
 
-/* "\0" and @type: what ends a variant after its child's data, in a
- * buffer of its own. */
-static GBytes *
-new_variant_end (const char *type)
-{
-  gsize type_size = strlen (type);
-  guint8 *end = g_malloc (1 + type_size);
-
-  end[0] = '\0';
-  memcpy (end + 1, type, type_size);
-  return g_bytes_new_take (end, 1 + type_size);
-}
-
-/* A frame whose envelope holds @body (sunk if floating). */
+/* A frame whose envelope holds @body (sunk if floating): after the body's
+ * data, "\0" and its type. */
 WpWireFrame *
 wp_wire_frame_new (WpWireKind  kind,
                    guint64     job_id,
                    GVariant   *body)
 {
-  return frame_new (kind, job_id, g_bytes_new_static (NULL, 0), body,
-                    new_variant_end (g_variant_get_type_string (body)));
+  const char *type = g_variant_get_type_string (body);
+  gsize type_size = strlen (type);
+  WpWireFrame *frame = frame_new (kind, job_id, 0, body, 1 + type_size);
+  guint8 *end = (guint8 *) frame->after;
+
+  end[0] = '\0';
+  memcpy (end + 1, type, type_size);
+  return frame;
 }
 
 static guint8 *
@@ -222,26 +223,28 @@ wp_wire_frame_new_call (guint64     job_id,
   const char *args_type = g_variant_get_type_string (args);
   gsize type_size = strlen (args_type);
   gsize before_size, after_size;
-  guint8 *before, *after, *p;
+  guint8 *before, *p;
+  WpWireFrame *frame;
   CallLayout layout;
 
   call_layout (&layout, plugin, function, args);
   before_size = layout.function_end + layout.padding;
   after_size = 1 + type_size + 2 * layout.width + sizeof tuple_end - 1;
 
-  before = g_malloc0 (before_size);
+  frame = frame_new (WP_WIRE_CALL, job_id, before_size, args, after_size);
+  before = (guint8 *) frame->before;
   memcpy (before, plugin, layout.plugin_end);
   memcpy (before + layout.plugin_end, function, layout.function_end - layout.plugin_end);
+  memset (before + layout.function_end, 0, layout.padding);
 
-  p = after = g_malloc (after_size);
+  p = (guint8 *) frame->after;
   *p++ = '\0';
   memcpy (p, args_type, type_size);
   p = put_le (p + type_size, layout.function_end, layout.width);
   p = put_le (p, layout.plugin_end, layout.width);
   memcpy (p, tuple_end, sizeof tuple_end - 1);
 
-  return frame_new (WP_WIRE_CALL, job_id, g_bytes_new_take (before, before_size),
-                    args, g_bytes_new_take (after, after_size));
+  return frame;
 }
 
 void
@@ -250,9 +253,7 @@ wp_wire_frame_free (WpWireFrame *frame)
   if (frame == NULL)
     return;
 
-  g_bytes_unref (frame->before);
   g_variant_unref (frame->payload);
-  g_bytes_unref (frame->after);
   g_free (frame);
 }
 
@@ -270,9 +271,9 @@ frame_remaining (WpWireFrame  *frame,
 {
   struct { const guint8 *data; gsize size; } parts[4] = {
     { frame->head, sizeof frame->head },
-    { g_bytes_get_data (frame->before, NULL), g_bytes_get_size (frame->before) },
+    { frame->before, frame->before_size },
     { g_variant_get_data (frame->payload), g_variant_get_size (frame->payload) },
-    { g_bytes_get_data (frame->after, NULL), g_bytes_get_size (frame->after) },
+    { frame->after, frame->after_size },
   };
   gsize skip = frame->written;
   int n_iov = 0;
@@ -388,26 +389,28 @@ get_le64 (const guint8 *p)
   return GUINT64_FROM_LE (value);
 }
 
-/* Decodes the envelope "(ytv)" by hand (see wp-wire-private.h): its
- * normal form is the kind, seven zero bytes, the id, and a variant whose
- * child is in normal form at depth 2, which is what
- * g_variant_is_normal_form() would check of the whole. */
-gboolean
-wp_wire_decode (GBytes         *body,
-                WpWireMessage  *message,
-                GError        **error)
+/* @owner: NULL to copy the child's bytes out of @data (a small frame in
+ * the reader's buffer), else the GBytes @data lies in.  @type_cache: NULL,
+ * or the last type string found valid, reused when the same comes again
+ * (byte for byte: the same verdict). */
+static gboolean
+decode_data (const guint8   *data,
+             gsize           size,
+             GBytes         *owner,
+             char          **type_cache,
+             WpWireMessage  *message,
+             GError        **error)
 {
   g_autoptr(GBytes) child_bytes = NULL;
   g_autoptr(GVariant) child = NULL;
   g_autofree char *type_string = NULL;
   const GVariantType *type;
   const char *expected_type;
+  const char *type_data;
   const char *end;
-  const guint8 *data;
   const guint8 *variant;
-  gsize size, variant_size, child_size;
+  gsize variant_size, child_size, type_size;
 
-  data = g_bytes_get_data (body, &size);
   if (size < WP_WIRE_ENVELOPE_PREFIX + 2)
     return wp_wire_protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes)", size);
 
@@ -424,26 +427,44 @@ wp_wire_decode (GBytes         *body,
   for (child_size = variant_size - 1; child_size > 0; child_size--)
     if (variant[child_size] == '\0')
       break;
+  type_data = (const char *) variant + child_size + 1;
+  type_size = variant_size - child_size - 1;
 
-  /* Checked once here; the casts below need no G_VARIANT_TYPE(), which
-   * would validate the string again at every use. */
-  type_string = g_strndup ((const char *) variant + child_size + 1, variant_size - child_size - 1);
-  if (variant[child_size] != '\0'
-      || strlen (type_string) != variant_size - child_size - 1
-      || !g_variant_type_string_scan (type_string, NULL, &end) || *end != '\0'
-      || !g_variant_type_is_definite ((const GVariantType *) type_string))
-    return wp_wire_protocol_error (error, "Malformed message (no valid type for its body)");
-  type = (const GVariantType *) type_string;
+  if (type_cache != NULL && *type_cache != NULL && variant[child_size] == '\0'
+      && strlen (*type_cache) == type_size && memcmp (*type_cache, type_data, type_size) == 0)
+    {
+      type = (const GVariantType *) *type_cache;
+    }
+  else
+    {
+      /* Checked once here; the casts below need no G_VARIANT_TYPE(), which
+       * would validate the string again at every use. */
+      type_string = g_strndup (type_data, type_size);
+      if (variant[child_size] != '\0'
+          || strlen (type_string) != type_size
+          || !g_variant_type_string_scan (type_string, NULL, &end) || *end != '\0'
+          || !g_variant_type_is_definite ((const GVariantType *) type_string))
+        return wp_wire_protocol_error (error, "Malformed message (no valid type for its body)");
+      if (type_cache != NULL)
+        {
+          g_free (*type_cache);
+          *type_cache = g_strdup (type_string);
+        }
+      type = (const GVariantType *) type_string;
+    }
 
-  if (expected_type != NULL && strcmp (type_string, expected_type) != 0)
+  if (expected_type != NULL && strcmp ((const char *) type, expected_type) != 0)
     return wp_wire_protocol_error (error, "Message of kind %u has a body of type %s, not %s",
-                                   data[0], type_string, expected_type);
+                                   data[0], (const char *) type, expected_type);
 
-  child_bytes = g_bytes_new_from_bytes (body, WP_WIRE_ENVELOPE_PREFIX, child_size);
+  if (owner != NULL)
+    child_bytes = g_bytes_new_from_bytes (owner, (gsize) (variant - (const guint8 *) g_bytes_get_data (owner, NULL)), child_size);
+  else
+    child_bytes = g_bytes_new (variant, child_size);
   child = g_variant_ref_sink (g_variant_new_from_bytes (type, child_bytes, FALSE));
   if (!wp_variant_is_normal_form_in_variant (child, 1))
     return wp_wire_protocol_error (error, "Malformed message (%" G_GSIZE_FORMAT " bytes, its %s body "
-                                   "is not in normal form)", size, type_string);
+                                   "is not in normal form)", size, (const char *) type);
 
   /* Not re-made with trusted = TRUE, though it would spare GLib some
    * checks per child taken out: GLib then trusts strings to be terminated,
@@ -454,6 +475,21 @@ wp_wire_decode (GBytes         *body,
   message->body = g_steal_pointer (&child);
 
   return TRUE;
+}
+
+/* Decodes the envelope "(ytv)" by hand (see wp-wire-private.h): its
+ * normal form is the kind, seven zero bytes, the id, and a variant whose
+ * child is in normal form at depth 2, which is what
+ * g_variant_is_normal_form() would check of the whole. */
+gboolean
+wp_wire_decode (GBytes         *body,
+                WpWireMessage  *message,
+                GError        **error)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (body, &size);
+
+  return decode_data (data, size, body, NULL, message, error);
 }
 
 WpWireReader *
@@ -472,6 +508,7 @@ wp_wire_reader_free (WpWireReader *reader)
     return;
 
   g_free (reader->buffer);
+  g_free (reader->type_cache);
   g_free (reader);
 }
 
@@ -622,12 +659,29 @@ wp_wire_reader_next (WpWireReader   *reader,
         }
     }
 
-  {
-    g_autoptr(GBytes) body = reader_take_body (reader, frame_size);
+  if (frame_size - WP_WIRE_HEADER_SIZE < STEAL_THRESHOLD || reader->start != 0)
+    {
+      /* In place: only the child's bytes are copied out. */
+      const guint8 *data = reader->buffer + reader->start + WP_WIRE_HEADER_SIZE;
+      gboolean ok;
 
-    if (!wp_wire_decode (body, message, error))
-      return WP_WIRE_READ_ERROR;
-  }
+      ok = decode_data (data, frame_size - WP_WIRE_HEADER_SIZE, NULL, &reader->type_cache,
+                        message, error);
+      reader->start += frame_size;
+      if (reader->start == reader->end)
+        reader->start = reader->end = 0;
+      if (!ok)
+        return WP_WIRE_READ_ERROR;
+    }
+  else
+    {
+      g_autoptr(GBytes) body = reader_take_body (reader, frame_size);
+      gsize size;
+      const guint8 *data = g_bytes_get_data (body, &size);
+
+      if (!decode_data (data, size, body, &reader->type_cache, message, error))
+        return WP_WIRE_READ_ERROR;
+    }
 
   return WP_WIRE_READ_MESSAGE;
 }
