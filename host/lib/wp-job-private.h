@@ -42,6 +42,7 @@ typedef struct {
 } WpSyncCall;
 
 typedef struct _WpWorkerHandle WpWorkerHandle;
+typedef struct _WpAsyncResult WpAsyncResult;
 typedef struct _WpJob WpJob;
 
 struct _WpJob {
@@ -53,8 +54,8 @@ struct _WpJob {
   guint64         id;            /* submission order, from 1 */
   gpointer        scheduler;     /* the WpScheduler, from submission */
   int             priority;      /* lower is more urgent */
-  char           *plugin;
-  char           *function;      /* NULL for DESCRIBE */
+  const char     *plugin;        /* in the job's own block */
+  const char     *function;      /* likewise; NULL for DESCRIBE */
   GVariant       *args;          /* NULL for DESCRIBE */
   guint           timeout_ms;    /* 0: the pool's timeout */
   guint           n_requeued;    /* times its worker died before taking it */
@@ -66,7 +67,7 @@ struct _WpJob {
   GError         *stop_reason;   /* while STOPPING: cancelled or timed out */
 
   /* The caller: one of the two. */
-  GTask          *task;
+  WpAsyncResult  *async_result;
   WpSyncCall     *sync;
 
   /* The outcome, once DONE: one of the two. */

@@ -30,7 +30,7 @@
  * that the change is one drawn above and keeps the counts of live jobs.
  * A job enters DONE exactly once, after which wp_job_set_outcome() gives
  * it a result or an error (never both), and wp_job_return() hands that to
- * the caller: a GTask returns it in the caller's context, a blocked
+ * the caller: a WpAsyncResult returns it in the caller's context, a blocked
  * wp_pool_call_sync() caller is woken.  A STOPPING job's outcome is its
  * stop reason whatever the worker says afterwards, so a late result of a
  * cancelled job is dropped.
@@ -41,22 +41,32 @@
 
 #include "config.h"
 
+#include <string.h>
+
+#include "wp-async-result-private.h"
 #include "wp-job-private.h"
 #include "wp-wire-private.h"
 
+/* One block: the job, then its plugin's and function's names. */
 static WpJob *
 job_new (WpJobKind     kind,
          const char   *plugin,
+         const char   *function,
          GCancellable *cancellable)
 {
-  WpJob *job = g_new0 (WpJob, 1);
+  gsize plugin_size = strlen (plugin) + 1;
+  gsize function_size = function != NULL ? strlen (function) + 1 : 0;
+  WpJob *job = g_malloc0 (sizeof (WpJob) + plugin_size + function_size);
+  char *names = (char *) (job + 1);
 
   job->link.data = job;
   job->cancel_link.data = job;
   job->kind = kind;
   job->state = WP_JOB_NEW;
   job->priority = G_PRIORITY_DEFAULT;
-  job->plugin = g_strdup (plugin);
+  job->plugin = memcpy (names, plugin, plugin_size);
+  if (function != NULL)
+    job->function = memcpy (names + plugin_size, function, function_size);
   job->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
 
   return job;
@@ -71,10 +81,9 @@ wp_job_new_call (const char   *plugin,
                  int           priority,
                  GCancellable *cancellable)
 {
-  WpJob *job = job_new (WP_JOB_CALL, plugin, cancellable);
+  WpJob *job = job_new (WP_JOB_CALL, plugin, function, cancellable);
 
   job->priority = priority;
-  job->function = g_strdup (function);
   job->args = g_variant_ref_sink (args != NULL ? args : g_variant_new_tuple (NULL, 0));
   job->timeout_ms = timeout_ms;
 
@@ -85,7 +94,7 @@ WpJob *
 wp_job_new_describe (const char   *plugin,
                      GCancellable *cancellable)
 {
-  return job_new (WP_JOB_DESCRIBE, plugin, cancellable);
+  return job_new (WP_JOB_DESCRIBE, plugin, NULL, cancellable);
 }
 
 void
@@ -94,12 +103,10 @@ wp_job_free (WpJob *job)
   g_assert (job->cancel_handler == 0 && !job->cancel_pending);
   g_assert (job->worker == NULL);
 
-  g_free (job->plugin);
-  g_free (job->function);
   g_clear_pointer (&job->args, g_variant_unref);
   g_clear_object (&job->cancellable);
   g_clear_error (&job->stop_reason);
-  g_clear_object (&job->task);
+  g_clear_object (&job->async_result);
   g_clear_pointer (&job->result, g_variant_unref);
   g_clear_error (&job->error);
   g_free (job);
@@ -235,14 +242,10 @@ wp_job_return (WpJob *job)
       g_cond_broadcast (&sync->cond);
       g_mutex_unlock (&sync->lock);
     }
-  else if (job->result != NULL)
-    {
-      g_task_return_pointer (job->task, g_steal_pointer (&job->result),
-                             (GDestroyNotify) g_variant_unref);
-    }
   else
     {
-      g_task_return_error (job->task, g_steal_pointer (&job->error));
+      wp_async_result_return (g_steal_pointer (&job->async_result),
+                              g_steal_pointer (&job->result), g_steal_pointer (&job->error));
     }
 
   wp_job_free (job);

@@ -80,6 +80,7 @@
 
 #include <workpool/workpool.h>
 
+#include "wp-async-result-private.h"
 #include "wp-claim-private.h"
 #include "wp-job-private.h"
 #include "wp-plugin-dir-private.h"
@@ -531,24 +532,17 @@ submit (WpPool *self,
     wp_scheduler_refuse (&self->scheduler, job, g_error_copy (self->init_error));
 }
 
-/* Submits @job for a caller waiting on a GTask. */
+/* Submits @job for a caller waiting on a callback. */
 static void
-submit_with_task (WpPool              *pool,
-                  WpJob               *job,
-                  gpointer             source_tag,
-                  const char          *name,
-                  GAsyncReadyCallback  callback,
-                  gpointer             user_data)
+submit_with_callback (WpPool              *pool,
+                      WpJob               *job,
+                      gpointer             source_tag,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
 {
-  /* The scheduler watches the job's cancellable itself: given to the
-   * GTask, it would delay the callback of a cancelled job by an
-   * iteration, past the completion of a close. */
-  job->task = g_task_new (pool, NULL, callback, user_data);
-  /* The name first: g_task_set_source_tag() (a macro) names a nameless
-   * task, which would cost a g_strdup() and a g_free() more per job. */
-  g_task_set_name (job->task, name);
-  g_task_set_source_tag (job->task, source_tag);
-  g_task_set_priority (job->task, job->priority);
+  /* The scheduler watches the job's cancellable itself, and returns a
+   * cancelled job at once. */
+  job->async_result = wp_async_result_new (pool, source_tag, job->priority, callback, user_data);
 
   submit (pool, job);
 }
@@ -640,7 +634,7 @@ wp_pool_call_full_async (WpPool              *pool,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   job = wp_job_new_call (plugin, function, args, timeout_ms, io_priority, cancellable);
-  submit_with_task (pool, job, wp_pool_call_full_async, "wp_pool_call_async", callback, user_data);
+  submit_with_callback (pool, job, wp_pool_call_full_async, callback, user_data);
 }
 
 /**
@@ -665,10 +659,10 @@ wp_pool_call_finish (WpPool        *pool,
                      GError       **error)
 {
   g_return_val_if_fail (WP_IS_POOL (pool), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, pool), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == wp_pool_call_full_async, NULL);
+  g_return_val_if_fail (wp_async_result_is_valid (result, pool, wp_pool_call_full_async), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return wp_async_result_propagate (result, error);
 }
 
 typedef struct {
@@ -920,8 +914,7 @@ wp_pool_describe_async (WpPool              *pool,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   job = wp_job_new_describe (plugin, cancellable);
-  submit_with_task (pool, job, wp_pool_describe_async, "wp_pool_describe_async",
-                    callback, user_data);
+  submit_with_callback (pool, job, wp_pool_describe_async, callback, user_data);
 }
 
 /**
@@ -944,10 +937,10 @@ wp_pool_describe_finish (WpPool        *pool,
                          GError       **error)
 {
   g_return_val_if_fail (WP_IS_POOL (pool), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, pool), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == wp_pool_describe_async, NULL);
+  g_return_val_if_fail (wp_async_result_is_valid (result, pool, wp_pool_describe_async), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return wp_async_result_propagate (result, error);
 }
 
 /* State and settings */

@@ -234,7 +234,10 @@ stop_watching (WpWorkerHandle  *worker,
 static void
 drop_requests (WpWorkerHandle *worker)
 {
-  g_queue_clear_full (&worker->requests, (GDestroyNotify) wp_wire_frame_free);
+  GList *link;
+
+  while ((link = g_queue_pop_head_link (&worker->requests)) != NULL)
+    wp_wire_frame_free (link->data);
   worker->job_frame = NULL;
   for (guint i = 0; i < worker->n_offers; i++)
     worker->offers[i].frame = NULL;
@@ -332,7 +335,7 @@ dup_stderr_tail (WpWorkerHandle *worker)
 static void
 forget_written_frame (WpWorkerHandle *worker)
 {
-  WpWireFrame *frame = g_queue_pop_head (&worker->requests);
+  WpWireFrame *frame = g_queue_pop_head_link (&worker->requests)->data;
 
   if (frame == worker->job_frame)
     worker->job_frame = NULL;
@@ -1112,7 +1115,7 @@ wp_worker_handle_run (WpWorkerHandle *worker,
   job->worker = worker;
   worker->job_frame = new_job_frame (job);
   worker->job_frame_size = wp_wire_frame_size (worker->job_frame);
-  g_queue_push_tail (&worker->requests, worker->job_frame);
+  g_queue_push_tail_link (&worker->requests, &worker->job_frame->link);
   flush_requests (worker);
 }
 
@@ -1157,7 +1160,7 @@ wp_worker_handle_offer (WpWorkerHandle *worker,
   offer->size = size;
   offer->slot = slot;
   job->worker = worker;
-  g_queue_push_tail (&worker->requests, offer->frame);
+  g_queue_push_tail_link (&worker->requests, &offer->frame->link);
   flush_requests (worker);
 
   return TRUE;
@@ -1185,7 +1188,7 @@ revoke_offer (WpWorkerHandle *worker,
    * process to skip it. */
   if (offer->frame != NULL && offer->frame->written == 0)
     {
-      g_queue_remove (&worker->requests, offer->frame);
+      g_queue_unlink (&worker->requests, &offer->frame->link);
       wp_wire_frame_free (offer->frame);
       wp_claim_withdraw (worker->claims, offer->slot, offer->job->id);
       if (g_queue_is_empty (&worker->requests))

@@ -139,9 +139,19 @@ static const Layout *
 layout_get (const GVariantType  *type,
             Layout             **owned)
 {
+  /* The last type this thread asked for: replies of one function come
+   * with one type, and the lookup below hashes the type string under a
+   * lock.  Cached layouts are never freed, so the pointer stays good. */
+  static __thread char last_type[64];
+  static __thread const Layout *last_layout;
+  gsize type_length = g_variant_type_get_string_length (type);
   Layout *layout;
 
   *owned = NULL;
+
+  if (last_layout != NULL && type_length < sizeof last_type
+      && memcmp (last_type, type, type_length) == 0 && last_type[type_length] == '\0')
+    return last_layout;
 
   g_mutex_lock (&layout_cache_lock);
   if (layout_cache == NULL)
@@ -158,6 +168,13 @@ layout_get (const GVariantType  *type,
         *owned = layout;
     }
   g_mutex_unlock (&layout_cache_lock);
+
+  if (*owned == NULL && type_length < sizeof last_type)
+    {
+      memcpy (last_type, type, type_length);
+      last_type[type_length] = '\0';
+      last_layout = layout;
+    }
 
   return layout;
 }

@@ -70,6 +70,7 @@ typedef struct {
   gsize     after_size;  /* before and after live in the frame's own block */
   gsize     size;        /* of the whole frame */
   gsize     written;
+  GList     link;        /* for the writer's queue of frames; data is the frame */
 } WpWireFrame;
 
 WpWireFrame  *wp_wire_frame_new          (WpWireKind      kind,

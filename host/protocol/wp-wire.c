@@ -120,6 +120,8 @@ frame_new (WpWireKind  kind,
   frame->after = storage + before_size;
   frame->after_size = after_size;
   frame->written = 0;
+  frame->link.data = frame;
+  frame->link.prev = frame->link.next = NULL;
 
   envelope_size = WP_WIRE_ENVELOPE_PREFIX + before_size + g_variant_get_size (payload) + after_size;
   g_assert (envelope_size <= WP_WIRE_MAX_FRAME_LIMIT);
