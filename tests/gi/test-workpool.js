@@ -152,6 +152,54 @@ const tests = [
         assert(stats(sleepPool)['cancelled'] === 1, 'cancelled counter');
         close(sleepPool);
     }],
+    ['/gi/gjs/properties', () => {
+        // No init(): the pool initialises on first use.
+        const p = new Workpool.Pool({plugin_dir: testPluginDir, n_workers: 2});
+        const result = call(p, 'arith', 'add', new GLib.Variant('(ii)', [2, 3]));
+        assert(result.deepUnpack()[0] === 5, result.print(true));
+        assert(p.plugin_dir === GLib.canonicalize_filename(testPluginDir, null), p.plugin_dir);
+        assert(p.n_workers === 2 && p.get_n_workers() === 2, `n_workers ${p.n_workers}`);
+        assert(p.prefetch === 4 && p.cancel_grace === 200 && p.job_timeout === 0,
+            `prefetch ${p.prefetch}, cancel_grace ${p.cancel_grace}, job_timeout ${p.job_timeout}`);
+        assert(p.max_frame_size === 256 * 1024 * 1024, `max_frame_size ${p.max_frame_size}`);
+
+        const notified = [];
+        p.connect('notify', (obj, pspec) => notified.push(pspec.name));
+        p.job_timeout = 5000;
+        p.job_timeout = 5000;
+        p.set_job_timeout(5000);
+        assert(notified.join() === 'job-timeout', notified.join());
+        assert(p.get_job_timeout() === 5000, `${p.get_job_timeout()}`);
+        p.set_max_jobs_per_worker(3);
+        assert(notified.join() === 'job-timeout,max-jobs-per-worker', notified.join());
+        close(p);
+    }],
+    ['/gi/gjs/properties/lazy-init-failure', () => {
+        const missing = GLib.build_filenamev([tmp, 'missing']);
+        const newError = expectError(() => Workpool.Pool.new(missing, 1),
+            Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND);
+        assert(newError.message.includes(missing), newError.message);
+        const p = new Workpool.Pool({plugin_dir: missing, n_workers: 1});
+        for (let i = 0; i < 2; i++) {
+            const e = expectError(() => call(p, 'echo', 'noop', null),
+                Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND);
+            assert(e.message === newError.message, `${e.message} vs ${newError.message}`);
+        }
+    }],
+    ['/gi/gjs/priority', () => {
+        const p = new Workpool.Pool({plugin_dir: testPluginDir, n_workers: 1});
+        for (const priority of [GLib.PRIORITY_HIGH, GLib.PRIORITY_LOW, 7]) {
+            const result = runAsync(cb => p.call_full_async('arith', 'add',
+                new GLib.Variant('(ii)', [priority, 1]), 0, priority, null, cb));
+            assert(result instanceof Gio.Task, `${result}`);
+            assert(result.get_priority() === priority, `${result.get_priority()} for ${priority}`);
+            assert(p.call_finish(result).deepUnpack()[0] === priority + 1, 'the sum');
+        }
+        const plain = runAsync(cb => p.call_async('echo', 'noop', null, null, cb));
+        assert(plain.get_priority() === GLib.PRIORITY_DEFAULT, `${plain.get_priority()}`);
+        p.call_finish(plain);
+        close(p);
+    }],
     ['/gi/gjs/close', () => {
         close(pool);
         assert(stats(pool)['workers'] === 0, 'workers left after close');

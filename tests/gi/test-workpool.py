@@ -224,6 +224,74 @@ def test_cancel_running(t):
     close(pool)
 
 
+def test_properties(t):
+    """Workpool.Pool(plugin_dir=..., n_workers=...) with no init() runs jobs;
+    properties read back resolved, and notify once per change."""
+    pool = Workpool.Pool(plugin_dir=t.test_plugin_dir, n_workers=2)
+    result = call(pool, 'echo', 'echo', GLib.Variant('(v)', (GLib.Variant('s', 'hi'),)))
+    assert result.unpack() == ('hi',), result.unpack()
+    assert pool.props.plugin_dir == os.path.normpath(os.path.abspath(t.test_plugin_dir)), \
+        pool.props.plugin_dir
+    assert pool.props.n_workers == 2 and pool.get_n_workers() == 2
+    assert pool.props.prefetch == 4 and pool.get_prefetch() == 4
+    assert pool.props.cancel_grace == 200
+    assert pool.props.max_frame_size == 256 << 20
+    assert pool.props.job_timeout == 0 and pool.props.worker_memory_limit == 0
+
+    notified = []
+    pool.connect('notify', lambda obj, pspec: notified.append(pspec.name))
+    pool.props.job_timeout = 5000
+    pool.props.job_timeout = 5000
+    pool.set_job_timeout(5000)
+    assert notified == ['job-timeout'], notified
+    assert pool.get_job_timeout() == 5000
+    pool.set_prefetch(0)
+    assert notified == ['job-timeout', 'prefetch'], notified
+    assert pool.props.prefetch == 0
+    assert call(pool, 'arith', 'add', GLib.Variant('(ii)', (2, 3))).unpack() == (5,)
+    close(pool)
+
+    # No properties: $WORKPOOL_PLUGIN_DIR (the shipped plugins).
+    pool = Workpool.Pool()
+    assert call(pool, 'demo', 'add', GLib.Variant('(ii)', (2, 3))).unpack() == (5,)
+    assert pool.props.plugin_dir == \
+        os.path.normpath(os.path.abspath(os.environ['WORKPOOL_PLUGIN_DIR']))
+    # g_get_num_processors() counts the CPUs this process may run on.
+    assert pool.props.n_workers == len(os.sched_getaffinity(0)), pool.props.n_workers
+    close(pool)
+
+
+def test_lazy_init_failure(t):
+    """A pool on a missing plugin_dir fails each job with the NOT_FOUND error
+    that Workpool.Pool.new() raises for it."""
+    missing = os.path.join(t.tmp, 'missing')
+    new_error = expect_error(lambda: Workpool.Pool.new(missing, 1),
+                             'g-io-error-quark', Gio.IOErrorEnum.NOT_FOUND)
+    assert missing in new_error.message, new_error.message
+
+    pool = Workpool.Pool(plugin_dir=missing, n_workers=1)
+    for _ in range(2):
+        e = expect_error(lambda: call(pool, 'echo', 'noop', None),
+                         'g-io-error-quark', Gio.IOErrorEnum.NOT_FOUND)
+        assert e.message == new_error.message, (e.message, new_error.message)
+
+
+def test_priority(t):
+    """call_full_async() takes an io_priority, which the Gio.Task the
+    callback gets carries; a plain call_async() is GLib.PRIORITY_DEFAULT."""
+    pool = Workpool.Pool(plugin_dir=t.test_plugin_dir, n_workers=1)
+    for priority in (GLib.PRIORITY_HIGH, GLib.PRIORITY_LOW, 7):
+        result = run_async(lambda cb: pool.call_full_async(
+            'arith', 'add', GLib.Variant('(ii)', (priority, 1)), 0, priority, None, cb))
+        assert isinstance(result, Gio.Task), type(result)
+        assert result.get_priority() == priority, (result.get_priority(), priority)
+        assert pool.call_finish(result).unpack() == (priority + 1,)
+    result = run_async(lambda cb: pool.call_async('echo', 'noop', None, None, cb))
+    assert result.get_priority() == GLib.PRIORITY_DEFAULT
+    pool.call_finish(result)
+    close(pool)
+
+
 def close(pool):
     result = run_async(lambda cb: pool.close_async(None, cb))
     assert pool.close_finish(result) is True
@@ -244,6 +312,9 @@ TESTS = [
     ('/gi/python/error/plugin', test_error_plugin),
     ('/gi/python/error/pool', test_error_pool),
     ('/gi/python/cancel/running', test_cancel_running),
+    ('/gi/python/properties', test_properties),
+    ('/gi/python/properties/lazy-init-failure', test_lazy_init_failure),
+    ('/gi/python/priority', test_priority),
     ('/gi/python/close', test_close),
 ]
 
