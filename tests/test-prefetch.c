@@ -1,4 +1,4 @@
-/* test-prefetch.c: a job handed to a busy worker ahead of time (issue 5).
+/* test-prefetch.c: a job handed to a busy worker ahead of time.
  *
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later

@@ -1,4 +1,4 @@
-/* test-supervision.c: what happens when things go wrong (issue 3).
+/* test-supervision.c: what happens when things go wrong.
  *
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -320,9 +320,10 @@ test_crash (WpTestFixture *fixture,
 
 /* A worker killed while traced: the host's pidfd says it is dead, but the
  * tracer is told first and the host cannot reap it until the tracer lets
- * go.  GLib 2.74 then reported "exited with status 0" and never reaped
- * it (LeakSanitizer traces every process at its exit, so the ASan build
- * met this). */
+ * go.  GLib 2.74 reports such a child as "exited with status 0" and never
+ * reaps it, so the pool must reap it itself and report the real status.
+ * LeakSanitizer traces every process as it exits; a debugger or a crash
+ * handler may too. */
 
 typedef struct {
   WpFaultCall *call;

@@ -217,7 +217,7 @@ load (const char *path)
   return pixbuf;
 }
 
-/* The formula as the issue states it, in floating point. */
+/* The specified formula, s = min (bw/W, bh/H), in floating point. */
 static void
 formula_size (int  width,
               int  height,
@@ -306,8 +306,8 @@ test_plugin_query (void)
   };
   gsize i;
 
-  g_test_summary ("The plugin describes itself and its four functions with the "
-                  "types of the issue");
+  g_test_summary ("The plugin describes itself and its four functions with their "
+                  "specified types");
 
   g_assert_cmpuint (plugin->abi_version, ==, WP_PLUGIN_ABI_VERSION);
   g_assert_cmpuint (plugin->struct_size, ==, sizeof (WpPlugin));
@@ -371,7 +371,7 @@ test_fit_formula (void)
 {
   int width, height, box, ties = 0, checked = 0;
 
-  g_test_summary ("wp_thumbnail_fit_size() agrees with the issue's formula, "
+  g_test_summary ("wp_thumbnail_fit_size() agrees with the specified formula, "
                   "s = min (bw/W, bh/H), on a sweep of sizes and boxes; sizes "
                   "come from the original size, not from each other");
 
