@@ -91,8 +91,8 @@ setup_tmp (WpTestFixture *fixture,
 }
 
 /* Behaviour 11 after every test: the stats agree with the callbacks,
- * then the pool is closed, no child is left, and every callback ran
- * exactly once. */
+ * then the pool is closed and finalized, no child is left, and every
+ * callback ran exactly once. */
 static void
 teardown (WpTestFixture *fixture,
           gconstpointer  data)
@@ -1277,17 +1277,11 @@ test_close_cancelled (WpTestFixture *fixture,
 }
 
 static void
-set_flag (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-}
-
-static void
 test_dispose_queued (void)
 {
   g_autoptr(GCancellable) stopping = g_cancellable_new ();
   WpFaultCall *running[2], *queued[5];
-  gboolean finalized = FALSE;
+  gboolean finalized;
   guint fds_before;
   WpPool *pool;
 
@@ -1299,7 +1293,7 @@ test_dispose_queued (void)
   wp_test_warm_up ();
   fds_before = wp_test_count_fds ();
   pool = new_pool (wp_test_plugin_dir (), 2);
-  g_object_set_data_full (G_OBJECT (pool), "finalized", &finalized, set_flag);
+  wp_test_watch_finalize (pool, &finalized);
   wp_pool_set_cancel_grace (pool, 20000);
 
   running[0] = wp_fault_call_start (pool, "sleep", "spin", ms_args (LONG_MS), 0, stopping);
