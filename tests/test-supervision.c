@@ -338,6 +338,45 @@ traced_death_seen (gpointer data)
   return wp_fault_call_is_done (death->call) || wp_fault_pid_is_gone (death->pid);
 }
 
+/* How many of this process's descriptors are pidfds of @pid. */
+static guint
+count_pidfds (int pid)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  g_autofree char *pid_line = g_strdup_printf ("\nPid:\t%d\n", pid);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *fdinfo = g_build_filename ("/proc/self/fdinfo", name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+      g_autofree char *info = NULL;
+
+      if (g_strcmp0 (target, "anon_inode:[pidfd]") == 0
+          && g_file_get_contents (fdinfo, &info, NULL, NULL)
+          && strstr (info, pid_line) != NULL)
+        n++;
+    }
+
+  return n;
+}
+
+typedef struct {
+  int   pid;
+  guint n_pidfds;
+} PidfdWait;
+
+static gboolean
+pidfd_closed (gpointer data)
+{
+  PidfdWait *wait = data;
+
+  return count_pidfds (wait->pid) < wait->n_pidfds;
+}
+
 static void
 test_crash_traced (WpTestFixture *fixture,
                    gconstpointer  data)
@@ -347,12 +386,17 @@ test_crash_traced (WpTestFixture *fixture,
   g_autofree char *text = NULL;
   g_autoptr(GError) error = NULL;
   TracedDeath death;
+  PidfdWait glib_watch;
   int tracer;
 
   g_test_summary ("A worker killed by SIGKILL while a process traces it is reported killed "
                   "by SIGKILL, once the tracer lets go, and reaped");
 
   death.pid = wp_fault_get_pid (fixture->pool, "echo");
+  /* GLib's child watch and the pool's own, where the kernel has pidfds
+   * (not under valgrind). */
+  glib_watch.pid = death.pid;
+  glib_watch.n_pidfds = count_pidfds (death.pid);
   death.call = wp_fault_call_start (fixture->pool, "crash", "traced_sigkill",
                                     g_variant_new ("(s)", pid_file), 0, NULL);
   wp_test_wait_until_full (NULL, traced_death_seen, &death, bound (5000),
@@ -370,7 +414,17 @@ test_crash_traced (WpTestFixture *fixture,
   g_assert_no_error (error);
   tracer = atoi (text);
   g_assert_cmpint (tracer, >, 0);
-  wp_fault_iterate_for (bound (50));
+
+  /* GLib's child watch reports the death from GLib's worker thread: it
+   * queues the report to this context, then its source goes and closes
+   * its pidfd.  Once that is closed and every ready source dispatched,
+   * the pool has been told, and the job must still be running.  Without
+   * pidfds GLib is told only once the process can be reaped. */
+  if (glib_watch.n_pidfds > 0)
+    wp_test_wait_until_full (NULL, pidfd_closed, &glib_watch, 5000,
+                             "GLib's child watch to report the death");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_assert_false (wp_fault_call_is_done (death.call));
 
   g_assert_cmpint (kill (tracer, SIGKILL), ==, 0);
