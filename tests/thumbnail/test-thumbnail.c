@@ -883,10 +883,23 @@ test_jpeg_grayscale (Fixture       *fixture,
   assert_colour (thumb, 75, 37, 0xD7D7D7, 12);
 }
 
+typedef struct {
+  const char *path;
+  const char *summary;
+  gboolean    ycck;       /* else CMYK */
+} CmykCase;
+
+static const CmykCase cmyk_cases[] = {
+  { "/thumbnail/jpeg/cmyk", "An Adobe (inverted) CMYK JPEG is converted to the right RGB colours",
+    FALSE },
+  { "/thumbnail/jpeg/ycck", "A YCCK JPEG is converted to the right RGB colours", TRUE },
+};
+
 static void
-check_cmyk (Fixture  *fixture,
-            gboolean  ycck)
+test_jpeg_cmyk (Fixture       *fixture,
+                gconstpointer  data)
 {
+  const CmykCase *cc = data;
   g_autofree char *source = fixture_path (fixture, "cmyk.jpg");
   g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
   g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (200, 100);
@@ -895,8 +908,10 @@ check_cmyk (Fixture  *fixture,
   TestJpegOptions options = { 0, };
   int width, height;
 
-  options.cmyk = !ycck;
-  options.ycck = ycck;
+  g_test_summary (cc->summary);
+
+  options.cmyk = !cc->ycck;
+  options.ycck = cc->ycck;
   test_write_jpeg (source, pattern, &options);
 
   g_assert_true (make_thumbnail (source, destination, 100, 100, &width, &height, &error));
@@ -904,24 +919,6 @@ check_cmyk (Fixture  *fixture,
 
   thumb = load (destination);
   assert_oriented_quadrants (thumb, 1, 200, 100);
-}
-
-static void
-test_jpeg_cmyk (Fixture       *fixture,
-                gconstpointer  data)
-{
-  g_test_summary ("An Adobe (inverted) CMYK JPEG is converted to the right RGB colours");
-
-  check_cmyk (fixture, FALSE);
-}
-
-static void
-test_jpeg_ycck (Fixture       *fixture,
-                gconstpointer  data)
-{
-  g_test_summary ("A YCCK JPEG is converted to the right RGB colours");
-
-  check_cmyk (fixture, TRUE);
 }
 
 static void
@@ -1631,10 +1628,28 @@ current_umask (void)
   return mask;
 }
 
+typedef struct {
+  const char        *path;
+  const char        *summary;
+  WpAtomicFileFlags  flags;
+} AtomicCase;
+
+static const AtomicCase atomic_cases[] = {
+  { "/thumbnail/atomic/o-tmpfile",
+    "The atomic writer creates and replaces files and leaves no temporary file on "
+    "failure (O_TMPFILE where supported)",
+    WP_ATOMIC_FILE_NONE },
+  { "/thumbnail/atomic/named-temp",
+    "The same with a named temporary file, the fallback for file systems without O_TMPFILE",
+    WP_ATOMIC_FILE_NO_O_TMPFILE },
+};
+
 static void
-check_atomic_replace (Fixture           *fixture,
-                      WpAtomicFileFlags  flags)
+test_atomic_replace (Fixture       *fixture,
+                     gconstpointer  data)
 {
+  const AtomicCase *ac = data;
+  WpAtomicFileFlags flags = ac->flags;
   g_autofree char *path = fixture_path (fixture, "deep/er/file.bin");
   g_autofree char *directory = fixture_path (fixture, "as-directory");
   g_autoptr(GBytes) first = g_bytes_new_static ("first", 5);
@@ -1643,6 +1658,8 @@ check_atomic_replace (Fixture           *fixture,
   g_autofree char *contents = NULL;
   g_autofree char *tree = NULL;
   struct stat st;
+
+  g_test_summary (ac->summary);
 
   /* Create, with the parents. */
   g_assert_true (wp_atomic_file_replace (path, first, flags | WP_ATOMIC_FILE_CREATE_PARENTS,
@@ -1674,26 +1691,6 @@ check_atomic_replace (Fixture           *fixture,
 
   tree = list_tree (fixture->dir);
   g_assert_cmpstr (tree, ==, "as-directory deep deep/er deep/er/file.bin");
-}
-
-static void
-test_atomic_o_tmpfile (Fixture       *fixture,
-                       gconstpointer  data)
-{
-  g_test_summary ("The atomic writer creates and replaces files and leaves no "
-                  "temporary file on failure (O_TMPFILE where supported)");
-
-  check_atomic_replace (fixture, WP_ATOMIC_FILE_NONE);
-}
-
-static void
-test_atomic_named_temp (Fixture       *fixture,
-                        gconstpointer  data)
-{
-  g_test_summary ("The same with a named temporary file, the fallback for "
-                  "file systems without O_TMPFILE");
-
-  check_atomic_replace (fixture, WP_ATOMIC_FILE_NO_O_TMPFILE);
 }
 
 static void
@@ -1799,8 +1796,8 @@ main (int   argc,
 
   ADD ("/thumbnail/jpeg/progressive", test_jpeg_progressive);
   ADD ("/thumbnail/jpeg/grayscale", test_jpeg_grayscale);
-  ADD ("/thumbnail/jpeg/cmyk", test_jpeg_cmyk);
-  ADD ("/thumbnail/jpeg/ycck", test_jpeg_ycck);
+  for (i = 0; i < G_N_ELEMENTS (cmyk_cases); i++)
+    ADD_DATA (cmyk_cases[i].path, &cmyk_cases[i], test_jpeg_cmyk);
   ADD ("/thumbnail/jpeg/too-many-scans", test_jpeg_too_many_scans);
   ADD ("/thumbnail/png/alpha", test_png_alpha);
   ADD ("/thumbnail/bmp/bottom-up", test_bmp);
@@ -1825,8 +1822,8 @@ main (int   argc,
       ADD_DATA (path, &bad_inputs[i], test_bad_input);
     }
 
-  ADD ("/thumbnail/atomic/o-tmpfile", test_atomic_o_tmpfile);
-  ADD ("/thumbnail/atomic/named-temp", test_atomic_named_temp);
+  for (i = 0; i < G_N_ELEMENTS (atomic_cases); i++)
+    ADD_DATA (atomic_cases[i].path, &atomic_cases[i], test_atomic_replace);
   ADD ("/thumbnail/atomic/replace-thumbnail", test_atomic_replace_thumbnail);
 
   return g_test_run ();
