@@ -6,8 +6,9 @@
  * The plugin under test is the built thumbnail.so, named by the
  * WP_THUMBNAIL_PLUGIN environment variable; the tests dlopen it, look its
  * functions up through wp_plugin_query() and call them as a worker would.
- * The size formula and the atomic writer are also unit-tested directly,
- * from the plugin's static library.
+ * The size formula, the resampler, the atomic writer and the JPEG
+ * decoder's cancellation are also unit-tested directly, from the
+ * plugin's static library.
  *
  * Every test works in its own temporary directory (the fixture) and draws
  * its input images there (thumbnail-test-images.c); only the bad-input
