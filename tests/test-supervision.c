@@ -47,10 +47,12 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -242,12 +244,38 @@ static const CrashCase crash_quick_exit0 = { "quick_exit0", 0, 0, NULL };
 static const CrashCase crash_exit3 = { "exit3", 0, 3, NULL };
 static const CrashCase crash_stderr = { "stderr_then_abort", SIGABRT, 0, "crash: last words" };
 
+/* gate.pass waits in open() for a writer of the FIFO at @path, then for
+ * EOF.  Opening it for writing without blocking succeeds once the job is
+ * there; closing it at once lets the job through. */
+static gboolean
+gate_opened (gpointer data)
+{
+  int fd = open (data, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+  if (fd < 0)
+    {
+      g_assert_cmpint (errno, ==, ENXIO);
+      return FALSE;
+    }
+
+  close (fd);
+  return TRUE;
+}
+
+static void
+open_gate (const char *path)
+{
+  wp_test_wait_until_full (NULL, gate_opened, (gpointer) path, 5000, "a job at the gate");
+}
+
 static void
 test_crash (WpTestFixture *fixture,
             gconstpointer  data)
 {
   const CrashCase *cc = data;
   WpPool *pool = fixture->pool;
+  g_autofree char *tmp = wp_test_make_tmp_dir ();
+  g_autofree char *gate = g_build_filename (tmp, "gate", NULL);
   WpFaultCall *other, *crash, *queued, *after;
   g_autofree char *expected = NULL;
   gint32 pid_a, pid_b, pid_q;
@@ -256,9 +284,11 @@ test_crash (WpTestFixture *fixture,
                   "naming the signal or exit status (and its last stderr line); it is replaced, "
                   "and the job on the other worker and the one queued behind succeed");
 
-  /* Worker A runs a long job; worker B the one that dies. */
+  /* Worker A runs a job that waits for the test; worker B the one that
+   * dies. */
+  g_assert_cmpint (mkfifo (gate, 0600), ==, 0);
   pid_a = wp_fault_get_pid (pool, "echo");
-  other = wp_fault_call_start (pool, "sleep", "sleep", ms_args (bound (1500)), 0, NULL);
+  other = wp_fault_call_start (pool, "gate", "pass", g_variant_new ("(s)", gate), 0, NULL);
   g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 1);
   pid_b = wp_fault_get_pid (pool, "echo");
   g_assert_cmpint (pid_b, !=, pid_a);
@@ -304,8 +334,12 @@ test_crash (WpTestFixture *fixture,
   g_assert_cmpint (pid_q, !=, pid_a);
   g_assert_false (wp_fault_call_is_done (other));
 
+  /* The job on A ran on, undisturbed. */
+  open_gate (gate);
   wp_fault_call_wait (other, 5000);
   g_assert_no_error (other->error);
+  g_assert_cmpint (wp_fault_result_pid (other), ==, pid_a);
+  wp_test_remove_tree (tmp);
 
   /* Nothing retried the crashed job; the pool works on. */
   after = wp_fault_call_start (pool, "echo", "echo", g_variant_new ("(v)", g_variant_new_string ("after")), 0, NULL);
