@@ -273,22 +273,6 @@ test_close_no_fd_leak (void)
 /* ---- Disposing without closing ---- */
 
 static void
-set_flag (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-}
-
-/* Sets *@flag when @pool is finalized.  (Weak pointers will not do: they
- * are cleared at dispose, object data only at finalize.) */
-static void
-watch_finalize (WpPool   *pool,
-                gboolean *flag)
-{
-  *flag = FALSE;
-  g_object_set_data_full (G_OBJECT (pool), "wp-test-finalized", flag, set_flag);
-}
-
-static void
 test_dispose_pending_jobs (void)
 {
   g_autoptr(GError) error = NULL;
@@ -304,7 +288,7 @@ test_dispose_pending_jobs (void)
 
   pool = wp_pool_new (wp_test_plugin_dir (), 2, &error);
   g_assert_no_error (error);
-  watch_finalize (pool, &finalized);
+  wp_test_watch_finalize (pool, &finalized);
 
   /* Two jobs that would run for a minute, five queued behind them. */
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
@@ -349,7 +333,7 @@ test_dispose_unref_with_pending_jobs (void)
 
   pool = wp_pool_new (wp_test_plugin_dir (), 2, &error);
   g_assert_no_error (error);
-  watch_finalize (pool, &finalized);
+  wp_test_watch_finalize (pool, &finalized);
 
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
     calls[i] = wp_test_call_start (pool, "arith", "add", g_variant_new ("(ii)", (gint32) i, 1), NULL);
@@ -385,7 +369,7 @@ test_dispose_idle_workers (void)
 
   pool = wp_pool_new (wp_test_plugin_dir (), 2, &error);
   g_assert_no_error (error);
-  watch_finalize (pool, &finalized);
+  wp_test_watch_finalize (pool, &finalized);
   pid = get_worker_pid (pool);
   g_assert_cmpuint (wp_test_count_children (), >=, 1);
 

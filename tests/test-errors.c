@@ -53,21 +53,77 @@ assert_pool_works (WpPool *pool)
   g_assert_cmpuint (wp_test_get_stat (pool, "crashed"), ==, 0);
 }
 
-/* ---- NO_SUCH_PLUGIN ---- */
+/* ---- One call, one error ---- */
+
+/* A call that fails with @code of WP_POOL_ERROR, @n_calls times in a row
+ * on the same pool, with @substring in the message; the pool still works
+ * afterwards. */
+typedef struct {
+  const char *path;
+  const char *summary;
+  guint       n_workers;
+  const char *plugin;
+  const char *function;
+  gint        code;
+  const char *substring;   /* or NULL */
+  guint       n_calls;
+} ErrorCase;
+
+static const ErrorCase error_cases[] = {
+  { "/pool/errors/no-such-plugin/missing",
+    "A valid name without a NAME.so is WP_POOL_ERROR_NO_SUCH_PLUGIN",
+    2, "missing", "noop", WP_POOL_ERROR_NO_SUCH_PLUGIN, NULL, 1 },
+  /* One worker: the second and third jobs meet the plugin already loaded. */
+  { "/pool/errors/plugin-invalid/init-failed",
+    "A failed init is WP_POOL_ERROR_PLUGIN_INVALID with the init's message, for every job",
+    1, "initfail", "noop", WP_POOL_ERROR_PLUGIN_INVALID, "the frobnicator is missing", 3 },
+  { "/pool/errors/plugin-invalid/abi-version",
+    "A plugin built for ABI version 2 is WP_POOL_ERROR_PLUGIN_INVALID",
+    1, "abi2", "noop", WP_POOL_ERROR_PLUGIN_INVALID, NULL, 1 },
+  { "/pool/errors/plugin-invalid/no-query",
+    "A shared object without wp_plugin_query is WP_POOL_ERROR_PLUGIN_INVALID",
+    1, "noquery", "noop", WP_POOL_ERROR_PLUGIN_INVALID, "wp_plugin_query", 1 },
+  { "/pool/errors/plugin-invalid/duplicate-functions",
+    "Two functions of the same name make the plugin WP_POOL_ERROR_PLUGIN_INVALID",
+    1, "duplicates", "twice", WP_POOL_ERROR_PLUGIN_INVALID, "twice", 1 },
+  { "/pool/errors/bad-result/wrong-type",
+    "A result of the wrong type is WP_POOL_ERROR_BAD_RESULT",
+    1, "badresult", "wrong_type", WP_POOL_ERROR_BAD_RESULT, NULL, 1 },
+  { "/pool/errors/bad-result/null-without-error",
+    "NULL without an error is WP_POOL_ERROR_BAD_RESULT",
+    1, "badresult", "null_no_error", WP_POOL_ERROR_BAD_RESULT, NULL, 1 },
+};
 
 static void
-test_no_such_plugin (WpTestFixture *fixture,
-                     gconstpointer  data)
+setup_error_case (WpTestFixture *fixture,
+                  gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
+  const ErrorCase *ec = data;
 
-  g_test_summary ("A valid name without a NAME.so is WP_POOL_ERROR_NO_SUCH_PLUGIN");
+  wp_test_fixture_setup (fixture, GUINT_TO_POINTER (ec->n_workers));
+}
 
-  error = call_error (fixture->pool, "missing", "noop", NULL);
-  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN);
+static void
+test_error_case (WpTestFixture *fixture,
+                 gconstpointer  data)
+{
+  const ErrorCase *ec = data;
+
+  g_test_summary (ec->summary);
+
+  for (guint i = 0; i < ec->n_calls; i++)
+    {
+      g_autoptr(GError) error = call_error (fixture->pool, ec->plugin, ec->function, NULL);
+
+      g_assert_error (error, WP_POOL_ERROR, ec->code);
+      if (ec->substring != NULL)
+        g_assert_nonnull (strstr (error->message, ec->substring));
+    }
 
   assert_pool_works (fixture->pool);
 }
+
+/* ---- NO_SUCH_PLUGIN ---- */
 
 static const char * const invalid_names[] = {
   "", ".", "..", "../echo", "a/b", "/echo", "echo/", "echo.so", "a.b", "echo ",
@@ -130,53 +186,6 @@ test_invalid_plugin_names_with_files (WpTestFixture *fixture,
 /* ---- PLUGIN_INVALID ---- */
 
 static void
-test_init_failed (WpTestFixture *fixture,
-                  gconstpointer  data)
-{
-  g_test_summary ("A failed init is WP_POOL_ERROR_PLUGIN_INVALID with the init's message, for every job");
-
-  /* One worker: the second job meets the plugin that is already loaded. */
-  for (guint i = 0; i < 3; i++)
-    {
-      g_autoptr(GError) error = call_error (fixture->pool, "initfail", "noop", NULL);
-
-      g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
-      g_assert_nonnull (strstr (error->message, "the frobnicator is missing"));
-    }
-
-  assert_pool_works (fixture->pool);
-}
-
-static void
-test_abi_version (WpTestFixture *fixture,
-                  gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_test_summary ("A plugin built for ABI version 2 is WP_POOL_ERROR_PLUGIN_INVALID");
-
-  error = call_error (fixture->pool, "abi2", "noop", NULL);
-  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
-
-  assert_pool_works (fixture->pool);
-}
-
-static void
-test_no_query (WpTestFixture *fixture,
-               gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_test_summary ("A shared object without wp_plugin_query is WP_POOL_ERROR_PLUGIN_INVALID");
-
-  error = call_error (fixture->pool, "noquery", "noop", NULL);
-  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
-  g_assert_nonnull (strstr (error->message, "wp_plugin_query"));
-
-  assert_pool_works (fixture->pool);
-}
-
-static void
 test_bad_type_string (WpTestFixture *fixture,
                       gconstpointer  data)
 {
@@ -192,21 +201,6 @@ test_bad_type_string (WpTestFixture *fixture,
 
   error = call_error (fixture->pool, "badtypes", "broken", NULL);
   g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
-
-  assert_pool_works (fixture->pool);
-}
-
-static void
-test_duplicate_functions (WpTestFixture *fixture,
-                          gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_test_summary ("Two functions of the same name make the plugin WP_POOL_ERROR_PLUGIN_INVALID");
-
-  error = call_error (fixture->pool, "duplicates", "twice", NULL);
-  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
-  g_assert_nonnull (strstr (error->message, "twice"));
 
   assert_pool_works (fixture->pool);
 }
@@ -267,7 +261,7 @@ test_not_a_regular_file (WpTestFixture *fixture,
   assert_pool_works (fixture->pool);
 }
 
-/* ---- NO_SUCH_FUNCTION, INVALID_ARGS, BAD_RESULT ---- */
+/* ---- NO_SUCH_FUNCTION, INVALID_ARGS ---- */
 
 static void
 test_no_such_function (WpTestFixture *fixture,
@@ -330,34 +324,6 @@ test_args_for_empty_tuple (WpTestFixture *fixture,
   g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS);
   g_assert_nonnull (strstr (error->message, "()"));
   g_assert_nonnull (strstr (error->message, "(i)"));
-}
-
-static void
-test_bad_result_type (WpTestFixture *fixture,
-                      gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_test_summary ("A result of the wrong type is WP_POOL_ERROR_BAD_RESULT");
-
-  error = call_error (fixture->pool, "badresult", "wrong_type", NULL);
-  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_BAD_RESULT);
-
-  assert_pool_works (fixture->pool);
-}
-
-static void
-test_bad_result_null (WpTestFixture *fixture,
-                      gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_test_summary ("NULL without an error is WP_POOL_ERROR_BAD_RESULT");
-
-  error = call_error (fixture->pool, "badresult", "null_no_error", NULL);
-  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_BAD_RESULT);
-
-  assert_pool_works (fixture->pool);
 }
 
 /* ---- Plugin errors ---- */
@@ -434,24 +400,21 @@ main (int    argc,
   g_test_add (path, WpTestFixture, NULL,                                 \
               wp_test_fixture_setup_tmp, func, wp_test_fixture_teardown)
 
-  ADD ("/pool/errors/no-such-plugin/missing", test_no_such_plugin, 2);
   ADD ("/pool/errors/no-such-plugin/invalid-names", test_invalid_plugin_names, 2);
   ADD_TMP ("/pool/errors/no-such-plugin/invalid-names-with-files", test_invalid_plugin_names_with_files);
-  ADD ("/pool/errors/plugin-invalid/init-failed", test_init_failed, 1);
-  ADD ("/pool/errors/plugin-invalid/abi-version", test_abi_version, 1);
-  ADD ("/pool/errors/plugin-invalid/no-query", test_no_query, 1);
   ADD ("/pool/errors/plugin-invalid/bad-type-string", test_bad_type_string, 1);
-  ADD ("/pool/errors/plugin-invalid/duplicate-functions", test_duplicate_functions, 1);
   ADD_TMP ("/pool/errors/plugin-invalid/not-a-shared-object", test_not_a_shared_object);
   ADD_TMP ("/pool/errors/plugin-invalid/not-a-regular-file", test_not_a_regular_file);
   ADD ("/pool/errors/no-such-function", test_no_such_function, 1);
   ADD ("/pool/errors/invalid-args/wrong-types", test_invalid_args, 2);
   ADD ("/pool/errors/invalid-args/empty-tuple", test_args_for_empty_tuple, 1);
-  ADD ("/pool/errors/bad-result/wrong-type", test_bad_result_type, 1);
-  ADD ("/pool/errors/bad-result/null-without-error", test_bad_result_null, 1);
   ADD ("/pool/errors/plugin-error/file-error", test_plugin_error_file, 1);
   ADD ("/pool/errors/plugin-error/io-error", test_plugin_error_io, 1);
   ADD ("/pool/errors/plugin-error/unknown-domain", test_plugin_error_unknown_domain, 1);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (error_cases); i++)
+    g_test_add (error_cases[i].path, WpTestFixture, &error_cases[i],
+                setup_error_case, test_error_case, wp_test_fixture_teardown);
 
 #undef ADD
 #undef ADD_TMP

@@ -4,9 +4,8 @@
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Covers issue 3's fault-injection test: 5 000 jobs on 3 workers, 32 in
- * flight at any time, drawn from a seeded random mix (the seed is
- * printed; set WORKPOOL_TEST_SEED to replay one).  The kinds, their
+ * 5 000 jobs on 3 workers, 32 in flight at any time, drawn from a seeded
+ * random mix (the seed is printed; set WORKPOOL_TEST_SEED to replay one).  The kinds, their
  * acceptable outcomes and the checks on every callback are in
  * wp-test-mix.h; here are the shares and timings:
  *

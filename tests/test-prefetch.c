@@ -1,4 +1,4 @@
-/* test-prefetch.c: a job handed to a busy worker ahead of time (issue 5).
+/* test-prefetch.c: a job handed to a busy worker ahead of time.
  *
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -107,26 +107,29 @@ start_mark (WpPool       *pool,
 }
 
 /* Makes both workers of @pool ready and idle: a pool starts them lazily,
- * and a job is prefetched only when no worker is starting.  Two jobs
- * started together ran on two workers once both had said hello; until
- * then (a start-up can take long on a loaded machine), try again. */
+ * and a job is prefetched only when no worker is starting.  A sleep
+ * holds the first worker while a job waiting for a worker starts the
+ * second one and runs there; the sleep honours its cancel, so cancelling
+ * it leaves the first worker idle. */
 static void
 ready_two_workers (WpPool *pool)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) bound (30000) * G_TIME_SPAN_MILLISECOND;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  WpFaultCall *hold, *second;
+  gint32 first;
 
-  while (g_get_monotonic_time () < deadline)
-    {
-      WpFaultCall *a = wp_fault_call_start (pool, "sleep", "getpid", NULL, 0, NULL);
-      WpFaultCall *b = wp_fault_call_start (pool, "sleep", "getpid", NULL, 0, NULL);
+  first = wp_fault_get_pid (pool, "sleep");
+  hold = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, cancellable);
+  second = wp_fault_call_start (pool, "sleep", "getpid", NULL, 0, NULL);
+  wp_fault_call_wait (second, 5000);
+  g_assert_cmpint (wp_fault_result_pid (second), !=, first);
 
-      wp_fault_call_wait (a, 5000);
-      wp_fault_call_wait (b, 5000);
-      if (wp_fault_result_pid (a) != wp_fault_result_pid (b))
-        return;
-    }
-
-  g_error ("two jobs started together never ran on two workers");
+  wp_fault_cancel (cancellable);
+  wp_fault_call_wait (hold, 5000);
+  wp_fault_assert_error (hold, G_IO_ERROR, G_IO_ERROR_CANCELLED, NULL);
+  g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 0);
+  g_assert_cmpuint (wp_test_get_stat (pool, "workers"), ==, 2);
+  g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 2);
 }
 
 /* ---- Tests ---- */

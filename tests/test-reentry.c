@@ -1,5 +1,4 @@
-/* test-reentry.c: re-entrancy and lifetime of the pool (the bugs of the
- * rewrite of host/lib).
+/* test-reentry.c: re-entrancy and lifetime of the pool.
  *
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later

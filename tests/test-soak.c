@@ -4,7 +4,7 @@
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Covers issue 6's soak (test suite `slow`).  The mix of test-faults.c
+ * In the test suite `slow`.  The mix of test-faults.c
  * (see wp-test-mix.h for the kinds and the checks on every callback),
  * with large payloads added and the slow kinds made rarer and shorter so
  * that 200 000 jobs take a minute or two on 2 cores:

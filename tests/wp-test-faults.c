@@ -438,29 +438,3 @@ wp_fault_wait_pid_in_read (int   pid,
 
   wp_test_wait_until_full (NULL, pid_in_read, GINT_TO_POINTER (pid), timeout_ms, what);
 }
-
-static gboolean
-set_flag (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-void
-wp_fault_iterate_for (guint ms)
-{
-  g_autoptr(GSource) timer = g_timeout_source_new (ms);
-  gboolean over = FALSE;
-
-  g_source_set_callback (timer, set_flag, &over, NULL);
-  g_source_attach (timer, NULL);
-  /* The safety deadline of the wait is far beyond @ms. */
-  wp_test_wait_until_full (NULL, flag_is_set, &over, ms + WP_TEST_TIMEOUT_MS, "a timer");
-  g_source_destroy (timer);
-}

@@ -127,8 +127,5 @@ void           wp_fault_wait_pid_in_poll     (int             pid,
 gboolean       wp_fault_pid_in_read          (int             pid);
 void           wp_fault_wait_pid_in_read     (int             pid,
                                               guint           timeout_ms);
-/* Iterates the main context for @ms, whatever happens: for checking
- * that something does not happen. */
-void           wp_fault_iterate_for          (guint           ms);
 
 G_END_DECLS

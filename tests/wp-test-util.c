@@ -368,6 +368,22 @@ wp_test_close (WpPool *pool)
   g_assert_true (op.ok);
 }
 
+static void
+set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* Object data, not a weak pointer: weak pointers are cleared at dispose,
+ * object data only at finalize. */
+void
+wp_test_watch_finalize (WpPool   *pool,
+                        gboolean *flag)
+{
+  *flag = FALSE;
+  g_object_set_data_full (G_OBJECT (pool), "wp-test-finalized", flag, set_flag);
+}
+
 void
 wp_test_assert_variant (GVariant *actual,
                         GVariant *expected)
@@ -462,8 +478,12 @@ wp_test_fixture_teardown (WpTestFixture *fixture,
 {
   if (fixture->pool != NULL)
     {
+      gboolean finalized;
+
       wp_test_close (fixture->pool);
+      wp_test_watch_finalize (fixture->pool, &finalized);
       g_clear_object (&fixture->pool);
+      wp_test_wait_until (&finalized);
     }
 
   wp_test_calls_check ();

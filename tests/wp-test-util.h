@@ -49,7 +49,8 @@ void         wp_test_wait_for_flag        (gboolean       *flag,
  * callback ran, in which order among all callbacks, and the outcome.
  * Records live until wp_test_calls_check(), which asserts that each
  * callback ran exactly once and frees them; the fixture's teardown calls
- * it after the pool is closed, so a late second callback is caught too. */
+ * it once the pool is closed and finalized, after which no callback can
+ * come, so a late second callback is caught too. */
 
 typedef struct {
   WpPool       *pool;        /* not owned */
@@ -85,6 +86,11 @@ GVariant    *wp_test_describe             (WpPool         *pool,
                                            const char     *plugin,
                                            GError        **error);
 void         wp_test_close                (WpPool         *pool);
+/* Sets *@flag to FALSE now and to TRUE when @pool is finalized.  Every
+ * call's GTask holds its pool, so once the pool is finalized no callback
+ * of it can come any more. */
+void         wp_test_watch_finalize       (WpPool         *pool,
+                                           gboolean       *flag);
 
 /* Asserts that @actual equals @expected, which may be floating and is
  * consumed either way. */
@@ -104,8 +110,8 @@ void         wp_test_assert_stats_balance (WpPool         *pool);
  * many as the test data says (GUINT_TO_POINTER (n)); or, with
  * wp_test_fixture_setup_tmp(), no pool yet and an empty temporary folder
  * for the test to fill and make its pool on.  Teardown closes the pool,
- * checks every call and that no child process is left, and removes the
- * folder. */
+ * drops it and waits for it to be finalized, checks every call and that
+ * no child process is left, and removes the folder. */
 
 typedef struct {
   WpPool *pool;

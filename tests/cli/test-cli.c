@@ -109,26 +109,39 @@ test_usage_no_command (void)
   g_assert_true (g_str_has_prefix (run->err, "workpool: "));
 }
 
+/* `workpool ARGS…` that is a usage error: exit status 2, and stderr
+ * says @err_substring where there is one. */
+typedef struct {
+  const char *path;
+  const char *summary;
+  const char *args[6];
+  const char *err_substring;
+} UsageCase;
+
+static const UsageCase usage_cases[] = {
+  { "/cli/usage/unknown-command", "an unknown command is a usage error naming it",
+    { "frobnicate" }, "frobnicate" },
+  { "/cli/usage/unknown-option", "an unknown option is a usage error",
+    { "list", "--frobnicate" }, "frobnicate" },
+  { "/cli/call/usage/missing-args", "no ARGS for a function that takes some is a usage error",
+    { "call", "demo", "add" }, "(ii)" },
+  { "/cli/call/usage/missing-function", "PLUGIN without FUNCTION is a usage error",
+    { "call", "demo" }, NULL },
+  { "/cli/call/usage/too-many-args", "ARGS split over several words is a usage error",
+    { "call", "demo", "add", "(2,", "3)" }, NULL },
+};
+
 static void
-test_usage_unknown_command (void)
+test_usage (gconstpointer data)
 {
+  const UsageCase *uc = data;
   g_autoptr(WpCliRun) run = NULL;
 
-  g_test_summary ("an unknown command is a usage error naming it");
-  run = run_cli ("frobnicate");
+  g_test_summary (uc->summary);
+  run = wp_cli_run_argv (NULL, uc->args);
   g_assert_cmpint (run->status, ==, 2);
-  g_assert_nonnull (strstr (run->err, "frobnicate"));
-}
-
-static void
-test_usage_unknown_option (void)
-{
-  g_autoptr(WpCliRun) run = NULL;
-
-  g_test_summary ("an unknown option is a usage error");
-  run = run_cli ("list", "--frobnicate");
-  g_assert_cmpint (run->status, ==, 2);
-  g_assert_nonnull (strstr (run->err, "frobnicate"));
+  if (uc->err_substring != NULL)
+    g_assert_nonnull (strstr (run->err, uc->err_substring));
 }
 
 /* list */
@@ -291,40 +304,37 @@ test_call_plugin_error (void)
                    "workpool: g-io-error-quark:13: cannot divide by zero\n");
 }
 
-static void
-test_call_file_error (void)
-{
-  g_autoptr(WpCliRun) run = NULL;
-  g_autofree char *expected = error_prefix (G_FILE_ERROR, G_FILE_ERROR_NOENT);
+/* `workpool call ARGS…` whose job fails: exit status 1, and stderr
+ * starts with the error's domain and code. */
+typedef struct {
+  const char *path;
+  const char *summary;
+  const char *args[4];
+  GQuark    (*domain) (void);
+  int         code;
+} CallErrorCase;
 
-  g_test_summary ("a GFileError from a plugin keeps its domain and code");
-  run = run_cli ("call", "demo", "wordcount", "('/nonexistent/words.txt',)");
-  g_assert_cmpint (run->status, ==, 1);
-  g_assert_true (g_str_has_prefix (run->err, expected));
-}
-
-static void
-test_call_unknown_plugin (void)
-{
-  g_autoptr(WpCliRun) run = NULL;
-  g_autofree char *expected = error_prefix (WP_POOL_ERROR,
-                                            WP_POOL_ERROR_NO_SUCH_PLUGIN);
-
-  g_test_summary ("an unknown plugin fails with NO_SUCH_PLUGIN, exit 1");
-  run = run_cli ("call", "nosuchplugin", "add", "(2, 3)");
-  g_assert_cmpint (run->status, ==, 1);
-  g_assert_true (g_str_has_prefix (run->err, expected));
-}
+static const CallErrorCase call_error_cases[] = {
+  { "/cli/call/error/file", "a GFileError from a plugin keeps its domain and code",
+    { "demo", "wordcount", "('/nonexistent/words.txt',)" },
+    g_file_error_quark, G_FILE_ERROR_NOENT },
+  { "/cli/call/error/unknown-plugin", "an unknown plugin fails with NO_SUCH_PLUGIN, exit 1",
+    { "nosuchplugin", "add", "(2, 3)" },
+    wp_pool_error_quark, WP_POOL_ERROR_NO_SUCH_PLUGIN },
+  { "/cli/call/error/unknown-function", "an unknown function fails with NO_SUCH_FUNCTION, exit 1",
+    { "demo", "subtract", "(2, 3)" },
+    wp_pool_error_quark, WP_POOL_ERROR_NO_SUCH_FUNCTION },
+};
 
 static void
-test_call_unknown_function (void)
+test_call_error (gconstpointer data)
 {
+  const CallErrorCase *ec = data;
   g_autoptr(WpCliRun) run = NULL;
-  g_autofree char *expected = error_prefix (WP_POOL_ERROR,
-                                            WP_POOL_ERROR_NO_SUCH_FUNCTION);
+  g_autofree char *expected = error_prefix (ec->domain (), ec->code);
 
-  g_test_summary ("an unknown function fails with NO_SUCH_FUNCTION, exit 1");
-  run = run_cli ("call", "demo", "subtract", "(2, 3)");
+  g_test_summary (ec->summary);
+  run = wp_cli_run_argv ("call", ec->args);
   g_assert_cmpint (run->status, ==, 1);
   g_assert_true (g_str_has_prefix (run->err, expected));
 }
@@ -344,36 +354,6 @@ test_call_bad_args (void)
   g_assert_nonnull (strstr (run->err, "^"));
 }
 
-static void
-test_call_missing_args (void)
-{
-  g_autoptr(WpCliRun) run = NULL;
-
-  g_test_summary ("no ARGS for a function that takes some is a usage error");
-  run = run_cli ("call", "demo", "add");
-  g_assert_cmpint (run->status, ==, 2);
-  g_assert_nonnull (strstr (run->err, "(ii)"));
-}
-
-static void
-test_call_missing_function (void)
-{
-  g_autoptr(WpCliRun) run = NULL;
-
-  g_test_summary ("PLUGIN without FUNCTION is a usage error");
-  run = run_cli ("call", "demo");
-  g_assert_cmpint (run->status, ==, 2);
-}
-
-static void
-test_call_too_many_args (void)
-{
-  g_autoptr(WpCliRun) run = NULL;
-
-  g_test_summary ("ARGS split over several words is a usage error");
-  run = run_cli ("call", "demo", "add", "(2,", "3)");
-  g_assert_cmpint (run->status, ==, 2);
-}
 
 static void
 test_call_bad_timeout (void)
@@ -404,8 +384,6 @@ main (int    argc,
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/help/command", test_command_help);
   g_test_add_func ("/cli/usage/no-command", test_usage_no_command);
-  g_test_add_func ("/cli/usage/unknown-command", test_usage_unknown_command);
-  g_test_add_func ("/cli/usage/unknown-option", test_usage_unknown_option);
   g_test_add_func ("/cli/list/demo", test_list_demo);
   g_test_add_func ("/cli/list/plugin-dir", test_list_plugin_dir);
   g_test_add_func ("/cli/list/broken-plugin", test_list_broken_plugin);
@@ -416,14 +394,12 @@ main (int    argc,
   g_test_add_func ("/cli/call/annotated-result", test_call_annotated_result);
   g_test_add_func ("/cli/call/timeout", test_call_timeout);
   g_test_add_func ("/cli/call/error/plugin", test_call_plugin_error);
-  g_test_add_func ("/cli/call/error/file", test_call_file_error);
-  g_test_add_func ("/cli/call/error/unknown-plugin", test_call_unknown_plugin);
-  g_test_add_func ("/cli/call/error/unknown-function", test_call_unknown_function);
+  for (gsize i = 0; i < G_N_ELEMENTS (call_error_cases); i++)
+    g_test_add_data_func (call_error_cases[i].path, &call_error_cases[i], test_call_error);
   g_test_add_func ("/cli/call/usage/bad-args", test_call_bad_args);
-  g_test_add_func ("/cli/call/usage/missing-args", test_call_missing_args);
-  g_test_add_func ("/cli/call/usage/missing-function", test_call_missing_function);
-  g_test_add_func ("/cli/call/usage/too-many-args", test_call_too_many_args);
   g_test_add_func ("/cli/call/usage/bad-timeout", test_call_bad_timeout);
+  for (gsize i = 0; i < G_N_ELEMENTS (usage_cases); i++)
+    g_test_add_data_func (usage_cases[i].path, &usage_cases[i], test_usage);
 
   return g_test_run ();
 }

@@ -6,8 +6,9 @@
  * The plugin under test is the built thumbnail.so, named by the
  * WP_THUMBNAIL_PLUGIN environment variable; the tests dlopen it, look its
  * functions up through wp_plugin_query() and call them as a worker would.
- * The size formula and the atomic writer are also unit-tested directly,
- * from the plugin's static library.
+ * The size formula, the resampler, the atomic writer and the JPEG
+ * decoder's cancellation are also unit-tested directly, from the
+ * plugin's static library.
  *
  * Every test works in its own temporary directory (the fixture) and draws
  * its input images there (thumbnail-test-images.c); only the bad-input
@@ -18,6 +19,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +35,7 @@
 #include "workpool/wp-plugin.h"
 
 #include "wp-atomic-file.h"
+#include "wp-jpeg.h"
 #include "wp-resample.h"
 #include "wp-thumbnail.h"
 
@@ -217,7 +220,7 @@ load (const char *path)
   return pixbuf;
 }
 
-/* The formula as the issue states it, in floating point. */
+/* The specified formula, s = min (bw/W, bh/H), in floating point. */
 static void
 formula_size (int  width,
               int  height,
@@ -306,8 +309,8 @@ test_plugin_query (void)
   };
   gsize i;
 
-  g_test_summary ("The plugin describes itself and its four functions with the "
-                  "types of the issue");
+  g_test_summary ("The plugin describes itself and its four functions with their "
+                  "specified types");
 
   g_assert_cmpuint (plugin->abi_version, ==, WP_PLUGIN_ABI_VERSION);
   g_assert_cmpuint (plugin->struct_size, ==, sizeof (WpPlugin));
@@ -371,7 +374,7 @@ test_fit_formula (void)
 {
   int width, height, box, ties = 0, checked = 0;
 
-  g_test_summary ("wp_thumbnail_fit_size() agrees with the issue's formula, "
+  g_test_summary ("wp_thumbnail_fit_size() agrees with the specified formula, "
                   "s = min (bw/W, bh/H), on a sweep of sizes and boxes; sizes "
                   "come from the original size, not from each other");
 
@@ -881,10 +884,23 @@ test_jpeg_grayscale (Fixture       *fixture,
   assert_colour (thumb, 75, 37, 0xD7D7D7, 12);
 }
 
+typedef struct {
+  const char *path;
+  const char *summary;
+  gboolean    ycck;       /* else CMYK */
+} CmykCase;
+
+static const CmykCase cmyk_cases[] = {
+  { "/thumbnail/jpeg/cmyk", "An Adobe (inverted) CMYK JPEG is converted to the right RGB colours",
+    FALSE },
+  { "/thumbnail/jpeg/ycck", "A YCCK JPEG is converted to the right RGB colours", TRUE },
+};
+
 static void
-check_cmyk (Fixture  *fixture,
-            gboolean  ycck)
+test_jpeg_cmyk (Fixture       *fixture,
+                gconstpointer  data)
 {
+  const CmykCase *cc = data;
   g_autofree char *source = fixture_path (fixture, "cmyk.jpg");
   g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
   g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (200, 100);
@@ -893,8 +909,10 @@ check_cmyk (Fixture  *fixture,
   TestJpegOptions options = { 0, };
   int width, height;
 
-  options.cmyk = !ycck;
-  options.ycck = ycck;
+  g_test_summary (cc->summary);
+
+  options.cmyk = !cc->ycck;
+  options.ycck = cc->ycck;
   test_write_jpeg (source, pattern, &options);
 
   g_assert_true (make_thumbnail (source, destination, 100, 100, &width, &height, &error));
@@ -902,24 +920,6 @@ check_cmyk (Fixture  *fixture,
 
   thumb = load (destination);
   assert_oriented_quadrants (thumb, 1, 200, 100);
-}
-
-static void
-test_jpeg_cmyk (Fixture       *fixture,
-                gconstpointer  data)
-{
-  g_test_summary ("An Adobe (inverted) CMYK JPEG is converted to the right RGB colours");
-
-  check_cmyk (fixture, FALSE);
-}
-
-static void
-test_jpeg_ycck (Fixture       *fixture,
-                gconstpointer  data)
-{
-  g_test_summary ("A YCCK JPEG is converted to the right RGB colours");
-
-  check_cmyk (fixture, TRUE);
 }
 
 static void
@@ -1406,13 +1406,51 @@ test_cancel_before (Fixture       *fixture,
   g_assert_cmpstr (tree, ==, "source.jpg");
 }
 
-static gpointer
-cancel_soon (gpointer data)
-{
-  GCancellable *cancellable = data;
+/* The JPEG decoder reads its descriptor with read(2) as it needs data,
+ * so a pipe fed by another thread decides how far a decode can get
+ * before the cancel: FEED_BEFORE_CANCEL bytes can be written only once
+ * the decoder has consumed all but a pipe's worth of them, which is more
+ * than the header and its first read buffer (DECODER_BUFFER, the
+ * decoder's SOURCE_BUFFER_SIZE), so it is decoding rows.  The rest of the
+ * file is written after the cancel; it spans several read buffers, so
+ * rows are decoded after the cancel is visible, and each batch of rows
+ * polls the cancellable. */
+#define DECODER_BUFFER 65536
 
-  g_usleep (2000);
-  g_cancellable_cancel (cancellable);
+typedef struct {
+  int           fd;           /* the pipe's write end, closed at the end */
+  const guint8 *data;
+  gsize         size;
+  gsize         before;       /* bytes written before the cancel */
+  GCancellable *cancellable;
+} Feeder;
+
+static void
+write_all (int           fd,
+           const guint8 *data,
+           gsize         size)
+{
+  while (size > 0)
+    {
+      gssize n = write (fd, data, size);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      g_assert_cmpint (n, >, 0);
+      data += n;
+      size -= n;
+    }
+}
+
+static gpointer
+feed_then_cancel (gpointer user_data)
+{
+  Feeder *feeder = user_data;
+
+  write_all (feeder->fd, feeder->data, feeder->before);
+  g_cancellable_cancel (feeder->cancellable);
+  write_all (feeder->fd, feeder->data + feeder->before, feeder->size - feeder->before);
+  close (feeder->fd);
 
   return NULL;
 }
@@ -1422,36 +1460,55 @@ test_cancel_during (Fixture       *fixture,
                     gconstpointer  data)
 {
   g_autofree char *source = fixture_path (fixture, "source.jpg");
-  g_autofree char *destination = fixture_path (fixture, "out/thumb.jpg");
   g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (4000, 3000);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GdkPixbuf) decoded = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *tree = NULL;
+  g_autofree char *contents = NULL;
+  WpJpegReader *reader;
+  Feeder feeder = { 0, };
   GThread *thread;
+  int fds[2];
+  int pipe_size;
+  char sink[4096];
+  gsize length;
+  gssize n;
 
-  g_test_summary ("A job cancelled while it decodes (from another thread, as "
-                  "the worker does) stops with G_IO_ERROR_CANCELLED and writes "
-                  "nothing");
+  g_test_summary ("A decode cancelled from another thread while it decodes rows "
+                  "stops with G_IO_ERROR_CANCELLED");
 
   test_write_jpeg (source, pattern, NULL);
+  g_assert_true (g_file_get_contents (source, &contents, &length, NULL));
 
-  thread = g_thread_new ("cancel", cancel_soon, cancellable);
-  result = call ("thumbnail", g_variant_new ("(ss(ii))", source, destination, 1024, 1024),
-                 cancellable, &error);
-  g_thread_join (thread);
+  g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
+  pipe_size = fcntl (fds[1], F_GETPIPE_SZ);
+  g_assert_cmpint (pipe_size, >, 0);
 
-  if (result != NULL)
-    {
-      /* A 12-megapixel decode takes tens of milliseconds; only a machine
-       * too loaded to start the thread in time gets here. */
-      g_test_skip ("The job finished before it was cancelled");
-      return;
-    }
+  feeder.fd = fds[1];
+  feeder.data = (const guint8 *) contents;
+  feeder.size = length;
+  feeder.before = (gsize) pipe_size + 2 * DECODER_BUFFER;
+  feeder.cancellable = cancellable;
+  g_test_message ("%" G_GSIZE_FORMAT " bytes before the cancel, %" G_GSIZE_FORMAT " after",
+                  feeder.before, length - feeder.before);
+  g_assert_cmpuint (length, >=, feeder.before + 4 * DECODER_BUFFER);
 
+  thread = g_thread_new ("feed", feed_then_cancel, &feeder);
+
+  reader = wp_jpeg_reader_new (fds[0], source, NULL, &error);
+  g_assert_no_error (error);
+  decoded = wp_jpeg_reader_decode (reader, 4000, 3000, cancellable, &error);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  tree = list_tree (fixture->dir);
-  g_assert_cmpstr (tree, ==, "source.jpg");
+  g_assert_null (decoded);
+  wp_jpeg_reader_free (reader);
+
+  /* The feeder writes the whole file whatever the decoder read. */
+  do
+    n = read (fds[0], sink, sizeof sink);
+  while (n > 0 || (n < 0 && errno == EINTR));
+  g_assert_cmpint (n, ==, 0);
+  g_thread_join (thread);
+  close (fds[0]);
 }
 
 /* ---- the bad-input corpus -------------------------------------------- */
@@ -1572,10 +1629,28 @@ current_umask (void)
   return mask;
 }
 
+typedef struct {
+  const char        *path;
+  const char        *summary;
+  WpAtomicFileFlags  flags;
+} AtomicCase;
+
+static const AtomicCase atomic_cases[] = {
+  { "/thumbnail/atomic/o-tmpfile",
+    "The atomic writer creates and replaces files and leaves no temporary file on "
+    "failure (O_TMPFILE where supported)",
+    WP_ATOMIC_FILE_NONE },
+  { "/thumbnail/atomic/named-temp",
+    "The same with a named temporary file, the fallback for file systems without O_TMPFILE",
+    WP_ATOMIC_FILE_NO_O_TMPFILE },
+};
+
 static void
-check_atomic_replace (Fixture           *fixture,
-                      WpAtomicFileFlags  flags)
+test_atomic_replace (Fixture       *fixture,
+                     gconstpointer  data)
 {
+  const AtomicCase *ac = data;
+  WpAtomicFileFlags flags = ac->flags;
   g_autofree char *path = fixture_path (fixture, "deep/er/file.bin");
   g_autofree char *directory = fixture_path (fixture, "as-directory");
   g_autoptr(GBytes) first = g_bytes_new_static ("first", 5);
@@ -1584,6 +1659,8 @@ check_atomic_replace (Fixture           *fixture,
   g_autofree char *contents = NULL;
   g_autofree char *tree = NULL;
   struct stat st;
+
+  g_test_summary (ac->summary);
 
   /* Create, with the parents. */
   g_assert_true (wp_atomic_file_replace (path, first, flags | WP_ATOMIC_FILE_CREATE_PARENTS,
@@ -1615,26 +1692,6 @@ check_atomic_replace (Fixture           *fixture,
 
   tree = list_tree (fixture->dir);
   g_assert_cmpstr (tree, ==, "as-directory deep deep/er deep/er/file.bin");
-}
-
-static void
-test_atomic_o_tmpfile (Fixture       *fixture,
-                       gconstpointer  data)
-{
-  g_test_summary ("The atomic writer creates and replaces files and leaves no "
-                  "temporary file on failure (O_TMPFILE where supported)");
-
-  check_atomic_replace (fixture, WP_ATOMIC_FILE_NONE);
-}
-
-static void
-test_atomic_named_temp (Fixture       *fixture,
-                        gconstpointer  data)
-{
-  g_test_summary ("The same with a named temporary file, the fallback for "
-                  "file systems without O_TMPFILE");
-
-  check_atomic_replace (fixture, WP_ATOMIC_FILE_NO_O_TMPFILE);
 }
 
 static void
@@ -1740,8 +1797,8 @@ main (int   argc,
 
   ADD ("/thumbnail/jpeg/progressive", test_jpeg_progressive);
   ADD ("/thumbnail/jpeg/grayscale", test_jpeg_grayscale);
-  ADD ("/thumbnail/jpeg/cmyk", test_jpeg_cmyk);
-  ADD ("/thumbnail/jpeg/ycck", test_jpeg_ycck);
+  for (i = 0; i < G_N_ELEMENTS (cmyk_cases); i++)
+    ADD_DATA (cmyk_cases[i].path, &cmyk_cases[i], test_jpeg_cmyk);
   ADD ("/thumbnail/jpeg/too-many-scans", test_jpeg_too_many_scans);
   ADD ("/thumbnail/png/alpha", test_png_alpha);
   ADD ("/thumbnail/bmp/bottom-up", test_bmp);
@@ -1766,8 +1823,8 @@ main (int   argc,
       ADD_DATA (path, &bad_inputs[i], test_bad_input);
     }
 
-  ADD ("/thumbnail/atomic/o-tmpfile", test_atomic_o_tmpfile);
-  ADD ("/thumbnail/atomic/named-temp", test_atomic_named_temp);
+  for (i = 0; i < G_N_ELEMENTS (atomic_cases); i++)
+    ADD_DATA (atomic_cases[i].path, &atomic_cases[i], test_atomic_replace);
   ADD ("/thumbnail/atomic/replace-thumbnail", test_atomic_replace_thumbnail);
 
   return g_test_run ();
