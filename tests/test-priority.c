@@ -310,38 +310,86 @@ test_two_workers (Fixture       *fixture,
     }
 }
 
-static void
-test_task (Fixture       *fixture,
-           gconstpointer  data)
+typedef struct {
+  Fixture  *fixture;
+  int       priorities[4];
+  Job      *jobs[4];
+} ReturnOrder;
+
+/* A job the pool refuses at once, on the way in. */
+static Job *
+submit_refused (Fixture    *fixture,
+                const char *token,
+                int         priority)
 {
-  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
-  Job *ok, *no_plugin, *cancelled_job, *plain, *low, *high;
+  return wp_test_gate_submit (fixture, token, "no/such", "f", NULL, priority, FALSE, NULL);
+}
 
-  g_test_summary ("The GTask behind each call carries its io_priority (g_task_get_priority() "
-                  "on the GAsyncResult the callback gets), for jobs that fail too (no such "
-                  "plugin, cancelled before submission), G_MININT and G_MAXINT included; "
-                  "wp_pool_call_async() gives G_PRIORITY_DEFAULT");
+static void
+on_first_returned (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  ReturnOrder *order = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = wp_pool_call_finish (WP_POOL (source), result, &error);
 
-  g_cancellable_cancel (cancelled);
+  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN);
+  /* Refused now, from inside the pool's return of another job: each is
+   * called back in a later iteration, the most urgent first. */
+  for (guint i = 0; i < G_N_ELEMENTS (order->priorities); i++)
+    {
+      g_autofree char *token = g_strdup_printf ("refused-%d", order->priorities[i]);
 
-  /* The gate fixture's callback asserts the priority of each. */
-  ok = wp_test_gate_submit_record (fixture, "ok", G_PRIORITY_HIGH, FALSE, NULL);
-  low = wp_test_gate_submit_record (fixture, "min", G_MININT, FALSE, NULL);
-  high = wp_test_gate_submit_record (fixture, "max", G_MAXINT, FALSE, NULL);
-  cancelled_job = wp_test_gate_submit_record (fixture, "cancelled", 7, FALSE, cancelled);
-  plain = wp_test_gate_submit_record (fixture, "plain", G_PRIORITY_LOW, TRUE, NULL);
+      order->jobs[i] = submit_refused (order->fixture, token, order->priorities[i]);
+    }
+}
+
+static gboolean
+all_returned (gpointer data)
+{
+  ReturnOrder *order = data;
+
+  /* The first, "plain", and the four refused from inside the first. */
+  return order->jobs[G_N_ELEMENTS (order->jobs) - 1] != NULL
+         && order->fixture->n_done == 1 + G_N_ELEMENTS (order->jobs);
+}
+
+static void
+test_return_order (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  ReturnOrder order = {
+    fixture,
+    { G_PRIORITY_LOW, G_PRIORITY_HIGH, G_PRIORITY_DEFAULT_IDLE, G_PRIORITY_DEFAULT },
+    { NULL, },
+  };
+  static const int sorted[] = {
+    G_PRIORITY_HIGH, G_PRIORITY_DEFAULT, G_PRIORITY_DEFAULT_IDLE, G_PRIORITY_LOW
+  };
+  Job *plain;
+
+  g_test_summary ("A job that ends in the main-loop iteration it was submitted in (refused "
+                  "at once, from inside a callback) is called back from an idle of its "
+                  "io_priority, as a GTask of that priority would be: the most urgent "
+                  "first; wp_pool_call_async() gives G_PRIORITY_DEFAULT");
+
+  wp_pool_call_full_async (fixture->base.pool, "no/such", "f", NULL, 0, G_PRIORITY_DEFAULT,
+                           NULL, on_first_returned, &order);
+  plain = wp_test_gate_submit (fixture, "plain", "no/such", "f", NULL, G_PRIORITY_LOW, TRUE, NULL);
   g_assert_cmpint (plain->priority, ==, G_PRIORITY_DEFAULT);
 
-  no_plugin = wp_test_gate_submit (fixture, "no-plugin", "nosuch", "f", NULL,
-                                   G_PRIORITY_DEFAULT_IDLE, FALSE, NULL);
+  wp_test_wait_until_full (NULL, all_returned, &order, WP_TEST_TIMEOUT_MS,
+                           "every refused job called back");
 
-  wp_test_gate_wait_all (fixture);
-  g_assert_no_error (ok->error);
-  g_assert_no_error (low->error);
-  g_assert_no_error (high->error);
-  g_assert_no_error (plain->error);
-  g_assert_error (no_plugin->error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN);
-  g_assert_error (cancelled_job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  for (guint i = 0; i < G_N_ELEMENTS (sorted); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (order.jobs); j++)
+      if (order.jobs[j]->priority == sorted[i])
+        {
+          g_assert_error (order.jobs[j]->error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN);
+          /* After "plain", which the pool returned before. */
+          g_assert_cmpuint (order.jobs[j]->callback_order, ==, i + 1);
+        }
 }
 
 /* ---- Main ---- */
@@ -373,7 +421,7 @@ main (int    argc,
   ADD ("/pool/priority/prefetched-overtaken/prefetch-1", &one_p1, test_prefetched_overtaken);
   ADD ("/pool/priority/prefetched-overtaken/prefetch-4", &one_p4, test_prefetched_overtaken);
   ADD ("/pool/priority/two-workers", &two_p4, test_two_workers);
-  ADD ("/pool/priority/task", &one_p4, test_task);
+  ADD ("/pool/priority/return-order", &one_p4, test_return_order);
 
 #undef ADD
 

@@ -41,6 +41,7 @@ typedef struct {
   guint     index;       /* in submission order, among the fixture's jobs */
   gboolean  returned;    /* the _async function has returned */
   guint     n_callbacks;
+  guint     callback_order; /* how many callbacks of the fixture ran before */
   GVariant *result;
   GError   *error;
 } WpTestGateJob;
