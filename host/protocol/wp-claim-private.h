@@ -135,8 +135,17 @@ wp_claim_take (WpClaimPage *page,
   for (int i = 0; i < WP_CLAIM_SLOTS; i++)
     {
       guint64 *slot = &page->offers[i];
+      guint64 value = __atomic_load_n (slot, __ATOMIC_ACQUIRE);
 
-      if (__atomic_load_n (slot, __ATOMIC_ACQUIRE) != id)
+      /* Revoked since the look above: the frame is that offer's (a job
+       * has one live offer at most), and is skipped like any revoked
+       * one.  Taking it for a frame sent directly would run it. */
+      if (value == (id | WP_CLAIM_REVOKED))
+        {
+          __atomic_store_n (slot, 0, __ATOMIC_RELEASE);
+          return FALSE;
+        }
+      if (value != id)
         continue;
 
       /* A CAS that fails sees the pool's revocation. */
