@@ -351,7 +351,7 @@ test_wire_call_frame_is_glib_serialisation (void)
       else
         args = g_variant_ref_sink (random_value (rand, G_VARIANT_TYPE (type_string), 1));
 
-      frame = wp_wire_frame_new_call (i, plugin, function, args);
+      frame = wp_wire_frame_new_call (i, plugin, function, args, NULL);
       append_frame_envelope (bytes, frame);
       expected = g_variant_ref_sink (g_variant_new ("(ytv)", WP_WIRE_CALL, (guint64) i,
                                                     g_variant_new ("(ssv)", plugin, function, args)));

@@ -48,16 +48,19 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (WpAsyncResult, wp_async_result, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
                                                       wp_async_result_iface_init))
 
+/* GAsyncResult and GObject give these their own type: no cast is
+ * checked on the way to the callback and back, which runs once a job. */
+
 static gpointer
 wp_async_result_get_user_data (GAsyncResult *result)
 {
-  return WP_ASYNC_RESULT (result)->user_data;
+  return ((WpAsyncResult *) result)->user_data;
 }
 
 static GObject *
 wp_async_result_get_source_object (GAsyncResult *result)
 {
-  WpAsyncResult *self = WP_ASYNC_RESULT (result);
+  WpAsyncResult *self = (WpAsyncResult *) result;
 
   return self->source_object != NULL ? g_object_ref (self->source_object) : NULL;
 }
@@ -66,7 +69,7 @@ static gboolean
 wp_async_result_is_tagged (GAsyncResult *result,
                            gpointer      source_tag)
 {
-  return WP_ASYNC_RESULT (result)->source_tag == source_tag;
+  return ((WpAsyncResult *) result)->source_tag == source_tag;
 }
 
 static void
@@ -80,7 +83,7 @@ wp_async_result_iface_init (GAsyncResultIface *iface)
 static void
 wp_async_result_finalize (GObject *object)
 {
-  WpAsyncResult *self = WP_ASYNC_RESULT (object);
+  WpAsyncResult *self = (WpAsyncResult *) object;
 
   g_clear_object (&self->source_object);
   g_main_context_unref (self->context);
@@ -138,7 +141,7 @@ complete (WpAsyncResult *self)
 
   if (push)
     g_main_context_push_thread_default (self->context);
-  self->callback (self->source_object, G_ASYNC_RESULT (self), self->user_data);
+  self->callback (self->source_object, (GAsyncResult *) self, self->user_data);
   if (push)
     g_main_context_pop_thread_default (self->context);
 }
@@ -194,16 +197,17 @@ wp_async_result_is_valid (GAsyncResult *result,
   if (!WP_IS_ASYNC_RESULT (result))
     return FALSE;
 
-  self = WP_ASYNC_RESULT (result);
+  self = (WpAsyncResult *) result;
   return self->source_object == source_object && self->source_tag == source_tag;
 }
 
-/* The job's value (a new reference), or NULL with @error set.  Once. */
+/* The job's value (a new reference), or NULL with @error set.  Once;
+ * @result has passed wp_async_result_is_valid(). */
 GVariant *
 wp_async_result_propagate (GAsyncResult  *result,
                            GError       **error)
 {
-  WpAsyncResult *self = WP_ASYNC_RESULT (result);
+  WpAsyncResult *self = (WpAsyncResult *) result;
 
   g_return_val_if_fail (self->returned, NULL);
 

@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "wp-wire-private.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -57,6 +59,7 @@ struct _WpJob {
   const char     *plugin;        /* in the job's own block */
   const char     *function;      /* likewise; NULL for DESCRIBE */
   GVariant       *args;          /* NULL for DESCRIBE */
+  WpWireCallLayout call_layout;  /* of its frame; CALL only */
   guint           timeout_ms;    /* 0: the pool's timeout */
   guint           n_requeued;    /* times its worker died before taking it */
 

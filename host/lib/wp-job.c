@@ -86,6 +86,7 @@ wp_job_new_call (const char   *plugin,
   job->priority = priority;
   job->args = g_variant_ref_sink (args != NULL ? args : g_variant_new_tuple (NULL, 0));
   job->timeout_ms = timeout_ms;
+  wp_wire_call_layout_init (&job->call_layout, job->plugin, job->function, job->args);
 
   return job;
 }
@@ -124,14 +125,14 @@ wp_job_dup_name (WpJob *job)
 
 /* The size of the frame that will carry @job to a worker, header not
  * counted: what the worker's reader compares with its limit.  A call's
- * is computed without building anything (this runs once per job). */
+ * comes from its layout, measured once when the job was made. */
 gsize
 wp_job_request_size (WpJob *job)
 {
   g_autoptr(GVariant) body = NULL;
 
   if (job->kind == WP_JOB_CALL)
-    return wp_wire_call_envelope_size (job->plugin, job->function, job->args);
+    return wp_wire_call_layout_envelope_size (&job->call_layout);
 
   body = g_variant_ref_sink (g_variant_new ("(s)", job->plugin));
   return wp_wire_envelope_size (body);

@@ -148,6 +148,8 @@ struct _WpWorkerHandle {
   gboolean              reaped_here;    /* GLib left it: own_status is the truth */
   siginfo_t             own_status;
   GHashTable           *plugin_files; /* plugin name → WpPluginFileId */
+  const char           *last_plugin;  /* the last key found there, and its */
+  const WpPluginFileId *last_plugin_file; /* value: a pool runs one plugin mostly */
   GString              *stderr_tail;
   GError               *protocol_error;
 };
@@ -435,6 +437,8 @@ handle_loaded (WpWorkerHandle       *worker,
     return wp_wire_protocol_error (error, "Worker %s loaded plugin '%s' for a job of plugin '%s'",
                                worker->pid, plugin, worker->job->plugin);
 
+  worker->last_plugin = NULL;
+  worker->last_plugin_file = NULL;
   g_hash_table_replace (worker->plugin_files, g_strdup (plugin), g_steal_pointer (&id));
   return TRUE;
 }
@@ -594,7 +598,8 @@ emit_replied (WpWorkerHandle *worker,
     set_state (worker, WP_WORKER_HANDLE_EXITING);
   else
     set_state (worker, worker->job != NULL ? WP_WORKER_HANDLE_BUSY : WP_WORKER_HANDLE_IDLE);
-  g_source_set_ready_time (worker->source, -1);
+  if (g_source_get_ready_time (worker->source) != -1)
+    g_source_set_ready_time (worker->source, -1);
 
   if (worker->events != NULL)
     worker->events->replied (worker, job, result, error, worker->user_data);
@@ -1032,7 +1037,17 @@ const WpPluginFileId *
 wp_worker_handle_get_plugin_file_id (WpWorkerHandle   *worker,
                               const char *plugin)
 {
-  return g_hash_table_lookup (worker->plugin_files, plugin);
+  gpointer key, value;
+
+  if (worker->last_plugin != NULL && strcmp (worker->last_plugin, plugin) == 0)
+    return worker->last_plugin_file;
+
+  if (!g_hash_table_lookup_extended (worker->plugin_files, plugin, &key, &value))
+    return NULL;
+
+  worker->last_plugin = key;
+  worker->last_plugin_file = value;
+  return value;
 }
 
 static char *
@@ -1096,7 +1111,8 @@ static WpWireFrame *
 new_job_frame (WpJob *job)
 {
   if (job->kind == WP_JOB_CALL)
-    return wp_wire_frame_new_call (job->id, job->plugin, job->function, job->args);
+    return wp_wire_frame_new_call (job->id, job->plugin, job->function, job->args,
+                                   &job->call_layout);
 
   return wp_wire_frame_new (WP_WIRE_DESCRIBE, job->id, g_variant_new ("(s)", job->plugin));
 }

@@ -61,6 +61,25 @@ void          wp_wire_message_clear      (WpWireMessage  *message);
  * the body into a container. */
 #define WP_WIRE_ENVELOPE_PREFIX 16
 
+/* Where the parts of a CALL body go (wp_wire_call_layout_init()): the
+ * ends of the two strings (their zeros included), the zeros before the
+ * arguments, the length of their type string, the end of their variant,
+ * and the width of each of the tuple's two offsets. */
+typedef struct {
+  gsize plugin_end;
+  gsize function_end;
+  gsize padding;
+  gsize type_size;
+  gsize body_end;
+  gsize width;
+} WpWireCallLayout;
+
+void          wp_wire_call_layout_init   (WpWireCallLayout *layout,
+                                          const char       *plugin,
+                                          const char       *function,
+                                          GVariant         *args);
+gsize         wp_wire_call_layout_envelope_size (const WpWireCallLayout *layout);
+
 typedef struct {
   guint8    head[WP_WIRE_HEADER_SIZE + WP_WIRE_ENVELOPE_PREFIX];
   const guint8 *before;  /* bytes of the body before @payload's data */
@@ -79,7 +98,8 @@ WpWireFrame  *wp_wire_frame_new          (WpWireKind      kind,
 WpWireFrame  *wp_wire_frame_new_call     (guint64         job_id,
                                           const char     *plugin,
                                           const char     *function,
-                                          GVariant       *args);
+                                          GVariant       *args,
+                                          const WpWireCallLayout *layout);
 void          wp_wire_frame_free         (WpWireFrame    *frame);
 
 /* The size of a frame's envelope (the frame without its header, what a

@@ -170,42 +170,43 @@ wp_wire_envelope_size (GVariant *body)
          + strlen (g_variant_get_type_string (body));
 }
 
-/* The layout of a CALL body, as wp_wire_frame_new_call() writes it. */
-typedef struct {
-  gsize plugin_end;    /* where each string ends, its zero included */
-  gsize function_end;
-  gsize padding;       /* zeros before the arguments */
-  gsize body_end;      /* the end of the variant of the arguments */
-  gsize width;         /* of each of the two offsets */
-} CallLayout;
-
-static void
-call_layout (CallLayout *layout,
-             const char *plugin,
-             const char *function,
-             GVariant   *args)
+/* Where the parts of a CALL body go, as wp_wire_frame_new_call() writes
+ * them: for a pool to size a job when it is submitted, and to build its
+ * frame later without measuring anything again. */
+void
+wp_wire_call_layout_init (WpWireCallLayout *layout,
+                          const char       *plugin,
+                          const char       *function,
+                          GVariant         *args)
 {
   layout->plugin_end = strlen (plugin) + 1;
   layout->function_end = layout->plugin_end + strlen (function) + 1;
   layout->padding = (8 - layout->function_end % 8) % 8;
+  layout->type_size = strlen (g_variant_get_type_string (args));
   layout->body_end = layout->function_end + layout->padding + g_variant_get_size (args) + 1
-                     + strlen (g_variant_get_type_string (args));
+                     + layout->type_size;
   /* Two offsets; their width depends on the size they make. */
   layout->width = wp_variant_offset_size (wp_variant_framed_size (layout->body_end, 2));
 }
 
-/* What the envelope of wp_wire_frame_new_call()'s frame will be, for a
- * pool to refuse an oversized job before building anything. */
+/* The size of the frame's envelope: what a worker compares with its
+ * limit. */
+gsize
+wp_wire_call_layout_envelope_size (const WpWireCallLayout *layout)
+{
+  return WP_WIRE_ENVELOPE_PREFIX + layout->body_end + 2 * layout->width + 1 + strlen ("(ssv)");
+}
+
+/* What the envelope of wp_wire_frame_new_call()'s frame will be. */
 gsize
 wp_wire_call_envelope_size (const char *plugin,
                             const char *function,
                             GVariant   *args)
 {
-  CallLayout layout;
+  WpWireCallLayout layout;
 
-  call_layout (&layout, plugin, function, args);
-  return WP_WIRE_ENVELOPE_PREFIX + layout.body_end + 2 * layout.width
-         + 1 + strlen ("(ssv)");
+  wp_wire_call_layout_init (&layout, plugin, function, args);
+  return wp_wire_call_layout_envelope_size (&layout);
 }
 
 /* A CALL frame, its body (ssv) = (plugin, function, args) serialised here
@@ -216,34 +217,38 @@ wp_wire_call_envelope_size (const char *plugin,
  * This runs once per job: each part is written into a buffer of its
  * exact size. */
 WpWireFrame *
-wp_wire_frame_new_call (guint64     job_id,
-                        const char *plugin,
-                        const char *function,
-                        GVariant   *args)
+wp_wire_frame_new_call (guint64                 job_id,
+                        const char             *plugin,
+                        const char             *function,
+                        GVariant               *args,
+                        const WpWireCallLayout *layout)
 {
   static const char tuple_end[] = "\0(ssv)";
   const char *args_type = g_variant_get_type_string (args);
-  gsize type_size = strlen (args_type);
   gsize before_size, after_size;
   guint8 *before, *p;
   WpWireFrame *frame;
-  CallLayout layout;
+  WpWireCallLayout own;
 
-  call_layout (&layout, plugin, function, args);
-  before_size = layout.function_end + layout.padding;
-  after_size = 1 + type_size + 2 * layout.width + sizeof tuple_end - 1;
+  if (layout == NULL)
+    {
+      wp_wire_call_layout_init (&own, plugin, function, args);
+      layout = &own;
+    }
+  before_size = layout->function_end + layout->padding;
+  after_size = 1 + layout->type_size + 2 * layout->width + sizeof tuple_end - 1;
 
   frame = frame_new (WP_WIRE_CALL, job_id, before_size, args, after_size);
   before = (guint8 *) frame->before;
-  memcpy (before, plugin, layout.plugin_end);
-  memcpy (before + layout.plugin_end, function, layout.function_end - layout.plugin_end);
-  memset (before + layout.function_end, 0, layout.padding);
+  memcpy (before, plugin, layout->plugin_end);
+  memcpy (before + layout->plugin_end, function, layout->function_end - layout->plugin_end);
+  memset (before + layout->function_end, 0, layout->padding);
 
   p = (guint8 *) frame->after;
   *p++ = '\0';
-  memcpy (p, args_type, type_size);
-  p = put_le (p + type_size, layout.function_end, layout.width);
-  p = put_le (p, layout.plugin_end, layout.width);
+  memcpy (p, args_type, layout->type_size);
+  p = put_le (p + layout->type_size, layout->function_end, layout->width);
+  p = put_le (p, layout->plugin_end, layout->width);
   memcpy (p, tuple_end, sizeof tuple_end - 1);
 
   return frame;

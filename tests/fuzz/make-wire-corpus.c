@@ -164,7 +164,7 @@ write_stream (const char   *folder,
       GVariant *body = f->body != NULL ? parse (f->body) : large_bytes (f->large);
 
       if (f->kind == WP_WIRE_CALL)
-        frame = wp_wire_frame_new_call (f->job_id, f->plugin, f->function, body);
+        frame = wp_wire_frame_new_call (f->job_id, f->plugin, f->function, body, NULL);
       else
         frame = wp_wire_frame_new (f->kind, f->job_id, body);
       g_variant_unref (body);
