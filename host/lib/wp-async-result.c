@@ -105,11 +105,11 @@ wp_async_result_init (WpAsyncResult *self)
 }
 
 WpAsyncResult *
-wp_async_result_new (gpointer             source_object,
-                     gpointer             source_tag,
-                     int                  priority,
-                     GAsyncReadyCallback  callback,
-                     gpointer             user_data)
+wp_async_result_new (gpointer            source_object,
+                     gpointer            source_tag,
+                     int                 priority,
+                     GAsyncReadyCallback callback,
+                     gpointer            user_data)
 {
   WpAsyncResult *self = g_object_new (WP_TYPE_ASYNC_RESULT, NULL);
 

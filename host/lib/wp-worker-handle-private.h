@@ -53,74 +53,73 @@ wp_worker_set_n_live (const WpWorkerSet *set)
 typedef struct {
   /* STARTING → IDLE: the worker said hello. */
   void (*ready)    (WpWorkerHandle *worker,
-                    gpointer  user_data);
+                    gpointer        user_data);
   /* BUSY or CANCELLING → IDLE: the job's reply.  Takes @result or @error.
    * If the worker held offered jobs, it is now BUSY with the first. */
   void (*replied)  (WpWorkerHandle *worker,
-                    WpJob    *job,
-                    GVariant *result,
-                    GError   *error,
-                    gpointer  user_data);
+                    WpJob          *job,
+                    GVariant       *result,
+                    GError         *error,
+                    gpointer        user_data);
   /* The deadline set with wp_worker_handle_set_deadline() has come. */
   void (*deadline) (WpWorkerHandle *worker,
-                    gpointer  user_data);
+                    gpointer        user_data);
   /* → DEAD: the process is gone and reaped.  wp_worker_handle_get_job() is the
    * job it was running, if any, and wp_worker_handle_dup_death_error() says how
    * it died. */
   void (*exited)   (WpWorkerHandle *worker,
-                    gpointer  user_data);
+                    gpointer        user_data);
   /* At the end of each dispatch of the worker's source, after the events
    * above: the pool returns finished jobs to their callers here, without
    * waiting for another main-loop iteration. */
   void (*settled)  (WpWorkerHandle *worker,
-                    gpointer  user_data);
+                    gpointer        user_data);
 } WpWorkerHandleEvents;
 
-void                  wp_worker_set_init           (WpWorkerSet           *set);
-void                  wp_worker_set_remove         (WpWorkerSet           *set,
-                                                    WpWorkerHandle        *worker);
+void                   wp_worker_set_init                  (WpWorkerSet                 *set);
+void                   wp_worker_set_remove                (WpWorkerSet                 *set,
+                                                            WpWorkerHandle              *worker);
 
-WpWorkerHandle             *wp_worker_handle_spawn              (WpWorkerSet           *set,
-                                                    const WpWorkerHandleConfig  *config,
-                                                    const WpWorkerHandleEvents  *events,
-                                                    gpointer               user_data,
-                                                    GError               **error);
-WpWorkerHandle             *wp_worker_handle_ref                (WpWorkerHandle              *worker);
-void                  wp_worker_handle_unref              (WpWorkerHandle              *worker);
-void                  wp_worker_handle_detach             (WpWorkerHandle              *worker);
+WpWorkerHandle        *wp_worker_handle_spawn              (WpWorkerSet                 *set,
+                                                            const WpWorkerHandleConfig  *config,
+                                                            const WpWorkerHandleEvents  *events,
+                                                            gpointer                     user_data,
+                                                            GError                     **error);
+WpWorkerHandle        *wp_worker_handle_ref                (WpWorkerHandle              *worker);
+void                   wp_worker_handle_unref              (WpWorkerHandle              *worker);
+void                   wp_worker_handle_detach             (WpWorkerHandle              *worker);
 
-WpWorkerHandleState         wp_worker_handle_get_state          (WpWorkerHandle              *worker);
-gboolean              wp_worker_handle_is_live            (WpWorkerHandle              *worker);
-WpJob                *wp_worker_handle_get_job            (WpWorkerHandle              *worker);
-gboolean              wp_worker_handle_took_job           (WpWorkerHandle              *worker,
-                                                    WpJob                 *job);
-gboolean              wp_worker_handle_failed_to_start    (WpWorkerHandle              *worker);
-guint                 wp_worker_handle_get_jobs_done      (WpWorkerHandle              *worker);
-gboolean              wp_worker_handle_has_limits         (WpWorkerHandle              *worker,
-                                                    const WpWorkerHandleConfig  *config);
-const WpPluginFileId *wp_worker_handle_get_plugin_file_id (WpWorkerHandle              *worker,
-                                                    const char            *plugin);
-GError               *wp_worker_handle_dup_death_error    (WpWorkerHandle              *worker);
+WpWorkerHandleState    wp_worker_handle_get_state          (WpWorkerHandle              *worker);
+WpJob                 *wp_worker_handle_get_job            (WpWorkerHandle              *worker);
+gboolean               wp_worker_handle_took_job           (WpWorkerHandle              *worker,
+                                                            WpJob                       *job);
+gboolean               wp_worker_handle_failed_to_start    (WpWorkerHandle              *worker);
+guint                  wp_worker_handle_get_jobs_done      (WpWorkerHandle              *worker);
+gboolean               wp_worker_handle_has_limits         (WpWorkerHandle              *worker,
+                                                            const WpWorkerHandleConfig  *config);
+const WpPluginFileId  *wp_worker_handle_get_plugin_file_id (WpWorkerHandle              *worker,
+                                                            const char                  *plugin);
+GError                *wp_worker_handle_dup_death_error    (WpWorkerHandle              *worker);
 
-void                  wp_worker_handle_run                (WpWorkerHandle              *worker,
-                                                    WpJob                 *job);
-gboolean              wp_worker_handle_offer              (WpWorkerHandle              *worker,
-                                                    WpJob                 *job);
-gboolean              wp_worker_handle_can_take_offer     (WpWorkerHandle              *worker);
-guint                 wp_worker_handle_get_n_offers       (WpWorkerHandle              *worker);
-gboolean              wp_worker_handle_revoke_offer       (WpWorkerHandle              *worker,
-                                                    WpJob                 *job);
-WpJob                *wp_worker_handle_peek_last_offer    (WpWorkerHandle              *worker);
-WpJob                *wp_worker_handle_revoke_last_offer  (WpWorkerHandle              *worker);
-WpJob                *wp_worker_handle_take_last_offer    (WpWorkerHandle              *worker,
-                                                    gboolean              *taken);
-void                  wp_worker_handle_cancel             (WpWorkerHandle              *worker);
-WpJob                *wp_worker_handle_take_job           (WpWorkerHandle              *worker);
-void                  wp_worker_handle_set_deadline       (WpWorkerHandle              *worker,
-                                                    gint64                 deadline);
-void                  wp_worker_handle_retire             (WpWorkerHandle              *worker);
-void                  wp_worker_handle_kill               (WpWorkerHandle              *worker);
-void                  wp_worker_handle_wait               (WpWorkerHandle              *worker);
+void                   wp_worker_handle_run                (WpWorkerHandle              *worker,
+                                                            WpJob                       *job);
+gboolean               wp_worker_handle_offer              (WpWorkerHandle              *worker,
+                                                            WpJob                       *job);
+gboolean               wp_worker_handle_can_take_offer     (WpWorkerHandle              *worker);
+guint                  wp_worker_handle_get_n_offers       (WpWorkerHandle              *worker);
+gboolean               wp_worker_handle_revoke_offer       (WpWorkerHandle              *worker,
+                                                            WpJob                       *job);
+WpJob                 *wp_worker_handle_peek_last_offer    (WpWorkerHandle              *worker);
+WpJob                 *wp_worker_handle_revoke_last_offer  (WpWorkerHandle              *worker);
+WpJob                 *wp_worker_handle_take_last_offer    (WpWorkerHandle              *worker,
+                                                            gboolean                    *taken);
+void                   wp_worker_handle_cancel             (WpWorkerHandle              *worker);
+WpJob                 *wp_worker_handle_take_job           (WpWorkerHandle              *worker);
+void                   wp_worker_handle_set_deadline       (WpWorkerHandle              *worker,
+                                                            gint64                       deadline);
+void                   wp_worker_handle_retire             (WpWorkerHandle              *worker);
+void                   wp_worker_handle_kill               (WpWorkerHandle              *worker);
+void                   wp_worker_handle_wait               (WpWorkerHandle              *worker);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpWorkerHandle, wp_worker_handle_unref)
 

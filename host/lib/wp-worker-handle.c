@@ -108,50 +108,50 @@ typedef struct {
 struct _WpWorkerHandle {
   gint                        ref_count;
   WpWorkerHandleState         state;
-  const WpWorkerHandleEvents *events;      /* NULL once detached */
+  const WpWorkerHandleEvents *events;            /* NULL once detached */
   gpointer                    user_data;
-  WpWorkerSet                *set;         /* NULL once removed from it */
-  GList                       set_link;    /* in set->all */
-  GList                       idle_link;   /* in set->idle while IDLE */
+  WpWorkerSet                *set;               /* NULL once removed from it */
+  GList                       set_link;          /* in set->all */
+  GList                       idle_link;         /* in set->idle while IDLE */
 
-  GSubprocess          *process;
-  char                 *pid;
-  GCancellable         *wait_cancellable;
+  GSubprocess                *process;
+  char                       *pid;
+  GCancellable               *wait_cancellable;
 
-  int                   request_fd;  /* host ends; -1 once closed */
-  int                   reply_fd;
-  int                   stderr_fd;
-  int                   control_fd;
-  GSource              *source;
-  gpointer              request_tag; /* only while a frame is pending */
-  gpointer              reply_tag;
-  gpointer              stderr_tag;
-  WpWireReader         *reader;
-  GQueue                requests;    /* WpWireFrame not yet written, in order */
-  gsize                 request_capacity; /* of the request pipe, in bytes */
+  int                         request_fd;        /* host ends; -1 once closed */
+  int                         reply_fd;
+  int                         stderr_fd;
+  int                         control_fd;
+  GSource                    *source;
+  gpointer                    request_tag;       /* only while a frame is pending */
+  gpointer                    reply_tag;
+  gpointer                    stderr_tag;
+  WpWireReader               *reader;
+  GQueue                      requests;          /* WpWireFrame not yet written, in order */
+  gsize                       request_capacity;  /* of the request pipe, in bytes */
 
-  WpJob                *job;
-  WpWireFrame          *job_frame;      /* in `requests` while not all written */
-  gsize                 job_frame_size;
-  gboolean              job_sent;       /* part of a frame reached it */
-  Offer                 offers[WP_CLAIM_SLOTS]; /* sent ahead, in order; not running yet */
-  guint                 n_offers;
-  WpClaimPage          *claims;         /* shared with the process */
-  gboolean              ready;          /* it said hello */
-  gboolean              exit_requested; /* the pool retired or killed it */
-  guint                 jobs_done;
-  gsize                 max_frame;      /* the limits it was started with */
-  guint64               memory_limit;
-  gboolean              reaped;
-  int                   pidfd;          /* -1 if none; see reap_if_left */
-  GSource              *reap_source;    /* retries reap_if_left */
-  gboolean              reaped_here;    /* GLib left it: own_status is the truth */
-  siginfo_t             own_status;
-  GHashTable           *plugin_files; /* plugin name → WpPluginFileId */
-  const char           *last_plugin;  /* the last key found there, and its */
-  const WpPluginFileId *last_plugin_file; /* value: a pool runs one plugin mostly */
-  GString              *stderr_tail;
-  GError               *protocol_error;
+  WpJob                      *job;
+  WpWireFrame                *job_frame;         /* in `requests` while not all written */
+  gsize                       job_frame_size;
+  gboolean                    job_sent;          /* part of a frame reached it */
+  Offer                       offers[WP_CLAIM_SLOTS]; /* sent ahead, in order; not running yet */
+  guint                       n_offers;
+  WpClaimPage                *claims;            /* shared with the process */
+  gboolean                    ready;             /* it said hello */
+  gboolean                    exit_requested;    /* the pool retired or killed it */
+  guint                       jobs_done;
+  gsize                       max_frame;         /* the limits it was started with */
+  guint64                     memory_limit;
+  gboolean                    reaped;
+  int                         pidfd;             /* -1 if none; see reap_if_left */
+  GSource                    *reap_source;       /* retries reap_if_left */
+  gboolean                    reaped_here;       /* GLib left it: own_status is the truth */
+  siginfo_t                   own_status;
+  GHashTable                 *plugin_files;      /* plugin name → WpPluginFileId */
+  const char                 *last_plugin;       /* the last key found there, and its */
+  const WpPluginFileId       *last_plugin_file;  /* value: a pool runs one plugin mostly */
+  GString                    *stderr_tail;
+  GError                     *protocol_error;
 };
 
 typedef struct {
@@ -225,8 +225,8 @@ close_fd (int *fd)
 }
 
 static void
-stop_watching (WpWorkerHandle  *worker,
-               gpointer  *tag)
+stop_watching (WpWorkerHandle *worker,
+               gpointer       *tag)
 {
   if (*tag != NULL && worker->source != NULL)
     g_source_remove_unix_fd (worker->source, *tag);
@@ -263,9 +263,9 @@ close_everything (WpWorkerHandle *worker)
 /* stderr */
 
 static void
-keep_stderr (WpWorkerHandle   *worker,
-             const char *data,
-             gsize       length)
+keep_stderr (WpWorkerHandle *worker,
+             const char     *data,
+             gsize           length)
 {
   g_string_append_len (worker->stderr_tail, data, length);
   if (worker->stderr_tail->len > 2 * STDERR_TAIL_BYTES)
@@ -391,9 +391,9 @@ flush_requests (WpWorkerHandle *worker)
 /* Replies */
 
 static gboolean
-handle_hello (WpWorkerHandle       *worker,
-              WpWireMessage  *message,
-              GError        **error)
+handle_hello (WpWorkerHandle  *worker,
+              WpWireMessage   *message,
+              GError         **error)
 {
   if (worker->state != WP_WORKER_HANDLE_STARTING)
     return wp_wire_protocol_error (error, "Worker %s said hello twice", worker->pid);
@@ -413,9 +413,9 @@ handle_hello (WpWorkerHandle       *worker,
 }
 
 static gboolean
-check_job_message (WpWorkerHandle       *worker,
-                   WpWireMessage  *message,
-                   GError        **error)
+check_job_message (WpWorkerHandle  *worker,
+                   WpWireMessage   *message,
+                   GError         **error)
 {
   if (worker->job == NULL || message->job_id != worker->job->id)
     return wp_wire_protocol_error (error, "Worker %s sent a message (kind %u) for job %" G_GUINT64_FORMAT
@@ -425,9 +425,9 @@ check_job_message (WpWorkerHandle       *worker,
 }
 
 static gboolean
-handle_loaded (WpWorkerHandle       *worker,
-               WpWireMessage  *message,
-               GError        **error)
+handle_loaded (WpWorkerHandle  *worker,
+               WpWireMessage   *message,
+               GError         **error)
 {
   g_autofree WpPluginFileId *id = g_new0 (WpPluginFileId, 1);
   const char *plugin;
@@ -444,9 +444,9 @@ handle_loaded (WpWorkerHandle       *worker,
 }
 
 static gboolean
-handle_reply (WpWorkerHandle       *worker,
-              WpWireMessage  *message,
-              GError        **error)
+handle_reply (WpWorkerHandle  *worker,
+              WpWireMessage   *message,
+              GError         **error)
 {
   if (message->kind == WP_WIRE_ERROR)
     {
@@ -466,9 +466,9 @@ handle_reply (WpWorkerHandle       *worker,
 }
 
 static gboolean
-handle_message (WpWorkerHandle       *worker,
-                WpWireMessage  *message,
-                GError        **error)
+handle_message (WpWorkerHandle  *worker,
+                WpWireMessage   *message,
+                GError         **error)
 {
   switch (message->kind)
     {
@@ -544,7 +544,7 @@ read_replies (WpWorkerHandle *worker)
 
 static void
 protocol_failure (WpWorkerHandle *worker,
-                  GError   *error)
+                  GError         *error)
 {
   if (worker->protocol_error == NULL)
     worker->protocol_error = error;
@@ -558,7 +558,7 @@ protocol_failure (WpWorkerHandle *worker,
 
 static Offer
 remove_offer (WpWorkerHandle *worker,
-              guint     index)
+              guint           index)
 {
   Offer offer = worker->offers[index];
 
@@ -586,8 +586,8 @@ promote_offer (WpWorkerHandle *worker)
 
 static void
 emit_replied (WpWorkerHandle *worker,
-              GVariant *result,
-              GError   *error)
+              GVariant       *result,
+              GError         *error)
 {
   WpJob *job = wp_worker_handle_take_job (worker);
 
@@ -685,7 +685,7 @@ open_pidfd (WpWorkerHandle *worker)
  * that reused its pid. */
 static gboolean
 reap_if_left (WpWorkerHandle *worker,
-              int       options)
+              int             options)
 {
   siginfo_t info;
   int r;
@@ -764,8 +764,8 @@ on_process_exited (GObject      *object,
 #define BULK_PIPE_SIZE (1024 * 1024)
 
 static gboolean
-open_pipes (int      pipes[4][2],
-            GError **error)
+open_pipes (int pipes[4][2],
+            GError          **error)
 {
   for (guint i = 0; i < 4; i++)
     if (!g_unix_open_pipe (pipes[i], FD_CLOEXEC, error))
@@ -795,9 +795,9 @@ enum { REQUEST, REPLY, STDERR, CONTROL };
 
 static GSubprocess *
 launch (const WpWorkerHandleConfig  *config,
-        int                    pipes[4][2],
-        int                   *claims_fd,
-        GError               **error)
+        int pipes[4][2],
+        int                         *claims_fd,
+        GError                     **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *host_pid = g_strdup_printf ("%d", (int) getpid ());
@@ -986,13 +986,6 @@ wp_worker_handle_get_state (WpWorkerHandle *worker)
   return worker->state;
 }
 
-/* Live: counts against the pool's number of workers. */
-gboolean
-wp_worker_handle_is_live (WpWorkerHandle *worker)
-{
-  return worker->state < WP_WORKER_HANDLE_EXITING;
-}
-
 WpJob *
 wp_worker_handle_get_job (WpWorkerHandle *worker)
 {
@@ -1004,7 +997,7 @@ wp_worker_handle_get_job (WpWorkerHandle *worker)
  * worker. */
 gboolean
 wp_worker_handle_took_job (WpWorkerHandle *worker,
-                    WpJob    *job)
+                           WpJob          *job)
 {
   return worker->job_sent || wp_claim_was_started (worker->claims, job->id);
 }
@@ -1027,15 +1020,15 @@ wp_worker_handle_get_jobs_done (WpWorkerHandle *worker)
  * the pool gives it now are held to what the pool promises them. */
 gboolean
 wp_worker_handle_has_limits (WpWorkerHandle             *worker,
-                      const WpWorkerHandleConfig *config)
+                             const WpWorkerHandleConfig *config)
 {
   return worker->max_frame == config->max_frame && worker->memory_limit == config->memory_limit;
 }
 
 /* The file the worker loaded @plugin from; NULL if it has not. */
 const WpPluginFileId *
-wp_worker_handle_get_plugin_file_id (WpWorkerHandle   *worker,
-                              const char *plugin)
+wp_worker_handle_get_plugin_file_id (WpWorkerHandle *worker,
+                                     const char     *plugin)
 {
   gpointer key, value;
 
@@ -1120,7 +1113,7 @@ new_job_frame (WpJob *job)
 /* IDLE → BUSY: sends @job, which the worker holds until it replies. */
 void
 wp_worker_handle_run (WpWorkerHandle *worker,
-               WpJob    *job)
+                      WpJob          *job)
 {
   g_assert (worker->state == WP_WORKER_HANDLE_IDLE);
   g_assert (worker->job == NULL && worker->n_offers == 0);
@@ -1155,7 +1148,7 @@ wp_worker_handle_can_take_offer (WpWorkerHandle *worker)
  * takes it whole. */
 gboolean
 wp_worker_handle_offer (WpWorkerHandle *worker,
-                 WpJob    *job)
+                        WpJob          *job)
 {
   g_autoptr(WpWireFrame) frame = NULL;
   Offer *offer;
@@ -1192,7 +1185,7 @@ wp_worker_handle_get_n_offers (WpWorkerHandle *worker)
  * wp_worker_handle_revoke_offer(). */
 static WpJob *
 revoke_offer (WpWorkerHandle *worker,
-              guint     index)
+              guint           index)
 {
   Offer *offer = &worker->offers[index];
 
@@ -1218,7 +1211,7 @@ revoke_offer (WpWorkerHandle *worker,
  * it first (then it stays offered, and runs in its turn). */
 gboolean
 wp_worker_handle_revoke_offer (WpWorkerHandle *worker,
-                        WpJob    *job)
+                               WpJob          *job)
 {
   for (guint i = 0; i < worker->n_offers; i++)
     if (worker->offers[i].job == job)
@@ -1255,7 +1248,7 @@ wp_worker_handle_revoke_last_offer (WpWorkerHandle *worker)
  * taken it. */
 WpJob *
 wp_worker_handle_take_last_offer (WpWorkerHandle *worker,
-                           gboolean *taken)
+                                  gboolean       *taken)
 {
   Offer *offer;
 
@@ -1301,7 +1294,7 @@ wp_worker_handle_take_job (WpWorkerHandle *worker)
 /* @deadline: monotonic time in µs, or -1 for none. */
 void
 wp_worker_handle_set_deadline (WpWorkerHandle *worker,
-                        gint64    deadline)
+                               gint64          deadline)
 {
   if (worker->source != NULL)
     g_source_set_ready_time (worker->source, deadline);
