@@ -7,7 +7,10 @@
  * host's ends of its four pipes (see wp-worker-main.c), one GSource in
  * the pool's context that watches them and carries the worker's
  * deadline, and the job the process is running.  It knows the protocol;
- * the pool decides what to run, when to stop, and what a death means.
+ * the scheduler (wp-scheduler.c) decides what to run, when to stop, and
+ * what a death means.  Every change of state goes through set_state(),
+ * which keeps the handle's place in its WpWorkerSet (the counts by state
+ * and the list of idle handles the scheduler asks instead of scanning).
  *
  *  STARTING ──hello──▶ IDLE ──run──▶ BUSY ──reply──▶ IDLE
  *                        ▲             │ cancel
@@ -51,8 +54,9 @@
  *  - The limits a process was started with (frame size, memory) are its
  *    own for life: a pool that changes them retires it and starts
  *    another, so the handle remembers them.
- *  - Prefetch.  A BUSY worker may be offered its next jobs, whose frames
- *    are written at once, so the process goes from one job to the next
+ *  - Prefetch (the policy is wp-prefetch.c's; this is the mechanism).  A
+ *    BUSY worker may be offered its next jobs, whose frames are written
+ *    at once, so the process goes from one job to the next
  *    without sleeping in read() and without a wake-up from the pool
  *    (which costs more than the job itself on a machine whose idle CPUs
  *    halt), and the pool reads several replies per wake-up.  An offered
