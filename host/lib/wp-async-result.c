@@ -153,8 +153,9 @@ complete_in_idle (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Takes @value (sunk if floating) or @error, and the caller's reference:
- * the callback runs now or from an idle, then the reference is dropped. */
+/* Takes @value (a reference, not floating) or @error, and the caller's
+ * reference on @self: the callback runs now or from an idle, then that
+ * reference is dropped. */
 void
 wp_async_result_return (WpAsyncResult *self,
                         GVariant      *value,
@@ -167,7 +168,9 @@ wp_async_result_return (WpAsyncResult *self,
   g_assert ((value == NULL) != (error == NULL));
 
   self->returned = TRUE;
-  self->value = value != NULL ? g_variant_ref_sink (value) : NULL;
+  g_assert (value == NULL || !g_variant_is_floating (value));
+
+  self->value = value;
   self->error = error;
 
   if (current != NULL && g_source_get_context (current) == self->context
