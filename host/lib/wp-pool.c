@@ -57,7 +57,7 @@
  * from the pool's thread, with one exception,
  * [method@Workpool.Pool.call_sync], which may be called from any thread.  The
  * callback of an `_async` function runs in the thread-default main context
- * of its caller, as with any [class@Gio.Task], and never before the `_async`
+ * of its caller, as a [class@Gio.Task]'s would, and never before the `_async`
  * function has returned.
  *
  * Workers are started from the pool's thread and die with it (they use
@@ -601,9 +601,11 @@ wp_pool_call_async (WpPool              *pool,
  * never waits behind a less urgent one that has not started, even one
  * already handed ahead to a busy worker (see
  * [method@Workpool.Pool.set_prefetch]), and less urgent jobs wait as long
- * as more urgent ones keep coming.  The [class@Gio.Task] behind @callback
- * has @io_priority too.  @callback runs in the thread-default main context
- * of the caller, never before this function has returned.
+ * as more urgent ones keep coming.  @callback runs in the thread-default
+ * main context of the caller, never before this function has returned;
+ * when it cannot run at once (the job ended in the iteration it was
+ * submitted in), it runs from an idle source of @io_priority, as a
+ * [class@Gio.Task] of that priority would.
  *
  * Cancelling @cancellable fails a queued job at once; a running job's
  * worker is asked to cancel the function's own [class@Gio.Cancellable] and is

@@ -11,7 +11,7 @@
  * called from the thread that runs the pool context, with one exception,
  * wp_pool_call_sync(), which may be called from any thread.  The callback
  * of an _async function runs in the thread-default main context of its
- * caller, as with any GTask, and never before the _async function has
+ * caller, as a GTask's would, and never before the _async function has
  * returned.
  *
  * Workers are started from the pool's thread and die with it (they use
