@@ -947,6 +947,20 @@ wp_pool_describe_finish (WpPool        *pool,
 
 /* State and settings */
 
+/* A setting that holds for what starts next: no worker needs to know. */
+static void
+set_uint (WpPool *pool,
+          guint  *setting,
+          guint   value,
+          guint   prop_id)
+{
+  if (*setting == value)
+    return;
+
+  *setting = value;
+  g_object_notify_by_pspec (G_OBJECT (pool), properties[prop_id]);
+}
+
 /**
  * wp_pool_get_stats:
  * @pool: a #WpPool
@@ -1052,11 +1066,7 @@ wp_pool_set_job_timeout (WpPool *pool,
 {
   g_return_if_fail (WP_IS_POOL (pool));
 
-  if (pool->scheduler.job_timeout_ms == timeout_ms)
-    return;
-
-  pool->scheduler.job_timeout_ms = timeout_ms;
-  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_JOB_TIMEOUT]);
+  set_uint (pool, &pool->scheduler.job_timeout_ms, timeout_ms, PROP_JOB_TIMEOUT);
 }
 
 /**
@@ -1092,11 +1102,7 @@ wp_pool_set_max_jobs_per_worker (WpPool *pool,
 {
   g_return_if_fail (WP_IS_POOL (pool));
 
-  if (pool->scheduler.max_jobs_per_worker == max_jobs)
-    return;
-
-  pool->scheduler.max_jobs_per_worker = max_jobs;
-  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_MAX_JOBS_PER_WORKER]);
+  set_uint (pool, &pool->scheduler.max_jobs_per_worker, max_jobs, PROP_MAX_JOBS_PER_WORKER);
 }
 
 /**
@@ -1133,11 +1139,7 @@ wp_pool_set_cancel_grace (WpPool *pool,
 {
   g_return_if_fail (WP_IS_POOL (pool));
 
-  if (pool->scheduler.cancel_grace_ms == grace_ms)
-    return;
-
-  pool->scheduler.cancel_grace_ms = grace_ms;
-  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_CANCEL_GRACE]);
+  set_uint (pool, &pool->scheduler.cancel_grace_ms, grace_ms, PROP_CANCEL_GRACE);
 }
 
 /**
