@@ -122,22 +122,18 @@ wp_claim_skip_revoked (WpClaimPage *page,
   return FALSE;
 }
 
-/* Worker: whether to run the job @id it has just read; if so, marks it
- * started.  A revoked offer of @id is looked for first: the pool may have
- * sent the job again, after its revoked frame. */
+/* Worker, the second look of wp_claim_take(): takes the live offer of
+ * @id, if there is one; FALSE if the frame is to be skipped. */
 static inline gboolean
-wp_claim_take (WpClaimPage *page,
-               guint64      id)
+wp_claim_take_live (WpClaimPage *page,
+                    guint64      id)
 {
-  if (wp_claim_skip_revoked (page, id))
-    return FALSE;
-
   for (int i = 0; i < WP_CLAIM_SLOTS; i++)
     {
       guint64 *slot = &page->offers[i];
       guint64 value = __atomic_load_n (slot, __ATOMIC_ACQUIRE);
 
-      /* Revoked since the look above: the frame is that offer's (a job
+      /* Revoked since the first look: the frame is that offer's (a job
        * has one live offer at most), and is skipped like any revoked
        * one.  Taking it for a frame sent directly would run it. */
       if (value == (id | WP_CLAIM_REVOKED))
@@ -157,6 +153,16 @@ wp_claim_take (WpClaimPage *page,
 
   __atomic_store_n (&page->started, id, __ATOMIC_RELEASE);
   return TRUE;
+}
+
+/* Worker: whether to run the job @id it has just read; if so, marks it
+ * started.  A revoked offer of @id is looked for first: the pool may have
+ * sent the job again, after its revoked frame. */
+static inline gboolean
+wp_claim_take (WpClaimPage *page,
+               guint64      id)
+{
+  return !wp_claim_skip_revoked (page, id) && wp_claim_take_live (page, id);
 }
 
 /* Pool: whether the worker took job @id last. */
