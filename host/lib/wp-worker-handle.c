@@ -680,9 +680,9 @@ open_pidfd (WpWorkerHandle *worker)
  * not yet waitable: with status 0, and it never reaps the child.  That
  * happens when the process dies while traced: its tracer is told first,
  * and until it lets go the parent cannot reap.  LeakSanitizer traces a
- * process at its exit; a debugger or a crash handler may too.  A worker
- * was then left a zombie for good, and its death misreported (a SIGKILL
- * as "exited with status 0").  So once GSubprocess has reported the exit,
+ * process at its exit; a debugger or a crash handler may too.  Left to
+ * GLib, such a worker would stay a zombie and its death be misreported (a
+ * SIGKILL as "exited with status 0").  So once GSubprocess has reported the exit,
  * the handle waits on its own pidfd: ECHILD if GLib reaped the process,
  * else the real status.  FALSE, with WNOHANG in @options, while the
  * process is not waitable yet.  A pidfd names one process, never one
