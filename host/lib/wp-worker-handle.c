@@ -681,9 +681,9 @@ open_pidfd (WpWorkerHandle *worker)
  * happens when the process dies while traced: its tracer is told first,
  * and until it lets go the parent cannot reap.  LeakSanitizer traces a
  * process at its exit; a debugger or a crash handler may too.  Left to
- * GLib, such a worker would stay a zombie and its death be misreported (a
- * SIGKILL as "exited with status 0").  So once GSubprocess has reported the exit,
- * the handle waits on its own pidfd: ECHILD if GLib reaped the process,
+ * GLib, such a worker would stay a zombie and its death be misreported
+ * (a SIGKILL as "exited with status 0").  So once GSubprocess has
+ * reported the exit, the handle waits on its own pidfd: ECHILD if GLib reaped the process,
  * else the real status.  FALSE, with WNOHANG in @options, while the
  * process is not waitable yet.  A pidfd names one process, never one
  * that reused its pid. */
