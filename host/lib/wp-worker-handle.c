@@ -683,10 +683,10 @@ open_pidfd (WpWorkerHandle *worker)
  * process at its exit; a debugger or a crash handler may too.  Left to
  * GLib, such a worker would stay a zombie and its death be misreported
  * (a SIGKILL as "exited with status 0").  So once GSubprocess has
- * reported the exit, the handle waits on its own pidfd: ECHILD if GLib reaped the process,
- * else the real status.  FALSE, with WNOHANG in @options, while the
- * process is not waitable yet.  A pidfd names one process, never one
- * that reused its pid. */
+ * reported the exit, the handle waits on its own pidfd: ECHILD if GLib
+ * reaped the process, else the real status.  FALSE, with WNOHANG in
+ * @options, while the process is not waitable yet.  A pidfd names one
+ * process, never one that reused its pid. */
 static gboolean
 reap_if_left (WpWorkerHandle *worker,
               int             options)
