@@ -28,7 +28,9 @@
  * and id where they stand and checks only the variant's child, at the
  * depth GLib would, and the encoder writes the parts of the envelope
  * around the body's own data.  A CALL body "(ssv)" is serialised by hand
- * the same way, so the arguments are never copied into a container.
+ * the same way, so the arguments are never copied into a container, and
+ * the worker reads it back by its offsets rather than through GLib's
+ * children, each of which would check the framing again.
  * tests/test-variant-check.c holds both to GLib's verdict and bytes.
  *
  * Writing.  A WpWireFrame is a fixed head, the bytes of the body before
@@ -816,15 +818,16 @@ call_get_children (GVariant    *body,
  * form: returns the arguments (a new reference) and points @plugin and
  * @function into @body.
  *
- * This runs once per job, and each child GLib takes out of an untrusted
- * value checks its framing again: some 2 000 instructions apiece.  Normal
- * form leaves one layout, the one wp_wire_frame_new_call() writes, so the
- * strings are taken where they stand and the arguments are made from the
- * bytes between their alignment and their type: the same pointers, type
- * and bytes GLib's children give.  The arguments stay untrusted, as
- * GLib's child would be.  A body whose layout does not read back (never
- * one in normal form) is handed to GLib, which gives what it gives for
- * corrupt data. */
+ * This runs once per job, and every child GLib takes out of an untrusted
+ * value checks its framing again, which cost more than the rest of the
+ * job's decoding.  Normal form leaves one layout, the one
+ * wp_wire_frame_new_call() writes, so the strings are taken where they
+ * stand and the arguments made from the bytes between their alignment
+ * and their type: the same pointers, type and bytes as GLib's children,
+ * and untrusted as those would be.  A body whose layout does not read back
+ * (never one in normal form) goes to GLib's children.  Any other body
+ * that is not normal is read only inside, but GLib might have given ""
+ * or () where this gives its bytes as they are: hence the precondition. */
 GVariant *
 wp_wire_call_get (GVariant    *body,
                   const char **plugin,
