@@ -447,6 +447,171 @@ test_wire_decode_agrees (void)
   g_assert_cmpuint (n_decoded, >=, 10000);
 }
 
+/* What wp_wire_call_get() gave for @body, against GLib's own children
+ * of it ("&s" points into the body, as wp_wire_call_get() promises). */
+static void
+assert_call_get_agrees (GVariant   *body,
+                        const char *what)
+{
+  const char *plugin, *function, *glib_plugin, *glib_function;
+  g_autoptr(GVariant) args = wp_wire_call_get (body, &plugin, &function);
+  g_autoptr(GVariant) glib_args = NULL;
+  gsize size = g_variant_get_size (args);
+
+  g_variant_get (body, "(&s&sv)", &glib_plugin, &glib_function, &glib_args);
+
+  if (plugin != glib_plugin || function != glib_function
+      || strcmp (g_variant_get_type_string (args), g_variant_get_type_string (glib_args)) != 0
+      || size != g_variant_get_size (glib_args)
+      || (size > 0 && memcmp (g_variant_get_data (args), g_variant_get_data (glib_args), size) != 0)
+      || g_variant_is_normal_form (args) != g_variant_is_normal_form (glib_args))
+    {
+      g_autofree char *hex = hex_dump (g_variant_get_data (body), g_variant_get_size (body));
+
+      g_error ("%s (ssv) body of %" G_GSIZE_FORMAT " bytes %s: wp_wire_call_get gave %s.%s(%s %s), "
+               "GLib %s.%s(%s %s)", what, g_variant_get_size (body), hex, plugin, function,
+               g_variant_get_type_string (args), g_variant_print (args, FALSE), glib_plugin,
+               glib_function, g_variant_get_type_string (glib_args), g_variant_print (glib_args, FALSE));
+    }
+}
+
+/* Whether @string is GLib's "" for a broken string, or ends in @body. */
+static gboolean
+string_within (const char *string,
+               GVariant   *body)
+{
+  const char *data = g_variant_get_data (body);
+  gsize size = g_variant_get_size (body);
+
+  if (*string == '\0')
+    return TRUE;
+  return data != NULL && string >= data && string < data + size
+         && memchr (string, '\0', (gsize) (data + size - string)) != NULL;
+}
+
+/* A CALL of random names and arguments, offsets 1, 2 or 4 bytes wide;
+ * its plugin or function empty now and then. */
+static WpWireFrame *
+random_call_frame (GRand *rand,
+                   guint  i)
+{
+  static const gsize lengths[] = { 0, 1, 7, 8, 200, 250, 260, 65000, 65600, 70000 };
+  g_autofree char *plugin = g_rand_int_range (rand, 0, 8) == 0 ? g_strdup ("") : random_text (rand);
+  g_autofree char *function = g_strnfill (g_rand_int_range (rand, 0, 20), 'f');
+  g_autoptr(GVariant) args = NULL;
+
+  if (i % 5 == 0)
+    {
+      gsize length = lengths[g_rand_int_range (rand, 0, G_N_ELEMENTS (lengths))];
+      g_autofree guint8 *filler = g_malloc0 (length + 1);
+
+      args = g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, filler, length, 1));
+    }
+  else
+    {
+      g_autofree char *type_string = random_type_string (rand, 1);
+
+      args = g_variant_ref_sink (random_value (rand, G_VARIANT_TYPE (type_string), 1));
+    }
+
+  return wp_wire_frame_new_call (i, plugin, function, args);
+}
+
+/* Corrupts @bytes (an envelope, or a body with @from 0) past @from: a bit
+ * flipped, a byte set to 0 or 0xff, most often among the last 24 bytes,
+ * where the offsets and the arguments' type are; or cuts it short. */
+static void
+corrupt_call (GRand      *rand,
+              GByteArray *bytes,
+              guint       from)
+{
+  guint at;
+
+  if (bytes->len <= from)
+    return;
+
+  if (g_rand_boolean (rand))
+    at = g_rand_int_range (rand, MAX (from, bytes->len - MIN (bytes->len, 24)), bytes->len);
+  else
+    at = g_rand_int_range (rand, from, bytes->len);
+
+  switch (g_rand_int_range (rand, 0, 4))
+    {
+    case 0: bytes->data[at] ^= 1u << g_rand_int_range (rand, 0, 8); break;
+    case 1: bytes->data[at] = 0; break;
+    case 2: bytes->data[at] = 0xff; break;
+    default: g_byte_array_set_size (bytes, at); break;
+    }
+}
+
+static void
+test_wire_call_get_agrees (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (g_test_rand_int ());
+  guint n_decoded = 0, n_corrupt_decoded = 0, n_not_normal = 0;
+
+  g_test_summary ("wp_wire_call_get() gives GLib's plugin, function and arguments for every CALL "
+                  "body wp_wire_decode() accepts, and stays inside any (ssv) body it is given");
+
+  for (guint i = 0; i < 6000; i++)
+    {
+      g_autoptr(WpWireFrame) frame = random_call_frame (rand, i);
+      g_autoptr(GByteArray) envelope = g_byte_array_new ();
+      g_autoptr(GByteArray) corrupt = NULL;
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(GBytes) body_bytes = NULL;
+      g_autoptr(GVariant) body = NULL;
+      g_autoptr(GError) error = NULL;
+      WpWireMessage message = { 0, };
+      gsize body_size;
+
+      /* Through the decoder, whole or corrupted, as a worker reads it. */
+      append_frame_envelope (envelope, frame);
+      body_size = envelope->len - WP_WIRE_ENVELOPE_PREFIX - strlen ("\0(ssv)");
+      corrupt = g_byte_array_sized_new (envelope->len);
+      g_byte_array_append (corrupt, envelope->data, envelope->len);
+      if (i % 2 == 1)
+        corrupt_call (rand, corrupt, WP_WIRE_ENVELOPE_PREFIX);
+
+      bytes = bytes_for_glib (corrupt->data, corrupt->len);
+      if (wp_wire_decode (bytes, &message, &error) && message.kind == WP_WIRE_CALL)
+        {
+          assert_call_get_agrees (message.body, "decoded");
+          n_decoded++;
+          n_corrupt_decoded += i % 2;
+        }
+      wp_wire_message_clear (&message);
+
+      /* The body alone, corrupted, never checked: what a flaw in the
+       * decoder would let through.  Nothing outside it may be read (the
+       * fuzzer's ASan and valgrind watch), and where it is still normal
+       * the answer is GLib's. */
+      g_byte_array_set_size (corrupt, 0);
+      g_byte_array_append (corrupt, envelope->data + WP_WIRE_ENVELOPE_PREFIX, body_size);
+      corrupt_call (rand, corrupt, 0);
+      body_bytes = g_bytes_new (corrupt->data, corrupt->len);
+      body = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(ssv)"), body_bytes, FALSE));
+      if (g_variant_is_normal_form (body))
+        assert_call_get_agrees (body, "corrupted but normal");
+      else
+        {
+          const char *plugin, *function;
+          g_autoptr(GVariant) args = wp_wire_call_get (body, &plugin, &function);
+
+          g_assert_nonnull (args);
+          g_assert_true (string_within (plugin, body));
+          g_assert_true (string_within (function, body));
+          n_not_normal++;
+        }
+    }
+
+  g_test_message ("%u CALL frames decoded (%u of them corrupted), %u bodies not normal",
+                  n_decoded, n_corrupt_decoded, n_not_normal);
+  g_assert_cmpuint (n_decoded, >=, 3000);
+  g_assert_cmpuint (n_corrupt_decoded, >=, 50);
+  g_assert_cmpuint (n_not_normal, >=, 1000);
+}
+
 static void
 test_large_byte_array (void)
 {
@@ -528,6 +693,7 @@ main (int    argc,
   g_test_add_func ("/wire/decode-agrees-with-glib", test_wire_decode_agrees);
   g_test_add_func ("/wire/error-domains-bounded", test_wire_error_domains_bounded);
   g_test_add_func ("/wire/call-frame-is-glib-serialisation", test_wire_call_frame_is_glib_serialisation);
+  g_test_add_func ("/wire/call-get-agrees-with-glib", test_wire_call_get_agrees);
 
   return g_test_run ();
 }

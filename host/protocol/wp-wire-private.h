@@ -142,8 +142,9 @@ gboolean      wp_wire_decode             (GBytes         *body,
                                           GError        **error);
 
 /* Bodies.  What each end takes out of a message that wp_wire_decode()
- * accepted, so its body is of its kind's type; the checks that need no
- * state of either end.  Strings point into @body. */
+ * accepted, so its body is of its kind's type and in normal form (which
+ * wp_wire_call_get() relies on to read it by its offsets); the checks
+ * that need no state of either end.  Strings point into @body. */
 gboolean      wp_wire_hello_check        (GVariant       *body,
                                           GError        **error);
 const char   *wp_wire_loaded_get         (GVariant       *body,

@@ -5,8 +5,8 @@
  *
  * The bytes go through a real WpWireReader (fuzz-feed.c), and each
  * message is taken apart as wp-worker-main.c does, with the same
- * functions of wp-wire.c: a CALL's plugin, function and arguments, the
- * plugin name's check (the loader's first step), and the arguments'
+ * functions of wp-wire.c: a CALL's plugin, function and arguments (held
+ * to GLib's children of the body), the plugin name's check (the loader's first step), and the arguments'
  * check against the args_type of every function the shipped plugins
  * have; arguments of the right type are then read whole, as a plugin
  * would.  DESCRIBE gives a plugin name, CANCEL (the control pipe's) only
@@ -53,10 +53,17 @@ handle_request (const WpWireMessage  *message,
     {
     case WP_WIRE_CALL:
       {
-        const char *plugin, *function;
+        const char *plugin, *function, *glib_plugin, *glib_function;
         g_autoptr(GVariant) args = wp_wire_call_get (message->body, &plugin, &function);
+        g_autoptr(GVariant) glib_args = NULL;
 
         g_assert (g_utf8_validate (plugin, -1, NULL) && g_utf8_validate (function, -1, NULL));
+
+        /* Read in place, it must be what GLib's children give. */
+        g_variant_get (message->body, "(&s&sv)", &glib_plugin, &glib_function, &glib_args);
+        g_assert (plugin == glib_plugin && function == glib_function);
+        g_assert (g_variant_equal (args, glib_args));
+        g_assert (g_variant_get_size (args) == g_variant_get_size (glib_args));
         check_plugin_name (plugin);
 
         for (gsize i = 0; i < G_N_ELEMENTS (args_types); i++)
