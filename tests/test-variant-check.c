@@ -514,7 +514,7 @@ random_call_frame (GRand *rand,
       args = g_variant_ref_sink (random_value (rand, G_VARIANT_TYPE (type_string), 1));
     }
 
-  return wp_wire_frame_new_call (i, plugin, function, args);
+  return wp_wire_frame_new_call (i, plugin, function, args, NULL);
 }
 
 /* Corrupts @bytes (an envelope, or a body with @from 0) past @from: a bit

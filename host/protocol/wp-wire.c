@@ -755,10 +755,10 @@ get_le (const guint8 *p,
  * byte within it and the variant ends in a definite type, so nothing is
  * read outside the body whatever its bytes. */
 static gboolean
-call_layout_read (CallLayout   *layout,
-                  gsize        *type_start,
-                  const guint8 *data,
-                  gsize         size)
+call_layout_read (WpWireCallLayout *layout,
+                  gsize            *type_start,
+                  const guint8     *data,
+                  gsize             size)
 {
   const char *type;
   const char *end;
@@ -793,6 +793,7 @@ call_layout_read (CallLayout   *layout,
     return FALSE;
 
   type = (const char *) data + zero + 1;
+  layout->type_size = layout->body_end - zero - 1;
   if (!g_variant_type_string_scan (type, (const char *) data + layout->body_end, &end)
       || end != (const char *) data + layout->body_end
       || !g_variant_type_is_definite ((const GVariantType *) type))
@@ -842,7 +843,7 @@ wp_wire_call_get (GVariant    *body,
   g_autoptr(GBytes) args_bytes = NULL;
   gsize size, args_start, type_start;
   const guint8 *data = g_bytes_get_data (bytes, &size);
-  CallLayout layout;
+  WpWireCallLayout layout;
 
   if (!call_layout_read (&layout, &type_start, data, size))
     return call_get_children (body, plugin, function);
