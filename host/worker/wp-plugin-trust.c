@@ -29,7 +29,7 @@
  *    whole group database, and OpenSSH does not try either.  A user with
  *    umask 002 must chmod go-w their plugins and plugin directory.
  *  - Ancestors of the directories are not checked (OpenSSH walks up to
- *    the home directory; the rule here is the one the issue states, and
+ *    the home directory; the rule here is the documented one, and
  *    it lets a private folder under /tmp hold plugins).  Anything a
  *    stranger could put in place of a checked directory through a
  *    writable ancestor is owned by that stranger and refused; what stays

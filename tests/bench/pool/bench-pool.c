@@ -54,7 +54,7 @@
  * table shows medians.  Start-up runs first, because
  * spawning a worker forks this process, which costs more the more memory
  * earlier figures left mapped.  The output is a table, the PASS/MISS of
- * each target of the issue, the load average before and after, then one
+ * each target, the load average before and after, then one
  * line per figure of the form `name value unit`, with `name_floor` and
  * `name_ratio` lines where the figure has a floor.  The exit status is 0
  * whatever the verdicts.  A ratio is only as good as its floor: on a

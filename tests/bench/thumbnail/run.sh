@@ -26,8 +26,8 @@
 #   reference    reference.py: Pillow, multiprocessing.Pool(2), one task per
 #                (image, size)
 #
-# then `NAME VALUE UNIT` lines for machines and the two ratios the issue
-# sets targets for: workpool/floor (<= 1.25) and reference/workpool (>= 4).
+# then `NAME VALUE UNIT` lines for machines and the two ratios that have
+# targets: workpool/floor (<= 1.25) and reference/workpool (>= 4).
 #
 # The photos are not in the repository: they are taken from the installed
 # packages, or else from $WORKPOOL_BENCH_PHOTOS (the build tree), where
