@@ -8,6 +8,8 @@
 
 #include <workpool/wp-error.h>
 
+#include "wp-error-private.h"
+
 /**
  * wp_pool_error_quark:
  *
@@ -20,3 +22,19 @@
  * Returns: the error domain's quark
  */
 G_DEFINE_QUARK (wp-pool-error-quark, wp_pool_error)
+
+/* Sets @error to @code with the message @format; returns FALSE, for
+ * `return wp_pool_error_fail (...)` where an operation fails. */
+gboolean
+wp_pool_error_fail (GError      **error,
+                    WpPoolError   code,
+                    const char   *format,
+                    ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (WP_POOL_ERROR, code, format, args));
+  va_end (args);
+  return FALSE;
+}

@@ -9,6 +9,7 @@
 
 #include <gio/gio.h>
 
+#include "wp-error-private.h"
 #include "wp-plugin-dir-private.h"
 
 G_BEGIN_DECLS
@@ -162,9 +163,8 @@ gboolean      wp_wire_args_check         (GVariant       *args,
                                           GError        **error);
 
 /* Errors as bodies of WP_WIRE_ERROR, and WP_POOL_ERROR_PROTOCOL. */
-gboolean      wp_wire_protocol_error     (GError        **error,
-                                          const char     *format,
-                                          ...) G_GNUC_PRINTF (2, 3);
+#define wp_wire_protocol_error(error, ...) \
+  wp_pool_error_fail ((error), WP_POOL_ERROR_PROTOCOL, __VA_ARGS__)
 GVariant     *wp_wire_error_to_variant   (const GError   *error);
 GError       *wp_wire_error_from_variant (GVariant       *body);
 

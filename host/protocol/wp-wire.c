@@ -356,21 +356,6 @@ wp_wire_frame_write_all (WpWireFrame  *frame,
 
 /* Decoding */
 
-/* Sets a WP_POOL_ERROR_PROTOCOL error; returns FALSE. */
-gboolean
-wp_wire_protocol_error (GError     **error,
-                        const char  *format,
-                        ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL,
-                                                format, args));
-  va_end (args);
-  return FALSE;
-}
-
 /* The body type of each kind; NULL for "any type". */
 static gboolean
 body_type_for_kind (WpWireKind   kind,

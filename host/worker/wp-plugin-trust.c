@@ -60,24 +60,10 @@
 
 #include <workpool/wp-error.h>
 
-static gboolean
-fail (GError     **error,
-      const char  *format,
-      ...) G_GNUC_PRINTF (2, 3);
+#include "wp-error-private.h"
 
-static gboolean
-fail (GError     **error,
-      const char  *format,
-      ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID,
-                                                format, args));
-  va_end (args);
-  return FALSE;
-}
+/* A plugin this rule refuses. */
+#define fail(error, ...) wp_pool_error_fail ((error), WP_POOL_ERROR_PLUGIN_INVALID, __VA_ARGS__)
 
 static const char *
 writers (mode_t mode)
