@@ -415,7 +415,8 @@ wp_pool_class_init (WpPoolClass *klass)
    * in milliseconds.  See [method@Workpool.Pool.set_cancel_grace].
    */
   properties[PROP_CANCEL_GRACE] =
-    g_param_spec_uint ("cancel-grace", NULL, NULL, 0, G_MAXUINT, WP_SCHEDULER_DEFAULT_CANCEL_GRACE_MS,
+    g_param_spec_uint ("cancel-grace", NULL, NULL,
+                       0, G_MAXUINT, WP_SCHEDULER_DEFAULT_CANCEL_GRACE_MS,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**

@@ -422,9 +422,9 @@ check_job_message (WpWorkerHandle  *worker,
                    GError         **error)
 {
   if (worker->job == NULL || message->job_id != worker->job->id)
-    return wp_wire_protocol_error (error, "Worker %s sent a message (kind %u) for job %" G_GUINT64_FORMAT
-                               ", which it is not running", worker->pid, message->kind,
-                               message->job_id);
+    return wp_wire_protocol_error (error, "Worker %s sent a message (kind %u) for job %"
+                                   G_GUINT64_FORMAT ", which it is not running",
+                                   worker->pid, message->kind, message->job_id);
   return TRUE;
 }
 
