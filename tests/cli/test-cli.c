@@ -291,6 +291,30 @@ test_call_timeout (void)
 }
 
 static void
+test_call_add_overflow (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("demo add refuses a sum that does not fit 32 bits, with a "
+                  "plugin error, instead of wrapping");
+  run = run_cli ("call", "demo", "add", "(2147483647, 1)");
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_cmpstr (run->err, ==, "workpool: g-io-error-quark:13: "
+                   "2147483647 + 1 overflows a 32-bit integer\n");
+  g_clear_pointer (&run, wp_cli_run_free);
+
+  run = run_cli ("call", "demo", "add", "(-2147483648, -1)");
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_nonnull (strstr (run->err, "-2147483648 + -1 overflows"));
+  g_clear_pointer (&run, wp_cli_run_free);
+
+  run = run_cli ("call", "demo", "add", "(2147483647, -2147483648)");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "(-1,)\n");
+}
+
+static void
 test_call_plugin_error (void)
 {
   g_autoptr(WpCliRun) run = NULL;
@@ -393,6 +417,7 @@ main (int    argc,
   g_test_add_func ("/cli/call/greet", test_call_greet);
   g_test_add_func ("/cli/call/annotated-result", test_call_annotated_result);
   g_test_add_func ("/cli/call/timeout", test_call_timeout);
+  g_test_add_func ("/cli/call/add-overflow", test_call_add_overflow);
   g_test_add_func ("/cli/call/error/plugin", test_call_plugin_error);
   for (gsize i = 0; i < G_N_ELEMENTS (call_error_cases); i++)
     g_test_add_data_func (call_error_cases[i].path, &call_error_cases[i], test_call_error);
