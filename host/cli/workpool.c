@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   workpool [--help | --version]
+ *   workpool help [COMMAND]
  *   workpool COMMAND [OPTION…] [ARG…]
  *
  * main() parses the options that come before the subcommand (parsing stops
@@ -27,10 +28,13 @@ typedef struct {
   int       (*run) (int argc, char **argv);
 } WpCliCommand;
 
+static int run_help (int argc, char **argv);
+
 static const WpCliCommand commands[] = {
   { "list", "List the plugins and their functions", wp_cli_list },
   { "call", "Call a plugin function and print its result", wp_cli_call },
   { "thumbnail", "Write JPEG thumbnails of the images in folders", wp_cli_thumbnail },
+  { "help", "Show the help of workpool or of a command", run_help },
 };
 
 static const WpCliCommand *
@@ -51,8 +55,8 @@ describe_commands (void)
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     g_string_append_printf (text, "  %-10s %s\n",
                             commands[i].name, commands[i].summary);
-  g_string_append (text, "\nRun “workpool COMMAND --help” for the options "
-                         "of a command.");
+  g_string_append (text, "\nRun “workpool help COMMAND” or “workpool COMMAND "
+                         "--help” for the options of a command.");
   return g_string_free (text, FALSE);
 }
 
@@ -76,12 +80,63 @@ main_option_context_new (gboolean *version)
   return context;
 }
 
+/* `workpool COMMAND …` under the name "workpool COMMAND", so that its
+ * --help and error hints name it. */
+static int
+run_command (const WpCliCommand  *command,
+             int                  argc,
+             char               **argv)
+{
+  g_autofree char *prgname = g_strconcat ("workpool ", command->name, NULL);
+
+  g_set_prgname (prgname);
+  return command->run (argc, argv);
+}
+
+/* `workpool help [COMMAND]`: the same as `workpool --help` or
+ * `workpool COMMAND --help`. */
+static int
+run_help (int    argc,
+          char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new ("[COMMAND]");
+  const WpCliCommand *command;
+  char *help_argv[] = { NULL, (char *) "--help", NULL };
+
+  g_option_context_set_summary (context, "Shows the help of workpool, or of "
+                                         "COMMAND (the same as “workpool "
+                                         "COMMAND --help”).");
+  if (!wp_cli_parse_options (context, &argc, &argv))
+    return WP_CLI_EXIT_USAGE;
+  if (argc > 2)
+    return wp_cli_usage_error ("unexpected argument “%s”", argv[2]);
+
+  if (argc < 2)
+    {
+      gboolean version = FALSE;
+      g_autoptr(GOptionContext) main_context = main_option_context_new (&version);
+      g_autofree char *text = NULL;
+
+      g_set_prgname ("workpool");
+      text = g_option_context_get_help (main_context, TRUE, NULL);
+      g_print ("%s", text);
+      return WP_CLI_EXIT_OK;
+    }
+
+  command = find_command (argv[1]);
+  if (command == NULL)
+    return wp_cli_usage_error ("unknown command “%s” (“workpool help” lists "
+                               "the commands)", argv[1]);
+  help_argv[0] = argv[1];
+  /* Each command's option parser prints its help and exits. */
+  return run_command (command, 2, help_argv);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_autoptr(GOptionContext) context = NULL;
-  g_autofree char *prgname = NULL;
   const WpCliCommand *command;
   gboolean version = FALSE;
 
@@ -102,10 +157,7 @@ main (int    argc,
   command = find_command (argv[1]);
   if (command == NULL)
     return wp_cli_usage_error ("unknown command “%s”", argv[1]);
-
-  prgname = g_strconcat ("workpool ", command->name, NULL);
-  g_set_prgname (prgname);
-  return command->run (argc - 1, argv + 1);
+  return run_command (command, argc - 1, argv + 1);
 }
 
 /* Messages */

@@ -7,10 +7,13 @@
  *
  *   $ workpool call demo add '(2, 3)'
  *   (5,)
+ *   $ workpool call demo greet "'Ada'"
+ *   ('Hello, Ada!',)
  *
  * Steps: describe PLUGIN to learn FUNCTION's args_type; parse ARGS (GVariant
  * text format, "()" when absent) against that type, so that no type
- * annotations are needed; run the job; print the result with
+ * annotations are needed, and for a function of one argument accept that
+ * argument alone as well as the 1-tuple; run the job; print the result with
  * g_variant_print() on stdout.  ARGS that do not parse are a usage error
  * (exit status 2) showing the expected type and where the text went wrong;
  * a failed describe or job is exit status 1.
@@ -63,16 +66,30 @@ lookup_args_type (GVariant    *description,
   return NULL;
 }
 
+/* The type of the one item of @type when it is a 1-tuple, or NULL. */
+static const GVariantType *
+single_item_type (const GVariantType *type)
+{
+  if (!g_variant_type_is_tuple (type) || g_variant_type_n_items (type) != 1)
+    return NULL;
+  return g_variant_type_first (type);
+}
+
 /* Parses @request's ARGS as @args_type, or prints a usage error and
- * returns NULL. */
+ * returns NULL.  For a function of one argument, ARGS may also be that
+ * argument alone ("'Ada'" for "(s)"): it is tried as the whole tuple
+ * first, so a 1-tuple of a tuple still reads "((1, 2),)" as it always
+ * did, and "(1, 2)" as its item. */
 static GVariant *
 parse_args (const CallRequest *request,
             const char        *args_type)
 {
   g_autoptr(GVariantType) type = g_variant_type_new (args_type);
+  const GVariantType *item_type = single_item_type (type);
   const char *text = request->args_text ? request->args_text : "()";
   g_autoptr(GError) error = NULL;
   g_autofree char *context = NULL;
+  g_autofree char *item_type_text = NULL;
   GVariant *args;
 
   if (request->args_text == NULL && strcmp (args_type, "()") != 0)
@@ -86,9 +103,25 @@ parse_args (const CallRequest *request,
   if (args != NULL)
     return args;
 
+  if (item_type != NULL)
+    {
+      g_autoptr(GVariant) item = g_variant_parse (item_type, text, NULL, NULL, NULL);
+
+      /* Not floating, as g_variant_parse() returns it. */
+      if (item != NULL)
+        return g_variant_ref_sink (g_variant_new_tuple (&item, 1));
+    }
+
   context = g_variant_parse_error_print_context (error, text);
-  wp_cli_usage_error ("ARGS is not a value of type %s\n%s",
-                      args_type, g_strchomp (context));
+  if (item_type == NULL)
+    {
+      wp_cli_usage_error ("ARGS is not a value of type %s\n%s",
+                          args_type, g_strchomp (context));
+      return NULL;
+    }
+  item_type_text = g_variant_type_dup_string (item_type);
+  wp_cli_usage_error ("ARGS is not a value of type %s, nor of type %s alone\n%s",
+                      args_type, item_type_text, g_strchomp (context));
   return NULL;
 }
 
@@ -158,8 +191,11 @@ call_option_context_new (char **plugin_dir,
                                     "ARGS is the argument tuple in GVariant "
                                     "text format, read as the function's\n"
                                     "argument type (see “workpool list”); "
-                                    "without ARGS, the empty tuple ().\n"
-                                    "Example: workpool call demo add '(2, 3)'");
+                                    "without ARGS, the empty tuple ().  A "
+                                    "function of one argument\n"
+                                    "also takes that argument alone.\n"
+                                    "Examples: workpool call demo add '(2, 3)'\n"
+                                    "          workpool call demo greet \"'Ada'\"");
   g_option_context_add_main_entries (context, entries, NULL);
   return context;
 }

@@ -99,6 +99,34 @@ test_command_help (void)
 }
 
 static void
+test_help_command (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) expected = NULL;
+
+  g_test_summary ("`help` prints what --help prints, and exits 0");
+  run = run_cli ("help");
+  expected = run_cli ("--help");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected->out);
+  g_assert_nonnull (strstr (run->out, "  help "));
+}
+
+static void
+test_help_command_of (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) expected = NULL;
+
+  g_test_summary ("`help COMMAND` prints what `COMMAND --help` prints, and exits 0");
+  run = run_cli ("help", "call");
+  expected = run_cli ("call", "--help");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected->out);
+  g_assert_nonnull (strstr (run->out, "workpool call"));
+}
+
+static void
 test_usage_no_command (void)
 {
   g_autoptr(WpCliRun) run = NULL;
@@ -125,6 +153,10 @@ static const UsageCase usage_cases[] = {
     { "list", "--frobnicate" }, "frobnicate" },
   { "/cli/call/usage/missing-args", "no ARGS for a function that takes some is a usage error",
     { "call", "demo", "add" }, "(ii)" },
+  { "/cli/help/usage/unknown-command", "`help` of an unknown command is a usage error "
+    "pointing at the list", { "help", "frobnicate" }, "“workpool help” lists the commands" },
+  { "/cli/help/usage/too-many-args", "`help` takes one command at most",
+    { "help", "call", "list" }, "list" },
   { "/cli/call/usage/missing-function", "PLUGIN without FUNCTION is a usage error",
     { "call", "demo" }, NULL },
   { "/cli/call/usage/too-many-args", "ARGS split over several words is a usage error",
@@ -254,6 +286,31 @@ test_call_greet (void)
   run = run_cli ("call", "demo", "greet", "('World',)");
   g_assert_cmpint (run->status, ==, 0);
   g_assert_cmpstr (run->out, ==, "('Hello, World!',)\n");
+}
+
+static void
+test_call_single_argument (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a function of one argument takes that argument alone");
+  run = run_cli ("call", "demo", "greet", "'Ada'");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "('Hello, Ada!',)\n");
+  g_assert_cmpstr (run->err, ==, "");
+}
+
+static void
+test_call_single_argument_bad (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("ARGS that are neither the 1-tuple nor its item are a usage "
+                  "error naming both types");
+  run = run_cli ("call", "demo", "greet", "3");
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_nonnull (strstr (run->err, "not a value of type (s), nor of type s alone"));
 }
 
 static void
@@ -407,6 +464,8 @@ main (int    argc,
   g_test_add_func ("/cli/version", test_version);
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/help/command", test_command_help);
+  g_test_add_func ("/cli/help/help-command", test_help_command);
+  g_test_add_func ("/cli/help/help-command-of", test_help_command_of);
   g_test_add_func ("/cli/usage/no-command", test_usage_no_command);
   g_test_add_func ("/cli/list/demo", test_list_demo);
   g_test_add_func ("/cli/list/plugin-dir", test_list_plugin_dir);
@@ -415,6 +474,8 @@ main (int    argc,
   g_test_add_func ("/cli/list/missing-plugin-dir", test_list_missing_plugin_dir);
   g_test_add_func ("/cli/call/add", test_call_add);
   g_test_add_func ("/cli/call/greet", test_call_greet);
+  g_test_add_func ("/cli/call/single-argument", test_call_single_argument);
+  g_test_add_func ("/cli/call/usage/single-argument-bad", test_call_single_argument_bad);
   g_test_add_func ("/cli/call/annotated-result", test_call_annotated_result);
   g_test_add_func ("/cli/call/timeout", test_call_timeout);
   g_test_add_func ("/cli/call/add-overflow", test_call_add_overflow);
