@@ -189,6 +189,87 @@ wp_cli_fail (const char   *what,
   return WP_CLI_EXIT_FAILED;
 }
 
+/* The worker the pool starts: $WORKPOOL_WORKER, or the installed one. */
+static const char *
+worker_path (void)
+{
+  const char *path = g_getenv ("WORKPOOL_WORKER");
+
+  return path != NULL && *path != '\0' ? path : WP_WORKER_PATH;
+}
+
+/* The build tree this `workpool` was built in, if it is run from one:
+ * BUILD/host/cli/workpool beside BUILD/host/worker/workpool-worker. */
+static char *
+find_build_tree (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *cli_dir = NULL;
+  g_autofree char *host_dir = NULL;
+  g_autofree char *build = NULL;
+  g_autofree char *worker = NULL;
+
+  if (self == NULL)
+    return NULL;
+  cli_dir = g_path_get_dirname (self);
+  host_dir = g_path_get_dirname (cli_dir);
+  build = g_path_get_dirname (host_dir);
+  worker = g_build_filename (build, "host", "worker", "workpool-worker", NULL);
+  if (!g_file_test (worker, G_FILE_TEST_IS_EXECUTABLE))
+    return NULL;
+  return g_steal_pointer (&build);
+}
+
+/* When the worker cannot be run, says how to point `workpool` at one,
+ * and returns TRUE.  Run from a build tree, the compiled-in paths name
+ * an installation that is usually not there. */
+gboolean
+wp_cli_hint_worker (void)
+{
+  const char *worker = worker_path ();
+  g_autofree char *build = NULL;
+
+  if (g_file_test (worker, G_FILE_TEST_IS_EXECUTABLE))
+    return FALSE;
+
+  build = find_build_tree ();
+  if (build != NULL)
+    g_printerr ("workpool: there is no worker at %s.  This workpool is in the "
+                "build tree %s: run it as “meson devenv -C %s workpool …”, or "
+                "set WORKPOOL_WORKER=%s/host/worker/workpool-worker and "
+                "WORKPOOL_PLUGIN_DIR=%s/plugins\n",
+                worker, build, build, build, build);
+  else
+    g_printerr ("workpool: there is no worker at %s: install workpool "
+                "(meson install), or set WORKPOOL_WORKER to the worker and "
+                "WORKPOOL_PLUGIN_DIR to the plugin directory (from a build "
+                "tree, “meson devenv -C BUILDDIR” sets both)\n", worker);
+  return TRUE;
+}
+
+/* After a job failed with @error: an unknown plugin or function points
+ * at `workpool list` (with the --plugin-dir @plugin_dir, if any). */
+void
+wp_cli_hint_list (const GError *error,
+                  const char   *plugin_dir)
+{
+  g_autofree char *list = NULL;
+
+  if (!g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN)
+      && !g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_FUNCTION))
+    return;
+
+  if (plugin_dir != NULL)
+    {
+      g_autofree char *quoted = g_shell_quote (plugin_dir);
+
+      list = g_strconcat ("workpool list --plugin-dir ", quoted, NULL);
+    }
+  else
+    list = g_strdup ("workpool list");
+  g_printerr ("workpool: “%s” shows the plugins and their functions\n", list);
+}
+
 /* Options */
 
 gboolean
@@ -225,7 +306,10 @@ wp_cli_pool_new (const char *plugin_dir,
 
   pool = wp_pool_new (plugin_dir, n_workers, &error);
   if (pool == NULL)
-    *exit_status = wp_cli_fail (NULL, error);
+    {
+      *exit_status = wp_cli_fail (NULL, error);
+      wp_cli_hint_worker ();
+    }
   return pool;
 }
 

@@ -27,6 +27,7 @@
 #include "wp-cli-private.h"
 
 typedef struct {
+  const char *plugin_dir;   /* NULL: the pool's default */
   const char *plugin;
   const char *function;
   const char *args_text;    /* NULL: no ARGS */
@@ -139,6 +140,19 @@ call_function (WpPool             *pool,
   return wp_pool_call_finish (pool, wp_cli_wait (&result), error);
 }
 
+/* Prints @error, and what to do about it where the command knows. */
+static int
+fail (const CallRequest *request,
+      const GError      *error)
+{
+  int status = wp_cli_fail (NULL, error);
+
+  wp_cli_hint_list (error, request->plugin_dir);
+  if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_FAILED))
+    wp_cli_hint_worker ();
+  return status;
+}
+
 static int
 run_call (WpPool            *pool,
           const CallRequest *request)
@@ -152,18 +166,18 @@ run_call (WpPool            *pool,
 
   description = describe_plugin (pool, request->plugin, &error);
   if (description == NULL)
-    return wp_cli_fail (NULL, error);
+    return fail (request, error);
   args_type = lookup_args_type (description, request->plugin,
                                 request->function, &error);
   if (args_type == NULL)
-    return wp_cli_fail (NULL, error);
+    return fail (request, error);
   args = parse_args (request, args_type);
   if (args == NULL)
     return WP_CLI_EXIT_USAGE;
 
   result = call_function (pool, request, args, &error);
   if (result == NULL)
-    return wp_cli_fail (NULL, error);
+    return fail (request, error);
 
   /* GVariant text is UTF-8: print it as is, not in the locale's charset. */
   text = g_variant_print (result, TRUE);
@@ -222,6 +236,7 @@ wp_cli_call (int    argc,
   if (timeout_ms < 0)
     return wp_cli_usage_error ("--timeout: %d is negative", timeout_ms);
 
+  request.plugin_dir = plugin_dir;
   request.plugin = argv[1];
   request.function = argv[2];
   request.args_text = argc > 3 ? argv[3] : NULL;
