@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   workpool [--help | --version]
+ *   workpool help [COMMAND]
  *   workpool COMMAND [OPTION…] [ARG…]
  *
  * main() parses the options that come before the subcommand (parsing stops
@@ -27,10 +28,13 @@ typedef struct {
   int       (*run) (int argc, char **argv);
 } WpCliCommand;
 
+static int run_help (int argc, char **argv);
+
 static const WpCliCommand commands[] = {
   { "list", "List the plugins and their functions", wp_cli_list },
   { "call", "Call a plugin function and print its result", wp_cli_call },
   { "thumbnail", "Write JPEG thumbnails of the images in folders", wp_cli_thumbnail },
+  { "help", "Show the help of workpool or of a command", run_help },
 };
 
 static const WpCliCommand *
@@ -51,8 +55,8 @@ describe_commands (void)
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     g_string_append_printf (text, "  %-10s %s\n",
                             commands[i].name, commands[i].summary);
-  g_string_append (text, "\nRun “workpool COMMAND --help” for the options "
-                         "of a command.");
+  g_string_append (text, "\nRun “workpool help COMMAND” or “workpool COMMAND "
+                         "--help” for the options of a command.");
   return g_string_free (text, FALSE);
 }
 
@@ -76,12 +80,63 @@ main_option_context_new (gboolean *version)
   return context;
 }
 
+/* `workpool COMMAND …` under the name "workpool COMMAND", so that its
+ * --help and error hints name it. */
+static int
+run_command (const WpCliCommand  *command,
+             int                  argc,
+             char               **argv)
+{
+  g_autofree char *prgname = g_strconcat ("workpool ", command->name, NULL);
+
+  g_set_prgname (prgname);
+  return command->run (argc, argv);
+}
+
+/* `workpool help [COMMAND]`: the same as `workpool --help` or
+ * `workpool COMMAND --help`. */
+static int
+run_help (int    argc,
+          char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new ("[COMMAND]");
+  const WpCliCommand *command;
+  char *help_argv[] = { NULL, (char *) "--help", NULL };
+
+  g_option_context_set_summary (context, "Shows the help of workpool, or of "
+                                         "COMMAND (the same as “workpool "
+                                         "COMMAND --help”).");
+  if (!wp_cli_parse_options (context, &argc, &argv))
+    return WP_CLI_EXIT_USAGE;
+  if (argc > 2)
+    return wp_cli_usage_error ("unexpected argument “%s”", argv[2]);
+
+  if (argc < 2)
+    {
+      gboolean version = FALSE;
+      g_autoptr(GOptionContext) main_context = main_option_context_new (&version);
+      g_autofree char *text = NULL;
+
+      g_set_prgname ("workpool");
+      text = g_option_context_get_help (main_context, TRUE, NULL);
+      g_print ("%s", text);
+      return WP_CLI_EXIT_OK;
+    }
+
+  command = find_command (argv[1]);
+  if (command == NULL)
+    return wp_cli_usage_error ("unknown command “%s” (“workpool help” lists "
+                               "the commands)", argv[1]);
+  help_argv[0] = argv[1];
+  /* Each command's option parser prints its help and exits. */
+  return run_command (command, 2, help_argv);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_autoptr(GOptionContext) context = NULL;
-  g_autofree char *prgname = NULL;
   const WpCliCommand *command;
   gboolean version = FALSE;
 
@@ -102,10 +157,7 @@ main (int    argc,
   command = find_command (argv[1]);
   if (command == NULL)
     return wp_cli_usage_error ("unknown command “%s”", argv[1]);
-
-  prgname = g_strconcat ("workpool ", command->name, NULL);
-  g_set_prgname (prgname);
-  return command->run (argc - 1, argv + 1);
+  return run_command (command, argc - 1, argv + 1);
 }
 
 /* Messages */
@@ -135,6 +187,87 @@ wp_cli_fail (const char   *what,
               what != NULL ? what : "", what != NULL ? ": " : "",
               g_quark_to_string (error->domain), error->code, error->message);
   return WP_CLI_EXIT_FAILED;
+}
+
+/* The worker the pool starts: $WORKPOOL_WORKER, or the installed one. */
+static const char *
+worker_path (void)
+{
+  const char *path = g_getenv ("WORKPOOL_WORKER");
+
+  return path != NULL && *path != '\0' ? path : WP_WORKER_PATH;
+}
+
+/* The build tree this `workpool` was built in, if it is run from one:
+ * BUILD/host/cli/workpool beside BUILD/host/worker/workpool-worker. */
+static char *
+find_build_tree (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *cli_dir = NULL;
+  g_autofree char *host_dir = NULL;
+  g_autofree char *build = NULL;
+  g_autofree char *worker = NULL;
+
+  if (self == NULL)
+    return NULL;
+  cli_dir = g_path_get_dirname (self);
+  host_dir = g_path_get_dirname (cli_dir);
+  build = g_path_get_dirname (host_dir);
+  worker = g_build_filename (build, "host", "worker", "workpool-worker", NULL);
+  if (!g_file_test (worker, G_FILE_TEST_IS_EXECUTABLE))
+    return NULL;
+  return g_steal_pointer (&build);
+}
+
+/* When the worker cannot be run, says how to point `workpool` at one,
+ * and returns TRUE.  Run from a build tree, the compiled-in paths name
+ * an installation that is usually not there. */
+gboolean
+wp_cli_hint_worker (void)
+{
+  const char *worker = worker_path ();
+  g_autofree char *build = NULL;
+
+  if (g_file_test (worker, G_FILE_TEST_IS_EXECUTABLE))
+    return FALSE;
+
+  build = find_build_tree ();
+  if (build != NULL)
+    g_printerr ("workpool: there is no worker at %s.  This workpool is in the "
+                "build tree %s: run it as “meson devenv -C %s workpool …”, or "
+                "set WORKPOOL_WORKER=%s/host/worker/workpool-worker and "
+                "WORKPOOL_PLUGIN_DIR=%s/plugins\n",
+                worker, build, build, build, build);
+  else
+    g_printerr ("workpool: there is no worker at %s: install workpool "
+                "(meson install), or set WORKPOOL_WORKER to the worker and "
+                "WORKPOOL_PLUGIN_DIR to the plugin directory (from a build "
+                "tree, “meson devenv -C BUILDDIR” sets both)\n", worker);
+  return TRUE;
+}
+
+/* After a job failed with @error: an unknown plugin or function points
+ * at `workpool list` (with the --plugin-dir @plugin_dir, if any). */
+void
+wp_cli_hint_list (const GError *error,
+                  const char   *plugin_dir)
+{
+  g_autofree char *list = NULL;
+
+  if (!g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_PLUGIN)
+      && !g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_NO_SUCH_FUNCTION))
+    return;
+
+  if (plugin_dir != NULL)
+    {
+      g_autofree char *quoted = g_shell_quote (plugin_dir);
+
+      list = g_strconcat ("workpool list --plugin-dir ", quoted, NULL);
+    }
+  else
+    list = g_strdup ("workpool list");
+  g_printerr ("workpool: “%s” shows the plugins and their functions\n", list);
 }
 
 /* Options */
@@ -173,7 +306,10 @@ wp_cli_pool_new (const char *plugin_dir,
 
   pool = wp_pool_new (plugin_dir, n_workers, &error);
   if (pool == NULL)
-    *exit_status = wp_cli_fail (NULL, error);
+    {
+      *exit_status = wp_cli_fail (NULL, error);
+      wp_cli_hint_worker ();
+    }
   return pool;
 }
 

@@ -7,10 +7,13 @@
  *
  *   $ workpool call demo add '(2, 3)'
  *   (5,)
+ *   $ workpool call demo greet "'Ada'"
+ *   ('Hello, Ada!',)
  *
  * Steps: describe PLUGIN to learn FUNCTION's args_type; parse ARGS (GVariant
  * text format, "()" when absent) against that type, so that no type
- * annotations are needed; run the job; print the result with
+ * annotations are needed, and for a function of one argument accept that
+ * argument alone as well as the 1-tuple; run the job; print the result with
  * g_variant_print() on stdout.  ARGS that do not parse are a usage error
  * (exit status 2) showing the expected type and where the text went wrong;
  * a failed describe or job is exit status 1.
@@ -24,6 +27,7 @@
 #include "wp-cli-private.h"
 
 typedef struct {
+  const char *plugin_dir;   /* NULL: the pool's default */
   const char *plugin;
   const char *function;
   const char *args_text;    /* NULL: no ARGS */
@@ -63,16 +67,30 @@ lookup_args_type (GVariant    *description,
   return NULL;
 }
 
+/* The type of the one item of @type when it is a 1-tuple, or NULL. */
+static const GVariantType *
+single_item_type (const GVariantType *type)
+{
+  if (!g_variant_type_is_tuple (type) || g_variant_type_n_items (type) != 1)
+    return NULL;
+  return g_variant_type_first (type);
+}
+
 /* Parses @request's ARGS as @args_type, or prints a usage error and
- * returns NULL. */
+ * returns NULL.  For a function of one argument, ARGS may also be that
+ * argument alone ("'Ada'" for "(s)"): it is tried as the whole tuple
+ * first, so a 1-tuple of a tuple still reads "((1, 2),)" as it always
+ * did, and "(1, 2)" as its item. */
 static GVariant *
 parse_args (const CallRequest *request,
             const char        *args_type)
 {
   g_autoptr(GVariantType) type = g_variant_type_new (args_type);
+  const GVariantType *item_type = single_item_type (type);
   const char *text = request->args_text ? request->args_text : "()";
   g_autoptr(GError) error = NULL;
   g_autofree char *context = NULL;
+  g_autofree char *item_type_text = NULL;
   GVariant *args;
 
   if (request->args_text == NULL && strcmp (args_type, "()") != 0)
@@ -86,9 +104,25 @@ parse_args (const CallRequest *request,
   if (args != NULL)
     return args;
 
+  if (item_type != NULL)
+    {
+      g_autoptr(GVariant) item = g_variant_parse (item_type, text, NULL, NULL, NULL);
+
+      /* Not floating, as g_variant_parse() returns it. */
+      if (item != NULL)
+        return g_variant_ref_sink (g_variant_new_tuple (&item, 1));
+    }
+
   context = g_variant_parse_error_print_context (error, text);
-  wp_cli_usage_error ("ARGS is not a value of type %s\n%s",
-                      args_type, g_strchomp (context));
+  if (item_type == NULL)
+    {
+      wp_cli_usage_error ("ARGS is not a value of type %s\n%s",
+                          args_type, g_strchomp (context));
+      return NULL;
+    }
+  item_type_text = g_variant_type_dup_string (item_type);
+  wp_cli_usage_error ("ARGS is not a value of type %s, nor of type %s alone\n%s",
+                      args_type, item_type_text, g_strchomp (context));
   return NULL;
 }
 
@@ -106,6 +140,19 @@ call_function (WpPool             *pool,
   return wp_pool_call_finish (pool, wp_cli_wait (&result), error);
 }
 
+/* Prints @error, and what to do about it where the command knows. */
+static int
+fail (const CallRequest *request,
+      const GError      *error)
+{
+  int status = wp_cli_fail (NULL, error);
+
+  wp_cli_hint_list (error, request->plugin_dir);
+  if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_FAILED))
+    wp_cli_hint_worker ();
+  return status;
+}
+
 static int
 run_call (WpPool            *pool,
           const CallRequest *request)
@@ -119,18 +166,18 @@ run_call (WpPool            *pool,
 
   description = describe_plugin (pool, request->plugin, &error);
   if (description == NULL)
-    return wp_cli_fail (NULL, error);
+    return fail (request, error);
   args_type = lookup_args_type (description, request->plugin,
                                 request->function, &error);
   if (args_type == NULL)
-    return wp_cli_fail (NULL, error);
+    return fail (request, error);
   args = parse_args (request, args_type);
   if (args == NULL)
     return WP_CLI_EXIT_USAGE;
 
   result = call_function (pool, request, args, &error);
   if (result == NULL)
-    return wp_cli_fail (NULL, error);
+    return fail (request, error);
 
   /* GVariant text is UTF-8: print it as is, not in the locale's charset. */
   text = g_variant_print (result, TRUE);
@@ -158,8 +205,11 @@ call_option_context_new (char **plugin_dir,
                                     "ARGS is the argument tuple in GVariant "
                                     "text format, read as the function's\n"
                                     "argument type (see “workpool list”); "
-                                    "without ARGS, the empty tuple ().\n"
-                                    "Example: workpool call demo add '(2, 3)'");
+                                    "without ARGS, the empty tuple ().  A "
+                                    "function of one argument\n"
+                                    "also takes that argument alone.\n"
+                                    "Examples: workpool call demo add '(2, 3)'\n"
+                                    "          workpool call demo greet \"'Ada'\"");
   g_option_context_add_main_entries (context, entries, NULL);
   return context;
 }
@@ -186,6 +236,7 @@ wp_cli_call (int    argc,
   if (timeout_ms < 0)
     return wp_cli_usage_error ("--timeout: %d is negative", timeout_ms);
 
+  request.plugin_dir = plugin_dir;
   request.plugin = argv[1];
   request.function = argv[2];
   request.args_text = argc > 3 ? argv[3] : NULL;

@@ -133,6 +133,9 @@ list_plugins (WpPool *pool)
       if (!finish_plugin (pool, names[i], &pending[i]))
         status = WP_CLI_EXIT_FAILED;
     }
+  /* Once, after the plugins that failed for want of a worker. */
+  if (status != WP_CLI_EXIT_OK)
+    wp_cli_hint_worker ();
   return status;
 }
 

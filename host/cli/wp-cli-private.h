@@ -55,6 +55,9 @@ int           wp_cli_usage_error   (const char      *format,
                                     ...) G_GNUC_PRINTF (1, 2);
 int           wp_cli_fail          (const char      *what,
                                     const GError    *error);
+gboolean      wp_cli_hint_worker   (void);
+void          wp_cli_hint_list     (const GError    *error,
+                                    const char      *plugin_dir);
 
 /* Options: parses, or prints a usage error and returns FALSE. */
 

@@ -12,6 +12,8 @@
  *   (5,)
  *   $ workpool call demo divide '(1.0, 0.0)'
  *   workpool: g-io-error-quark:13: cannot divide by zero
+ *   $ workpool call demo add '(2147483647, 1)'
+ *   workpool: g-io-error-quark:13: 2147483647 + 1 overflows a 32-bit integer
  *
  * The pool checks the arguments against args_type before a function runs,
  * so g_variant_get() with the same format cannot fail here.
@@ -25,9 +27,20 @@ demo_add (GVariant      *args,
           GError       **error)
 {
   gint32 a, b;
+  gint64 sum;
 
   g_variant_get (args, "(ii)", &a, &b);
-  return g_variant_new ("(i)", a + b);
+  /* The sum of two int32 may not fit one (and signed overflow is
+   * undefined in C): add in 64 bits and refuse what does not fit. */
+  sum = (gint64) a + b;
+  if (sum < G_MININT32 || sum > G_MAXINT32)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%" G_GINT32_FORMAT " + %" G_GINT32_FORMAT " overflows a 32-bit integer",
+                   a, b);
+      return NULL;
+    }
+  return g_variant_new ("(i)", (gint32) sum);
 }
 
 static GVariant *

@@ -61,6 +61,41 @@ remove_plugin_dir (const char *dir,
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* Runs `workpool ARG…` like wp_cli_run_argv(), with WORKPOOL_WORKER set
+ * to @worker (NULL: unset) and WORKPOOL_PLUGIN_DIR unset. */
+static WpCliRun *
+run_cli_with_worker (const char         *worker,
+                     const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = wp_cli_command_line_new (NULL, args);
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  WpCliRun *run = g_new0 (WpCliRun, 1);
+  int wait_status;
+
+  envp = g_environ_unsetenv (envp, "WORKPOOL_PLUGIN_DIR");
+  envp = worker != NULL ? g_environ_setenv (envp, "WORKPOOL_WORKER", worker, TRUE)
+                        : g_environ_unsetenv (envp, "WORKPOOL_WORKER");
+  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT,
+                NULL, NULL, &run->out, &run->err, &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status));
+  run->status = WEXITSTATUS (wait_status);
+  g_test_message ("exit %d\nstdout:\n%s\nstderr:\n%s", run->status, run->out, run->err);
+  return run;
+}
+
+/* The build tree's folder of the command, as the command names it. */
+static char *
+build_tree (void)
+{
+  g_autofree char *cli = g_canonicalize_filename (g_getenv ("WORKPOOL_CLI"), NULL);
+  g_autofree char *cli_dir = g_path_get_dirname (cli);
+  g_autofree char *host_dir = g_path_get_dirname (cli_dir);
+
+  return g_path_get_dirname (host_dir);
+}
+
 /* Top level */
 
 static void
@@ -99,6 +134,34 @@ test_command_help (void)
 }
 
 static void
+test_help_command (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) expected = NULL;
+
+  g_test_summary ("`help` prints what --help prints, and exits 0");
+  run = run_cli ("help");
+  expected = run_cli ("--help");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected->out);
+  g_assert_nonnull (strstr (run->out, "  help "));
+}
+
+static void
+test_help_command_of (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) expected = NULL;
+
+  g_test_summary ("`help COMMAND` prints what `COMMAND --help` prints, and exits 0");
+  run = run_cli ("help", "call");
+  expected = run_cli ("call", "--help");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, expected->out);
+  g_assert_nonnull (strstr (run->out, "workpool call"));
+}
+
+static void
 test_usage_no_command (void)
 {
   g_autoptr(WpCliRun) run = NULL;
@@ -125,6 +188,10 @@ static const UsageCase usage_cases[] = {
     { "list", "--frobnicate" }, "frobnicate" },
   { "/cli/call/usage/missing-args", "no ARGS for a function that takes some is a usage error",
     { "call", "demo", "add" }, "(ii)" },
+  { "/cli/help/usage/unknown-command", "`help` of an unknown command is a usage error "
+    "pointing at the list", { "help", "frobnicate" }, "“workpool help” lists the commands" },
+  { "/cli/help/usage/too-many-args", "`help` takes one command at most",
+    { "help", "call", "list" }, "list" },
   { "/cli/call/usage/missing-function", "PLUGIN without FUNCTION is a usage error",
     { "call", "demo" }, NULL },
   { "/cli/call/usage/too-many-args", "ARGS split over several words is a usage error",
@@ -257,6 +324,31 @@ test_call_greet (void)
 }
 
 static void
+test_call_single_argument (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a function of one argument takes that argument alone");
+  run = run_cli ("call", "demo", "greet", "'Ada'");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "('Hello, Ada!',)\n");
+  g_assert_cmpstr (run->err, ==, "");
+}
+
+static void
+test_call_single_argument_bad (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("ARGS that are neither the 1-tuple nor its item are a usage "
+                  "error naming both types");
+  run = run_cli ("call", "demo", "greet", "3");
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_nonnull (strstr (run->err, "not a value of type (s), nor of type s alone"));
+}
+
+static void
 test_call_annotated_result (void)
 {
   g_autoptr(WpCliRun) run = NULL;
@@ -288,6 +380,30 @@ test_call_timeout (void)
   run = run_cli ("call", "--timeout", "60000", "demo", "add", "(-2, 3)");
   g_assert_cmpint (run->status, ==, 0);
   g_assert_cmpstr (run->out, ==, "(1,)\n");
+}
+
+static void
+test_call_add_overflow (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("demo add refuses a sum that does not fit 32 bits, with a "
+                  "plugin error, instead of wrapping");
+  run = run_cli ("call", "demo", "add", "(2147483647, 1)");
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_cmpstr (run->err, ==, "workpool: g-io-error-quark:13: "
+                   "2147483647 + 1 overflows a 32-bit integer\n");
+  g_clear_pointer (&run, wp_cli_run_free);
+
+  run = run_cli ("call", "demo", "add", "(-2147483648, -1)");
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_nonnull (strstr (run->err, "-2147483648 + -1 overflows"));
+  g_clear_pointer (&run, wp_cli_run_free);
+
+  run = run_cli ("call", "demo", "add", "(2147483647, -2147483648)");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "(-1,)\n");
 }
 
 static void
@@ -340,6 +456,71 @@ test_call_error (gconstpointer data)
 }
 
 static void
+test_call_unknown_plugin_hint (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+  g_autofree char *dir = make_plugin_dir_with_demo ();
+  g_autofree char *quoted = g_shell_quote (dir);
+  g_autofree char *hint = g_strdup_printf ("“workpool list --plugin-dir %s” shows "
+                                           "the plugins", quoted);
+  const char *files[] = { "demo.so", NULL };
+
+  g_test_summary ("an unknown plugin or function points at `workpool list`, "
+                  "with the --plugin-dir given");
+  run = run_cli ("call", "nosuchplugin", "add", "(2, 3)");
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_nonnull (strstr (run->err, "\nworkpool: “workpool list” shows the plugins"));
+  g_clear_pointer (&run, wp_cli_run_free);
+
+  run = run_cli ("call", "--plugin-dir", dir, "demo", "subtract", "(2, 3)");
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_nonnull (strstr (run->err, hint));
+  remove_plugin_dir (dir, files);
+}
+
+static void
+test_call_no_worker_hint (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+  g_autofree char *build = build_tree ();
+  g_autofree char *devenv = g_strdup_printf ("“meson devenv -C %s workpool …”", build);
+  g_autofree char *variables = g_strdup_printf ("WORKPOOL_WORKER=%s/host/worker/workpool-worker "
+                                                "and WORKPOOL_PLUGIN_DIR=%s/plugins",
+                                                build, build);
+  const char *dir = g_getenv ("WORKPOOL_PLUGIN_DIR");
+
+  g_test_summary ("the built command run outside `meson devenv`, where it finds "
+                  "no worker, says how to point it at the build tree");
+  run = run_cli_with_worker ("/nonexistent/workpool-worker",
+                             (const char * const[]) { "call", "--plugin-dir", dir,
+                                                      "demo", "add", "(2, 3)", NULL });
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_nonnull (strstr (run->err, "there is no worker at /nonexistent/workpool-worker"));
+  g_assert_nonnull (strstr (run->err, devenv));
+  g_assert_nonnull (strstr (run->err, variables));
+  g_clear_pointer (&run, wp_cli_run_free);
+
+  run = run_cli_with_worker ("/nonexistent/workpool-worker",
+                             (const char * const[]) { "list", "--plugin-dir", dir, NULL });
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_nonnull (strstr (run->err, devenv));
+  g_clear_pointer (&run, wp_cli_run_free);
+
+  /* No variable at all: the compiled-in paths, unless installed there. */
+  if (g_file_test (WP_WORKER_PATH, G_FILE_TEST_EXISTS))
+    {
+      g_test_message ("%s is installed: the run without variables is not checked",
+                      WP_WORKER_PATH);
+      return;
+    }
+  run = run_cli_with_worker (NULL, (const char * const[]) { "call", "demo", "add",
+                                                            "(2, 3)", NULL });
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_nonnull (strstr (run->err, "there is no worker at " WP_WORKER_PATH));
+  g_assert_nonnull (strstr (run->err, devenv));
+}
+
+static void
 test_call_bad_args (void)
 {
   g_autoptr(WpCliRun) run = NULL;
@@ -383,6 +564,8 @@ main (int    argc,
   g_test_add_func ("/cli/version", test_version);
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/help/command", test_command_help);
+  g_test_add_func ("/cli/help/help-command", test_help_command);
+  g_test_add_func ("/cli/help/help-command-of", test_help_command_of);
   g_test_add_func ("/cli/usage/no-command", test_usage_no_command);
   g_test_add_func ("/cli/list/demo", test_list_demo);
   g_test_add_func ("/cli/list/plugin-dir", test_list_plugin_dir);
@@ -391,11 +574,16 @@ main (int    argc,
   g_test_add_func ("/cli/list/missing-plugin-dir", test_list_missing_plugin_dir);
   g_test_add_func ("/cli/call/add", test_call_add);
   g_test_add_func ("/cli/call/greet", test_call_greet);
+  g_test_add_func ("/cli/call/single-argument", test_call_single_argument);
+  g_test_add_func ("/cli/call/usage/single-argument-bad", test_call_single_argument_bad);
   g_test_add_func ("/cli/call/annotated-result", test_call_annotated_result);
   g_test_add_func ("/cli/call/timeout", test_call_timeout);
+  g_test_add_func ("/cli/call/add-overflow", test_call_add_overflow);
   g_test_add_func ("/cli/call/error/plugin", test_call_plugin_error);
   for (gsize i = 0; i < G_N_ELEMENTS (call_error_cases); i++)
     g_test_add_data_func (call_error_cases[i].path, &call_error_cases[i], test_call_error);
+  g_test_add_func ("/cli/call/error/unknown-plugin-hint", test_call_unknown_plugin_hint);
+  g_test_add_func ("/cli/call/error/no-worker-hint", test_call_no_worker_hint);
   g_test_add_func ("/cli/call/usage/bad-args", test_call_bad_args);
   g_test_add_func ("/cli/call/usage/bad-timeout", test_call_bad_timeout);
   for (gsize i = 0; i < G_N_ELEMENTS (usage_cases); i++)
