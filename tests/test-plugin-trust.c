@@ -230,6 +230,34 @@ assert_refused_for_owner (TrustFixture *fixture,
     assert_refused (fixture, reason);
 }
 
+/* ---- Every problem at once ---- */
+
+static void
+test_every_problem (TrustFixture  *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *dir_reason = NULL;
+  g_autofree char *file_reason = NULL;
+  g_autofree char *fix = NULL;
+  g_autofree char *quoted_dir = g_shell_quote (fixture->plugins);
+  g_autofree char *quoted_file = g_shell_quote (fixture->file);
+
+  g_test_summary ("A plugin whose file and directory both break the rule is refused with "
+                  "both problems named, and the chmod that fixes them");
+
+  set_mode (fixture->file, 0664);
+  set_mode (fixture->plugins, 0775);
+  dir_reason = g_strdup_printf ("directory %s is writable by its group (mode 0775)",
+                                fixture->plugins);
+  file_reason = g_strdup_printf ("file %s is writable by its group (mode 0664)", fixture->file);
+  fix = g_strdup_printf ("(fix the modes with: chmod go-w %s %s)", quoted_dir, quoted_file);
+
+  assert_refused (fixture, dir_reason);
+  assert_refused (fixture, file_reason);
+  assert_refused (fixture, fix);
+  set_mode (fixture->plugins, 0755);
+}
+
 /* ---- A plain file ---- */
 
 static void
@@ -437,6 +465,7 @@ main (int    argc,
   ADD ("/plugin-trust/dir/sticky-world-writable", test_dir_sticky, LAYOUT_FILE);
   ADD ("/plugin-trust/dir/other-owner", test_dir_other_owner, LAYOUT_FILE);
   ADD ("/plugin-trust/fixed-then-loads", test_fixed_loads, LAYOUT_FILE);
+  ADD ("/plugin-trust/every-problem", test_every_problem, LAYOUT_FILE);
   ADD ("/plugin-trust/link/good", test_link_good, LAYOUT_LINK);
   ADD ("/plugin-trust/link/target-writable", test_link_target_writable, LAYOUT_LINK);
   ADD ("/plugin-trust/link/target-dir-writable", test_link_target_dir_writable, LAYOUT_LINK);

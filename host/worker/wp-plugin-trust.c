@@ -79,6 +79,101 @@ writers (mode_t mode)
     }
 }
 
+/* What breaks the rule, gathered over every file and directory checked,
+ * so that one refusal names every problem and the command that fixes the
+ * modes. */
+typedef struct {
+  GString   *problems;   /* "; " between them */
+  GPtrArray *writable;   /* paths to chmod go-w */
+} Verdict;
+
+static void
+verdict_init (Verdict *verdict)
+{
+  verdict->problems = g_string_new (NULL);
+  verdict->writable = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+verdict_clear (Verdict *verdict)
+{
+  g_string_free (verdict->problems, TRUE);
+  g_ptr_array_unref (verdict->writable);
+}
+
+static void
+verdict_add (Verdict    *verdict,
+             const char *format,
+             ...) G_GNUC_PRINTF (2, 3);
+
+static void
+verdict_add (Verdict    *verdict,
+             const char *format,
+             ...)
+{
+  va_list args;
+
+  if (verdict->problems->len > 0)
+    g_string_append (verdict->problems, "; ");
+  va_start (args, format);
+  g_string_append_vprintf (verdict->problems, format, args);
+  va_end (args);
+}
+
+/* The rule on one file or directory: owned by root or @user, and
+ * writable by its owner only. */
+static void
+verdict_check_stat (Verdict           *verdict,
+                    const struct stat *st,
+                    const char        *path,
+                    uid_t              user)
+{
+  const char *what = S_ISDIR (st->st_mode) ? "directory" : "file";
+
+  if (st->st_uid != 0 && st->st_uid != user)
+    {
+      if (user == 0)
+        verdict_add (verdict, "%s %s is owned by uid %u, but must be owned by root, "
+                     "the user running the pool", what, path, (guint) st->st_uid);
+      else
+        verdict_add (verdict, "%s %s is owned by uid %u, but must be owned by root "
+                     "or by uid %u, the user running the pool",
+                     what, path, (guint) st->st_uid, (guint) user);
+    }
+
+  if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    {
+      verdict_add (verdict, "%s %s is writable by %s (mode %04o), but only its owner "
+                   "may write to a plugin or to its directory",
+                   what, path, writers (st->st_mode), (guint) (st->st_mode & 07777));
+      g_ptr_array_add (verdict->writable, g_strdup (path));
+    }
+}
+
+/* FALSE with @error naming every problem, and the chmod that fixes the
+ * modes, if there is any; TRUE if there is none. */
+static gboolean
+verdict_finish (Verdict  *verdict,
+                GError  **error)
+{
+  g_autoptr(GString) fix = NULL;
+
+  if (verdict->problems->len == 0)
+    return TRUE;
+
+  if (verdict->writable->len == 0)
+    return fail (error, "%s", verdict->problems->str);
+
+  fix = g_string_new ("chmod go-w");
+  for (guint i = 0; i < verdict->writable->len; i++)
+    {
+      g_autofree char *quoted = g_shell_quote (g_ptr_array_index (verdict->writable, i));
+
+      g_string_append_printf (fix, " %s", quoted);
+    }
+  return fail (error, "%s (fix the modes with: %s)", verdict->problems->str, fix->str);
+}
+
 /*
  * wp_plugin_trust_check_stat:
  * @st: the status of a plugin file or directory
@@ -94,30 +189,22 @@ wp_plugin_trust_check_stat (const struct stat  *st,
                             uid_t               user,
                             GError            **error)
 {
-  const char *what = S_ISDIR (st->st_mode) ? "directory" : "file";
+  Verdict verdict;
+  gboolean trusted;
 
-  if (st->st_uid != 0 && st->st_uid != user)
-    {
-      if (user == 0)
-        return fail (error, "%s %s is owned by uid %u, but must be owned by root, "
-                     "the user running the pool", what, path, (guint) st->st_uid);
-      return fail (error, "%s %s is owned by uid %u, but must be owned by root "
-                   "or by uid %u, the user running the pool",
-                   what, path, (guint) st->st_uid, (guint) user);
-    }
+  verdict_init (&verdict);
+  verdict_check_stat (&verdict, st, path, user);
+  trusted = verdict_finish (&verdict, error);
+  verdict_clear (&verdict);
 
-  if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
-    return fail (error, "%s %s is writable by %s (mode %04o), but only its owner "
-                 "may write to a plugin or to its directory",
-                 what, path, writers (st->st_mode), (guint) (st->st_mode & 07777));
-
-  return TRUE;
+  return trusted;
 }
 
 /* Opens the directory @path without reading it, and applies the rule to
- * it.  Returns the descriptor, or -1. */
+ * it.  Returns the descriptor, or -1 when it cannot be opened. */
 static int
-open_trusted_dir (const char  *path,
+open_checked_dir (Verdict     *verdict,
+                  const char  *path,
                   uid_t        user,
                   GError     **error)
 {
@@ -141,25 +228,21 @@ open_trusted_dir (const char  *path,
       return -1;
     }
 
-  if (!wp_plugin_trust_check_stat (&st, path, user, error))
-    {
-      close (fd);
-      return -1;
-    }
-
+  verdict_check_stat (verdict, &st, path, user);
   return fd;
 }
 
-/* The entry @name of the directory @path, which is trusted, not followed
- * if it is a link. */
+/* The entry @name of the directory @path, checked, not followed if it is
+ * a link. */
 static gboolean
-stat_entry (const char   *path,
+stat_entry (Verdict      *verdict,
+            const char   *path,
             const char   *name,
             uid_t         user,
             struct stat  *entry,
             GError      **error)
 {
-  int dir_fd = open_trusted_dir (path, user, error);
+  int dir_fd = open_checked_dir (verdict, path, user, error);
   int saved_errno;
   int status;
 
@@ -185,7 +268,8 @@ same_file (const struct stat *a,
 
 /* Checks @file_st as the file at @path, whose directory entry is @entry. */
 static gboolean
-check_file (const struct stat  *file_st,
+check_file (Verdict            *verdict,
+            const struct stat  *file_st,
             const struct stat  *entry,
             const char         *path,
             uid_t               user,
@@ -194,13 +278,15 @@ check_file (const struct stat  *file_st,
   if (!same_file (entry, file_st))
     return fail (error, "%s changed while it was being checked", path);
 
-  return wp_plugin_trust_check_stat (file_st, path, user, error);
+  verdict_check_stat (verdict, file_st, path, user);
+  return TRUE;
 }
 
-/* @link, in a trusted plugin directory, is a symbolic link to the file of
+/* @link, in a plugin directory, is a symbolic link to the file of
  * @file_st: checks that file and its directory, and returns its path. */
 static gboolean
-check_link_target (const char         *link,
+check_link_target (Verdict            *verdict,
+                   const char         *link,
                    const struct stat  *file_st,
                    uid_t               user,
                    char              **real_path,
@@ -220,8 +306,8 @@ check_link_target (const char         *link,
 
   target_dir = g_path_get_dirname (target);
   target_name = g_path_get_basename (target);
-  if (!stat_entry (target_dir, target_name, user, &entry, error)
-      || !check_file (file_st, &entry, target, user, error))
+  if (!stat_entry (verdict, target_dir, target_name, user, &entry, error)
+      || !check_file (verdict, file_st, &entry, target, user, error))
     return FALSE;
 
   *real_path = g_steal_pointer (&target);
@@ -236,7 +322,8 @@ check_link_target (const char         *link,
  *   @plugin_dir (following links)
  * @real_path: (out): the path of the file checked, the link's target
  *   if @file_name is a link; the path to load
- * @error: a WP_POOL_ERROR_PLUGIN_INVALID that says what breaks the rule
+ * @error: a WP_POOL_ERROR_PLUGIN_INVALID that names everything that breaks
+ *   the rule, and the chmod that fixes the modes
  *
  * Applies the rule to the plugin directory, to the plugin file and, if
  * @file_name is a link, to the directory of its target.
@@ -249,20 +336,26 @@ wp_plugin_trust_check (const char         *plugin_dir,
                        GError            **error)
 {
   g_autofree char *path = g_build_filename (plugin_dir, file_name, NULL);
+  g_autofree char *checked = NULL;
   uid_t user = geteuid ();
   struct stat entry;
+  Verdict verdict;
+  gboolean trusted;
 
   g_assert (real_path != NULL && *real_path == NULL);
 
-  if (!stat_entry (plugin_dir, file_name, user, &entry, error))
-    return FALSE;
+  verdict_init (&verdict);
+  if (!stat_entry (&verdict, plugin_dir, file_name, user, &entry, error))
+    trusted = FALSE;
+  else if (S_ISLNK (entry.st_mode))
+    trusted = check_link_target (&verdict, path, file_st, user, &checked, error)
+              && verdict_finish (&verdict, error);
+  else
+    trusted = check_file (&verdict, file_st, &entry, path, user, error)
+              && verdict_finish (&verdict, error);
+  verdict_clear (&verdict);
 
-  if (S_ISLNK (entry.st_mode))
-    return check_link_target (path, file_st, user, real_path, error);
-
-  if (!check_file (file_st, &entry, path, user, error))
-    return FALSE;
-
-  *real_path = g_steal_pointer (&path);
-  return TRUE;
+  if (trusted)
+    *real_path = checked != NULL ? g_steal_pointer (&checked) : g_steal_pointer (&path);
+  return trusted;
 }
