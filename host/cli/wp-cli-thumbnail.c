@@ -18,8 +18,9 @@
  *   FOLDER/thumbnails/WxH/NAME.jpg
  *
  * where FOLDER is the image's folder, WxH the box (1024x1024, …) and NAME
- * the image's file name without its extension (so a.jpg and a.jpeg in
- * one folder share their thumbnails).  An image whose thumbnails all
+ * the image's file name without its extension, or its whole file name
+ * when that could be another image's thumbnail (a.jpg and a.png in one
+ * folder: a.jpg.jpg and a.png.jpg; wp-cli-names.c has the rule).  An image whose thumbnails all
  * exist and are newer than it is skipped (unless --force), so a second
  * run costs a walk and a few stat() calls.  A file name that is not
  * UTF-8 fails its image: the plugin's paths are GVariant strings.
@@ -86,6 +87,7 @@
 #include <glib-unix.h>
 
 #include "wp-cli-private.h"
+#include "wp-cli-names.h"
 #include "wp-cli-progress.h"
 #include "wp-cli-walk.h"
 
@@ -137,6 +139,7 @@ typedef struct {
   const ThumbOptions *options;
   WpPool             *pool;
   WpCliWalk          *walk;
+  WpCliNames         *names;
   GCancellable       *stop;         /* every job's */
   WpCliProgress      *progress;     /* NULL: no bar */
   guint               window;       /* jobs in flight at most */
@@ -312,7 +315,10 @@ thumbnail_option_context_new (GOptionEntry *entries)
   g_option_context_set_description (context,
                                     "Thumbnails go to FOLDER/thumbnails/WxH/NAME.jpg "
                                     "beside each image, fitting the box\nWxH with the "
-                                    "image's aspect ratio.  Folders named “thumbnails” "
+                                    "image's aspect ratio; NAME is the file name without "
+                                    "its extension,\nor the whole file name when "
+                                    "another image of the folder has the same NAME.\n"
+                                    "Folders named “thumbnails” "
                                     "are not walked.\nExit status: 0 all done, 1 an "
                                     "image failed, 2 usage error, 130 interrupted.\n"
                                     "Example: workpool thumbnail --sizes 256x256,64x64 "
@@ -411,20 +417,13 @@ check_dirs (int    argc,
 
 /* Destinations */
 
-/* FOLDER/thumbnails/WxH/NAME.jpg for @source, one per box. */
+/* FOLDER/thumbnails/WxH/@file for each box. */
 static GPtrArray *
 destinations_new (const ThumbOptions *options,
-                  const char         *source)
+                  const char         *folder,
+                  const char         *file)
 {
-  g_autofree char *folder = g_path_get_dirname (source);
-  g_autofree char *name = g_path_get_basename (source);
-  g_autofree char *file = NULL;
   GPtrArray *paths = g_ptr_array_new_full (options->sizes->len, g_free);
-  char *dot = strrchr (name, '.');
-
-  if (dot != NULL && dot != name)
-    *dot = '\0';
-  file = g_strconcat (name, ".jpg", NULL);
 
   for (guint i = 0; i < options->sizes->len; i++)
     {
@@ -586,6 +585,9 @@ take_image (ThumbRun *run,
             char     *source)
 {
   g_autoptr(GPtrArray) destinations = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *file = NULL;
 
   run->counts.found++;
   if (!g_utf8_validate (source, -1, NULL))
@@ -594,7 +596,16 @@ take_image (ThumbRun *run,
       return;
     }
 
-  destinations = destinations_new (run->options, source);
+  file = wp_cli_names_get (run->names, source, &error);
+  if (file == NULL)
+    {
+      run->counts.failed++;
+      report_failure (run, source, error);
+      g_free (source);
+      return;
+    }
+  folder = g_path_get_dirname (source);
+  destinations = destinations_new (run->options, folder, file);
   if (!run->options->force && thumbnails_are_fresh (source, destinations))
     {
       run->counts.skipped++;
@@ -827,6 +838,7 @@ run_thumbnail (const ThumbOptions *options,
                char              **dirs)
 {
   g_autoptr(WpCliWalk) walk = wp_cli_walk_new ((const char * const *) options->extensions);
+  g_autoptr(WpCliNames) names = wp_cli_names_new ((const char * const *) options->extensions);
   g_autoptr(GCancellable) stop = g_cancellable_new ();
   g_autoptr(WpCliProgress) progress = wants_progress (options) ? wp_cli_progress_new ()
                                                                : NULL;
@@ -834,6 +846,7 @@ run_thumbnail (const ThumbOptions *options,
     .options = options,
     .pool = pool,
     .walk = walk,
+    .names = names,
     .stop = stop,
     .progress = progress,
     .window = WINDOW_PER_WORKER * wp_pool_get_n_workers (pool),

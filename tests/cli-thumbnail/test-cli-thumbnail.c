@@ -473,6 +473,166 @@ test_walk_ext_option (Fixture       *fixture,
   g_assert_false (g_file_test (a_thumb, G_FILE_TEST_EXISTS));
 }
 
+/* Names */
+
+/* One image per name, each of its own size so that a thumbnail tells
+ * which image it came from. */
+typedef struct {
+  const char *name;
+  const char *format;
+  int         width;
+  int         height;
+} NamedImage;
+
+static const NamedImage same_stem[] = {
+  { "a.jpg",  "jpeg", 300, 200 },
+  { "a.JPG",  "jpeg", 200, 300 },
+  { "a.jpeg", "jpeg", 240, 240 },
+  { "a.png",  "png",  100,  50 },
+};
+
+/* @folder/thumbnails/64x64/@file, fitting @image. */
+static void
+assert_named_thumbnail (const char       *folder,
+                        const char       *file,
+                        const NamedImage *image)
+{
+  g_autofree char *path = g_build_filename (folder, "thumbnails", "64x64", file, NULL);
+  int width, height;
+
+  fit_size (image->width, image->height, 64, 64, &width, &height);
+  assert_thumbnail (path, width, height);
+}
+
+static guint
+count_files (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+static void
+test_names_same_stem (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) again = NULL;
+  guint n_images = 0;
+
+  g_test_summary ("images of one folder that share a stem (a.jpg, a.JPG, "
+                  "a.jpeg, a.png: every pair, and all four) each get "
+                  "thumbnails named after their full name, from their own pixels");
+
+  /* Every pair (i, j), then all four (i == j == 0), each in a folder of
+   * its own. */
+  for (guint i = 0; i < G_N_ELEMENTS (same_stem); i++)
+    for (guint j = i + 1; j <= G_N_ELEMENTS (same_stem); j++)
+      {
+        gboolean all = j == G_N_ELEMENTS (same_stem);
+        char *folder = NULL;
+
+        if (all && i > 0)
+          continue;
+        folder = g_strdup_printf ("%s/%s%u-%u", fixture->dir, all ? "all" : "pair", i, j);
+        for (guint k = 0; k < G_N_ELEMENTS (same_stem); k++)
+          if (all || k == i || k == j)
+            {
+              g_autofree char *path = g_build_filename (folder, same_stem[k].name, NULL);
+
+              save_image (path, same_stem[k].format, same_stem[k].width,
+                          same_stem[k].height, 0);
+              n_images++;
+            }
+        g_ptr_array_add (folders, folder);
+      }
+
+  run = run_thumbnail ("--ext", "jpg,jpeg,png", "--sizes", "64x64", "--force",
+                       fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  assert_summary (run->out, n_images, n_images, 0, 0);
+
+  for (guint f = 0; f < folders->len; f++)
+    {
+      const char *folder = g_ptr_array_index (folders, f);
+      g_autofree char *sizes = g_build_filename (folder, "thumbnails", "64x64", NULL);
+      guint n_here = 0;
+
+      for (guint k = 0; k < G_N_ELEMENTS (same_stem); k++)
+        {
+          g_autofree char *path = g_build_filename (folder, same_stem[k].name, NULL);
+          g_autofree char *file = g_strconcat (same_stem[k].name, ".jpg", NULL);
+
+          if (!g_file_test (path, G_FILE_TEST_EXISTS))
+            continue;
+          assert_named_thumbnail (folder, file, &same_stem[k]);
+          n_here++;
+        }
+      g_assert_cmpuint (count_files (sizes), ==, n_here);
+    }
+
+  again = run_thumbnail ("--ext", "jpg,jpeg,png", "--sizes", "64x64", fixture->dir);
+  g_assert_cmpint (again->status, ==, 0);
+  assert_summary (again->out, n_images, 0, n_images, 0);
+}
+
+static void
+test_names_stem_is_a_name (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  static const NamedImage jpg = { "a.jpg", "jpeg", 300, 200 };
+  static const NamedImage jpg_png = { "a.jpg.png", "png", 100, 50 };
+  static const NamedImage b = { "b.png", "png", 40, 80 };
+  g_autofree char *sizes = g_build_filename (fixture->dir, "thumbnails", "64x64", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("an image whose stem is another image's name (a.jpg.png "
+                  "beside a.jpg) takes its full name; lone stems keep STEM.jpg");
+  for (const NamedImage *image = &jpg; image != NULL;
+       image = image == &jpg ? &jpg_png : image == &jpg_png ? &b : NULL)
+    {
+      g_autofree char *path = g_build_filename (fixture->dir, image->name, NULL);
+
+      save_image (path, image->format, image->width, image->height, 0);
+    }
+
+  run = run_thumbnail ("--ext", "jpg,png", "--sizes", "64x64", fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 3, 3, 0, 0);
+  assert_named_thumbnail (fixture->dir, "a.jpg", &jpg);
+  assert_named_thumbnail (fixture->dir, "a.jpg.png.jpg", &jpg_png);
+  assert_named_thumbnail (fixture->dir, "b.jpg", &b);
+  g_assert_cmpuint (count_files (sizes), ==, 3);
+}
+
+static void
+test_names_other_extensions (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *png = g_build_filename (fixture->dir, "a.png", NULL);
+  g_autofree char *xmp = g_build_filename (fixture->dir, "a.xmp", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("only images the command takes share stems: a.jpg beside "
+                  "a.png (not in --ext) and a.xmp keeps a.jpg");
+  save_image (png, "png", 100, 50, 0);
+  g_file_set_contents (xmp, "<x:xmpmeta/>", -1, &error);
+  g_assert_no_error (error);
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 1, 6, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+}
+
 /* Skipping up-to-date images */
 
 static void
@@ -1132,6 +1292,9 @@ main (int    argc,
   ADD ("walk/several-dirs", test_walk_several_dirs);
   ADD ("walk/extension-case", test_walk_extension_case);
   ADD ("walk/ext-option", test_walk_ext_option);
+  ADD ("names/same-stem", test_names_same_stem);
+  ADD ("names/stem-is-a-name", test_names_stem_is_a_name);
+  ADD ("names/other-extensions", test_names_other_extensions);
   ADD ("skip/second-run", test_skip_second_run);
   ADD ("skip/stale", test_skip_stale);
   ADD ("force", test_force);
