@@ -20,9 +20,11 @@
  * where FOLDER is the image's folder, WxH the box (1024x1024, …) and NAME
  * the image's file name without its extension, or its whole file name
  * when that could be another image's thumbnail (a.jpg and a.png in one
- * folder: a.jpg.jpg and a.png.jpg; wp-cli-names.c has the rule).  An image whose thumbnails all
- * exist and are newer than it is skipped (unless --force), so a second
- * run costs a walk and a few stat() calls.  A file name that is not
+ * folder: a.jpg.jpg and a.png.jpg; wp-cli-names.c has the rule).  An image is skipped (unless
+ * --force) when each of its thumbnails records, in a JPEG comment the
+ * plugin writes, the image's current mtime (in nanoseconds) and size
+ * (wp-thumbnail-stamp.c): a second run costs a walk, a stat() per image
+ * and a read of the first few KiB of each thumbnail.  A file name that is not
  * UTF-8 fails its image: the plugin's paths are GVariant strings.
  *
  * Job shape.  One `thumbnails` job per image (decode once, write every
@@ -90,6 +92,7 @@
 #include "wp-cli-names.h"
 #include "wp-cli-progress.h"
 #include "wp-cli-walk.h"
+#include "wp-thumbnail-stamp.h"
 
 #define PLUGIN               "thumbnail"
 #define DEFAULT_SIZES        "1024x1024,512x512,256x256,128x128,64x64,32x32"
@@ -344,7 +347,8 @@ parse_options (int            *argc,
     { "quality", 0, 0, G_OPTION_ARG_INT, &quality,
       "JPEG quality, 1 to 100 (default: 65)", "Q" },
     { "force", 0, 0, G_OPTION_ARG_NONE, &options->force,
-      "Rewrite thumbnails that are up to date", NULL },
+      "Rewrite thumbnails that are up to date (that record the image's "
+      "mtime and size)", NULL },
     { "one-job-per-size", 0, 0, G_OPTION_ARG_NONE, &options->one_job_per_size,
       "One job per image and size, decoding each image once per size "
       "(for comparison)", NULL },
@@ -435,27 +439,25 @@ destinations_new (const ThumbOptions *options,
   return paths;
 }
 
-static gboolean
-is_newer (const struct stat *a,
-          const struct stat *b)
-{
-  if (a->st_mtim.tv_sec != b->st_mtim.tv_sec)
-    return a->st_mtim.tv_sec > b->st_mtim.tv_sec;
-  return a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
-}
-
-/* TRUE when every destination exists and is newer than @source. */
+/* TRUE when every destination records @source's current mtime and size
+ * (wp-thumbnail-stamp.c): any change of the source, even to an older
+ * mtime, makes its thumbnails stale, and so does a missing record. */
 static gboolean
 thumbnails_are_fresh (const char *source,
                       GPtrArray  *destinations)
 {
-  struct stat source_stat, thumbnail_stat;
+  struct stat source_stat;
+  WpThumbnailStamp current, recorded;
 
   if (stat (source, &source_stat) != 0)
     return FALSE;
+  current.mtime_ns = (gint64) source_stat.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000)
+                     + source_stat.st_mtim.tv_nsec;
+  current.size = (guint64) source_stat.st_size;
   for (guint i = 0; i < destinations->len; i++)
-    if (stat (g_ptr_array_index (destinations, i), &thumbnail_stat) != 0
-        || !is_newer (&thumbnail_stat, &source_stat))
+    if (!wp_thumbnail_stamp_read (g_ptr_array_index (destinations, i), &recorded)
+        || recorded.mtime_ns != current.mtime_ns
+        || recorded.size != current.size)
       return FALSE;
   return TRUE;
 }

@@ -645,8 +645,8 @@ test_skip_second_run (Fixture       *fixture,
   g_autoptr(WpCliRun) first = NULL;
   g_autoptr(WpCliRun) second = NULL;
 
-  g_test_summary ("a second run skips images whose thumbnails are all "
-                  "newer than them and touches no file");
+  g_test_summary ("a second run skips images whose thumbnails all record "
+                  "their mtime and size, and touches no file");
   first = run_thumbnail (fixture->dir);
   g_assert_cmpint (first->status, ==, 0);
   assert_summary (first->out, 2, 12, 0, 0);
@@ -688,6 +688,85 @@ test_skip_stale (Fixture       *fixture,
   assert_summary (second->out, 2, 12, 0, 0);
   assert_thumbnail_mtimes (fixture->dir, "a", later, FALSE);
   assert_default_thumbnails (fixture->dir, "b", 300, 200);
+}
+
+static void
+test_skip_replaced_older (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *other = g_build_filename (fixture->dir, "other", "a.jpg", NULL);
+  g_autofree char *other_folder = g_path_get_dirname (other);
+  gint64 earlier = g_get_real_time () / G_USEC_PER_SEC - 100000;
+  struct timespec times[2] = { { earlier, 0 }, { earlier, 0 } };
+  g_autoptr(WpCliRun) first = NULL;
+  g_autoptr(WpCliRun) second = NULL;
+
+  g_test_summary ("an image replaced by another with an older mtime (cp -p, "
+                  "mv, rsync -a) is done again");
+  first = run_thumbnail (fixture->dir);
+  g_assert_cmpint (first->status, ==, 0);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+
+  /* Another photo, older than the thumbnails, moved over a.jpg. */
+  save_image (other, "jpeg", 200, 300, 4);
+  g_assert_cmpint (utimensat (AT_FDCWD, other, times, 0), ==, 0);
+  g_assert_cmpint (g_rename (other, a), ==, 0);
+  g_assert_cmpint (g_rmdir (other_folder), ==, 0);
+
+  second = run_thumbnail (fixture->dir);
+  g_assert_cmpint (second->status, ==, 0);
+  assert_summary (second->out, 1, 6, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 200, 300);
+}
+
+static void
+test_skip_same_mtime (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  gint64 when = g_get_real_time () / G_USEC_PER_SEC - 100000;
+  struct timespec times[2] = { { when, 0 }, { when, 0 } };
+  g_autoptr(WpCliRun) first = NULL;
+  g_autoptr(WpCliRun) second = NULL;
+
+  g_test_summary ("an image rewritten with other contents and given back "
+                  "its old mtime is done again: the size differs");
+  g_assert_cmpint (utimensat (AT_FDCWD, a, times, 0), ==, 0);
+  first = run_thumbnail (fixture->dir);
+  g_assert_cmpint (first->status, ==, 0);
+
+  save_image (a, "jpeg", 200, 300, 4);
+  g_assert_cmpint (utimensat (AT_FDCWD, a, times, 0), ==, 0);
+
+  second = run_thumbnail (fixture->dir);
+  g_assert_cmpint (second->status, ==, 0);
+  assert_summary (second->out, 1, 6, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 200, 300);
+}
+
+static void
+test_skip_no_record (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  gint64 later = g_get_real_time () / G_USEC_PER_SEC + 1000;
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("thumbnails that do not record their image's mtime and "
+                  "size (written by another program) are stale, however new");
+  for (int i = 0; i < N_DEFAULT_SIZES; i++)
+    {
+      g_autofree char *path = thumbnail_path (fixture->dir, "a", default_boxes[i]);
+
+      save_image (path, "jpeg", 10, 10, 0);
+    }
+  set_thumbnail_mtimes (fixture->dir, "a", later);
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 1, 6, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
 }
 
 static void
@@ -1297,6 +1376,9 @@ main (int    argc,
   ADD ("names/other-extensions", test_names_other_extensions);
   ADD ("skip/second-run", test_skip_second_run);
   ADD ("skip/stale", test_skip_stale);
+  ADD ("skip/replaced-older", test_skip_replaced_older);
+  ADD ("skip/same-mtime", test_skip_same_mtime);
+  ADD ("skip/no-record", test_skip_no_record);
   ADD ("force", test_force);
   ADD ("failure/one-bad-file", test_failure_one_bad_file);
   ADD ("failure/non-utf8-name", test_failure_non_utf8_name);
