@@ -6,7 +6,7 @@
  *   workpool thumbnail [--sizes WxH,…] [--workers N] [--quality Q] [--force]
  *                      [--one-job-per-size] [--ext EXT,…] [--quiet]
  *                      [--progress=auto|always|never] [--memory-limit SIZE]
- *                      [--plugin-dir DIR] DIR…
+ *                      [--output OUT] [--plugin-dir DIR] DIR…
  *
  *   $ workpool thumbnail ~/Photos
  *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 41.20 s, 29.95 images/s
@@ -17,7 +17,10 @@
  *
  *   FOLDER/thumbnails/WxH/NAME.jpg
  *
- * where FOLDER is the image's folder, WxH the box (1024x1024, …) and NAME
+ * where FOLDER is the image's folder (with --output OUT, its mirror
+ * OUT/ROOT/SUBDIR: ROOT the name of the DIR it was found under, SUBDIR its
+ * folder's path below that DIR; two DIRs of the same name are a usage
+ * error, so distinct images never share a thumbnail), WxH the box (1024x1024, …) and NAME
  * the image's file name without its extension, or its whole file name
  * when that could be another image's thumbnail (a.jpg and a.png in one
  * folder: a.jpg.jpg and a.png.jpg; wp-cli-names.c has the rule).  An image is skipped (unless
@@ -116,8 +119,17 @@ typedef enum {
   PROGRESS_NEVER,
 } ProgressMode;
 
+/* A DIR under --output: its images' folders are mirrored under
+ * OUT/name. */
+typedef struct {
+  char *prefix;  /* the DIR as given, without trailing separators */
+  char *name;    /* the DIR's own name */
+} OutputRoot;
+
 typedef struct {
   char         *plugin_dir;
+  char         *output;       /* --output; NULL: beside the images */
+  GPtrArray    *output_roots; /* OutputRoot *, with --output */
   GArray       *sizes;        /* BoxSize */
   GStrv         extensions;
   guint         n_workers;    /* 0: one per processor */
@@ -171,6 +183,8 @@ static void
 thumb_options_clear (ThumbOptions *options)
 {
   g_clear_pointer (&options->plugin_dir, g_free);
+  g_clear_pointer (&options->output, g_free);
+  g_clear_pointer (&options->output_roots, g_ptr_array_unref);
   g_clear_pointer (&options->sizes, g_array_unref);
   g_clear_pointer (&options->extensions, g_strfreev);
 }
@@ -321,6 +335,8 @@ thumbnail_option_context_new (GOptionEntry *entries)
                                     "image's aspect ratio; NAME is the file name without "
                                     "its extension,\nor the whole file name when "
                                     "another image of the folder has the same NAME.\n"
+                                    "With --output OUT, FOLDER is OUT/NAME/SUBDIR for "
+                                    "DIR/SUBDIR, NAME being DIR's name.\n"
                                     "Folders named “thumbnails” "
                                     "are not walked.\nExit status: 0 all done, 1 an "
                                     "image failed, 2 usage error, 130 interrupted.\n"
@@ -364,6 +380,9 @@ parse_options (int            *argc,
     { "memory-limit", 0, 0, G_OPTION_ARG_STRING, &memory_limit,
       "Memory limit of each worker, as bytes or with K, M, G or T, such as 512M; "
       "0 or none for no limit (default: 1G)", "SIZE" },
+    { "output", 0, 0, G_OPTION_ARG_FILENAME, &options->output,
+      "Write the thumbnails under OUT, in OUT/NAME/SUBDIR/thumbnails, NAME being "
+      "each DIR's own name (default: beside the images)", "OUT" },
     WP_CLI_OPTION_PLUGIN_DIR (&options->plugin_dir),
     G_OPTION_ENTRY_NULL
   };
@@ -417,6 +436,109 @@ check_dirs (int    argc,
         return FALSE;
       }
   return TRUE;
+}
+
+/* --output */
+
+static void
+output_root_free (OutputRoot *root)
+{
+  g_free (root->prefix);
+  g_free (root->name);
+  g_free (root);
+}
+
+/* Each DIR's name under --output: distinct, and not empty (the root
+ * folder has none); the output folder is created.  Returns an exit
+ * status, WP_CLI_EXIT_OK to go on. */
+static int
+check_output (ThumbOptions  *options,
+              int            argc,
+              char         **argv)
+{
+  g_autoptr(GPtrArray) roots = NULL;
+  g_autoptr(GFile) output = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (options->output == NULL)
+    return WP_CLI_EXIT_OK;
+  if (*options->output == '\0')
+    return wp_cli_usage_error ("--output: no folder given");
+
+  roots = g_ptr_array_new_with_free_func ((GDestroyNotify) output_root_free);
+  for (int i = 1; i < argc; i++)
+    {
+      g_autofree char *absolute = g_canonicalize_filename (argv[i], NULL);
+      g_autofree char *name = g_path_get_basename (absolute);
+      OutputRoot *root;
+      gsize length = strlen (argv[i]);
+
+      if (strcmp (name, G_DIR_SEPARATOR_S) == 0)
+        return wp_cli_usage_error ("--output: “%s” has no name to mirror it under", argv[i]);
+      for (guint j = 0; j < roots->len; j++)
+        {
+          OutputRoot *other = g_ptr_array_index (roots, j);
+
+          if (strcmp (other->name, name) == 0)
+            return wp_cli_usage_error ("--output: “%s” and “%s” would both go to "
+                                       "“%s”: each DIR goes to OUT/NAME, so their "
+                                       "names must differ", other->prefix, argv[i],
+                                       name);
+        }
+      while (length > 1 && argv[i][length - 1] == G_DIR_SEPARATOR)
+        length--;
+      root = g_new0 (OutputRoot, 1);
+      root->prefix = g_strndup (argv[i], length);
+      root->name = g_steal_pointer (&name);
+      g_ptr_array_add (roots, root);
+    }
+
+  output = g_file_new_for_path (options->output);
+  if (!g_file_make_directory_with_parents (output, NULL, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+    {
+      wp_cli_fail (options->output, error);
+      return WP_CLI_EXIT_FAILED;
+    }
+  if (!g_file_test (options->output, G_FILE_TEST_IS_DIR))
+    return wp_cli_usage_error ("--output: “%s” is not a folder", options->output);
+
+  options->output_roots = g_steal_pointer (&roots);
+  return WP_CLI_EXIT_OK;
+}
+
+/* The folder whose thumbnails/ holds @source's thumbnails: its own, or
+ * with --output its mirror OUT/NAME/SUBDIR.  The walk builds paths from
+ * each DIR as given, so @source starts with its DIR's prefix; when DIRs
+ * nest, the longest prefix wins, which keeps the mapping a function of
+ * the path. */
+static char *
+thumbnail_folder (const ThumbOptions *options,
+                  const char         *source)
+{
+  g_autofree char *folder = g_path_get_dirname (source);
+  const OutputRoot *best = NULL;
+  gsize best_length = 0;
+
+  if (options->output_roots == NULL)
+    return g_steal_pointer (&folder);
+
+  for (guint i = 0; i < options->output_roots->len; i++)
+    {
+      const OutputRoot *root = g_ptr_array_index (options->output_roots, i);
+      gsize length = strlen (root->prefix);
+
+      if (strncmp (folder, root->prefix, length) == 0
+          && (folder[length] == '\0' || folder[length] == G_DIR_SEPARATOR
+              || root->prefix[length - 1] == G_DIR_SEPARATOR)
+          && (best == NULL || length > best_length))
+        {
+          best = root;
+          best_length = length;
+        }
+    }
+  g_assert (best != NULL);
+  return g_build_filename (options->output, best->name, folder + best_length, NULL);
 }
 
 /* Destinations */
@@ -606,7 +728,7 @@ take_image (ThumbRun *run,
       g_free (source);
       return;
     }
-  folder = g_path_get_dirname (source);
+  folder = thumbnail_folder (run->options, source);
   destinations = destinations_new (run->options, folder, file);
   if (!run->options->force && thumbnails_are_fresh (source, destinations))
     {
@@ -908,6 +1030,9 @@ wp_cli_thumbnail (int    argc,
     return WP_CLI_EXIT_USAGE;
   if (!check_dirs (argc, argv))
     return WP_CLI_EXIT_USAGE;
+  status = check_output (&options, argc, argv);
+  if (status != WP_CLI_EXIT_OK)
+    return status;
 
   pool = wp_cli_pool_new (options.plugin_dir, options.n_workers, &status);
   if (pool == NULL)

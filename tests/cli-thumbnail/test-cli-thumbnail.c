@@ -633,6 +633,117 @@ test_names_other_extensions (Fixture       *fixture,
   assert_default_thumbnails (fixture->dir, "a", 300, 200);
 }
 
+/* --output */
+
+static void
+test_output_mirror (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *photos = g_build_filename (fixture->dir, "photos", NULL);
+  g_autofree char *sub = g_build_filename (photos, "sub", NULL);
+  g_autofree char *out = g_build_filename (fixture->dir, "cache", "deeper", NULL);
+  g_autofree char *out_photos = g_build_filename (out, "photos", NULL);
+  g_autofree char *out_sub = g_build_filename (out_photos, "sub", NULL);
+  g_autofree char *a = add_jpeg (photos, "a.jpg");
+  g_autofree char *b = g_build_filename (sub, "b.jpg", NULL);
+  g_autofree char *photos_slash = g_strconcat (photos, "/", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) again = NULL;
+
+  g_test_summary ("--output OUT writes the thumbnails of DIR/SUBDIR to "
+                  "OUT/NAME/SUBDIR/thumbnails, NAME being DIR's name, creating "
+                  "OUT, and nothing under DIR");
+  save_image (b, "jpeg", 200, 300, 0);
+
+  run = run_thumbnail ("--output", out, photos_slash);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  assert_summary (run->out, 2, 12, 0, 0);
+  assert_default_thumbnails (out_photos, "a", 300, 200);
+  assert_default_thumbnails (out_sub, "b", 200, 300);
+  assert_no_thumbnails (photos);
+  assert_no_thumbnails (sub);
+
+  again = run_thumbnail ("--output", out, photos);
+  g_assert_cmpint (again->status, ==, 0);
+  assert_summary (again->out, 2, 0, 2, 0);
+}
+
+static void
+test_output_several_dirs (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *one = g_build_filename (fixture->dir, "one", NULL);
+  g_autofree char *two = g_build_filename (fixture->dir, "x", "two", NULL);
+  g_autofree char *out = g_build_filename (fixture->dir, "out", NULL);
+  g_autofree char *out_one = g_build_filename (out, "one", NULL);
+  g_autofree char *out_two = g_build_filename (out, "two", NULL);
+  g_autofree char *a1 = add_jpeg (one, "a.jpg");
+  g_autofree char *a2 = g_build_filename (two, "a.jpg", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("with --output, images of the same name under two DIRs go "
+                  "to OUT/NAME of their own DIR");
+  save_image (a2, "jpeg", 200, 300, 0);
+
+  run = run_thumbnail ("--output", out, one, two);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 2, 12, 0, 0);
+  assert_default_thumbnails (out_one, "a", 300, 200);
+  assert_default_thumbnails (out_two, "a", 200, 300);
+}
+
+static void
+test_output_nested_dirs (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *a = g_build_filename (fixture->dir, "a", NULL);
+  g_autofree char *b = g_build_filename (a, "b", NULL);
+  g_autofree char *out = g_build_filename (fixture->dir, "out", NULL);
+  g_autofree char *out_a = g_build_filename (out, "a", NULL);
+  g_autofree char *out_b = g_build_filename (out, "b", NULL);
+  g_autofree char *out_a_b = g_build_filename (out_a, "b", NULL);
+  g_autofree char *x = add_jpeg (a, "x.jpg");
+  g_autofree char *y = add_jpeg (b, "y.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("with --output and a DIR inside another, the images under "
+                  "both go under the deeper DIR's name");
+  run = run_thumbnail ("--output", out, a, b);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_default_thumbnails (out_a, "x", 300, 200);
+  assert_default_thumbnails (out_b, "y", 300, 200);
+  g_assert_false (g_file_test (out_a_b, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_output_same_name (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *first = g_build_filename (fixture->dir, "x", "photos", NULL);
+  g_autofree char *second = g_build_filename (fixture->dir, "y", "photos", NULL);
+  g_autofree char *out = g_build_filename (fixture->dir, "out", NULL);
+  g_autofree char *a1 = add_jpeg (first, "a.jpg");
+  g_autofree char *a2 = add_jpeg (second, "a.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) root = NULL;
+  g_autoptr(WpCliRun) empty = NULL;
+
+  g_test_summary ("with --output, two DIRs of the same name, the root "
+                  "folder, or an empty OUT are usage errors, before any work");
+  run = run_thumbnail ("--output", out, first, second);
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_nonnull (strstr (run->err, "“photos”"));
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  root = run_thumbnail ("--output", out, "/");
+  g_assert_cmpint (root->status, ==, 2);
+  empty = run_thumbnail ("--output", "", first);
+  g_assert_cmpint (empty->status, ==, 2);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 /* Skipping up-to-date images */
 
 static void
@@ -1374,6 +1485,10 @@ main (int    argc,
   ADD ("names/same-stem", test_names_same_stem);
   ADD ("names/stem-is-a-name", test_names_stem_is_a_name);
   ADD ("names/other-extensions", test_names_other_extensions);
+  ADD ("output-dir/mirror", test_output_mirror);
+  ADD ("output-dir/several-dirs", test_output_several_dirs);
+  ADD ("output-dir/nested-dirs", test_output_nested_dirs);
+  ADD ("output-dir/same-name", test_output_same_name);
   ADD ("skip/second-run", test_skip_second_run);
   ADD ("skip/stale", test_skip_stale);
   ADD ("skip/replaced-older", test_skip_replaced_older);
