@@ -18,16 +18,17 @@
  *   FOLDER/thumbnails/WxH/NAME.jpg
  *
  * where FOLDER is the image's folder (with --output OUT, its mirror
- * OUT/ROOT/SUBDIR: ROOT the name of the DIR it was found under, SUBDIR its
- * folder's path below that DIR; two DIRs of the same name are a usage
- * error, so distinct images never share a thumbnail), WxH the box (1024x1024, …) and NAME
- * the image's file name without its extension, or its whole file name
- * when that could be another image's thumbnail (a.jpg and a.png in one
- * folder: a.jpg.jpg and a.png.jpg; wp-cli-names.c has the rule).  An image is skipped (unless
- * --force) when each of its thumbnails records, in a JPEG comment the
- * plugin writes, the image's current mtime (in nanoseconds) and size
- * (wp-thumbnail-stamp.c): a second run costs a walk, a stat() per image
- * and a read of the first few KiB of each thumbnail.  A file name that is not
+ * OUT/ROOT/SUBDIR: ROOT the name of the DIR it was found under, SUBDIR
+ * its folder's path below that DIR; two DIRs of the same name are a
+ * usage error), WxH the box (1024x1024, …) and NAME the image's file name
+ * without its extension, or its whole file name when that could be
+ * another image's thumbnail (a.jpg and a.png in one folder: a.jpg.jpg and
+ * a.png.jpg; wp-cli-names.c has the rule).  So distinct images never
+ * share a thumbnail.  An image is skipped (unless --force) when each of
+ * its thumbnails records, in a JPEG comment the plugin writes, the
+ * image's current mtime (in nanoseconds) and size (wp-thumbnail-stamp.c):
+ * a second run costs a walk, a stat() per image and a read of the first
+ * few KiB of each thumbnail.  A file name that is not
  * UTF-8 fails its image: the plugin's paths are GVariant strings.
  *
  * Job shape.  One `thumbnails` job per image (decode once, write every
