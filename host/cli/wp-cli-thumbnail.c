@@ -6,7 +6,7 @@
  *   workpool thumbnail [--sizes WxH,…] [--workers N] [--quality Q] [--force]
  *                      [--one-job-per-size] [--ext EXT,…] [--quiet]
  *                      [--progress=auto|always|never] [--memory-limit SIZE]
- *                      [--plugin-dir DIR] DIR…
+ *                      [--output OUT] [--plugin-dir DIR] DIR…
  *
  *   $ workpool thumbnail ~/Photos
  *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 41.20 s, 29.95 images/s
@@ -17,11 +17,18 @@
  *
  *   FOLDER/thumbnails/WxH/NAME.jpg
  *
- * where FOLDER is the image's folder, WxH the box (1024x1024, …) and NAME
- * the image's file name without its extension (so a.jpg and a.jpeg in
- * one folder share their thumbnails).  An image whose thumbnails all
- * exist and are newer than it is skipped (unless --force), so a second
- * run costs a walk and a few stat() calls.  A file name that is not
+ * where FOLDER is the image's folder (with --output OUT, its mirror
+ * OUT/ROOT/SUBDIR: ROOT the name of the DIR it was found under, SUBDIR
+ * its folder's path below that DIR; two DIRs of the same name are a
+ * usage error), WxH the box (1024x1024, …) and NAME the image's file name
+ * without its extension, or its whole file name when that could be
+ * another image's thumbnail (a.jpg and a.png in one folder: a.jpg.jpg and
+ * a.png.jpg; wp-cli-names.c has the rule).  So distinct images never
+ * share a thumbnail.  An image is skipped (unless --force) when each of
+ * its thumbnails records, in a JPEG comment the plugin writes, the
+ * image's current mtime (in nanoseconds) and size (wp-thumbnail-stamp.c):
+ * a second run costs a walk, a stat() per image and a read of the first
+ * few KiB of each thumbnail.  A file name that is not
  * UTF-8 fails its image: the plugin's paths are GVariant strings.
  *
  * Job shape.  One `thumbnails` job per image (decode once, write every
@@ -86,8 +93,10 @@
 #include <glib-unix.h>
 
 #include "wp-cli-private.h"
+#include "wp-cli-names.h"
 #include "wp-cli-progress.h"
 #include "wp-cli-walk.h"
+#include "wp-thumbnail-stamp.h"
 
 #define PLUGIN               "thumbnail"
 #define DEFAULT_SIZES        "1024x1024,512x512,256x256,128x128,64x64,32x32"
@@ -111,8 +120,17 @@ typedef enum {
   PROGRESS_NEVER,
 } ProgressMode;
 
+/* A DIR under --output: its images' folders are mirrored under
+ * OUT/name. */
+typedef struct {
+  char *prefix;  /* the DIR as given, without trailing separators */
+  char *name;    /* the DIR's own name */
+} OutputRoot;
+
 typedef struct {
   char         *plugin_dir;
+  char         *output;       /* --output; NULL: beside the images */
+  GPtrArray    *output_roots; /* OutputRoot *, with --output */
   GArray       *sizes;        /* BoxSize */
   GStrv         extensions;
   guint         n_workers;    /* 0: one per processor */
@@ -137,6 +155,7 @@ typedef struct {
   const ThumbOptions *options;
   WpPool             *pool;
   WpCliWalk          *walk;
+  WpCliNames         *names;
   GCancellable       *stop;         /* every job's */
   WpCliProgress      *progress;     /* NULL: no bar */
   guint               window;       /* jobs in flight at most */
@@ -165,6 +184,8 @@ static void
 thumb_options_clear (ThumbOptions *options)
 {
   g_clear_pointer (&options->plugin_dir, g_free);
+  g_clear_pointer (&options->output, g_free);
+  g_clear_pointer (&options->output_roots, g_ptr_array_unref);
   g_clear_pointer (&options->sizes, g_array_unref);
   g_clear_pointer (&options->extensions, g_strfreev);
 }
@@ -312,7 +333,12 @@ thumbnail_option_context_new (GOptionEntry *entries)
   g_option_context_set_description (context,
                                     "Thumbnails go to FOLDER/thumbnails/WxH/NAME.jpg "
                                     "beside each image, fitting the box\nWxH with the "
-                                    "image's aspect ratio.  Folders named “thumbnails” "
+                                    "image's aspect ratio; NAME is the file name without "
+                                    "its extension,\nor the whole file name when "
+                                    "another image of the folder has the same NAME.\n"
+                                    "With --output OUT, FOLDER is OUT/NAME/SUBDIR for "
+                                    "DIR/SUBDIR, NAME being DIR's name.\n"
+                                    "Folders named “thumbnails” "
                                     "are not walked.\nExit status: 0 all done, 1 an "
                                     "image failed, 2 usage error, 130 interrupted.\n"
                                     "Example: workpool thumbnail --sizes 256x256,64x64 "
@@ -338,7 +364,8 @@ parse_options (int            *argc,
     { "quality", 0, 0, G_OPTION_ARG_INT, &quality,
       "JPEG quality, 1 to 100 (default: 65)", "Q" },
     { "force", 0, 0, G_OPTION_ARG_NONE, &options->force,
-      "Rewrite thumbnails that are up to date", NULL },
+      "Rewrite thumbnails that are up to date (that record the image's "
+      "mtime and size)", NULL },
     { "one-job-per-size", 0, 0, G_OPTION_ARG_NONE, &options->one_job_per_size,
       "One job per image and size, decoding each image once per size "
       "(for comparison)", NULL },
@@ -354,6 +381,9 @@ parse_options (int            *argc,
     { "memory-limit", 0, 0, G_OPTION_ARG_STRING, &memory_limit,
       "Memory limit of each worker, as bytes or with K, M, G or T, such as 512M; "
       "0 or none for no limit (default: 1G)", "SIZE" },
+    { "output", 0, 0, G_OPTION_ARG_FILENAME, &options->output,
+      "Write the thumbnails under OUT, in OUT/NAME/SUBDIR/thumbnails, NAME being "
+      "each DIR's own name (default: beside the images)", "OUT" },
     WP_CLI_OPTION_PLUGIN_DIR (&options->plugin_dir),
     G_OPTION_ENTRY_NULL
   };
@@ -409,22 +439,118 @@ check_dirs (int    argc,
   return TRUE;
 }
 
-/* Destinations */
+/* --output */
 
-/* FOLDER/thumbnails/WxH/NAME.jpg for @source, one per box. */
-static GPtrArray *
-destinations_new (const ThumbOptions *options,
+static void
+output_root_free (OutputRoot *root)
+{
+  g_free (root->prefix);
+  g_free (root->name);
+  g_free (root);
+}
+
+/* Each DIR's name under --output: distinct, and not empty (the root
+ * folder has none); the output folder is created.  Returns an exit
+ * status, WP_CLI_EXIT_OK to go on. */
+static int
+check_output (ThumbOptions  *options,
+              int            argc,
+              char         **argv)
+{
+  g_autoptr(GPtrArray) roots = NULL;
+  g_autoptr(GFile) output = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (options->output == NULL)
+    return WP_CLI_EXIT_OK;
+  if (*options->output == '\0')
+    return wp_cli_usage_error ("--output: no folder given");
+
+  roots = g_ptr_array_new_with_free_func ((GDestroyNotify) output_root_free);
+  for (int i = 1; i < argc; i++)
+    {
+      g_autofree char *absolute = g_canonicalize_filename (argv[i], NULL);
+      g_autofree char *name = g_path_get_basename (absolute);
+      OutputRoot *root;
+      gsize length = strlen (argv[i]);
+
+      if (strcmp (name, G_DIR_SEPARATOR_S) == 0)
+        return wp_cli_usage_error ("--output: “%s” has no name to mirror it under", argv[i]);
+      for (guint j = 0; j < roots->len; j++)
+        {
+          OutputRoot *other = g_ptr_array_index (roots, j);
+
+          if (strcmp (other->name, name) == 0)
+            return wp_cli_usage_error ("--output: “%s” and “%s” would both go to "
+                                       "“%s”: each DIR goes to OUT/NAME, so their "
+                                       "names must differ", other->prefix, argv[i],
+                                       name);
+        }
+      while (length > 1 && argv[i][length - 1] == G_DIR_SEPARATOR)
+        length--;
+      root = g_new0 (OutputRoot, 1);
+      root->prefix = g_strndup (argv[i], length);
+      root->name = g_steal_pointer (&name);
+      g_ptr_array_add (roots, root);
+    }
+
+  output = g_file_new_for_path (options->output);
+  if (!g_file_make_directory_with_parents (output, NULL, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+    {
+      wp_cli_fail (options->output, error);
+      return WP_CLI_EXIT_FAILED;
+    }
+  if (!g_file_test (options->output, G_FILE_TEST_IS_DIR))
+    return wp_cli_usage_error ("--output: “%s” is not a folder", options->output);
+
+  options->output_roots = g_steal_pointer (&roots);
+  return WP_CLI_EXIT_OK;
+}
+
+/* The folder whose thumbnails/ holds @source's thumbnails: its own, or
+ * with --output its mirror OUT/NAME/SUBDIR.  The walk builds paths from
+ * each DIR as given, so @source starts with its DIR's prefix; when DIRs
+ * nest, the longest prefix wins, which keeps the mapping a function of
+ * the path. */
+static char *
+thumbnail_folder (const ThumbOptions *options,
                   const char         *source)
 {
   g_autofree char *folder = g_path_get_dirname (source);
-  g_autofree char *name = g_path_get_basename (source);
-  g_autofree char *file = NULL;
-  GPtrArray *paths = g_ptr_array_new_full (options->sizes->len, g_free);
-  char *dot = strrchr (name, '.');
+  const OutputRoot *best = NULL;
+  gsize best_length = 0;
 
-  if (dot != NULL && dot != name)
-    *dot = '\0';
-  file = g_strconcat (name, ".jpg", NULL);
+  if (options->output_roots == NULL)
+    return g_steal_pointer (&folder);
+
+  for (guint i = 0; i < options->output_roots->len; i++)
+    {
+      const OutputRoot *root = g_ptr_array_index (options->output_roots, i);
+      gsize length = strlen (root->prefix);
+
+      if (strncmp (folder, root->prefix, length) == 0
+          && (folder[length] == '\0' || folder[length] == G_DIR_SEPARATOR
+              || root->prefix[length - 1] == G_DIR_SEPARATOR)
+          && (best == NULL || length > best_length))
+        {
+          best = root;
+          best_length = length;
+        }
+    }
+  g_assert (best != NULL);
+  return g_build_filename (options->output, best->name, folder + best_length, NULL);
+}
+
+/* Destinations */
+
+/* FOLDER/thumbnails/WxH/@file for each box. */
+static GPtrArray *
+destinations_new (const ThumbOptions *options,
+                  const char         *folder,
+                  const char         *file)
+{
+  GPtrArray *paths = g_ptr_array_new_full (options->sizes->len, g_free);
 
   for (guint i = 0; i < options->sizes->len; i++)
     {
@@ -436,27 +562,25 @@ destinations_new (const ThumbOptions *options,
   return paths;
 }
 
-static gboolean
-is_newer (const struct stat *a,
-          const struct stat *b)
-{
-  if (a->st_mtim.tv_sec != b->st_mtim.tv_sec)
-    return a->st_mtim.tv_sec > b->st_mtim.tv_sec;
-  return a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
-}
-
-/* TRUE when every destination exists and is newer than @source. */
+/* TRUE when every destination records @source's current mtime and size
+ * (wp-thumbnail-stamp.c): any change of the source, even to an older
+ * mtime, makes its thumbnails stale, and so does a missing record. */
 static gboolean
 thumbnails_are_fresh (const char *source,
                       GPtrArray  *destinations)
 {
-  struct stat source_stat, thumbnail_stat;
+  struct stat source_stat;
+  WpThumbnailStamp current, recorded;
 
   if (stat (source, &source_stat) != 0)
     return FALSE;
+  current.mtime_ns = (gint64) source_stat.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000)
+                     + source_stat.st_mtim.tv_nsec;
+  current.size = (guint64) source_stat.st_size;
   for (guint i = 0; i < destinations->len; i++)
-    if (stat (g_ptr_array_index (destinations, i), &thumbnail_stat) != 0
-        || !is_newer (&thumbnail_stat, &source_stat))
+    if (!wp_thumbnail_stamp_read (g_ptr_array_index (destinations, i), &recorded)
+        || recorded.mtime_ns != current.mtime_ns
+        || recorded.size != current.size)
       return FALSE;
   return TRUE;
 }
@@ -586,6 +710,9 @@ take_image (ThumbRun *run,
             char     *source)
 {
   g_autoptr(GPtrArray) destinations = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *file = NULL;
 
   run->counts.found++;
   if (!g_utf8_validate (source, -1, NULL))
@@ -594,7 +721,16 @@ take_image (ThumbRun *run,
       return;
     }
 
-  destinations = destinations_new (run->options, source);
+  file = wp_cli_names_get (run->names, source, &error);
+  if (file == NULL)
+    {
+      run->counts.failed++;
+      report_failure (run, source, error);
+      g_free (source);
+      return;
+    }
+  folder = thumbnail_folder (run->options, source);
+  destinations = destinations_new (run->options, folder, file);
   if (!run->options->force && thumbnails_are_fresh (source, destinations))
     {
       run->counts.skipped++;
@@ -827,6 +963,7 @@ run_thumbnail (const ThumbOptions *options,
                char              **dirs)
 {
   g_autoptr(WpCliWalk) walk = wp_cli_walk_new ((const char * const *) options->extensions);
+  g_autoptr(WpCliNames) names = wp_cli_names_new ((const char * const *) options->extensions);
   g_autoptr(GCancellable) stop = g_cancellable_new ();
   g_autoptr(WpCliProgress) progress = wants_progress (options) ? wp_cli_progress_new ()
                                                                : NULL;
@@ -834,6 +971,7 @@ run_thumbnail (const ThumbOptions *options,
     .options = options,
     .pool = pool,
     .walk = walk,
+    .names = names,
     .stop = stop,
     .progress = progress,
     .window = WINDOW_PER_WORKER * wp_pool_get_n_workers (pool),
@@ -893,6 +1031,9 @@ wp_cli_thumbnail (int    argc,
     return WP_CLI_EXIT_USAGE;
   if (!check_dirs (argc, argv))
     return WP_CLI_EXIT_USAGE;
+  status = check_output (&options, argc, argv);
+  if (status != WP_CLI_EXIT_OK)
+    return status;
 
   pool = wp_cli_pool_new (options.plugin_dir, options.n_workers, &status);
   if (pool == NULL)

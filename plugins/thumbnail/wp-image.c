@@ -56,6 +56,8 @@ struct _WpImage {
   int            orientation;   /* EXIF, 1 to 8 */
   int            width;         /* displayed size of the original */
   int            height;
+  gint64         mtime_ns;      /* the source's, when opened */
+  guint64        file_size;
   GBytes        *icc_profile;   /* nullable */
   WpJpegReader  *jpeg;          /* JPEG sources, until decoded */
   GdkPixbuf     *pixbuf;        /* stored orientation, RGB; NULL until decoded */
@@ -461,6 +463,10 @@ wp_image_open (const char    *path,
       return NULL;
     }
 
+  image->mtime_ns = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000)
+                    + st.st_mtim.tv_nsec;
+  image->file_size = (guint64) st.st_size;
+
   if (st.st_size == 0)
     {
       g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
@@ -521,6 +527,28 @@ wp_image_get_size (WpImage *image,
 
   *width = image->width;
   *height = image->height;
+}
+
+/**
+ * wp_image_get_file_stat:
+ * @image: an image
+ * @mtime_ns: (out): the source file's modification time, in nanoseconds
+ *   since the epoch
+ * @size: (out): the source file's size in bytes
+ *
+ * What fstat() said of the descriptor the image is read from, when it
+ * was opened: the file whose bytes are decoded, whatever happens to its
+ * path afterwards.
+ */
+void
+wp_image_get_file_stat (WpImage *image,
+                        gint64  *mtime_ns,
+                        guint64 *size)
+{
+  g_return_if_fail (image != NULL);
+
+  *mtime_ns = image->mtime_ns;
+  *size = image->file_size;
 }
 
 /**

@@ -23,6 +23,9 @@ const char *wp_image_get_format_name (WpImage       *image);
 void        wp_image_get_size        (WpImage       *image,
                                       int           *width,
                                       int           *height);
+void        wp_image_get_file_stat   (WpImage       *image,
+                                      gint64        *mtime_ns,
+                                      guint64       *size);
 GBytes     *wp_image_get_icc_profile (WpImage       *image);
 gboolean    wp_image_decode          (WpImage       *image,
                                       int            min_width,

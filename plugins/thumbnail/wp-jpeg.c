@@ -7,8 +7,8 @@
  * JPEG file's header (size, EXIF orientation, ICC profile) without
  * decoding anything, then decodes it once, at the smallest DCT scale M/8
  * that still covers the size the caller needs.  wp_jpeg_encode() turns an
- * RGB pixbuf into JPEG bytes with an optional ICC profile and nothing else
- * (no EXIF, no comments).
+ * RGB pixbuf into JPEG bytes with an optional comment and an optional ICC
+ * profile, and nothing else (no EXIF).
  *
  * Invariants:
  *
@@ -681,6 +681,7 @@ static gboolean
 writer_encode (WpJpegWriter  *writer,
                GdkPixbuf     *pixbuf,
                int            quality,
+               const char    *comment,
                GBytes        *icc_profile,
                GError       **error)
 {
@@ -708,6 +709,12 @@ writer_encode (WpJpegWriter  *writer,
 
   jpeg_start_compress (cinfo, TRUE);
 
+  /* First after the JFIF header: readers find it in the first bytes,
+   * whatever the size of the ICC profile. */
+  if (comment != NULL)
+    jpeg_write_marker (cinfo, JPEG_COM, (const JOCTET *) comment,
+                       (unsigned int) strlen (comment));
+
   if (icc_profile != NULL && g_bytes_get_size (icc_profile) > 0)
     {
       gsize length;
@@ -734,17 +741,20 @@ writer_encode (WpJpegWriter  *writer,
  * wp_jpeg_encode:
  * @pixbuf: an 8-bit RGB pixbuf without alpha
  * @quality: JPEG quality, 1 to 100
+ * @comment: (nullable): text for a COM segment, under 65534 bytes
  * @icc_profile: (nullable): an ICC profile to embed
  * @error: return location for an error
  *
  * Encodes @pixbuf as a baseline JFIF file with libjpeg's defaults (4:2:0
- * chroma subsampling), plus @icc_profile in APP2 markers.
+ * chroma subsampling), plus @comment in a COM segment right after the
+ * JFIF header and @icc_profile in APP2 markers.
  *
  * Returns: (transfer full): the file's bytes, or %NULL with @error set
  */
 GBytes *
 wp_jpeg_encode (GdkPixbuf     *pixbuf,
                 int            quality,
+                const char    *comment,
                 GBytes        *icc_profile,
                 GError       **error)
 {
@@ -756,6 +766,7 @@ wp_jpeg_encode (GdkPixbuf     *pixbuf,
                         gdk_pixbuf_get_n_channels (pixbuf) == 3 &&
                         !gdk_pixbuf_get_has_alpha (pixbuf), NULL);
   g_return_val_if_fail (quality >= 1 && quality <= 100, NULL);
+  g_return_val_if_fail (comment == NULL || strlen (comment) < 65534, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   /* g_new0(): jpeg_destroy_compress() is safe on a zeroed structure. */
@@ -764,7 +775,7 @@ wp_jpeg_encode (GdkPixbuf     *pixbuf,
   error_mgr_init (&writer->err, NULL);
   writer->cinfo.err = &writer->err.pub;
 
-  if (!writer_encode (writer, pixbuf, quality, icc_profile, error))
+  if (!writer_encode (writer, pixbuf, quality, comment, icc_profile, error))
     return NULL;
 
   return g_byte_array_free_to_bytes (g_steal_pointer (&writer->destination.bytes));

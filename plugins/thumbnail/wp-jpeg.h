@@ -40,6 +40,7 @@ void          wp_jpeg_reader_free            (WpJpegReader  *reader);
 /* Writing. */
 GBytes       *wp_jpeg_encode                 (GdkPixbuf     *pixbuf,
                                               int            quality,
+                                              const char    *comment,
                                               GBytes        *icc_profile,
                                               GError       **error) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -23,7 +23,8 @@
  * Thumbnails are JPEG files (quality WP_THUMBNAIL_DEFAULT_QUALITY unless
  * given) that fit their box with the source's aspect ratio, never larger
  * than the source, oriented per EXIF, composited on white, with the
- * source's ICC profile and no other metadata, written atomically; missing
+ * source's ICC profile and, in a comment, the source file's mtime and
+ * size (wp-thumbnail-stamp.c), and no other metadata, written atomically; missing
  * parent directories of a destination are created.  Any format gdk-pixbuf
  * loads is accepted as a source.  The rules live in wp-thumbnail.c; this
  * file only converts GVariants.

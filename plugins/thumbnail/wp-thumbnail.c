@@ -12,7 +12,8 @@
  *      wp_thumbnail_fit_size();
  *   4. decode once, at the smallest scale that covers the largest size;
  *   5. for each size, largest first: scale, orient, encode as JPEG with
- *      the source's ICC profile (wp-jpeg.c), and replace the destination
+ *      the source's mtime and size in a comment (wp-thumbnail-stamp.c)
+ *      and its ICC profile (wp-jpeg.c), and replace the destination
  *      atomically, creating its missing parent directories
  *      (wp-atomic-file.c).
  *
@@ -33,6 +34,7 @@
 #include "wp-image.h"
 #include "wp-jpeg.h"
 #include "wp-thumbnail.h"
+#include "wp-thumbnail-stamp.h"
 
 /**
  * wp_thumbnail_fit_size:
@@ -136,6 +138,7 @@ static gboolean
 write_one (WpImage             *image,
            WpThumbnailRequest  *request,
            int                  quality,
+           const char          *stamp,
            GError             **error)
 {
   g_autoptr(GdkPixbuf) pixbuf = NULL;
@@ -145,7 +148,7 @@ write_one (WpImage             *image,
   if (pixbuf == NULL)
     return FALSE;
 
-  jpeg = wp_jpeg_encode (pixbuf, quality, wp_image_get_icc_profile (image), error);
+  jpeg = wp_jpeg_encode (pixbuf, quality, stamp, wp_image_get_icc_profile (image), error);
   if (jpeg == NULL)
     return FALSE;
 
@@ -183,6 +186,8 @@ wp_thumbnail_write (const char          *source,
 {
   g_autoptr(WpImage) image = NULL;
   g_autofree WpThumbnailRequest **order = NULL;
+  g_autofree char *stamp_comment = NULL;
+  WpThumbnailStamp stamp;
   int width, height, max_width = 1, max_height = 1;
   gsize i;
 
@@ -204,6 +209,8 @@ wp_thumbnail_write (const char          *source,
     return FALSE;
 
   wp_image_get_size (image, &width, &height);
+  wp_image_get_file_stat (image, &stamp.mtime_ns, &stamp.size);
+  stamp_comment = wp_thumbnail_stamp_to_comment (&stamp);
 
   order = g_new (WpThumbnailRequest *, n_requests);
   for (i = 0; i < n_requests; i++)
@@ -231,7 +238,7 @@ wp_thumbnail_write (const char          *source,
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
 
-      if (!write_one (image, order[i], quality, error))
+      if (!write_one (image, order[i], quality, stamp_comment, error))
         return FALSE;
     }
 

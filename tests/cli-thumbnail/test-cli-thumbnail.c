@@ -473,6 +473,277 @@ test_walk_ext_option (Fixture       *fixture,
   g_assert_false (g_file_test (a_thumb, G_FILE_TEST_EXISTS));
 }
 
+/* Names */
+
+/* One image per name, each of its own size so that a thumbnail tells
+ * which image it came from. */
+typedef struct {
+  const char *name;
+  const char *format;
+  int         width;
+  int         height;
+} NamedImage;
+
+static const NamedImage same_stem[] = {
+  { "a.jpg",  "jpeg", 300, 200 },
+  { "a.JPG",  "jpeg", 200, 300 },
+  { "a.jpeg", "jpeg", 240, 240 },
+  { "a.png",  "png",  100,  50 },
+};
+
+/* @folder/thumbnails/64x64/@file, fitting @image. */
+static void
+assert_named_thumbnail (const char       *folder,
+                        const char       *file,
+                        const NamedImage *image)
+{
+  g_autofree char *path = g_build_filename (folder, "thumbnails", "64x64", file, NULL);
+  int width, height;
+
+  fit_size (image->width, image->height, 64, 64, &width, &height);
+  assert_thumbnail (path, width, height);
+}
+
+static guint
+count_files (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+static void
+test_names_same_stem (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) again = NULL;
+  guint n_images = 0;
+
+  g_test_summary ("images of one folder that share a stem (a.jpg, a.JPG, "
+                  "a.jpeg, a.png: every pair, and all four) each get "
+                  "thumbnails named after their full name, from their own pixels");
+
+  /* Every pair (i, j), then all four (i == j == 0), each in a folder of
+   * its own. */
+  for (guint i = 0; i < G_N_ELEMENTS (same_stem); i++)
+    for (guint j = i + 1; j <= G_N_ELEMENTS (same_stem); j++)
+      {
+        gboolean all = j == G_N_ELEMENTS (same_stem);
+        char *folder = NULL;
+
+        if (all && i > 0)
+          continue;
+        folder = g_strdup_printf ("%s/%s%u-%u", fixture->dir, all ? "all" : "pair", i, j);
+        for (guint k = 0; k < G_N_ELEMENTS (same_stem); k++)
+          if (all || k == i || k == j)
+            {
+              g_autofree char *path = g_build_filename (folder, same_stem[k].name, NULL);
+
+              save_image (path, same_stem[k].format, same_stem[k].width,
+                          same_stem[k].height, 0);
+              n_images++;
+            }
+        g_ptr_array_add (folders, folder);
+      }
+
+  run = run_thumbnail ("--ext", "jpg,jpeg,png", "--sizes", "64x64", "--force",
+                       fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  assert_summary (run->out, n_images, n_images, 0, 0);
+
+  for (guint f = 0; f < folders->len; f++)
+    {
+      const char *folder = g_ptr_array_index (folders, f);
+      g_autofree char *sizes = g_build_filename (folder, "thumbnails", "64x64", NULL);
+      guint n_here = 0;
+
+      for (guint k = 0; k < G_N_ELEMENTS (same_stem); k++)
+        {
+          g_autofree char *path = g_build_filename (folder, same_stem[k].name, NULL);
+          g_autofree char *file = g_strconcat (same_stem[k].name, ".jpg", NULL);
+
+          if (!g_file_test (path, G_FILE_TEST_EXISTS))
+            continue;
+          assert_named_thumbnail (folder, file, &same_stem[k]);
+          n_here++;
+        }
+      g_assert_cmpuint (count_files (sizes), ==, n_here);
+    }
+
+  again = run_thumbnail ("--ext", "jpg,jpeg,png", "--sizes", "64x64", fixture->dir);
+  g_assert_cmpint (again->status, ==, 0);
+  assert_summary (again->out, n_images, 0, n_images, 0);
+}
+
+static void
+test_names_stem_is_a_name (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  static const NamedImage jpg = { "a.jpg", "jpeg", 300, 200 };
+  static const NamedImage jpg_png = { "a.jpg.png", "png", 100, 50 };
+  static const NamedImage b = { "b.png", "png", 40, 80 };
+  g_autofree char *sizes = g_build_filename (fixture->dir, "thumbnails", "64x64", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("an image whose stem is another image's name (a.jpg.png "
+                  "beside a.jpg) takes its full name; lone stems keep STEM.jpg");
+  for (const NamedImage *image = &jpg; image != NULL;
+       image = image == &jpg ? &jpg_png : image == &jpg_png ? &b : NULL)
+    {
+      g_autofree char *path = g_build_filename (fixture->dir, image->name, NULL);
+
+      save_image (path, image->format, image->width, image->height, 0);
+    }
+
+  run = run_thumbnail ("--ext", "jpg,png", "--sizes", "64x64", fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 3, 3, 0, 0);
+  assert_named_thumbnail (fixture->dir, "a.jpg", &jpg);
+  assert_named_thumbnail (fixture->dir, "a.jpg.png.jpg", &jpg_png);
+  assert_named_thumbnail (fixture->dir, "b.jpg", &b);
+  g_assert_cmpuint (count_files (sizes), ==, 3);
+}
+
+static void
+test_names_other_extensions (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *png = g_build_filename (fixture->dir, "a.png", NULL);
+  g_autofree char *xmp = g_build_filename (fixture->dir, "a.xmp", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("only images the command takes share stems: a.jpg beside "
+                  "a.png (not in --ext) and a.xmp keeps a.jpg");
+  save_image (png, "png", 100, 50, 0);
+  g_file_set_contents (xmp, "<x:xmpmeta/>", -1, &error);
+  g_assert_no_error (error);
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 1, 6, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+}
+
+/* --output */
+
+static void
+test_output_mirror (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *photos = g_build_filename (fixture->dir, "photos", NULL);
+  g_autofree char *sub = g_build_filename (photos, "sub", NULL);
+  g_autofree char *out = g_build_filename (fixture->dir, "cache", "deeper", NULL);
+  g_autofree char *out_photos = g_build_filename (out, "photos", NULL);
+  g_autofree char *out_sub = g_build_filename (out_photos, "sub", NULL);
+  g_autofree char *a = add_jpeg (photos, "a.jpg");
+  g_autofree char *b = g_build_filename (sub, "b.jpg", NULL);
+  g_autofree char *photos_slash = g_strconcat (photos, "/", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) again = NULL;
+
+  g_test_summary ("--output OUT writes the thumbnails of DIR/SUBDIR to "
+                  "OUT/NAME/SUBDIR/thumbnails, NAME being DIR's name, creating "
+                  "OUT, and nothing under DIR");
+  save_image (b, "jpeg", 200, 300, 0);
+
+  run = run_thumbnail ("--output", out, photos_slash);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  assert_summary (run->out, 2, 12, 0, 0);
+  assert_default_thumbnails (out_photos, "a", 300, 200);
+  assert_default_thumbnails (out_sub, "b", 200, 300);
+  assert_no_thumbnails (photos);
+  assert_no_thumbnails (sub);
+
+  again = run_thumbnail ("--output", out, photos);
+  g_assert_cmpint (again->status, ==, 0);
+  assert_summary (again->out, 2, 0, 2, 0);
+}
+
+static void
+test_output_several_dirs (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *one = g_build_filename (fixture->dir, "one", NULL);
+  g_autofree char *two = g_build_filename (fixture->dir, "x", "two", NULL);
+  g_autofree char *out = g_build_filename (fixture->dir, "out", NULL);
+  g_autofree char *out_one = g_build_filename (out, "one", NULL);
+  g_autofree char *out_two = g_build_filename (out, "two", NULL);
+  g_autofree char *a1 = add_jpeg (one, "a.jpg");
+  g_autofree char *a2 = g_build_filename (two, "a.jpg", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("with --output, images of the same name under two DIRs go "
+                  "to OUT/NAME of their own DIR");
+  save_image (a2, "jpeg", 200, 300, 0);
+
+  run = run_thumbnail ("--output", out, one, two);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 2, 12, 0, 0);
+  assert_default_thumbnails (out_one, "a", 300, 200);
+  assert_default_thumbnails (out_two, "a", 200, 300);
+}
+
+static void
+test_output_nested_dirs (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *a = g_build_filename (fixture->dir, "a", NULL);
+  g_autofree char *b = g_build_filename (a, "b", NULL);
+  g_autofree char *out = g_build_filename (fixture->dir, "out", NULL);
+  g_autofree char *out_a = g_build_filename (out, "a", NULL);
+  g_autofree char *out_b = g_build_filename (out, "b", NULL);
+  g_autofree char *out_a_b = g_build_filename (out_a, "b", NULL);
+  g_autofree char *x = add_jpeg (a, "x.jpg");
+  g_autofree char *y = add_jpeg (b, "y.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("with --output and a DIR inside another, the images under "
+                  "both go under the deeper DIR's name");
+  run = run_thumbnail ("--output", out, a, b);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_default_thumbnails (out_a, "x", 300, 200);
+  assert_default_thumbnails (out_b, "y", 300, 200);
+  g_assert_false (g_file_test (out_a_b, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_output_same_name (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *first = g_build_filename (fixture->dir, "x", "photos", NULL);
+  g_autofree char *second = g_build_filename (fixture->dir, "y", "photos", NULL);
+  g_autofree char *out = g_build_filename (fixture->dir, "out", NULL);
+  g_autofree char *a1 = add_jpeg (first, "a.jpg");
+  g_autofree char *a2 = add_jpeg (second, "a.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) root = NULL;
+  g_autoptr(WpCliRun) empty = NULL;
+
+  g_test_summary ("with --output, two DIRs of the same name, the root "
+                  "folder, or an empty OUT are usage errors, before any work");
+  run = run_thumbnail ("--output", out, first, second);
+  g_assert_cmpint (run->status, ==, 2);
+  g_assert_nonnull (strstr (run->err, "“photos”"));
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  root = run_thumbnail ("--output", out, "/");
+  g_assert_cmpint (root->status, ==, 2);
+  empty = run_thumbnail ("--output", "", first);
+  g_assert_cmpint (empty->status, ==, 2);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 /* Skipping up-to-date images */
 
 static void
@@ -485,8 +756,8 @@ test_skip_second_run (Fixture       *fixture,
   g_autoptr(WpCliRun) first = NULL;
   g_autoptr(WpCliRun) second = NULL;
 
-  g_test_summary ("a second run skips images whose thumbnails are all "
-                  "newer than them and touches no file");
+  g_test_summary ("a second run skips images whose thumbnails all record "
+                  "their mtime and size, and touches no file");
   first = run_thumbnail (fixture->dir);
   g_assert_cmpint (first->status, ==, 0);
   assert_summary (first->out, 2, 12, 0, 0);
@@ -528,6 +799,85 @@ test_skip_stale (Fixture       *fixture,
   assert_summary (second->out, 2, 12, 0, 0);
   assert_thumbnail_mtimes (fixture->dir, "a", later, FALSE);
   assert_default_thumbnails (fixture->dir, "b", 300, 200);
+}
+
+static void
+test_skip_replaced_older (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *other = g_build_filename (fixture->dir, "other", "a.jpg", NULL);
+  g_autofree char *other_folder = g_path_get_dirname (other);
+  gint64 earlier = g_get_real_time () / G_USEC_PER_SEC - 100000;
+  struct timespec times[2] = { { earlier, 0 }, { earlier, 0 } };
+  g_autoptr(WpCliRun) first = NULL;
+  g_autoptr(WpCliRun) second = NULL;
+
+  g_test_summary ("an image replaced by another with an older mtime (cp -p, "
+                  "mv, rsync -a) is done again");
+  first = run_thumbnail (fixture->dir);
+  g_assert_cmpint (first->status, ==, 0);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+
+  /* Another photo, older than the thumbnails, moved over a.jpg. */
+  save_image (other, "jpeg", 200, 300, 4);
+  g_assert_cmpint (utimensat (AT_FDCWD, other, times, 0), ==, 0);
+  g_assert_cmpint (g_rename (other, a), ==, 0);
+  g_assert_cmpint (g_rmdir (other_folder), ==, 0);
+
+  second = run_thumbnail (fixture->dir);
+  g_assert_cmpint (second->status, ==, 0);
+  assert_summary (second->out, 1, 6, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 200, 300);
+}
+
+static void
+test_skip_same_mtime (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  gint64 when = g_get_real_time () / G_USEC_PER_SEC - 100000;
+  struct timespec times[2] = { { when, 0 }, { when, 0 } };
+  g_autoptr(WpCliRun) first = NULL;
+  g_autoptr(WpCliRun) second = NULL;
+
+  g_test_summary ("an image rewritten with other contents and given back "
+                  "its old mtime is done again: the size differs");
+  g_assert_cmpint (utimensat (AT_FDCWD, a, times, 0), ==, 0);
+  first = run_thumbnail (fixture->dir);
+  g_assert_cmpint (first->status, ==, 0);
+
+  save_image (a, "jpeg", 200, 300, 4);
+  g_assert_cmpint (utimensat (AT_FDCWD, a, times, 0), ==, 0);
+
+  second = run_thumbnail (fixture->dir);
+  g_assert_cmpint (second->status, ==, 0);
+  assert_summary (second->out, 1, 6, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 200, 300);
+}
+
+static void
+test_skip_no_record (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  gint64 later = g_get_real_time () / G_USEC_PER_SEC + 1000;
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("thumbnails that do not record their image's mtime and "
+                  "size (written by another program) are stale, however new");
+  for (int i = 0; i < N_DEFAULT_SIZES; i++)
+    {
+      g_autofree char *path = thumbnail_path (fixture->dir, "a", default_boxes[i]);
+
+      save_image (path, "jpeg", 10, 10, 0);
+    }
+  set_thumbnail_mtimes (fixture->dir, "a", later);
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 1, 6, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
 }
 
 static void
@@ -1132,8 +1482,18 @@ main (int    argc,
   ADD ("walk/several-dirs", test_walk_several_dirs);
   ADD ("walk/extension-case", test_walk_extension_case);
   ADD ("walk/ext-option", test_walk_ext_option);
+  ADD ("names/same-stem", test_names_same_stem);
+  ADD ("names/stem-is-a-name", test_names_stem_is_a_name);
+  ADD ("names/other-extensions", test_names_other_extensions);
+  ADD ("output-dir/mirror", test_output_mirror);
+  ADD ("output-dir/several-dirs", test_output_several_dirs);
+  ADD ("output-dir/nested-dirs", test_output_nested_dirs);
+  ADD ("output-dir/same-name", test_output_same_name);
   ADD ("skip/second-run", test_skip_second_run);
   ADD ("skip/stale", test_skip_stale);
+  ADD ("skip/replaced-older", test_skip_replaced_older);
+  ADD ("skip/same-mtime", test_skip_same_mtime);
+  ADD ("skip/no-record", test_skip_no_record);
   ADD ("force", test_force);
   ADD ("failure/one-bad-file", test_failure_one_bad_file);
   ADD ("failure/non-utf8-name", test_failure_non_utf8_name);

@@ -38,6 +38,7 @@
 #include "wp-jpeg.h"
 #include "wp-resample.h"
 #include "wp-thumbnail.h"
+#include "wp-thumbnail-stamp.h"
 
 #include "thumbnail-test-images.h"
 
@@ -1120,8 +1121,9 @@ test_metadata (Fixture       *fixture,
   TestJpegOptions options = { 0, };
   int width, height;
 
-  g_test_summary ("A thumbnail has a JFIF header, the ICC profile when the "
-                  "source has one, and no other metadata (no EXIF, no comment)");
+  g_test_summary ("A thumbnail has a JFIF header, the source's record in a "
+                  "comment right after it, the ICC profile when the source has "
+                  "one, and no other metadata (no EXIF)");
 
   options.orientation = 1;
   options.icc_profile = profile;
@@ -1129,13 +1131,83 @@ test_metadata (Fixture       *fixture,
   g_assert_true (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
   g_assert_no_error (error);
   markers = test_jpeg_markers (destination);
-  g_assert_cmpstr (markers, ==, "APP0 APP2 DQT DQT SOF0 DHT DHT DHT DHT SOS");
+  g_assert_cmpstr (markers, ==, "APP0 COM APP2 DQT DQT SOF0 DHT DHT DHT DHT SOS");
 
   test_write_jpeg (plain_source, pattern, NULL);
   g_assert_true (make_thumbnail (plain_source, plain_destination, 64, 64, &width, &height, &error));
   g_assert_no_error (error);
   plain_markers = test_jpeg_markers (plain_destination);
-  g_assert_cmpstr (plain_markers, ==, "APP0 DQT DQT SOF0 DHT DHT DHT DHT SOS");
+  g_assert_cmpstr (plain_markers, ==, "APP0 COM DQT DQT SOF0 DHT DHT DHT DHT SOS");
+}
+
+static void
+test_stamp_records_source (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (300, 200);
+  g_autoptr(GError) error = NULL;
+  struct timespec times[2] = { { 1234567890, 123456789 }, { 1234567890, 123456789 } };
+  WpThumbnailStamp stamp = { 0, 0 };
+  struct stat info;
+  int width, height;
+
+  g_test_summary ("A thumbnail records its source's mtime in nanoseconds and "
+                  "its size, and reading the record takes only its first bytes");
+
+  test_write_jpeg (source, pattern, NULL);
+  g_assert_cmpint (utimensat (AT_FDCWD, source, times, 0), ==, 0);
+  g_assert_cmpint (stat (source, &info), ==, 0);
+  g_assert_true (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (wp_thumbnail_stamp_read (destination, &stamp));
+  g_assert_cmpint (stamp.mtime_ns, ==, G_GINT64_CONSTANT (1234567890123456789));
+  g_assert_cmpuint (stamp.size, ==, (guint64) info.st_size);
+}
+
+static void
+test_stamp_parse (void)
+{
+  static const guint8 plain[] = { 0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x02, 0xFF, 0xDA };
+  static const char good[] = "workpool-source mtime-ns=-5 size=42";
+  static const char *const bad[] = {
+    "workpool-source mtime-ns=5",
+    "workpool-source mtime-ns=5 size=42 more=1",
+    "workpool-source mtime-ns=x size=42",
+    "workpool-source size=42 mtime-ns=5",
+    "other mtime-ns=5 size=42",
+  };
+  WpThumbnailStamp stamp = { 0, 0 };
+  WpThumbnailStamp written = { G_GINT64_CONSTANT (1764687600123456789), 2512044 };
+  g_autofree char *comment = wp_thumbnail_stamp_to_comment (&written);
+
+  g_test_summary ("The record is a COM segment before the image data, in an "
+                  "exact format; anything else is no record");
+
+  g_assert_false (wp_thumbnail_stamp_from_jpeg (plain, sizeof plain, &stamp));
+  g_assert_false (wp_thumbnail_stamp_from_jpeg ((const guint8 *) "GIF89a", 6, &stamp));
+
+  for (gsize i = 0; i <= G_N_ELEMENTS (bad); i++)
+    {
+      const char *text = i < G_N_ELEMENTS (bad) ? bad[i] : good;
+      gsize length = strlen (text);
+      g_autofree guint8 *jpeg = g_malloc (length + 8);
+
+      jpeg[0] = 0xFF; jpeg[1] = 0xD8; jpeg[2] = 0xFF; jpeg[3] = 0xFE;
+      jpeg[4] = (guint8) ((length + 2) >> 8); jpeg[5] = (guint8) (length + 2);
+      memcpy (jpeg + 6, text, length);
+      jpeg[length + 6] = 0xFF; jpeg[length + 7] = 0xDA;
+
+      g_assert_cmpint (wp_thumbnail_stamp_from_jpeg (jpeg, length + 8, &stamp), ==,
+                       i == G_N_ELEMENTS (bad));
+      /* Cut inside the segment: not found. */
+      g_assert_false (wp_thumbnail_stamp_from_jpeg (jpeg, length + 5, &stamp));
+    }
+  g_assert_cmpint (stamp.mtime_ns, ==, -5);
+  g_assert_cmpuint (stamp.size, ==, 42);
+  g_assert_cmpstr (comment, ==, "workpool-source mtime-ns=1764687600123456789 size=2512044");
 }
 
 /* ---- quality ---------------------------------------------------------- */
@@ -1806,6 +1878,8 @@ main (int   argc,
   ADD ("/thumbnail/icc/jpeg", test_icc_jpeg);
   ADD ("/thumbnail/icc/png", test_icc_png);
   ADD ("/thumbnail/metadata", test_metadata);
+  ADD ("/thumbnail/stamp/records-source", test_stamp_records_source);
+  g_test_add_func ("/thumbnail/stamp/parse", test_stamp_parse);
   ADD ("/thumbnail/quality", test_quality);
 
   ADD ("/thumbnail/error/missing-source", test_error_missing_source);
