@@ -6,7 +6,7 @@
  *   workpool thumbnail [--sizes WxH,…] [--workers N] [--quality Q] [--force]
  *                      [--one-job-per-size] [--ext EXT,…] [--quiet]
  *                      [--progress=auto|always|never] [--memory-limit SIZE]
- *                      [--plugin-dir DIR] DIR…
+ *                      [--timeout SECONDS] [--plugin-dir DIR] DIR…
  *
  *   $ workpool thumbnail ~/Photos
  *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 41.20 s, 29.95 images/s
@@ -48,6 +48,17 @@
  * little), while an image that needs more fails alone (gdk-pixbuf's
  * "insufficient memory" error, or a crash naming the limit) instead of
  * making the machine swap.
+ *
+ * Time.  Each job runs under the pool's per-job timeout, 60 s per image
+ * unless --timeout says otherwise (0: none), so that no file, however
+ * hopeless, holds a worker for long; a job past it fails its image with
+ * WP_POOL_ERROR_TIMED_OUT and its worker is replaced.
+ *
+ * Workers that cannot start.  When the pool gives up starting workers
+ * (WP_POOL_ERROR_FAILED, "Cannot start workers": a missing worker
+ * program, a memory limit too small for one to start), no image can be
+ * done: the run stops as if interrupted, prints that error once and
+ * exits with status 1.
  *
  * Interruption.  SIGINT and SIGTERM stop the feeding and cancel `stop`,
  * the cancellable shared by every job: queued jobs fail at once and
@@ -99,6 +110,8 @@
 #define PROGRESS_TICK_MS     100
 #define EXIT_INTERRUPTED     130   /* 128 + SIGINT, as shells report it */
 #define DEFAULT_MEMORY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
+#define DEFAULT_TIMEOUT_S    60
+#define MAX_TIMEOUT_S        ((int) (G_MAXUINT / 1000))  /* the pool's timeout is in ms */
 
 typedef struct {
   int width;
@@ -118,6 +131,7 @@ typedef struct {
   guint         n_workers;    /* 0: one per processor */
   int           quality;
   guint64       memory_limit; /* bytes per worker; 0: none */
+  guint         timeout_s;    /* per job; 0: none */
   gboolean      force;
   gboolean      one_job_per_size;
   gboolean      quiet;
@@ -144,7 +158,8 @@ typedef struct {
   guint               feed_source;  /* feed_pool() is scheduled */
   gboolean            walk_done;
   gboolean            walk_failed;  /* a folder could not be listed */
-  gboolean            stopping;     /* interrupted */
+  gboolean            stopping;     /* interrupted, or aborted */
+  gboolean            aborted;      /* workers cannot start */
   gint64              start_time;
   gint64              end_time;
   ThumbCounts         counts;
@@ -329,7 +344,7 @@ parse_options (int            *argc,
                ThumbOptions   *options)
 {
   g_autofree char *sizes = NULL, *extensions = NULL, *progress = NULL, *memory_limit = NULL;
-  int n_workers = 0, quality = DEFAULT_QUALITY;
+  int n_workers = 0, quality = DEFAULT_QUALITY, timeout_s = DEFAULT_TIMEOUT_S;
   GOptionEntry entries[] = {
     { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes,
       "Boxes to fit the thumbnails in (default: " DEFAULT_SIZES ")", "WxH,…" },
@@ -354,6 +369,9 @@ parse_options (int            *argc,
     { "memory-limit", 0, 0, G_OPTION_ARG_STRING, &memory_limit,
       "Memory limit of each worker, as bytes or with K, M, G or T, such as 512M; "
       "0 or none for no limit (default: 1G)", "SIZE" },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
+      "Seconds an image may take in a worker before it fails; 0 for no limit "
+      "(default: 60)", "SECONDS" },
     WP_CLI_OPTION_PLUGIN_DIR (&options->plugin_dir),
     G_OPTION_ENTRY_NULL
   };
@@ -384,6 +402,12 @@ parse_options (int            *argc,
       return FALSE;
     }
   options->quality = quality;
+  if (timeout_s < 0 || timeout_s > MAX_TIMEOUT_S)
+    {
+      wp_cli_usage_error ("--timeout: %d is not from 0 to %d", timeout_s, MAX_TIMEOUT_S);
+      return FALSE;
+    }
+  options->timeout_s = (guint) timeout_s;
   options->memory_limit = DEFAULT_MEMORY_LIMIT;
   if (memory_limit != NULL && !parse_memory_limit (memory_limit, &options->memory_limit))
     return FALSE;
@@ -530,8 +554,9 @@ submit_job (ImageTask *task,
 
   task->pending++;
   run->in_flight++;
-  wp_pool_call_async (run->pool, PLUGIN, function_for (run->options), args,
-                      run->stop, on_job_done, task);
+  wp_pool_call_full_async (run->pool, PLUGIN, function_for (run->options), args,
+                           run->options->timeout_s * 1000, G_PRIORITY_DEFAULT,
+                           run->stop, on_job_done, task);
 }
 
 /* Submits the jobs of one image: one, or one per box. */
@@ -624,6 +649,23 @@ finish_image (ImageTask *task)
   image_task_free (task);
 }
 
+static void stop_run (ThumbRun *run);
+
+/* The pool gave up starting workers: every other job would fail the same
+ * way, so say it once and stop. */
+static void
+abort_run (ThumbRun     *run,
+           const GError *error)
+{
+  if (run->aborted)
+    return;
+  run->aborted = TRUE;
+  if (run->progress != NULL)
+    wp_cli_progress_clear (run->progress);
+  wp_cli_fail (NULL, error);
+  stop_run (run);
+}
+
 static void
 on_job_done (GObject      *object,
              GAsyncResult *result,
@@ -635,6 +677,8 @@ on_job_done (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   sizes = wp_pool_call_finish (WP_POOL (object), result, &error);
+  if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_FAILED))
+    abort_run (run, error);
   if (sizes == NULL && task->error == NULL)
     task->error = g_steal_pointer (&error);
   else if (sizes != NULL)
@@ -707,18 +751,23 @@ run_is_over (ThumbRun *run)
 
 /* Interruption */
 
-/* SIGINT or SIGTERM while jobs are out: stop. */
-static gboolean
-on_stop_signal (gpointer user_data)
+/* Stops feeding and cancels every job still out. */
+static void
+stop_run (ThumbRun *run)
 {
-  ThumbRun *run = user_data;
-
   if (!run->stopping)
     {
       run->stopping = TRUE;
       g_clear_handle_id (&run->feed_source, g_source_remove);
       g_cancellable_cancel (run->stop);
     }
+}
+
+/* SIGINT or SIGTERM while jobs are out: stop. */
+static gboolean
+on_stop_signal (gpointer user_data)
+{
+  stop_run (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -813,6 +862,8 @@ static int
 exit_status (ThumbRun *run,
              gboolean  closed)
 {
+  if (run->aborted)
+    return WP_CLI_EXIT_FAILED;
   if (run->stopping)
     return EXIT_INTERRUPTED;
   if (run->counts.failed > 0 || run->walk_failed || !closed)
@@ -859,7 +910,7 @@ run_thumbnail (const ThumbOptions *options,
   g_source_remove (sigterm);
 
   closed = wp_cli_pool_close (pool);
-  if (run.stopping)
+  if (run.stopping && !run.aborted)
     g_printerr ("workpool: interrupted\n");
   if (!options->quiet)
     print_summary (&run);

@@ -1077,6 +1077,75 @@ test_quality (Fixture       *fixture,
   g_assert_cmpint (file_size (thumb_low) * 2, <, file_size (thumb_high));
 }
 
+/* Robustness */
+
+static void
+test_workers_cannot_start (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(WpCliRun) run = NULL;
+  const char *line;
+
+  g_test_summary ("when no worker can start (a 16M memory limit), the command stops "
+                  "at the first such error, prints it once and exits with status 1");
+  if (WP_ASAN_BUILD)
+    {
+      g_test_skip ("a worker cannot apply a memory limit in an AddressSanitizer build");
+      return;
+    }
+
+  for (int i = 0; i < 20; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%02d.jpg", i);
+      g_autofree char *path = add_jpeg (fixture->dir, name);
+    }
+
+  run = run_thumbnail ("--workers", "1", "--memory-limit", "16M", fixture->dir);
+  g_test_message ("%s", run->err);
+  g_assert_cmpint (run->status, ==, 1);
+  /* Once, naming no image (the message carries the worker's stderr). */
+  line = strstr (run->err, "Cannot start workers");
+  g_assert_nonnull (line);
+  g_assert_null (strstr (line + 1, "Cannot start workers"));
+  g_assert_null (strstr (run->err, ".jpg"));
+  g_assert_true (g_str_has_prefix (run->err, "workpool: wp-pool-error-quark:"));
+  g_assert_null (strstr (run->err, "interrupted"));
+  assert_no_thumbnails (fixture->dir);
+}
+
+static void
+test_timeout (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *prefix = g_strconcat ("workpool: ", a, ": wp-pool-error-quark:", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("--timeout: an image whose job never ends fails after that many "
+                  "seconds, its worker killed, and the command ends");
+  run = run_thumbnail ("--plugin-dir", g_getenv ("WORKPOOL_STALL_PLUGIN_DIR"),
+                       "--timeout", "1", "--workers", "1", fixture->dir);
+  g_test_message ("%s", run->err);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 1, 0, 0, 1);
+  g_assert_true (g_str_has_prefix (run->err, prefix));
+  g_assert_nonnull (strstr (run->err, "timed out"));
+}
+
+static void
+test_usage_timeout (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(WpCliRun) negative = NULL;
+  g_autoptr(WpCliRun) word = NULL;
+
+  g_test_summary ("--timeout takes whole seconds from 0");
+  negative = run_thumbnail ("--timeout", "-1", fixture->dir);
+  assert_usage_error (negative, "--timeout");
+  word = run_thumbnail ("--timeout", "soon", fixture->dir);
+  g_assert_cmpint (word->status, ==, 2);
+}
+
 /* Output */
 
 static void
@@ -1146,6 +1215,9 @@ main (int    argc,
   ADD ("interrupt/after-work", test_interrupt_after_work);
   ADD ("one-job-per-size", test_one_job_per_size);
   ADD ("quality", test_quality);
+  ADD ("robustness/workers-cannot-start", test_workers_cannot_start);
+  ADD ("robustness/timeout", test_timeout);
+  ADD ("usage/timeout", test_usage_timeout);
   ADD ("output/quiet", test_output_quiet);
   ADD ("output/progress", test_output_progress);
 
