@@ -1257,6 +1257,57 @@ test_error_directory_source (Fixture       *fixture,
 }
 
 static void
+test_error_fifo_source (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "fifo.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GError) error = NULL;
+  int width, height;
+
+  g_test_summary ("A FIFO as source (put in a photo's place after the walk) is refused "
+                  "at once, without waiting for a writer");
+
+  g_assert_cmpint (mkfifo (source, 0600), ==, 0);
+  g_assert_false (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+}
+
+static void
+test_error_huge_source (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "huge.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tree = NULL;
+  int width, height, fd;
+
+  g_test_summary ("A 10 GB sparse file starting with FF D8 is refused from its size, "
+                  "unread, as is anything over WP_IMAGE_MAX_FILE_SIZE");
+
+  fd = open (source, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, "\xff\xd8", 2), ==, 2);
+  if (ftruncate (fd, (off_t) 10 << 30) < 0)
+    {
+      close (fd);
+      g_test_skip ("this file system cannot hold a 10 GB sparse file");
+      return;
+    }
+  close (fd);
+
+  g_assert_false (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "512 MiB limit"));
+  g_assert_nonnull (strstr (error->message, source));
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "huge.jpg");
+}
+
+static void
 test_error_bad_box (Fixture       *fixture,
                     gconstpointer  data)
 {
@@ -1810,6 +1861,8 @@ main (int   argc,
 
   ADD ("/thumbnail/error/missing-source", test_error_missing_source);
   ADD ("/thumbnail/error/directory-source", test_error_directory_source);
+  ADD ("/thumbnail/error/fifo-source", test_error_fifo_source);
+  ADD ("/thumbnail/error/huge-source", test_error_huge_source);
   ADD ("/thumbnail/error/bad-box", test_error_bad_box);
   ADD ("/thumbnail/error/bad-arguments", test_error_bad_arguments);
   ADD ("/thumbnail/error/unwritable", test_error_unwritable);
