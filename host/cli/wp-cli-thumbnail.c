@@ -60,6 +60,13 @@
  * done: the run stops as if interrupted, prints that error once and
  * exits with status 1.
  *
+ * Leftovers.  A worker killed while replacing a thumbnail (by a timeout,
+ * or with the command) can leave the complete new file under its
+ * temporary name (wp-atomic-file.c).  Before the first job that writes
+ * in a thumbnail folder is submitted, the run removes the files there
+ * that have exactly such a name, opening the folder as the plugin does,
+ * following no link below the image's folder.
+ *
  * Interruption.  SIGINT and SIGTERM stop the feeding and cancel `stop`,
  * the cancellable shared by every job: queued jobs fail at once and
  * running ones are cancelled in their workers (killed after the pool's
@@ -99,6 +106,7 @@
 #include "wp-cli-private.h"
 #include "wp-cli-progress.h"
 #include "wp-cli-walk.h"
+#include "wp-atomic-file.h"
 
 #define PLUGIN               "thumbnail"
 #define DEFAULT_SIZES        "1024x1024,512x512,256x256,128x128,64x64,32x32"
@@ -160,6 +168,7 @@ typedef struct {
   gboolean            walk_failed;  /* a folder could not be listed */
   gboolean            stopping;     /* interrupted, or aborted */
   gboolean            aborted;      /* workers cannot start */
+  GHashTable         *cleaned;      /* thumbnail folders rid of leftovers */
   gint64              start_time;
   gint64              end_time;
   ThumbCounts         counts;
@@ -559,6 +568,32 @@ submit_job (ImageTask *task,
                            run->stop, on_job_done, task);
 }
 
+/* Removes leftover temporary files from the thumbnail folders of
+ * @source, once per folder and run, before any job writes there. */
+static void
+remove_leftovers (ThumbRun   *run,
+                  const char *source,
+                  GPtrArray  *destinations)
+{
+  g_autofree char *folder = g_path_get_dirname (source);
+  gsize folder_length = strlen (folder);
+
+  for (guint i = 0; i < destinations->len; i++)
+    {
+      char *directory = g_path_get_dirname (g_ptr_array_index (destinations, i));
+
+      if (g_hash_table_contains (run->cleaned, directory)
+          || strncmp (directory, folder, folder_length) != 0
+          || directory[folder_length] != G_DIR_SEPARATOR)
+        {
+          g_free (directory);
+          continue;
+        }
+      wp_atomic_file_remove_temps_below (folder, directory);
+      g_hash_table_add (run->cleaned, directory);
+    }
+}
+
 /* Submits the jobs of one image: one, or one per box. */
 static void
 submit_image (ThumbRun  *run,
@@ -571,6 +606,7 @@ submit_image (ThumbRun  *run,
 
   task->run = run;
   task->source = source;
+  remove_leftovers (run, source, destinations);
   if (!options->one_job_per_size)
     submit_job (task, job_args_new (options, source, destinations, 0, n));
   else
@@ -889,9 +925,11 @@ run_thumbnail (const ThumbOptions *options,
     .progress = progress,
     .window = WINDOW_PER_WORKER * wp_pool_get_n_workers (pool),
   };
+  g_autoptr(GHashTable) cleaned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   guint sigint, sigterm;
   gboolean closed;
 
+  run.cleaned = cleaned;
   for (int i = 0; i < n_dirs; i++)
     wp_cli_walk_add_root (walk, dirs[i]);
 
