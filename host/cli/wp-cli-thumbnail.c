@@ -6,7 +6,8 @@
  *   workpool thumbnail [--sizes WxH,…] [--workers N] [--quality Q] [--force]
  *                      [--one-job-per-size] [--ext EXT,…] [--quiet]
  *                      [--progress=auto|always|never] [--memory-limit SIZE]
- *                      [--output OUT] [--plugin-dir DIR] DIR…
+ *                      [--timeout SECONDS] [--output OUT] [--plugin-dir DIR]
+ *                      DIR…
  *
  *   $ workpool thumbnail ~/Photos
  *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 41.20 s, 29.95 images/s
@@ -56,6 +57,24 @@
  * "insufficient memory" error, or a crash naming the limit) instead of
  * making the machine swap.
  *
+ * Time.  Each job runs under the pool's per-job timeout, 60 s per image
+ * unless --timeout says otherwise (0: none), so that no file, however
+ * hopeless, holds a worker for long; a job past it fails its image with
+ * WP_POOL_ERROR_TIMED_OUT and its worker is replaced.
+ *
+ * Workers that cannot start.  When the pool gives up starting workers
+ * (WP_POOL_ERROR_FAILED, "Cannot start workers": a missing worker
+ * program, a memory limit too small for one to start), no image can be
+ * done: the run stops as if interrupted, prints that error once and
+ * exits with status 1.
+ *
+ * Leftovers.  A worker killed while replacing a thumbnail (by a timeout,
+ * or with the command) can leave the complete new file under its
+ * temporary name (wp-atomic-file.c).  Before the first job that writes
+ * in a thumbnail folder is submitted, the run removes the files there
+ * that have exactly such a name, opening the folder as the plugin does,
+ * following no link below the image's folder.
+ *
  * Interruption.  SIGINT and SIGTERM stop the feeding and cancel `stop`,
  * the cancellable shared by every job: queued jobs fail at once and
  * running ones are cancelled in their workers (killed after the pool's
@@ -97,6 +116,7 @@
 #include "wp-cli-progress.h"
 #include "wp-cli-walk.h"
 #include "wp-thumbnail-stamp.h"
+#include "wp-atomic-file.h"
 
 #define PLUGIN               "thumbnail"
 #define DEFAULT_SIZES        "1024x1024,512x512,256x256,128x128,64x64,32x32"
@@ -108,6 +128,8 @@
 #define PROGRESS_TICK_MS     100
 #define EXIT_INTERRUPTED     130   /* 128 + SIGINT, as shells report it */
 #define DEFAULT_MEMORY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
+#define DEFAULT_TIMEOUT_S    60
+#define MAX_TIMEOUT_S        ((int) (G_MAXUINT / 1000))  /* the pool's timeout is in ms */
 
 typedef struct {
   int width;
@@ -136,6 +158,7 @@ typedef struct {
   guint         n_workers;    /* 0: one per processor */
   int           quality;
   guint64       memory_limit; /* bytes per worker; 0: none */
+  guint         timeout_s;    /* per job; 0: none */
   gboolean      force;
   gboolean      one_job_per_size;
   gboolean      quiet;
@@ -163,7 +186,9 @@ typedef struct {
   guint               feed_source;  /* feed_pool() is scheduled */
   gboolean            walk_done;
   gboolean            walk_failed;  /* a folder could not be listed */
-  gboolean            stopping;     /* interrupted */
+  gboolean            stopping;     /* interrupted, or aborted */
+  gboolean            aborted;      /* workers cannot start */
+  GHashTable         *cleaned;      /* thumbnail folders rid of leftovers */
   gint64              start_time;
   gint64              end_time;
   ThumbCounts         counts;
@@ -355,7 +380,7 @@ parse_options (int            *argc,
                ThumbOptions   *options)
 {
   g_autofree char *sizes = NULL, *extensions = NULL, *progress = NULL, *memory_limit = NULL;
-  int n_workers = 0, quality = DEFAULT_QUALITY;
+  int n_workers = 0, quality = DEFAULT_QUALITY, timeout_s = DEFAULT_TIMEOUT_S;
   GOptionEntry entries[] = {
     { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes,
       "Boxes to fit the thumbnails in (default: " DEFAULT_SIZES ")", "WxH,…" },
@@ -384,6 +409,9 @@ parse_options (int            *argc,
     { "output", 0, 0, G_OPTION_ARG_FILENAME, &options->output,
       "Write the thumbnails under OUT, in OUT/NAME/SUBDIR/thumbnails, NAME being "
       "each DIR's own name (default: beside the images)", "OUT" },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
+      "Seconds an image may take in a worker before it fails; 0 for no limit "
+      "(default: 60)", "SECONDS" },
     WP_CLI_OPTION_PLUGIN_DIR (&options->plugin_dir),
     G_OPTION_ENTRY_NULL
   };
@@ -414,6 +442,12 @@ parse_options (int            *argc,
       return FALSE;
     }
   options->quality = quality;
+  if (timeout_s < 0 || timeout_s > MAX_TIMEOUT_S)
+    {
+      wp_cli_usage_error ("--timeout: %d is not from 0 to %d", timeout_s, MAX_TIMEOUT_S);
+      return FALSE;
+    }
+  options->timeout_s = (guint) timeout_s;
   options->memory_limit = DEFAULT_MEMORY_LIMIT;
   if (memory_limit != NULL && !parse_memory_limit (memory_limit, &options->memory_limit))
     return FALSE;
@@ -654,8 +688,35 @@ submit_job (ImageTask *task,
 
   task->pending++;
   run->in_flight++;
-  wp_pool_call_async (run->pool, PLUGIN, function_for (run->options), args,
-                      run->stop, on_job_done, task);
+  wp_pool_call_full_async (run->pool, PLUGIN, function_for (run->options), args,
+                           run->options->timeout_s * 1000, G_PRIORITY_DEFAULT,
+                           run->stop, on_job_done, task);
+}
+
+/* Removes leftover temporary files from the thumbnail folders of
+ * @source, once per folder and run, before any job writes there. */
+static void
+remove_leftovers (ThumbRun   *run,
+                  const char *source,
+                  GPtrArray  *destinations)
+{
+  g_autofree char *folder = g_path_get_dirname (source);
+  gsize folder_length = strlen (folder);
+
+  for (guint i = 0; i < destinations->len; i++)
+    {
+      char *directory = g_path_get_dirname (g_ptr_array_index (destinations, i));
+
+      if (g_hash_table_contains (run->cleaned, directory)
+          || strncmp (directory, folder, folder_length) != 0
+          || directory[folder_length] != G_DIR_SEPARATOR)
+        {
+          g_free (directory);
+          continue;
+        }
+      wp_atomic_file_remove_temps_below (folder, directory);
+      g_hash_table_add (run->cleaned, directory);
+    }
 }
 
 /* Submits the jobs of one image: one, or one per box. */
@@ -670,6 +731,7 @@ submit_image (ThumbRun  *run,
 
   task->run = run;
   task->source = source;
+  remove_leftovers (run, source, destinations);
   if (!options->one_job_per_size)
     submit_job (task, job_args_new (options, source, destinations, 0, n));
   else
@@ -760,6 +822,23 @@ finish_image (ImageTask *task)
   image_task_free (task);
 }
 
+static void stop_run (ThumbRun *run);
+
+/* The pool gave up starting workers: every other job would fail the same
+ * way, so say it once and stop. */
+static void
+abort_run (ThumbRun     *run,
+           const GError *error)
+{
+  if (run->aborted)
+    return;
+  run->aborted = TRUE;
+  if (run->progress != NULL)
+    wp_cli_progress_clear (run->progress);
+  wp_cli_fail (NULL, error);
+  stop_run (run);
+}
+
 static void
 on_job_done (GObject      *object,
              GAsyncResult *result,
@@ -771,6 +850,8 @@ on_job_done (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   sizes = wp_pool_call_finish (WP_POOL (object), result, &error);
+  if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_FAILED))
+    abort_run (run, error);
   if (sizes == NULL && task->error == NULL)
     task->error = g_steal_pointer (&error);
   else if (sizes != NULL)
@@ -843,18 +924,23 @@ run_is_over (ThumbRun *run)
 
 /* Interruption */
 
-/* SIGINT or SIGTERM while jobs are out: stop. */
-static gboolean
-on_stop_signal (gpointer user_data)
+/* Stops feeding and cancels every job still out. */
+static void
+stop_run (ThumbRun *run)
 {
-  ThumbRun *run = user_data;
-
   if (!run->stopping)
     {
       run->stopping = TRUE;
       g_clear_handle_id (&run->feed_source, g_source_remove);
       g_cancellable_cancel (run->stop);
     }
+}
+
+/* SIGINT or SIGTERM while jobs are out: stop. */
+static gboolean
+on_stop_signal (gpointer user_data)
+{
+  stop_run (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -949,6 +1035,8 @@ static int
 exit_status (ThumbRun *run,
              gboolean  closed)
 {
+  if (run->aborted)
+    return WP_CLI_EXIT_FAILED;
   if (run->stopping)
     return EXIT_INTERRUPTED;
   if (run->counts.failed > 0 || run->walk_failed || !closed)
@@ -976,9 +1064,11 @@ run_thumbnail (const ThumbOptions *options,
     .progress = progress,
     .window = WINDOW_PER_WORKER * wp_pool_get_n_workers (pool),
   };
+  g_autoptr(GHashTable) cleaned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   guint sigint, sigterm;
   gboolean closed;
 
+  run.cleaned = cleaned;
   for (int i = 0; i < n_dirs; i++)
     wp_cli_walk_add_root (walk, dirs[i]);
 
@@ -997,7 +1087,7 @@ run_thumbnail (const ThumbOptions *options,
   g_source_remove (sigterm);
 
   closed = wp_cli_pool_close (pool);
-  if (run.stopping)
+  if (run.stopping && !run.aborted)
     g_printerr ("workpool: interrupted\n");
   if (!options->quiet)
     print_summary (&run);

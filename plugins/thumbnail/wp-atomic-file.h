@@ -27,9 +27,18 @@ typedef enum {
   WP_ATOMIC_FILE_NO_O_TMPFILE   = 1 << 1,
 } WpAtomicFileFlags;
 
-gboolean wp_atomic_file_replace (const char         *path,
-                                 GBytes             *contents,
-                                 WpAtomicFileFlags   flags,
-                                 GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean wp_atomic_file_replace            (const char         *path,
+                                            GBytes             *contents,
+                                            WpAtomicFileFlags   flags,
+                                            GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean wp_atomic_file_replace_below      (const char         *base,
+                                            const char         *path,
+                                            GBytes             *contents,
+                                            WpAtomicFileFlags   flags,
+                                            GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean wp_atomic_file_is_temp_name       (const char         *name);
+guint    wp_atomic_file_remove_temps_at    (int                 dirfd);
+guint    wp_atomic_file_remove_temps_below (const char         *base,
+                                            const char         *directory);
 
 G_END_DECLS

@@ -33,6 +33,12 @@
  *   size, which would blur).  Renderings keep the stored orientation in
  *   image->scaled for that purpose.
  * - The descriptor is open from wp_image_open() to wp_image_free().
+ * - Opening never blocks and reading is bounded: the file is opened with
+ *   O_NONBLOCK (a FIFO put in a regular file's place would otherwise
+ *   block open() until a writer comes) and must then be a regular file
+ *   on that descriptor, of at most WP_IMAGE_MAX_FILE_SIZE bytes, so that
+ *   a hopeless file (a 10 GB sparse one starting with FF D8, which the
+ *   JPEG decoder would scan to its end) is refused before any read.
  */
 
 #include <errno.h>
@@ -405,8 +411,8 @@ open_with_gdk_pixbuf (WpImage       *image,
  * JPEG files are only parsed up to their first scan; other formats are
  * decoded.  An image larger than @max_pixels is refused from its header.
  *
- * Errors: G_FILE_ERROR when the file cannot be read (the message names
- * it), GDK_PIXBUF_ERROR_UNKNOWN_TYPE for an unknown format,
+ * Errors: G_FILE_ERROR when the file cannot be read, is not a regular
+ * file or is over WP_IMAGE_MAX_FILE_SIZE (the message names it), GDK_PIXBUF_ERROR_UNKNOWN_TYPE for an unknown format,
  * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty or corrupt file,
  * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY over the pixel limit,
  * G_IO_ERROR_CANCELLED.
@@ -431,7 +437,7 @@ wp_image_open (const char    *path,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     {
       set_file_error (error, errno, "Failed to open “%s”", path);
@@ -460,6 +466,15 @@ wp_image_open (const char    *path,
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                    "Failed to open “%s”: not a regular file", path);
+      return NULL;
+    }
+
+  if ((guint64) st.st_size > WP_IMAGE_MAX_FILE_SIZE)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "Failed to open “%s”: %" G_GUINT64_FORMAT " bytes, over the "
+                   "%" G_GUINT64_FORMAT " MiB limit of an image file",
+                   path, (guint64) st.st_size, WP_IMAGE_MAX_FILE_SIZE >> 20);
       return NULL;
     }
 

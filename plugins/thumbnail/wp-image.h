@@ -15,6 +15,11 @@ G_BEGIN_DECLS
 
 typedef struct _WpImage WpImage;
 
+/* Larger source files are refused unread: 512 MiB holds any image within
+ * the 100-megapixel bound stored uncompressed at 8 bits per channel with
+ * alpha (400 MB), and bounds what a hopeless file costs to read. */
+#define WP_IMAGE_MAX_FILE_SIZE (G_GUINT64_CONSTANT (512) << 20)
+
 WpImage    *wp_image_open            (const char    *path,
                                       guint64        max_pixels,
                                       GCancellable  *cancellable,

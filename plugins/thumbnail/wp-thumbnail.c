@@ -15,7 +15,10 @@
  *      the source's mtime and size in a comment (wp-thumbnail-stamp.c)
  *      and its ICC profile (wp-jpeg.c), and replace the destination
  *      atomically, creating its missing parent directories
- *      (wp-atomic-file.c).
+ *      (wp-atomic-file.c).  A destination under the source's folder (as
+ *      FOLDER/thumbnails/WxH/NAME.jpg is) is written following no
+ *      symbolic link below that folder, so a `thumbnails` link cannot send
+ *      the thumbnails elsewhere.
  *
  * The cancellable is checked between the stages: after the header, after
  * the decode and before each size (and, inside the JPEG decoder, every
@@ -29,6 +32,7 @@
  */
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "wp-atomic-file.h"
 #include "wp-image.h"
@@ -136,11 +140,15 @@ compare_by_area_descending (const void *a,
 
 static gboolean
 write_one (WpImage             *image,
+           const char          *source_folder,
            WpThumbnailRequest  *request,
            int                  quality,
            const char          *stamp,
            GError             **error)
 {
+  gsize folder_length = strlen (source_folder);
+  const char *base = NULL;
+
   g_autoptr(GdkPixbuf) pixbuf = NULL;
   g_autoptr(GBytes) jpeg = NULL;
 
@@ -152,8 +160,13 @@ write_one (WpImage             *image,
   if (jpeg == NULL)
     return FALSE;
 
-  return wp_atomic_file_replace (request->path, jpeg,
-                                 WP_ATOMIC_FILE_CREATE_PARENTS, error);
+  if (strncmp (request->path, source_folder, folder_length) == 0
+      && request->path[folder_length] == G_DIR_SEPARATOR
+      && !g_str_equal (source_folder, G_DIR_SEPARATOR_S))
+    base = source_folder;
+
+  return wp_atomic_file_replace_below (base, request->path, jpeg,
+                                       WP_ATOMIC_FILE_CREATE_PARENTS, error);
 }
 
 /**
@@ -188,6 +201,7 @@ wp_thumbnail_write (const char          *source,
   g_autofree WpThumbnailRequest **order = NULL;
   g_autofree char *stamp_comment = NULL;
   WpThumbnailStamp stamp;
+  g_autofree char *source_folder = NULL;
   int width, height, max_width = 1, max_height = 1;
   gsize i;
 
@@ -226,6 +240,7 @@ wp_thumbnail_write (const char          *source,
     }
 
   qsort (order, n_requests, sizeof *order, compare_by_area_descending);
+  source_folder = g_path_get_dirname (source);
 
   if (!wp_image_decode (image, max_width, max_height, cancellable, error))
     return FALSE;
@@ -238,7 +253,7 @@ wp_thumbnail_write (const char          *source,
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
 
-      if (!write_one (image, order[i], quality, stamp_comment, error))
+      if (!write_one (image, source_folder, order[i], quality, stamp_comment, error))
         return FALSE;
     }
 

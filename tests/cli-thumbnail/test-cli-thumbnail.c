@@ -1427,6 +1427,304 @@ test_quality (Fixture       *fixture,
   g_assert_cmpint (file_size (thumb_low) * 2, <, file_size (thumb_high));
 }
 
+/* Robustness */
+
+static void
+test_workers_cannot_start (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(WpCliRun) run = NULL;
+  const char *line;
+
+  g_test_summary ("when no worker can start (a 16M memory limit), the command stops "
+                  "at the first such error, prints it once and exits with status 1");
+  if (WP_ASAN_BUILD)
+    {
+      g_test_skip ("a worker cannot apply a memory limit in an AddressSanitizer build");
+      return;
+    }
+
+  for (int i = 0; i < 20; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%02d.jpg", i);
+      g_autofree char *path = add_jpeg (fixture->dir, name);
+    }
+
+  run = run_thumbnail ("--workers", "1", "--memory-limit", "16M", fixture->dir);
+  g_test_message ("%s", run->err);
+  g_assert_cmpint (run->status, ==, 1);
+  /* Once, naming no image (the message carries the worker's stderr). */
+  line = strstr (run->err, "Cannot start workers");
+  g_assert_nonnull (line);
+  g_assert_null (strstr (line + 1, "Cannot start workers"));
+  g_assert_null (strstr (run->err, ".jpg"));
+  g_assert_true (g_str_has_prefix (run->err, "workpool: wp-pool-error-quark:"));
+  g_assert_null (strstr (run->err, "interrupted"));
+  assert_no_thumbnails (fixture->dir);
+}
+
+static void
+test_timeout (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *prefix = g_strconcat ("workpool: ", a, ": wp-pool-error-quark:", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("--timeout: an image whose job never ends fails after that many "
+                  "seconds, its worker killed, and the command ends");
+  run = run_thumbnail ("--plugin-dir", g_getenv ("WORKPOOL_STALL_PLUGIN_DIR"),
+                       "--timeout", "1", "--workers", "1", fixture->dir);
+  g_test_message ("%s", run->err);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 1, 0, 0, 1);
+  g_assert_true (g_str_has_prefix (run->err, prefix));
+  g_assert_nonnull (strstr (run->err, "timed out"));
+}
+
+static void
+test_usage_timeout (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(WpCliRun) negative = NULL;
+  g_autoptr(WpCliRun) word = NULL;
+
+  g_test_summary ("--timeout takes whole seconds from 0");
+  negative = run_thumbnail ("--timeout", "-1", fixture->dir);
+  assert_usage_error (negative, "--timeout");
+  word = run_thumbnail ("--timeout", "soon", fixture->dir);
+  g_assert_cmpint (word->status, ==, 2);
+}
+
+static void
+test_thumbnails_link (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *photos = g_build_filename (fixture->dir, "photos", NULL);
+  g_autofree char *outside = g_build_filename (fixture->dir, "outside", NULL);
+  g_autofree char *link = g_build_filename (photos, "thumbnails", NULL);
+  g_autofree char *a = NULL;
+  g_autofree char *prefix = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a `thumbnails` folder that is a symbolic link fails its image with "
+                  "an error naming the link, and nothing is written where it points");
+  g_assert_cmpint (g_mkdir_with_parents (photos, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (outside, 0755), ==, 0);
+  a = add_jpeg (photos, "a.jpg");
+  g_assert_cmpint (symlink ("../outside", link), ==, 0);
+  prefix = g_strconcat ("workpool: ", a, ": g-file-error-quark:", NULL);
+
+  run = run_thumbnail (photos);
+  g_test_message ("%s", run->err);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 1, 0, 0, 1);
+  g_assert_true (g_str_has_prefix (run->err, prefix));
+  g_assert_nonnull (strstr (run->err, "symbolic link"));
+  dir = g_dir_open (outside, 0, NULL);
+  g_assert_nonnull (dir);
+  g_assert_null (g_dir_read_name (dir));
+}
+
+/* Every file under each thumbnail folder of @folder is a complete JPEG
+ * (ending with EOI, decoding without error) under a thumbnail's name or,
+ * when @temps_allowed, a temporary name (a worker killed between naming
+ * its complete file and renaming it leaves one).  Returns the number of
+ * thumbnails. */
+static guint
+assert_thumbnails_whole (const char *folder,
+                         gboolean    temps_allowed)
+{
+  g_autofree char *thumbnails = g_build_filename (folder, "thumbnails", NULL);
+  g_autoptr(GDir) boxes = g_dir_open (thumbnails, 0, NULL);
+  const char *box;
+  guint n = 0;
+
+  if (boxes == NULL)
+    return 0;
+  while ((box = g_dir_read_name (boxes)) != NULL)
+    {
+      g_autofree char *box_folder = g_build_filename (thumbnails, box, NULL);
+      g_autoptr(GDir) files = g_dir_open (box_folder, 0, NULL);
+      const char *name;
+
+      g_assert_nonnull (files);
+      while ((name = g_dir_read_name (files)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (box_folder, name, NULL);
+          g_autofree char *contents = NULL;
+          g_autoptr(GdkPixbuf) pixbuf = NULL;
+          g_autoptr(GError) error = NULL;
+          gsize length;
+
+          if (strstr (name, ".wptmp-") != NULL)
+            g_assert_true (temps_allowed);
+          else
+            g_assert_true (g_str_has_suffix (name, ".jpg") && name[0] != '.');
+          g_file_get_contents (path, &contents, &length, &error);
+          g_assert_no_error (error);
+          g_assert_cmpuint (length, >, 4);
+          g_assert_cmpint ((guint8) contents[length - 2], ==, 0xFF);
+          g_assert_cmpint ((guint8) contents[length - 1], ==, 0xD9);
+          pixbuf = gdk_pixbuf_new_from_file (path, &error);
+          g_assert_no_error (error);
+          if (name[0] != '.')
+            n++;
+        }
+    }
+  return n;
+}
+
+static void
+test_leftovers_removed (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  static const char *const kept[] = { ".keep", "notes.txt", ".a.jpg.12345678",
+                                      ".a.jpg.wptmp-AbCd" };
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *folder = g_build_filename (fixture->dir, "thumbnails", "64x64", NULL);
+  g_autofree char *leftover = g_build_filename (folder, ".a.jpg.wptmp-AbCd12", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a run removes the temporary files a killed writer left in the "
+                  "thumbnail folders it writes, recognised by their exact name, "
+                  "and nothing else");
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (leftover, "left", -1, NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autofree char *path = g_build_filename (folder, kept[i], NULL);
+
+      g_assert_true (g_file_set_contents (path, "kept", -1, NULL));
+    }
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_false (g_file_test (leftover, G_FILE_TEST_EXISTS));
+  for (gsize i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autofree char *path = g_build_filename (folder, kept[i], NULL);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+  assert_thumbnail (thumbnail_path (fixture->dir, "a", 64), 64, 43);
+}
+
+/* The worker processes of @pid, its children. */
+static GArray *
+children_of (GPid pid)
+{
+  GArray *children = g_array_new (FALSE, FALSE, sizeof (GPid));
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *stat_path = g_build_filename ("/proc", name, "stat", NULL);
+      g_autofree char *stat = NULL;
+      const char *end;
+      int ppid;
+      GPid child;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (stat_path, &stat, NULL, NULL))
+        continue;
+      end = strrchr (stat, ')');
+      if (end == NULL || sscanf (end + 2, "%*c %d", &ppid) != 1 || ppid != pid)
+        continue;
+      child = atoi (name);
+      g_array_append_val (children, child);
+    }
+  return children;
+}
+
+/* The newest modification time of the 32x32 thumbnails of @folder. */
+static gint64
+newest_thumbnail (const char *folder,
+                  guint       n_images)
+{
+  gint64 newest = 0;
+
+  for (guint i = 0; i < n_images; i++)
+    {
+      g_autofree char *stem = g_strdup_printf ("%02u", i);
+      g_autofree char *path = thumbnail_path (folder, stem, 32);
+
+      newest = MAX (newest, mtime_ns (path));
+    }
+  return newest;
+}
+
+#define STORM_IMAGES 24
+#define STORM_ROUNDS 12
+
+static void
+test_kill_storm (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(WpCliRun) first = NULL;
+  g_autoptr(WpCliRun) last = NULL;
+
+  g_test_summary ("SIGKILL of the workers or of the command during --force runs "
+                  "never leaves a partial thumbnail, and the next run leaves no "
+                  "temporary file: every thumbnail decodes fully");
+
+  for (guint i = 0; i < STORM_IMAGES; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%02u.jpg", i);
+      g_autofree char *path = g_build_filename (fixture->dir, name, NULL);
+
+      save_image (path, "jpeg", 1600, 1200, 8);
+    }
+  first = run_thumbnail ("--workers", "2", fixture->dir);
+  g_assert_cmpint (first->status, ==, 0);
+
+  for (guint round = 0; round < STORM_ROUNDS; round++)
+    {
+      g_autoptr(GPtrArray) argv = wp_cli_command_line_new ("thumbnail",
+        (const char * const[]) { "--force", "--quiet", "--workers", "2", fixture->dir, NULL });
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GError) error = NULL;
+      gint64 before = newest_thumbnail (fixture->dir, STORM_IMAGES);
+      gint64 deadline = g_get_monotonic_time () + INTERRUPT_DEADLINE;
+      GPid pid;
+
+      process = g_subprocess_newv ((const char * const *) argv->pdata,
+                                   G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                   | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+      g_assert_no_error (error);
+      pid = atoi (g_subprocess_get_identifier (process));
+
+      /* Until a thumbnail has been replaced: writing is under way. */
+      while (newest_thumbnail (fixture->dir, STORM_IMAGES) == before
+             && g_get_monotonic_time () < deadline)
+        g_usleep (POLL_INTERVAL_MS * 1000);
+
+      if (round % 2 == 0)
+        {
+          g_autoptr(GArray) workers = children_of (pid);
+
+          for (guint i = 0; i < workers->len; i++)
+            kill (g_array_index (workers, GPid, i), SIGKILL);
+          g_subprocess_wait (process, NULL, &error);
+        }
+      else
+        {
+          g_subprocess_force_exit (process);
+          g_subprocess_wait (process, NULL, &error);
+        }
+      g_assert_no_error (error);
+      g_test_message ("round %u: %s, %u thumbnails whole", round,
+                      round % 2 == 0 ? "workers killed" : "command killed",
+                      assert_thumbnails_whole (fixture->dir, TRUE));
+    }
+
+  last = run_thumbnail ("--workers", "2", fixture->dir);
+  g_assert_cmpint (last->status, ==, 0);
+  g_assert_cmpuint (assert_thumbnails_whole (fixture->dir, FALSE), ==,
+                    STORM_IMAGES * N_DEFAULT_SIZES);
+}
+
 /* Output */
 
 static void
@@ -1506,6 +1804,12 @@ main (int    argc,
   ADD ("interrupt/after-work", test_interrupt_after_work);
   ADD ("one-job-per-size", test_one_job_per_size);
   ADD ("quality", test_quality);
+  ADD ("robustness/workers-cannot-start", test_workers_cannot_start);
+  ADD ("robustness/timeout", test_timeout);
+  ADD ("usage/timeout", test_usage_timeout);
+  ADD ("robustness/thumbnails-link", test_thumbnails_link);
+  ADD ("robustness/leftovers-removed", test_leftovers_removed);
+  ADD ("robustness/kill-storm", test_kill_storm);
   ADD ("output/quiet", test_output_quiet);
   ADD ("output/progress", test_output_progress);
 

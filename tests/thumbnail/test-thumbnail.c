@@ -1329,6 +1329,57 @@ test_error_directory_source (Fixture       *fixture,
 }
 
 static void
+test_error_fifo_source (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "fifo.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GError) error = NULL;
+  int width, height;
+
+  g_test_summary ("A FIFO as source (put in a photo's place after the walk) is refused "
+                  "at once, without waiting for a writer");
+
+  g_assert_cmpint (mkfifo (source, 0600), ==, 0);
+  g_assert_false (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+}
+
+static void
+test_error_huge_source (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "huge.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.jpg");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tree = NULL;
+  int width, height, fd;
+
+  g_test_summary ("A 10 GB sparse file starting with FF D8 is refused from its size, "
+                  "unread, as is anything over WP_IMAGE_MAX_FILE_SIZE");
+
+  fd = open (source, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, "\xff\xd8", 2), ==, 2);
+  if (ftruncate (fd, (off_t) 10 << 30) < 0)
+    {
+      close (fd);
+      g_test_skip ("this file system cannot hold a 10 GB sparse file");
+      return;
+    }
+  close (fd);
+
+  g_assert_false (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "512 MiB limit"));
+  g_assert_nonnull (strstr (error->message, source));
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "huge.jpg");
+}
+
+static void
 test_error_bad_box (Fixture       *fixture,
                     gconstpointer  data)
 {
@@ -1767,6 +1818,127 @@ test_atomic_replace (Fixture       *fixture,
 }
 
 static void
+test_atomic_temp_names (void)
+{
+  static const char *const temps[] = {
+    ".a.jpg.wptmp-Ab12Cd", ".x.wptmp-000000", "..jpg.wptmp-zzzzzz",
+  };
+  static const char *const others[] = {
+    "a.jpg", ".a.jpg", ".wptmp-Ab12Cd", "a.jpg.wptmp-Ab12Cd", ".a.jpg.wptmp-Ab12C",
+    ".a.jpg.wptmp-Ab12C!", ".a.jpg.wptmp-Ab12Cde", ".a.jpg.12345678", ".a.jpg.XXXXXX",
+  };
+
+  g_test_summary ("Temporary names are recognised exactly: .NAME.wptmp- and six "
+                  "letters or digits");
+  for (gsize i = 0; i < G_N_ELEMENTS (temps); i++)
+    g_assert_true (wp_atomic_file_is_temp_name (temps[i]));
+  for (gsize i = 0; i < G_N_ELEMENTS (others); i++)
+    g_assert_false (wp_atomic_file_is_temp_name (others[i]));
+}
+
+static void
+test_atomic_remove_temps (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *folder = fixture_path (fixture, "thumbnails/64x64");
+  g_autofree char *outside = fixture_path (fixture, "outside");
+  g_autofree char *tree = NULL;
+  static const char *const files[] = {
+    ".a.jpg.wptmp-Ab12Cd", ".b.jpg.wptmp-000000", "a.jpg", ".a.jpg", ".a.jpg.12345678",
+    ".a.jpg.wptmp-Ab12C",
+  };
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("Removing leftovers removes the regular files with temporary names "
+                  "and nothing else, and follows no link below the base");
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (outside, 0700), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (folder, files[i], NULL);
+
+      g_file_set_contents (path, "x", -1, &error);
+      g_assert_no_error (error);
+    }
+  {
+    g_autofree char *dir = g_build_filename (folder, ".d.jpg.wptmp-dirdir", NULL);
+    g_autofree char *link = g_build_filename (folder, ".l.jpg.wptmp-linkln", NULL);
+    g_autofree char *victim = g_build_filename (outside, ".v.jpg.wptmp-victim", NULL);
+    g_autofree char *linked = fixture_path (fixture, "linked");
+
+    g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+    g_assert_cmpint (symlink ("a.jpg", link), ==, 0);
+    g_file_set_contents (victim, "x", -1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (symlink ("outside", linked), ==, 0);
+  }
+
+  g_assert_cmpuint (wp_atomic_file_remove_temps_below (fixture->dir, folder), ==, 2);
+  {
+    g_autofree char *through_link = fixture_path (fixture, "linked");
+
+    g_assert_cmpuint (wp_atomic_file_remove_temps_below (fixture->dir, through_link), ==, 0);
+  }
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "linked linked/.v.jpg.wptmp-victim outside "
+                   "outside/.v.jpg.wptmp-victim thumbnails "
+                   "thumbnails/64x64 thumbnails/64x64/.a.jpg thumbnails/64x64/.a.jpg.12345678 "
+                   "thumbnails/64x64/.a.jpg.wptmp-Ab12C thumbnails/64x64/.d.jpg.wptmp-dirdir "
+                   "thumbnails/64x64/.l.jpg.wptmp-linkln thumbnails/64x64/a.jpg");
+}
+
+static void
+test_atomic_no_follow (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "photos/source.jpg");
+  g_autofree char *photos = fixture_path (fixture, "photos");
+  g_autofree char *link = fixture_path (fixture, "photos/thumbnails");
+  g_autofree char *outside = fixture_path (fixture, "outside");
+  g_autofree char *destination = fixture_path (fixture, "photos/thumbnails/64x64/source.jpg");
+  g_autofree char *box_link = fixture_path (fixture, "photos/other/32x32");
+  g_autofree char *box_destination = fixture_path (fixture, "photos/other/32x32/source.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (300, 200);
+  g_autoptr(GBytes) bytes = g_bytes_new_static ("x", 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tree = NULL;
+  int width, height;
+
+  g_test_summary ("A symbolic link among the folders below the source's folder is "
+                  "refused (G_FILE_ERROR_LOOP, naming it), and nothing is written "
+                  "where it points");
+
+  g_assert_cmpint (g_mkdir_with_parents (photos, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (outside, 0700), ==, 0);
+  test_write_jpeg (source, pattern, NULL);
+  g_assert_cmpint (symlink ("../outside", link), ==, 0);
+
+  g_assert_false (make_thumbnail (source, destination, 64, 64, &width, &height, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_LOOP);
+  g_assert_nonnull (strstr (error->message, link));
+  g_assert_nonnull (strstr (error->message, "symbolic link"));
+  g_clear_error (&error);
+
+  /* A link one level further down, in the writer itself. */
+  {
+    g_autofree char *other = fixture_path (fixture, "photos/other");
+
+    g_assert_cmpint (g_mkdir (other, 0700), ==, 0);
+    g_assert_cmpint (symlink ("../../outside", box_link), ==, 0);
+  }
+  g_assert_false (wp_atomic_file_replace_below (photos, box_destination, bytes,
+                                                WP_ATOMIC_FILE_CREATE_PARENTS, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_LOOP);
+  g_assert_nonnull (strstr (error->message, box_link));
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "outside photos photos/other photos/other/32x32 "
+                   "photos/source.jpg photos/thumbnails");
+}
+
+static void
 test_atomic_replace_thumbnail (Fixture       *fixture,
                                gconstpointer  data)
 {
@@ -1884,6 +2056,8 @@ main (int   argc,
 
   ADD ("/thumbnail/error/missing-source", test_error_missing_source);
   ADD ("/thumbnail/error/directory-source", test_error_directory_source);
+  ADD ("/thumbnail/error/fifo-source", test_error_fifo_source);
+  ADD ("/thumbnail/error/huge-source", test_error_huge_source);
   ADD ("/thumbnail/error/bad-box", test_error_bad_box);
   ADD ("/thumbnail/error/bad-arguments", test_error_bad_arguments);
   ADD ("/thumbnail/error/unwritable", test_error_unwritable);
@@ -1900,6 +2074,9 @@ main (int   argc,
   for (i = 0; i < G_N_ELEMENTS (atomic_cases); i++)
     ADD_DATA (atomic_cases[i].path, &atomic_cases[i], test_atomic_replace);
   ADD ("/thumbnail/atomic/replace-thumbnail", test_atomic_replace_thumbnail);
+  g_test_add_func ("/thumbnail/atomic/temp-names", test_atomic_temp_names);
+  ADD ("/thumbnail/atomic/remove-temps", test_atomic_remove_temps);
+  ADD ("/thumbnail/atomic/no-follow", test_atomic_no_follow);
 
   return g_test_run ();
 }
