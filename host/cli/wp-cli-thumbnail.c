@@ -9,10 +9,12 @@
  *                      [--plugin-dir DIR] DIR…
  *
  *   $ workpool thumbnail ~/Photos
- *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 41.20 s, 29.95 images/s
+ *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 0 passed over,
+ *   41.20 s, 29.95 images/s
  *
  * For every image found under each DIR (wp-cli-walk.c: recursively,
- * `thumbnails` folders skipped, .jpg and .jpeg in any case by default),
+ * links followed, each folder once, `thumbnails` folders skipped, .jpg
+ * and .jpeg in any case by default),
  * writes one thumbnail per size box, with the thumbnail plugin, to
  *
  *   FOLDER/thumbnails/WxH/NAME.jpg
@@ -61,11 +63,11 @@
  * command before its workers are gone.
  *
  * Output.  Progress bar on stderr (wp-cli-progress.c) when stderr is a
- * terminal or with --progress=always; a line on stderr per failed image,
- * `workpool: PATH: DOMAIN:CODE: message`; one summary line on stdout
- * (not with --quiet).  Exit status 0, 1 when an image or a folder failed
- * (all the others are still done), 2 on a usage error, 130 when
- * interrupted.
+ * terminal or with --progress=always; a line on stderr per failed image
+ * or entry passed over, `workpool: PATH: DOMAIN:CODE: message`; one
+ * summary line on stdout (not with --quiet).  Exit status 0, 1 when an
+ * image failed or an entry was passed over (all the other images are
+ * still done), 2 on a usage error, 130 when interrupted.
  *
  * Threads: the main thread only, on the global default main context (see
  * wp-cli-private.h).  Workers share the command's process group, so a
@@ -131,6 +133,7 @@ typedef struct {
   guint64 failed;     /* reported on stderr */
   guint64 cancelled;  /* stopped by an interruption */
   guint64 written;    /* thumbnails */
+  guint64 passed_over; /* walk entries reported on stderr (wp-cli-walk.c) */
 } ThumbCounts;
 
 typedef struct {
@@ -143,7 +146,6 @@ typedef struct {
   guint               in_flight;    /* jobs submitted and not returned */
   guint               feed_source;  /* feed_pool() is scheduled */
   gboolean            walk_done;
-  gboolean            walk_failed;  /* a folder could not be listed */
   gboolean            stopping;     /* interrupted */
   gint64              start_time;
   gint64              end_time;
@@ -657,8 +659,8 @@ can_feed (ThumbRun *run)
   return !run->stopping && !run->walk_done && run->in_flight < run->window;
 }
 
-/* Takes the next entry of the walk: an image, the end, or a folder that
- * could not be listed. */
+/* Takes the next entry of the walk: an image, the end, or an entry
+ * passed over. */
 static void
 feed_one (ThumbRun *run)
 {
@@ -667,7 +669,7 @@ feed_one (ThumbRun *run)
 
   if (!wp_cli_walk_next (run->walk, &path, &error))
     {
-      run->walk_failed = TRUE;
+      run->counts.passed_over++;
       report_failure (run, path, error);
       g_free (path);
     }
@@ -766,8 +768,8 @@ on_progress_tick (gpointer user_data)
 
 /* The run */
 
-/* "40 images, 240 thumbnails written, 0 skipped, 0 failed, 1.23 s,
- * 32.52 images/s", in the C locale's number format; the rate counts the
+/* "40 images, 240 thumbnails written, 0 skipped, 0 failed, 0 passed over,
+ * 1.23 s, 32.52 images/s", in the C locale's number format; the rate counts the
  * images that took work, not skipped ones. */
 static void
 print_summary (ThumbRun *run)
@@ -780,9 +782,10 @@ print_summary (ThumbRun *run)
   g_ascii_formatd (seconds_text, sizeof seconds_text, "%.2f", seconds);
   g_ascii_formatd (rate_text, sizeof rate_text, "%.2f", rate);
   printf ("%" G_GUINT64_FORMAT " images, %" G_GUINT64_FORMAT " thumbnails written, "
-          "%" G_GUINT64_FORMAT " skipped, %" G_GUINT64_FORMAT " failed, %s s, "
-          "%s images/s\n", counts->found, counts->written, counts->skipped,
-          counts->failed, seconds_text, rate_text);
+          "%" G_GUINT64_FORMAT " skipped, %" G_GUINT64_FORMAT " failed, "
+          "%" G_GUINT64_FORMAT " passed over, %s s, %s images/s\n", counts->found,
+          counts->written, counts->skipped, counts->failed, counts->passed_over,
+          seconds_text, rate_text);
   fflush (stdout);
 }
 
@@ -815,7 +818,7 @@ exit_status (ThumbRun *run,
 {
   if (run->stopping)
     return EXIT_INTERRUPTED;
-  if (run->counts.failed > 0 || run->walk_failed || !closed)
+  if (run->counts.failed > 0 || run->counts.passed_over > 0 || !closed)
     return WP_CLI_EXIT_FAILED;
   return WP_CLI_EXIT_OK;
 }

@@ -47,23 +47,29 @@ static const int default_boxes[N_DEFAULT_SIZES] = { 1024, 512, 256, 128, 64, 32 
 #define run_thumbnail(...) \
   wp_cli_run_argv ("thumbnail", (const char * const[]) { __VA_ARGS__, NULL })
 
-/* The numbers of the summary line. */
+/* The numbers of the summary line; not_done is -1 when it has none. */
 typedef struct {
   guint images;
   guint written;
   guint skipped;
   guint failed;
+  guint passed_over;
+  int   not_done;
 } Summary;
 
 static Summary
 parse_summary (const char *out)
 {
   Summary summary = { 0, };
-  int n;
+  int n, end = 0;
 
-  n = sscanf (out, "%u images, %u thumbnails written, %u skipped, %u failed, ",
-              &summary.images, &summary.written, &summary.skipped, &summary.failed);
-  g_assert_cmpint (n, ==, 4);
+  n = sscanf (out, "%u images, %u thumbnails written, %u skipped, %u failed, "
+              "%u passed over%n", &summary.images, &summary.written, &summary.skipped,
+              &summary.failed, &summary.passed_over, &end);
+  g_assert_cmpint (n, ==, 5);
+  summary.not_done = -1;
+  if (sscanf (out + end, ", %d not done, ", &summary.not_done) != 1)
+    summary.not_done = -1;
   g_assert_nonnull (strstr (out, " s, "));
   g_assert_true (g_str_has_suffix (out, " images/s\n"));
   g_assert_true (strchr (out, '\n') == out + strlen (out) - 1);
@@ -83,6 +89,29 @@ assert_summary (const char *out,
   g_assert_cmpuint (summary.written, ==, written);
   g_assert_cmpuint (summary.skipped, ==, skipped);
   g_assert_cmpuint (summary.failed, ==, failed);
+}
+
+/* Lines of @err, each "workpool: PATH: …" for one of @paths, in any
+ * order, and nothing else. */
+static void
+assert_passed_over (const char         *err,
+                    const char * const *paths)
+{
+  g_auto(GStrv) lines = g_strsplit (err, "\n", -1);
+  guint n_paths = g_strv_length ((GStrv) paths);
+
+  g_assert_cmpuint (g_strv_length (lines), ==, n_paths + 1);
+  g_assert_cmpstr (lines[n_paths], ==, "");
+  for (guint i = 0; i < n_paths; i++)
+    {
+      g_autofree char *prefix = g_strconcat ("workpool: ", paths[i], ": g-io-error-quark:", NULL);
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < n_paths && !found; j++)
+        found = g_str_has_prefix (lines[j], prefix);
+      if (!found)
+        g_error ("no line for %s in:\n%s", paths[i], err);
+    }
 }
 
 /* Test images */
@@ -471,6 +500,129 @@ test_walk_ext_option (Fixture       *fixture,
   assert_summary (run->out, 1, 1, 0, 0);
   assert_thumbnail (d_thumb, 32, 26);
   g_assert_false (g_file_test (a_thumb, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_walk_folder_link (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *photos = g_build_filename (fixture->dir, "photos", NULL);
+  g_autofree char *root = g_build_filename (fixture->dir, "root", NULL);
+  g_autofree char *album = g_build_filename (root, "album", NULL);
+  g_autofree char *a = add_jpeg (photos, "a.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a symbolic link to a folder is followed, and the thumbnails "
+                  "go beside the images it leads to");
+  g_assert_cmpint (g_mkdir (root, 0755), ==, 0);
+  g_assert_cmpint (symlink ("../photos", album), ==, 0);
+
+  run = run_thumbnail (root);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  assert_summary (run->out, 1, 6, 0, 0);
+  g_assert_cmpuint (parse_summary (run->out).passed_over, ==, 0);
+  assert_default_thumbnails (photos, "a", 300, 200);
+}
+
+static void
+test_walk_link_loop (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *sub = g_build_filename (fixture->dir, "sub", NULL);
+  g_autofree char *up = g_build_filename (sub, "up", NULL);
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (sub, "b.jpg");
+  const char *passed_over[] = { up, NULL };
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a symbolic link to an ancestor folder is not followed but "
+                  "reported and counted; the rest of the tree is done once");
+  g_assert_cmpint (symlink ("..", up), ==, 0);
+
+  run = run_thumbnail ("--sizes", "32x32", fixture->dir);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 2, 2, 0, 0);
+  g_assert_cmpuint (parse_summary (run->out).passed_over, ==, 1);
+  assert_passed_over (run->err, passed_over);
+}
+
+static void
+test_walk_bad_entries (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *dangling = g_build_filename (fixture->dir, "gone.jpg", NULL);
+  g_autofree char *dangling_folder = g_build_filename (fixture->dir, "Holidays", NULL);
+  g_autofree char *looping = g_build_filename (fixture->dir, "self.jpg", NULL);
+  g_autofree char *fifo = g_build_filename (fixture->dir, "pipe.JPG", NULL);
+  g_autofree char *other_fifo = g_build_filename (fixture->dir, "pipe.txt", NULL);
+  const char *passed_over[] = { dangling, dangling_folder, looping, fifo, NULL };
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("dangling and looping symbolic links and a FIFO named like "
+                  "an image are each reported on one line and counted as "
+                  "passed over; the images are still done; exit status 1");
+  g_assert_cmpint (symlink ("missing.jpg", dangling), ==, 0);
+  g_assert_cmpint (symlink ("/nonexistent/Holidays", dangling_folder), ==, 0);
+  g_assert_cmpint (symlink ("self.jpg", looping), ==, 0);
+  g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+  g_assert_cmpint (mkfifo (other_fifo, 0644), ==, 0);
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 1, 6, 0, 0);
+  g_assert_cmpuint (parse_summary (run->out).passed_over, ==, 4);
+  assert_passed_over (run->err, passed_over);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+}
+
+static void
+test_walk_unreadable_folder (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *locked = g_build_filename (fixture->dir, "locked", NULL);
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (locked, "b.jpg");
+  const char *passed_over[] = { locked, NULL };
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a folder that cannot be listed is reported and counted as "
+                  "passed over; the rest is done; exit status 1");
+  g_assert_cmpint (g_chmod (locked, 0), ==, 0);
+  if (g_access (locked, R_OK) == 0)
+    {
+      g_assert_cmpint (g_chmod (locked, 0755), ==, 0);
+      g_test_skip ("this user can list a folder of mode 000");
+      return;
+    }
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (g_chmod (locked, 0755), ==, 0);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 1, 6, 0, 0);
+  g_assert_cmpuint (parse_summary (run->out).passed_over, ==, 1);
+  assert_passed_over (run->err, passed_over);
+}
+
+static void
+test_walk_roots_once (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *sub = g_build_filename (fixture->dir, "sub", NULL);
+  g_autofree char *alias = g_build_filename (fixture->dir, "alias", NULL);
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (sub, "b.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a root given twice, a root inside another and a link to a "
+                  "folder already walked: each folder is walked once");
+  g_assert_cmpint (symlink ("sub", alias), ==, 0);
+
+  run = run_thumbnail ("--sizes", "32x32", sub, fixture->dir, fixture->dir, alias);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  assert_summary (run->out, 2, 2, 0, 0);
 }
 
 /* Skipping up-to-date images */
@@ -1132,6 +1284,11 @@ main (int    argc,
   ADD ("walk/several-dirs", test_walk_several_dirs);
   ADD ("walk/extension-case", test_walk_extension_case);
   ADD ("walk/ext-option", test_walk_ext_option);
+  ADD ("walk/folder-link", test_walk_folder_link);
+  ADD ("walk/link-loop", test_walk_link_loop);
+  ADD ("walk/bad-entries", test_walk_bad_entries);
+  ADD ("walk/unreadable-folder", test_walk_unreadable_folder);
+  ADD ("walk/roots-once", test_walk_roots_once);
   ADD ("skip/second-run", test_skip_second_run);
   ADD ("skip/stale", test_skip_stale);
   ADD ("force", test_force);
