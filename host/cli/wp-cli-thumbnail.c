@@ -62,6 +62,11 @@
  * the one the work earned, and a second Ctrl-C does not kill the
  * command before its workers are gone.
  *
+ * Counting.  "Thumbnails written" counts files: those a job reports
+ * writing, and for a job that failed or was cancelled part way (the
+ * plugin then reports nothing), those of its destinations that a new
+ * file occupies (count_replaced()).
+ *
  * Output.  Progress bar on stderr (wp-cli-progress.c) when stderr is a
  * terminal or with --progress=always; a line on stderr per failed image
  * or entry passed over, `workpool: PATH: DOMAIN:CODE: message`; one
@@ -152,14 +157,31 @@ typedef struct {
   ThumbCounts         counts;
 } ThumbRun;
 
+/* Which file a path named, to tell whether a job replaced it. */
+typedef struct {
+  gboolean        exists;
+  dev_t           device;
+  ino_t           inode;
+  struct timespec mtime;
+} FileStamp;
+
 /* One image, from its submission to the return of its last job. */
 typedef struct {
-  ThumbRun *run;
-  char     *source;
-  guint     pending;  /* jobs not returned yet */
-  guint     written;  /* thumbnails */
-  GError   *error;    /* the first failure */
+  ThumbRun  *run;
+  char      *source;
+  GPtrArray *destinations;  /* char *, one per box */
+  GArray    *before;        /* FileStamp of each destination at submission */
+  guint      pending;       /* jobs not returned yet */
+  guint      written;       /* thumbnails */
+  GError    *error;         /* the first failure */
 } ImageTask;
+
+/* One job of an image: the boxes from @first to @last - 1. */
+typedef struct {
+  ImageTask *task;
+  guint      first;
+  guint      last;
+} ImageJob;
 
 /* Options */
 
@@ -473,6 +495,8 @@ static void
 image_task_free (ImageTask *task)
 {
   g_free (task->source);
+  g_ptr_array_unref (task->destinations);
+  g_array_unref (task->before);
   g_clear_error (&task->error);
   g_free (task);
 }
@@ -524,16 +548,64 @@ job_args_new (const ThumbOptions *options,
   return thumbnails_args_new (options, source, destinations, first, last);
 }
 
+static FileStamp
+file_stamp (const char *path)
+{
+  FileStamp stamp = { FALSE, };
+  struct stat info;
+
+  if (stat (path, &info) == 0)
+    {
+      stamp.exists = TRUE;
+      stamp.device = info.st_dev;
+      stamp.inode = info.st_ino;
+      stamp.mtime = info.st_mtim;
+    }
+  return stamp;
+}
+
+/* The destinations of @job that a file other than the one there at
+ * submission now occupies.  The plugin writes each thumbnail to a new
+ * file that it renames into place and reports nothing when it fails part
+ * way, so after a failed job these are the thumbnails it wrote. */
+static guint
+count_replaced (ImageJob *job)
+{
+  ImageTask *task = job->task;
+  guint n = 0;
+
+  for (guint i = job->first; i < job->last; i++)
+    {
+      const FileStamp *before = &g_array_index (task->before, FileStamp, i);
+      FileStamp after = file_stamp (g_ptr_array_index (task->destinations, i));
+
+      if (after.exists
+          && (!before->exists
+              || after.device != before->device || after.inode != before->inode
+              || after.mtime.tv_sec != before->mtime.tv_sec
+              || after.mtime.tv_nsec != before->mtime.tv_nsec))
+        n++;
+    }
+  return n;
+}
+
 static void
 submit_job (ImageTask *task,
-            GVariant  *args)
+            guint      first,
+            guint      last)
 {
   ThumbRun *run = task->run;
+  ImageJob *job = g_new (ImageJob, 1);
+  GVariant *args = job_args_new (run->options, task->source, task->destinations,
+                                 first, last);
 
+  job->task = task;
+  job->first = first;
+  job->last = last;
   task->pending++;
   run->in_flight++;
   wp_pool_call_async (run->pool, PLUGIN, function_for (run->options), args,
-                      run->stop, on_job_done, task);
+                      run->stop, on_job_done, job);
 }
 
 /* Submits the jobs of one image: one, or one per box. */
@@ -548,11 +620,19 @@ submit_image (ThumbRun  *run,
 
   task->run = run;
   task->source = source;
+  task->destinations = g_ptr_array_ref (destinations);
+  task->before = g_array_sized_new (FALSE, FALSE, sizeof (FileStamp), n);
+  for (guint i = 0; i < n; i++)
+    {
+      FileStamp stamp = file_stamp (g_ptr_array_index (destinations, i));
+
+      g_array_append_val (task->before, stamp);
+    }
   if (!options->one_job_per_size)
-    submit_job (task, job_args_new (options, source, destinations, 0, n));
+    submit_job (task, 0, n);
   else
     for (guint i = 0; i < n; i++)
-      submit_job (task, job_args_new (options, source, destinations, i, i + 1));
+      submit_job (task, i, i + 1);
 }
 
 /* "workpool: PATH: DOMAIN:CODE: message" on stderr, under the bar. */
@@ -631,17 +711,22 @@ on_job_done (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  ImageTask *task = user_data;
+  g_autofree ImageJob *job = user_data;
+  ImageTask *task = job->task;
   ThumbRun *run = task->run;
   g_autoptr(GVariant) sizes = NULL;
   g_autoptr(GError) error = NULL;
 
   sizes = wp_pool_call_finish (WP_POOL (object), result, &error);
-  if (sizes == NULL && task->error == NULL)
-    task->error = g_steal_pointer (&error);
-  else if (sizes != NULL)
+  if (sizes != NULL)
     task->written += g_variant_is_of_type (sizes, G_VARIANT_TYPE ("a(ii)"))
                      ? (guint) g_variant_n_children (sizes) : 1;
+  else
+    {
+      task->written += count_replaced (job);
+      if (task->error == NULL)
+        task->error = g_steal_pointer (&error);
+    }
 
   run->in_flight--;
   if (--task->pending == 0)

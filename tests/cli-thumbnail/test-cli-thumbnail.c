@@ -753,6 +753,31 @@ test_failure_non_utf8_name (Fixture       *fixture,
   g_assert_true (g_utf8_validate (run->err, -1, NULL));
 }
 
+static void
+test_failure_written_count (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *blocked = g_build_filename (fixture->dir, "thumbnails", "32x32", NULL);
+  g_autofree char *top = g_build_filename (fixture->dir, "thumbnails", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("an image whose last thumbnail cannot be written fails, and "
+                  "the summary counts the five thumbnails written before");
+  g_assert_cmpint (g_mkdir (top, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (blocked, "not a folder\n", -1, NULL));
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 1, 5, 0, 1);
+  for (int i = 0; i < N_DEFAULT_SIZES - 1; i++)
+    {
+      g_autofree char *path = thumbnail_path (fixture->dir, "a", default_boxes[i]);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+}
+
 /* Usage errors */
 
 static void
@@ -1294,6 +1319,7 @@ main (int    argc,
   ADD ("force", test_force);
   ADD ("failure/one-bad-file", test_failure_one_bad_file);
   ADD ("failure/non-utf8-name", test_failure_non_utf8_name);
+  ADD ("failure/written-count", test_failure_written_count);
   ADD ("usage/sizes", test_usage_sizes);
   ADD ("usage/dirs", test_usage_dirs);
   ADD ("usage/numbers", test_usage_numbers);
