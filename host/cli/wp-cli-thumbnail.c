@@ -70,9 +70,10 @@
  * Output.  Progress bar on stderr (wp-cli-progress.c) when stderr is a
  * terminal or with --progress=always; a line on stderr per failed image
  * or entry passed over, `workpool: PATH: DOMAIN:CODE: message`; one
- * summary line on stdout (not with --quiet).  Exit status 0, 1 when an
- * image failed or an entry was passed over (all the other images are
- * still done), 2 on a usage error, 130 when interrupted.
+ * summary line on stdout (not with --quiet), whose failed write is an
+ * error.  Exit status 0, 1 when an image failed, an entry was passed over
+ * or the summary could not be written (all the other images are still
+ * done), 2 on a usage error, 130 when interrupted.
  *
  * Threads: the main thread only, on the global default main context (see
  * wp-cli-private.h).  Workers share the command's process group, so a
@@ -855,23 +856,35 @@ on_progress_tick (gpointer user_data)
 
 /* "40 images, 240 thumbnails written, 0 skipped, 0 failed, 0 passed over,
  * 1.23 s, 32.52 images/s", in the C locale's number format; the rate counts the
- * images that took work, not skipped ones. */
-static void
+ * images that took work, not skipped ones.  FALSE, with a message on
+ * stderr, when stdout cannot take it. */
+static gboolean
 print_summary (ThumbRun *run)
 {
   const ThumbCounts *counts = &run->counts;
   double seconds = (double) (run->end_time - run->start_time) / G_USEC_PER_SEC;
   double rate = seconds > 0 ? (counts->done + counts->failed) / seconds : 0;
   char seconds_text[G_ASCII_DTOSTR_BUF_SIZE], rate_text[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+  int saved_errno;
 
   g_ascii_formatd (seconds_text, sizeof seconds_text, "%.2f", seconds);
   g_ascii_formatd (rate_text, sizeof rate_text, "%.2f", rate);
-  printf ("%" G_GUINT64_FORMAT " images, %" G_GUINT64_FORMAT " thumbnails written, "
-          "%" G_GUINT64_FORMAT " skipped, %" G_GUINT64_FORMAT " failed, "
-          "%" G_GUINT64_FORMAT " passed over, %s s, %s images/s\n", counts->found,
-          counts->written, counts->skipped, counts->failed, counts->passed_over,
-          seconds_text, rate_text);
-  fflush (stdout);
+  line = g_strdup_printf ("%" G_GUINT64_FORMAT " images, %" G_GUINT64_FORMAT " thumbnails "
+                          "written, %" G_GUINT64_FORMAT " skipped, %" G_GUINT64_FORMAT
+                          " failed, %" G_GUINT64_FORMAT " passed over, %s s, "
+                          "%s images/s\n", counts->found, counts->written, counts->skipped,
+                          counts->failed, counts->passed_over, seconds_text,
+                          rate_text);
+
+  if (fputs (line, stdout) != EOF && fflush (stdout) == 0)
+    return TRUE;
+  saved_errno = errno;
+  g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "%s", g_strerror (saved_errno));
+  wp_cli_fail ("cannot write the summary", error);
+  return FALSE;
 }
 
 /* Iterates the main context until every job is back. */
@@ -927,7 +940,7 @@ run_thumbnail (const ThumbOptions *options,
     .window = WINDOW_PER_WORKER * wp_pool_get_n_workers (pool),
   };
   guint sigint, sigterm;
-  gboolean closed;
+  gboolean closed, printed = TRUE;
 
   for (int i = 0; i < n_dirs; i++)
     wp_cli_walk_add_root (walk, dirs[i]);
@@ -950,7 +963,9 @@ run_thumbnail (const ThumbOptions *options,
   if (run.stopping)
     g_printerr ("workpool: interrupted\n");
   if (!options->quiet)
-    print_summary (&run);
+    printed = print_summary (&run);
+  if (!printed && !run.stopping)
+    return WP_CLI_EXIT_FAILED;
   return exit_status (&run, closed);
 }
 

@@ -1292,6 +1292,35 @@ test_output_progress (Fixture       *fixture,
   assert_summary (always->out, 1, 6, 0, 0);
 }
 
+static void
+test_output_summary_write_error (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  const char *args[] = { "--sizes", "32x32", fixture->dir, NULL };
+  g_autoptr(GPtrArray) argv = wp_cli_command_line_new ("thumbnail", args);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+
+  g_test_summary ("a summary that cannot be written (stdout is /dev/full) is "
+                  "reported on stderr, with exit status 1");
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, "/dev/full");
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                          &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr:\n%s", err);
+
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  g_assert_true (g_str_has_prefix (err, "workpool: cannot write the summary: "));
+  g_assert_nonnull (strstr (err, "No space left on device"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1331,6 +1360,7 @@ main (int    argc,
   ADD ("quality", test_quality);
   ADD ("output/quiet", test_output_quiet);
   ADD ("output/progress", test_output_progress);
+  ADD ("output/summary-write-error", test_output_summary_write_error);
 
 #undef ADD
 
