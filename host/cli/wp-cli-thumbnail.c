@@ -56,16 +56,18 @@
  * running ones are cancelled in their workers (killed after the pool's
  * grace period), and the plugin writes each file atomically, so no
  * partial thumbnail or temporary file is left.  Once every job has come
- * back the pool is closed and waited for, and the exit status is 130.
- * A signal that comes once every job is back, interrupted or not, is
- * caught and ignored until the command exits: the exit status is then
- * the one the work earned, and a second Ctrl-C does not kill the
- * command before its workers are gone.
+ * back the pool is closed and waited for, and the exit status is 128
+ * plus the signal's number (130, 143).  A signal that comes once every
+ * job is back, interrupted or not, is caught and ignored until the
+ * command exits: the exit status is then the one the work earned, and a
+ * second Ctrl-C does not kill the command before its workers are gone.
  *
- * Counting.  "Thumbnails written" counts files: those a job reports
- * writing, and for a job that failed or was cancelled part way (the
- * plugin then reports nothing), those of its destinations that a new
- * file occupies (count_replaced()).
+ * Counting.  Every image the walk gives is, at the end, exactly one of
+ * done, skipped, failed or (when interrupted) not done.  "Thumbnails
+ * written" counts files: those a job reports writing, and for a job that
+ * failed or was cancelled part way (the plugin then reports nothing),
+ * those of its destinations that a new file occupies (count_replaced()).
+ * "Passed over" counts the walk's entries that could not be taken.
  *
  * Output.  Progress bar on stderr (wp-cli-progress.c) when stderr is a
  * terminal or with --progress=always; a line on stderr per failed image
@@ -73,13 +75,14 @@
  * summary line on stdout (not with --quiet), whose failed write is an
  * error.  Exit status 0, 1 when an image failed, an entry was passed over
  * or the summary could not be written (all the other images are still
- * done), 2 on a usage error, 130 when interrupted.
+ * done), 2 on a usage error, 128 + N when interrupted by signal N.
  *
  * Threads: the main thread only, on the global default main context (see
- * wp-cli-private.h).  Workers share the command's process group, so a
- * Ctrl-C typed in a terminal reaches them too and kills them; the jobs
- * they ran then fail as crashed, which, once stopping, count as
- * cancelled like the others.
+ * wp-cli-private.h), but for on_signal().  Workers share the command's
+ * process group, so a Ctrl-C typed in a terminal reaches them too and
+ * kills them; the jobs they ran then fail as crashed, which, once a
+ * signal has come, count as not done like the others (see Interruption,
+ * below).
  */
 
 #include "config.h"
@@ -105,7 +108,7 @@
 #define WINDOW_PER_WORKER    4     /* jobs in flight per worker */
 #define FEED_BATCH           64    /* walk entries per feed_pool() call */
 #define PROGRESS_TICK_MS     100
-#define EXIT_INTERRUPTED     130   /* 128 + SIGINT, as shells report it */
+#define EXIT_SIGNAL_BASE     128   /* + the signal's number, as shells report it */
 #define DEFAULT_MEMORY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
 
 typedef struct {
@@ -153,6 +156,7 @@ typedef struct {
   guint               feed_source;  /* feed_pool() is scheduled */
   gboolean            walk_done;
   gboolean            stopping;     /* interrupted */
+  int                 stop_signal;  /* the signal that interrupted */
   gint64              start_time;
   gint64              end_time;
   ThumbCounts         counts;
@@ -339,7 +343,8 @@ thumbnail_option_context_new (GOptionEntry *entries)
                                     "beside each image, fitting the box\nWxH with the "
                                     "image's aspect ratio.  Folders named “thumbnails” "
                                     "are not walked.\nExit status: 0 all done, 1 an "
-                                    "image failed, 2 usage error, 130 interrupted.\n"
+                                    "image failed or an entry was passed over, 2 usage "
+                                    "error,\n130 or 143 interrupted by SIGINT or SIGTERM.\n"
                                     "Example: workpool thumbnail --sizes 256x256,64x64 "
                                     "~/Photos");
   g_option_context_add_main_entries (context, entries, NULL);
@@ -489,6 +494,7 @@ thumbnails_are_fresh (const char *source,
 /* Jobs */
 
 static void     feed_schedule    (ThumbRun *run);
+static void     check_signal     (ThumbRun *run);
 static void     on_job_done      (GObject *object, GAsyncResult *result, gpointer user_data);
 static gboolean on_progress_tick (gpointer user_data);
 
@@ -693,6 +699,7 @@ finish_image (ImageTask *task)
 {
   ThumbRun *run = task->run;
 
+  check_signal (run);
   run->counts.written += task->written;
   if (task->error == NULL)
     run->counts.done++;
@@ -793,28 +800,82 @@ run_is_over (ThumbRun *run)
   return run->in_flight == 0 && (run->walk_done || run->stopping);
 }
 
-/* Interruption */
+/* Interruption
+ *
+ * SIGINT and SIGTERM are caught by on_signal(), a sigaction() handler
+ * installed when the run starts and kept until the process exits: it
+ * records the first signal in received_signal and wakes the main loop
+ * through signal_pipe, where on_signal_pipe() stops the run.  Recording
+ * the signal in the handler itself matters for the workers: a signal sent
+ * to the whole process group (a Ctrl-C, `kill -TERM -PGID`) is pending
+ * here before any worker can die of it, and is handled on the next return
+ * from the kernel, so by the time a job comes back crashed from a worker
+ * killed that way, received_signal is set and the crash counts as the
+ * interruption's, not as a failure.  A signal that comes once every job
+ * is back is recorded and ignored. */
 
-/* SIGINT or SIGTERM while jobs are out: stop. */
-static gboolean
-on_stop_signal (gpointer user_data)
+static volatile sig_atomic_t received_signal;
+static int                   signal_pipe[2] = { -1, -1 };
+
+static void
+on_signal (int signum)
 {
-  ThumbRun *run = user_data;
+  int saved_errno = errno;
+  ssize_t n;
 
-  if (!run->stopping)
-    {
-      run->stopping = TRUE;
-      g_clear_handle_id (&run->feed_source, g_source_remove);
-      g_cancellable_cancel (run->stop);
-    }
+  if (received_signal == 0)
+    received_signal = signum;
+  n = write (signal_pipe[1], "", 1);   /* a full pipe wakes the loop already */
+  (void) n;
+  errno = saved_errno;
+}
+
+static void
+stop_run (ThumbRun *run)
+{
+  if (run->stopping)
+    return;
+  run->stopping = TRUE;
+  run->stop_signal = received_signal;
+  g_clear_handle_id (&run->feed_source, g_source_remove);
+  g_cancellable_cancel (run->stop);
+}
+
+/* Stops the run if a signal came. */
+static void
+check_signal (ThumbRun *run)
+{
+  if (received_signal != 0)
+    stop_run (run);
+}
+
+static gboolean
+on_signal_pipe (int          fd,
+                GIOCondition condition,
+                gpointer     user_data)
+{
+  char buffer[64];
+
+  while (read (fd, buffer, sizeof buffer) > 0)
+    ;
+  check_signal (user_data);
   return G_SOURCE_CONTINUE;
 }
 
-/* SIGINT or SIGTERM once every job is back: nothing is left to stop. */
+/* Catches SIGINT and SIGTERM from now until the process exits. */
 static gboolean
-on_late_signal (gpointer user_data)
+catch_stop_signals (GError **error)
 {
-  return G_SOURCE_CONTINUE;
+  struct sigaction action = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+  if (!g_unix_open_pipe (signal_pipe, FD_CLOEXEC, error)
+      || !g_unix_set_fd_nonblocking (signal_pipe[0], TRUE, error)
+      || !g_unix_set_fd_nonblocking (signal_pipe[1], TRUE, error))
+    return FALSE;
+  sigemptyset (&action.sa_mask);
+  sigaction (SIGINT, &action, NULL);
+  sigaction (SIGTERM, &action, NULL);
+  return TRUE;
 }
 
 /* Progress: drawn on every event and on a timer, at most 10 times a
@@ -854,10 +915,12 @@ on_progress_tick (gpointer user_data)
 
 /* The run */
 
-/* "40 images, 240 thumbnails written, 0 skipped, 0 failed, 0 passed over,
- * 1.23 s, 32.52 images/s", in the C locale's number format; the rate counts the
- * images that took work, not skipped ones.  FALSE, with a message on
- * stderr, when stdout cannot take it. */
+/* "40 images, 240 thumbnails written, 0 skipped, 0 failed, 0 passed
+ * over, 1.23 s, 32.52 images/s", with "N not done" after "passed over"
+ * when interrupted (images the walk had not reached are not in it), in
+ * the C locale's number format; the rate counts the images that took
+ * work, not skipped ones.  FALSE, with a message on stderr, when stdout
+ * cannot take it. */
 static gboolean
 print_summary (ThumbRun *run)
 {
@@ -865,18 +928,21 @@ print_summary (ThumbRun *run)
   double seconds = (double) (run->end_time - run->start_time) / G_USEC_PER_SEC;
   double rate = seconds > 0 ? (counts->done + counts->failed) / seconds : 0;
   char seconds_text[G_ASCII_DTOSTR_BUF_SIZE], rate_text[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *not_done = NULL;
   g_autofree char *line = NULL;
   g_autoptr(GError) error = NULL;
   int saved_errno;
 
   g_ascii_formatd (seconds_text, sizeof seconds_text, "%.2f", seconds);
   g_ascii_formatd (rate_text, sizeof rate_text, "%.2f", rate);
+  if (run->stopping)
+    not_done = g_strdup_printf (", %" G_GUINT64_FORMAT " not done", counts->cancelled);
   line = g_strdup_printf ("%" G_GUINT64_FORMAT " images, %" G_GUINT64_FORMAT " thumbnails "
                           "written, %" G_GUINT64_FORMAT " skipped, %" G_GUINT64_FORMAT
-                          " failed, %" G_GUINT64_FORMAT " passed over, %s s, "
+                          " failed, %" G_GUINT64_FORMAT " passed over%s, %s s, "
                           "%s images/s\n", counts->found, counts->written, counts->skipped,
-                          counts->failed, counts->passed_over, seconds_text,
-                          rate_text);
+                          counts->failed, counts->passed_over,
+                          not_done != NULL ? not_done : "", seconds_text, rate_text);
 
   if (fputs (line, stdout) != EOF && fflush (stdout) == 0)
     return TRUE;
@@ -915,7 +981,7 @@ exit_status (ThumbRun *run,
              gboolean  closed)
 {
   if (run->stopping)
-    return EXIT_INTERRUPTED;
+    return EXIT_SIGNAL_BASE + run->stop_signal;
   if (run->counts.failed > 0 || run->counts.passed_over > 0 || !closed)
     return WP_CLI_EXIT_FAILED;
   return WP_CLI_EXIT_OK;
@@ -939,29 +1005,26 @@ run_thumbnail (const ThumbOptions *options,
     .progress = progress,
     .window = WINDOW_PER_WORKER * wp_pool_get_n_workers (pool),
   };
-  guint sigint, sigterm;
+  g_autoptr(GError) error = NULL;
+  guint signal_source;
   gboolean closed, printed = TRUE;
 
   for (int i = 0; i < n_dirs; i++)
     wp_cli_walk_add_root (walk, dirs[i]);
 
-  sigint = g_unix_signal_add (SIGINT, on_stop_signal, &run);
-  sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, &run);
+  if (!catch_stop_signals (&error))
+    return wp_cli_fail (NULL, error);
+  signal_source = g_unix_fd_add (signal_pipe[0], G_IO_IN, on_signal_pipe, &run);
 
   run_jobs (&run);
 
-  /* The outcome is decided.  The late handlers stay until the process
-   * exits, and are added before the others go: GLib puts back the
-   * default action, death by that signal, when a signal's last source
-   * goes. */
-  g_unix_signal_add (SIGINT, on_late_signal, NULL);
-  g_unix_signal_add (SIGTERM, on_late_signal, NULL);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
+  /* The outcome is decided: a signal from now on changes nothing. */
+  g_source_remove (signal_source);
 
   closed = wp_cli_pool_close (pool);
   if (run.stopping)
-    g_printerr ("workpool: interrupted\n");
+    g_printerr ("workpool: interrupted%s\n",
+                run.walk_done ? "" : " before the walk ended");
   if (!options->quiet)
     printed = print_summary (&run);
   if (!printed && !run.stopping)

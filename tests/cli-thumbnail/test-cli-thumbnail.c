@@ -943,7 +943,9 @@ test_memory_limit_big_image (Fixture       *fixture,
 
 typedef struct {
   GSubprocess *process;
-  char        *watched;      /* a folder whose first file triggers SIGINT */
+  int          signum;       /* what to send */
+  gboolean     group;        /* to the process group that process leads */
+  char        *watched;      /* a folder whose first file triggers the signal */
   gboolean     signalled;
   gboolean     exited;
   gint64       deadline;
@@ -957,7 +959,7 @@ folder_has_file (const char *path)
   return dir != NULL && g_dir_read_name (dir) != NULL;
 }
 
-/* A GMainContext timeout: sends SIGINT once the first thumbnail is
+/* A GMainContext timeout: sends the signal once the first thumbnail is
  * there. */
 static gboolean
 poll_first_thumbnail (gpointer user_data)
@@ -968,7 +970,11 @@ poll_first_thumbnail (gpointer user_data)
   if (!folder_has_file (interrupt->watched))
     return G_SOURCE_CONTINUE;
 
-  g_subprocess_send_signal (interrupt->process, SIGINT);
+  if (interrupt->group)
+    g_assert_cmpint (kill (-atoi (g_subprocess_get_identifier (interrupt->process)),
+                           interrupt->signum), ==, 0);
+  else
+    g_subprocess_send_signal (interrupt->process, interrupt->signum);
   interrupt->signalled = TRUE;
   return G_SOURCE_REMOVE;
 }
@@ -1069,6 +1075,7 @@ test_interrupt (Fixture       *fixture,
                                G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
   g_assert_no_error (error);
   interrupt.process = process;
+  interrupt.signum = SIGINT;
   interrupt.watched = watched;
   interrupt.deadline = g_get_monotonic_time () + INTERRUPT_DEADLINE;
 
@@ -1085,6 +1092,63 @@ test_interrupt (Fixture       *fixture,
   g_test_message ("%u of %d images done before the interruption",
                   n_complete, INTERRUPT_IMAGES);
   g_assert_cmpuint (n_complete, <, INTERRUPT_IMAGES);
+}
+
+static void
+leave_process_group (gpointer user_data)
+{
+  setpgid (0, 0);
+}
+
+static void
+test_interrupt_group_sigterm (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autofree char *watched = g_build_filename (fixture->dir, "thumbnails", "32x32", NULL);
+  const char *args[] = { "--workers", "2", fixture->dir, NULL };
+  g_autoptr(GPtrArray) argv = wp_cli_command_line_new ("thumbnail", args);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  Interrupt interrupt = { NULL, };
+  Summary summary;
+
+  g_test_summary ("SIGTERM to the whole process group, workers included: exit "
+                  "status 143, no worker reported as failed, and the summary "
+                  "says how many images were not done");
+  add_interrupt_images (fixture->dir);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, leave_process_group, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                          &error);
+  g_assert_no_error (error);
+  interrupt.process = process;
+  interrupt.signum = SIGTERM;
+  interrupt.group = TRUE;
+  interrupt.watched = watched;
+  interrupt.deadline = g_get_monotonic_time () + INTERRUPT_DEADLINE;
+
+  g_timeout_add (POLL_INTERVAL_MS, poll_first_thumbnail, &interrupt);
+  while (!interrupt.signalled)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("stdout:\n%s\nstderr:\n%s", out, err);
+
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 143);
+  g_assert_true (g_str_has_prefix (err, "workpool: interrupted"));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+  summary = parse_summary (out);
+  g_assert_cmpuint (summary.failed, ==, 0);
+  g_assert_cmpint (summary.not_done, >, 0);
+  g_assert_cmpuint (summary.not_done, <=, summary.images);
+  assert_only_complete_files (fixture->dir);
 }
 
 /* A pipe whose buffer is full: a write to it blocks until the test
@@ -1356,6 +1420,7 @@ main (int    argc,
   ADD ("memory-limit/big-image", test_memory_limit_big_image);
   ADD ("interrupt", test_interrupt);
   ADD ("interrupt/after-work", test_interrupt_after_work);
+  ADD ("interrupt/group-sigterm", test_interrupt_group_sigterm);
   ADD ("one-job-per-size", test_one_job_per_size);
   ADD ("quality", test_quality);
   ADD ("output/quiet", test_output_quiet);
