@@ -10,10 +10,12 @@
  *                      DIR…
  *
  *   $ workpool thumbnail ~/Photos
- *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 41.20 s, 29.95 images/s
+ *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 0 passed over,
+ *   41.20 s, 29.95 images/s
  *
  * For every image found under each DIR (wp-cli-walk.c: recursively,
- * `thumbnails` folders skipped, .jpg and .jpeg in any case by default),
+ * links followed, each folder once, `thumbnails` folders skipped, .jpg
+ * and .jpeg in any case by default),
  * writes one thumbnail per size box, with the thumbnail plugin, to
  *
  *   FOLDER/thumbnails/WxH/NAME.jpg
@@ -80,24 +82,33 @@
  * running ones are cancelled in their workers (killed after the pool's
  * grace period), and the plugin writes each file atomically, so no
  * partial thumbnail or temporary file is left.  Once every job has come
- * back the pool is closed and waited for, and the exit status is 130.
- * A signal that comes once every job is back, interrupted or not, is
- * caught and ignored until the command exits: the exit status is then
- * the one the work earned, and a second Ctrl-C does not kill the
- * command before its workers are gone.
+ * back the pool is closed and waited for, and the exit status is 128
+ * plus the signal's number (130, 143).  A signal that comes once every
+ * job is back, interrupted or not, is caught and ignored until the
+ * command exits: the exit status is then the one the work earned, and a
+ * second Ctrl-C does not kill the command before its workers are gone.
+ *
+ * Counting.  Every image the walk gives is, at the end, exactly one of
+ * done, skipped, failed or (when interrupted) not done.  "Thumbnails
+ * written" counts files: those a job reports writing, and for a job that
+ * failed or was cancelled part way (the plugin then reports nothing),
+ * those of its destinations that a new file occupies (count_replaced()).
+ * "Passed over" counts the walk's entries that could not be taken.
  *
  * Output.  Progress bar on stderr (wp-cli-progress.c) when stderr is a
- * terminal or with --progress=always; a line on stderr per failed image,
- * `workpool: PATH: DOMAIN:CODE: message`; one summary line on stdout
- * (not with --quiet).  Exit status 0, 1 when an image or a folder failed
- * (all the others are still done), 2 on a usage error, 130 when
- * interrupted.
+ * terminal or with --progress=always; a line on stderr per failed image
+ * or entry passed over, `workpool: PATH: DOMAIN:CODE: message`; one
+ * summary line on stdout (not with --quiet), whose failed write is an
+ * error.  Exit status 0, 1 when an image failed, an entry was passed over
+ * or the summary could not be written (all the other images are still
+ * done), 2 on a usage error, 128 + N when interrupted by signal N.
  *
  * Threads: the main thread only, on the global default main context (see
- * wp-cli-private.h).  Workers share the command's process group, so a
- * Ctrl-C typed in a terminal reaches them too and kills them; the jobs
- * they ran then fail as crashed, which, once stopping, count as
- * cancelled like the others.
+ * wp-cli-private.h), but for on_signal().  Workers share the command's
+ * process group, so a Ctrl-C typed in a terminal reaches them too and
+ * kills them; the jobs they ran then fail as crashed, which, once a
+ * signal has come, count as not done like the others (see Interruption,
+ * below).
  */
 
 #include "config.h"
@@ -126,7 +137,7 @@
 #define WINDOW_PER_WORKER    4     /* jobs in flight per worker */
 #define FEED_BATCH           64    /* walk entries per feed_pool() call */
 #define PROGRESS_TICK_MS     100
-#define EXIT_INTERRUPTED     130   /* 128 + SIGINT, as shells report it */
+#define EXIT_SIGNAL_BASE     128   /* + the signal's number, as shells report it */
 #define DEFAULT_MEMORY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
 #define DEFAULT_TIMEOUT_S    60
 #define MAX_TIMEOUT_S        ((int) (G_MAXUINT / 1000))  /* the pool's timeout is in ms */
@@ -172,6 +183,7 @@ typedef struct {
   guint64 failed;     /* reported on stderr */
   guint64 cancelled;  /* stopped by an interruption */
   guint64 written;    /* thumbnails */
+  guint64 passed_over; /* walk entries reported on stderr (wp-cli-walk.c) */
 } ThumbCounts;
 
 typedef struct {
@@ -185,8 +197,8 @@ typedef struct {
   guint               in_flight;    /* jobs submitted and not returned */
   guint               feed_source;  /* feed_pool() is scheduled */
   gboolean            walk_done;
-  gboolean            walk_failed;  /* a folder could not be listed */
   gboolean            stopping;     /* interrupted, or aborted */
+  int                 stop_signal;  /* the signal that interrupted, if one did */
   gboolean            aborted;      /* workers cannot start */
   GHashTable         *cleaned;      /* thumbnail folders rid of leftovers */
   gint64              start_time;
@@ -194,14 +206,31 @@ typedef struct {
   ThumbCounts         counts;
 } ThumbRun;
 
+/* Which file a path named, to tell whether a job replaced it. */
+typedef struct {
+  gboolean        exists;
+  dev_t           device;
+  ino_t           inode;
+  struct timespec mtime;
+} FileStamp;
+
 /* One image, from its submission to the return of its last job. */
 typedef struct {
-  ThumbRun *run;
-  char     *source;
-  guint     pending;  /* jobs not returned yet */
-  guint     written;  /* thumbnails */
-  GError   *error;    /* the first failure */
+  ThumbRun  *run;
+  char      *source;
+  GPtrArray *destinations;  /* char *, one per box */
+  GArray    *before;        /* FileStamp of each destination at submission */
+  guint      pending;       /* jobs not returned yet */
+  guint      written;       /* thumbnails */
+  GError    *error;         /* the first failure */
 } ImageTask;
+
+/* One job of an image: the boxes from @first to @last - 1. */
+typedef struct {
+  ImageTask *task;
+  guint      first;
+  guint      last;
+} ImageJob;
 
 /* Options */
 
@@ -365,7 +394,8 @@ thumbnail_option_context_new (GOptionEntry *entries)
                                     "DIR/SUBDIR, NAME being DIR's name.\n"
                                     "Folders named “thumbnails” "
                                     "are not walked.\nExit status: 0 all done, 1 an "
-                                    "image failed, 2 usage error, 130 interrupted.\n"
+                                    "image failed or an entry was passed over, 2 usage "
+                                    "error,\n130 or 143 interrupted by SIGINT or SIGTERM.\n"
                                     "Example: workpool thumbnail --sizes 256x256,64x64 "
                                     "~/Photos");
   g_option_context_add_main_entries (context, entries, NULL);
@@ -622,6 +652,7 @@ thumbnails_are_fresh (const char *source,
 /* Jobs */
 
 static void     feed_schedule    (ThumbRun *run);
+static void     check_signal     (ThumbRun *run);
 static void     on_job_done      (GObject *object, GAsyncResult *result, gpointer user_data);
 static gboolean on_progress_tick (gpointer user_data);
 
@@ -629,6 +660,8 @@ static void
 image_task_free (ImageTask *task)
 {
   g_free (task->source);
+  g_ptr_array_unref (task->destinations);
+  g_array_unref (task->before);
   g_clear_error (&task->error);
   g_free (task);
 }
@@ -680,17 +713,65 @@ job_args_new (const ThumbOptions *options,
   return thumbnails_args_new (options, source, destinations, first, last);
 }
 
+static FileStamp
+file_stamp (const char *path)
+{
+  FileStamp stamp = { FALSE, };
+  struct stat info;
+
+  if (stat (path, &info) == 0)
+    {
+      stamp.exists = TRUE;
+      stamp.device = info.st_dev;
+      stamp.inode = info.st_ino;
+      stamp.mtime = info.st_mtim;
+    }
+  return stamp;
+}
+
+/* The destinations of @job that a file other than the one there at
+ * submission now occupies.  The plugin writes each thumbnail to a new
+ * file that it renames into place and reports nothing when it fails part
+ * way, so after a failed job these are the thumbnails it wrote. */
+static guint
+count_replaced (ImageJob *job)
+{
+  ImageTask *task = job->task;
+  guint n = 0;
+
+  for (guint i = job->first; i < job->last; i++)
+    {
+      const FileStamp *before = &g_array_index (task->before, FileStamp, i);
+      FileStamp after = file_stamp (g_ptr_array_index (task->destinations, i));
+
+      if (after.exists
+          && (!before->exists
+              || after.device != before->device || after.inode != before->inode
+              || after.mtime.tv_sec != before->mtime.tv_sec
+              || after.mtime.tv_nsec != before->mtime.tv_nsec))
+        n++;
+    }
+  return n;
+}
+
 static void
 submit_job (ImageTask *task,
-            GVariant  *args)
+            guint      first,
+            guint      last)
 {
   ThumbRun *run = task->run;
+  ImageJob *job = g_new (ImageJob, 1);
+  GVariant *args = job_args_new (run->options, task->source, task->destinations,
+                                 first, last);
 
+  job->task = task;
+  job->first = first;
+  job->last = last;
   task->pending++;
   run->in_flight++;
   wp_pool_call_full_async (run->pool, PLUGIN, function_for (run->options), args,
                            run->options->timeout_s * 1000, G_PRIORITY_DEFAULT,
-                           run->stop, on_job_done, task);
+                           run->stop, on_job_done, job);
 }
 
 /* Removes leftover temporary files from the thumbnail folders of
@@ -732,11 +813,19 @@ submit_image (ThumbRun  *run,
   task->run = run;
   task->source = source;
   remove_leftovers (run, source, destinations);
+  task->destinations = g_ptr_array_ref (destinations);
+  task->before = g_array_sized_new (FALSE, FALSE, sizeof (FileStamp), n);
+  for (guint i = 0; i < n; i++)
+    {
+      FileStamp stamp = file_stamp (g_ptr_array_index (destinations, i));
+
+      g_array_append_val (task->before, stamp);
+    }
   if (!options->one_job_per_size)
-    submit_job (task, job_args_new (options, source, destinations, 0, n));
+    submit_job (task, 0, n);
   else
     for (guint i = 0; i < n; i++)
-      submit_job (task, job_args_new (options, source, destinations, i, i + 1));
+      submit_job (task, i, i + 1);
 }
 
 /* "workpool: PATH: DOMAIN:CODE: message" on stderr, under the bar. */
@@ -808,6 +897,7 @@ finish_image (ImageTask *task)
 {
   ThumbRun *run = task->run;
 
+  check_signal (run);
   run->counts.written += task->written;
   if (task->error == NULL)
     run->counts.done++;
@@ -844,7 +934,8 @@ on_job_done (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  ImageTask *task = user_data;
+  g_autofree ImageJob *job = user_data;
+  ImageTask *task = job->task;
   ThumbRun *run = task->run;
   g_autoptr(GVariant) sizes = NULL;
   g_autoptr(GError) error = NULL;
@@ -852,11 +943,15 @@ on_job_done (GObject      *object,
   sizes = wp_pool_call_finish (WP_POOL (object), result, &error);
   if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_FAILED))
     abort_run (run, error);
-  if (sizes == NULL && task->error == NULL)
-    task->error = g_steal_pointer (&error);
-  else if (sizes != NULL)
+  if (sizes != NULL)
     task->written += g_variant_is_of_type (sizes, G_VARIANT_TYPE ("a(ii)"))
                      ? (guint) g_variant_n_children (sizes) : 1;
+  else
+    {
+      task->written += count_replaced (job);
+      if (task->error == NULL)
+        task->error = g_steal_pointer (&error);
+    }
 
   run->in_flight--;
   if (--task->pending == 0)
@@ -874,8 +969,8 @@ can_feed (ThumbRun *run)
   return !run->stopping && !run->walk_done && run->in_flight < run->window;
 }
 
-/* Takes the next entry of the walk: an image, the end, or a folder that
- * could not be listed. */
+/* Takes the next entry of the walk: an image, the end, or an entry
+ * passed over. */
 static void
 feed_one (ThumbRun *run)
 {
@@ -884,7 +979,7 @@ feed_one (ThumbRun *run)
 
   if (!wp_cli_walk_next (run->walk, &path, &error))
     {
-      run->walk_failed = TRUE;
+      run->counts.passed_over++;
       report_failure (run, path, error);
       g_free (path);
     }
@@ -922,33 +1017,82 @@ run_is_over (ThumbRun *run)
   return run->in_flight == 0 && (run->walk_done || run->stopping);
 }
 
-/* Interruption */
+/* Interruption
+ *
+ * SIGINT and SIGTERM are caught by on_signal(), a sigaction() handler
+ * installed when the run starts and kept until the process exits: it
+ * records the first signal in received_signal and wakes the main loop
+ * through signal_pipe, where on_signal_pipe() stops the run.  Recording
+ * the signal in the handler itself matters for the workers: a signal sent
+ * to the whole process group (a Ctrl-C, `kill -TERM -PGID`) is pending
+ * here before any worker can die of it, and is handled on the next return
+ * from the kernel, so by the time a job comes back crashed from a worker
+ * killed that way, received_signal is set and the crash counts as the
+ * interruption's, not as a failure.  A signal that comes once every job
+ * is back is recorded and ignored. */
 
-/* Stops feeding and cancels every job still out. */
+static volatile sig_atomic_t received_signal;
+static int                   signal_pipe[2] = { -1, -1 };
+
+static void
+on_signal (int signum)
+{
+  int saved_errno = errno;
+  ssize_t n;
+
+  if (received_signal == 0)
+    received_signal = signum;
+  n = write (signal_pipe[1], "", 1);   /* a full pipe wakes the loop already */
+  (void) n;
+  errno = saved_errno;
+}
+
 static void
 stop_run (ThumbRun *run)
 {
-  if (!run->stopping)
-    {
-      run->stopping = TRUE;
-      g_clear_handle_id (&run->feed_source, g_source_remove);
-      g_cancellable_cancel (run->stop);
-    }
+  if (run->stopping)
+    return;
+  run->stopping = TRUE;
+  run->stop_signal = received_signal;
+  g_clear_handle_id (&run->feed_source, g_source_remove);
+  g_cancellable_cancel (run->stop);
 }
 
-/* SIGINT or SIGTERM while jobs are out: stop. */
-static gboolean
-on_stop_signal (gpointer user_data)
+/* Stops the run if a signal came. */
+static void
+check_signal (ThumbRun *run)
 {
-  stop_run (user_data);
+  if (received_signal != 0)
+    stop_run (run);
+}
+
+static gboolean
+on_signal_pipe (int          fd,
+                GIOCondition condition,
+                gpointer     user_data)
+{
+  char buffer[64];
+
+  while (read (fd, buffer, sizeof buffer) > 0)
+    ;
+  check_signal (user_data);
   return G_SOURCE_CONTINUE;
 }
 
-/* SIGINT or SIGTERM once every job is back: nothing is left to stop. */
+/* Catches SIGINT and SIGTERM from now until the process exits. */
 static gboolean
-on_late_signal (gpointer user_data)
+catch_stop_signals (GError **error)
 {
-  return G_SOURCE_CONTINUE;
+  struct sigaction action = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+  if (!g_unix_open_pipe (signal_pipe, FD_CLOEXEC, error)
+      || !g_unix_set_fd_nonblocking (signal_pipe[0], TRUE, error)
+      || !g_unix_set_fd_nonblocking (signal_pipe[1], TRUE, error))
+    return FALSE;
+  sigemptyset (&action.sa_mask);
+  sigaction (SIGINT, &action, NULL);
+  sigaction (SIGTERM, &action, NULL);
+  return TRUE;
 }
 
 /* Progress: drawn on every event and on a timer, at most 10 times a
@@ -988,24 +1132,42 @@ on_progress_tick (gpointer user_data)
 
 /* The run */
 
-/* "40 images, 240 thumbnails written, 0 skipped, 0 failed, 1.23 s,
- * 32.52 images/s", in the C locale's number format; the rate counts the
- * images that took work, not skipped ones. */
-static void
+/* "40 images, 240 thumbnails written, 0 skipped, 0 failed, 0 passed
+ * over, 1.23 s, 32.52 images/s", with "N not done" after "passed over"
+ * when interrupted (images the walk had not reached are not in it), in
+ * the C locale's number format; the rate counts the images that took
+ * work, not skipped ones.  FALSE, with a message on stderr, when stdout
+ * cannot take it. */
+static gboolean
 print_summary (ThumbRun *run)
 {
   const ThumbCounts *counts = &run->counts;
   double seconds = (double) (run->end_time - run->start_time) / G_USEC_PER_SEC;
   double rate = seconds > 0 ? (counts->done + counts->failed) / seconds : 0;
   char seconds_text[G_ASCII_DTOSTR_BUF_SIZE], rate_text[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *not_done = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+  int saved_errno;
 
   g_ascii_formatd (seconds_text, sizeof seconds_text, "%.2f", seconds);
   g_ascii_formatd (rate_text, sizeof rate_text, "%.2f", rate);
-  printf ("%" G_GUINT64_FORMAT " images, %" G_GUINT64_FORMAT " thumbnails written, "
-          "%" G_GUINT64_FORMAT " skipped, %" G_GUINT64_FORMAT " failed, %s s, "
-          "%s images/s\n", counts->found, counts->written, counts->skipped,
-          counts->failed, seconds_text, rate_text);
-  fflush (stdout);
+  if (run->stopping)
+    not_done = g_strdup_printf (", %" G_GUINT64_FORMAT " not done", counts->cancelled);
+  line = g_strdup_printf ("%" G_GUINT64_FORMAT " images, %" G_GUINT64_FORMAT " thumbnails "
+                          "written, %" G_GUINT64_FORMAT " skipped, %" G_GUINT64_FORMAT
+                          " failed, %" G_GUINT64_FORMAT " passed over%s, %s s, "
+                          "%s images/s\n", counts->found, counts->written, counts->skipped,
+                          counts->failed, counts->passed_over,
+                          not_done != NULL ? not_done : "", seconds_text, rate_text);
+
+  if (fputs (line, stdout) != EOF && fflush (stdout) == 0)
+    return TRUE;
+  saved_errno = errno;
+  g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "%s", g_strerror (saved_errno));
+  wp_cli_fail ("cannot write the summary", error);
+  return FALSE;
 }
 
 /* Iterates the main context until every job is back. */
@@ -1038,8 +1200,8 @@ exit_status (ThumbRun *run,
   if (run->aborted)
     return WP_CLI_EXIT_FAILED;
   if (run->stopping)
-    return EXIT_INTERRUPTED;
-  if (run->counts.failed > 0 || run->walk_failed || !closed)
+    return EXIT_SIGNAL_BASE + run->stop_signal;
+  if (run->counts.failed > 0 || run->counts.passed_over > 0 || !closed)
     return WP_CLI_EXIT_FAILED;
   return WP_CLI_EXIT_OK;
 }
@@ -1065,32 +1227,31 @@ run_thumbnail (const ThumbOptions *options,
     .window = WINDOW_PER_WORKER * wp_pool_get_n_workers (pool),
   };
   g_autoptr(GHashTable) cleaned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  guint sigint, sigterm;
-  gboolean closed;
+  g_autoptr(GError) error = NULL;
+  guint signal_source;
+  gboolean closed, printed = TRUE;
 
   run.cleaned = cleaned;
   for (int i = 0; i < n_dirs; i++)
     wp_cli_walk_add_root (walk, dirs[i]);
 
-  sigint = g_unix_signal_add (SIGINT, on_stop_signal, &run);
-  sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, &run);
+  if (!catch_stop_signals (&error))
+    return wp_cli_fail (NULL, error);
+  signal_source = g_unix_fd_add (signal_pipe[0], G_IO_IN, on_signal_pipe, &run);
 
   run_jobs (&run);
 
-  /* The outcome is decided.  The late handlers stay until the process
-   * exits, and are added before the others go: GLib puts back the
-   * default action, death by that signal, when a signal's last source
-   * goes. */
-  g_unix_signal_add (SIGINT, on_late_signal, NULL);
-  g_unix_signal_add (SIGTERM, on_late_signal, NULL);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
+  /* The outcome is decided: a signal from now on changes nothing. */
+  g_source_remove (signal_source);
 
   closed = wp_cli_pool_close (pool);
   if (run.stopping && !run.aborted)
-    g_printerr ("workpool: interrupted\n");
+    g_printerr ("workpool: interrupted%s\n",
+                run.walk_done ? "" : " before the walk ended");
   if (!options->quiet)
-    print_summary (&run);
+    printed = print_summary (&run);
+  if (!printed && !run.stopping)
+    return WP_CLI_EXIT_FAILED;
   return exit_status (&run, closed);
 }
 

@@ -20,21 +20,34 @@
  * name ends in one of the extensions (".jpg", compared without regard to
  * ASCII case), depth first, in the order the file system lists each
  * folder.  It never collects a tree or a folder: it holds one open
- * GFileEnumerator per level of the folder it is in (so its memory and
- * its file descriptors grow with the depth of the tree, never with its
- * size), and each call to wp_cli_walk_next() reads only as far as the
- * next match.  A caller that asks for files as it needs them therefore
- * starts working at once and walks a million-file tree in bounded memory.
+ * GFileEnumerator per level of the folder it is in (so its file
+ * descriptors grow with the depth of the tree, its memory with the depth
+ * and the number of folders, never with the number of files), and each
+ * call to wp_cli_walk_next() reads only as far as the next match.  A
+ * caller that asks for files as it needs them therefore starts working
+ * at once and walks a million-file tree in little memory.
  *
  * Rules:
  *  - Folders named exactly `thumbnails` below a root are not entered:
  *    they hold what `workpool thumbnail` writes.  A root is walked
  *    whatever its name.
- *  - Symbolic links to files are followed; symbolic links to folders are
- *    not, so that a link loop cannot make the walk endless.
- *  - A folder that cannot be listed is skipped with an error:
- *    wp_cli_walk_next() returns FALSE once for it, with the folder's path
- *    in place of a file's, and the walk goes on with the rest of the tree.
+ *  - Each folder is walked once, however it is reached: the walk keeps
+ *    the device and inode of every folder it has entered, and passes
+ *    over, without a word, a folder it has walked already (a root given
+ *    twice, a root inside another, a second link to one folder).  So
+ *    the walk's memory grows with the number of folders, by one entry
+ *    each, though never with the number of files.
+ *  - Symbolic links are followed, to files and to folders.  A link to a
+ *    folder on the current path (one of its own ancestors) would loop:
+ *    it is passed over and reported.
+ *  - An entry a user would expect to be taken but that cannot be is
+ *    passed over and reported: wp_cli_walk_next() returns FALSE once for
+ *    it, with its path in place of a file's, and the walk goes on with
+ *    the rest of the tree.  These are: a folder that cannot be listed, a
+ *    symbolic link that leads nowhere (dangling, or in a loop of links;
+ *    whatever its name, as it may have led to a folder), a link to an
+ *    ancestor folder, and an entry with one of the extensions that is
+ *    neither a regular file nor a folder (a FIFO, a socket, a device).
  *
  * Everything runs in the caller's thread, with blocking file-system
  * calls: a walk serves one thread.
@@ -42,7 +55,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include "wp-cli-walk.h"
 
@@ -50,17 +67,42 @@
 #define WALK_ATTRIBUTES G_FILE_ATTRIBUTE_STANDARD_NAME "," \
                         G_FILE_ATTRIBUTE_STANDARD_TYPE
 
+/* A folder, whatever path leads to it. */
+typedef struct {
+  dev_t device;
+  ino_t inode;
+} FolderId;
+
 /* A folder being listed: one per level, from a root down. */
 typedef struct {
   char            *path;
+  FolderId         id;
   GFileEnumerator *children;
 } WalkFolder;
 
 struct _WpCliWalk {
-  GStrv      extensions;  /* without the dot */
-  GQueue     roots;       /* char *, not yet entered */
-  GPtrArray *folders;     /* WalkFolder *, the deepest last */
+  GStrv       extensions;  /* without the dot */
+  GQueue      roots;       /* char *, not yet entered */
+  GPtrArray  *folders;     /* WalkFolder *, the deepest last */
+  GHashTable *walked;      /* FolderId * set: every folder entered */
 };
+
+static guint
+folder_id_hash (gconstpointer key)
+{
+  const FolderId *id = key;
+
+  return (guint) id->inode ^ (guint) ((guint64) id->inode >> 32) ^ (guint) id->device;
+}
+
+static gboolean
+folder_id_equal (gconstpointer a,
+                 gconstpointer b)
+{
+  const FolderId *id_a = a, *id_b = b;
+
+  return id_a->device == id_b->device && id_a->inode == id_b->inode;
+}
 
 static void
 walk_folder_free (WalkFolder *folder)
@@ -84,6 +126,7 @@ wp_cli_walk_new (const char * const *extensions)
   walk->extensions = g_strdupv ((GStrv) extensions);
   g_queue_init (&walk->roots);
   walk->folders = g_ptr_array_new_with_free_func ((GDestroyNotify) walk_folder_free);
+  walk->walked = g_hash_table_new_full (folder_id_hash, folder_id_equal, g_free, NULL);
   return walk;
 }
 
@@ -93,6 +136,7 @@ wp_cli_walk_free (WpCliWalk *walk)
   g_strfreev (walk->extensions);
   g_queue_clear_full (&walk->roots, g_free);
   g_ptr_array_unref (walk->folders);
+  g_hash_table_unref (walk->walked);
   g_free (walk);
 }
 
@@ -125,19 +169,61 @@ has_extension (WpCliWalk  *walk,
   return FALSE;
 }
 
-/* Starts listing the folder @path (taken), one level below the current
- * one.  On failure, *@failed is @path. */
 static gboolean
-enter_folder (WpCliWalk   *walk,
-              char        *path,
-              char       **failed,
-              GError     **error)
+set_error_from_errno (GError     **error,
+                      int          saved_errno,
+                      const char  *what)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "%s: %s", what, g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* The folder on the current path that @id is, or NULL. */
+static WalkFolder *
+find_ancestor (WpCliWalk      *walk,
+               const FolderId *id)
+{
+  for (guint i = 0; i < walk->folders->len; i++)
+    {
+      WalkFolder *folder = g_ptr_array_index (walk->folders, i);
+
+      if (folder_id_equal (&folder->id, id))
+        return folder;
+    }
+  return NULL;
+}
+
+/* Starts listing the folder @path (taken), whose status is @info, one
+ * level below the current one, unless it has been walked already.  On
+ * failure, *@failed is @path. */
+static gboolean
+enter_folder (WpCliWalk          *walk,
+              char               *path,
+              const struct stat  *info,
+              char              **failed,
+              GError            **error)
 {
   g_autofree char *owned_path = path;
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  WalkFolder *folder;
+  g_autoptr(GFile) file = NULL;
+  FolderId id = { info->st_dev, info->st_ino };
+  WalkFolder *ancestor, *folder;
   GFileEnumerator *children;
 
+  ancestor = find_ancestor (walk, &id);
+  if (ancestor != NULL)
+    {
+      g_autofree char *display = g_filename_display_name (ancestor->path);
+
+      *failed = g_steal_pointer (&owned_path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_LINKS,
+                   "Not followed: a symbolic link to its own ancestor “%s”", display);
+      return FALSE;
+    }
+  if (g_hash_table_contains (walk->walked, &id))
+    return TRUE;
+
+  file = g_file_new_for_path (path);
   children = g_file_enumerate_children (file, WALK_ATTRIBUTES,
                                         G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
                                         NULL, error);
@@ -147,11 +233,32 @@ enter_folder (WpCliWalk   *walk,
       return FALSE;
     }
 
+  g_hash_table_add (walk->walked, g_memdup2 (&id, sizeof id));
   folder = g_new0 (WalkFolder, 1);
   folder->path = g_steal_pointer (&owned_path);
+  folder->id = id;
   folder->children = children;
   g_ptr_array_add (walk->folders, folder);
   return TRUE;
+}
+
+/* Enters the folder @path (taken), following symbolic links. */
+static gboolean
+enter_path (WpCliWalk   *walk,
+            char        *path,
+            char       **failed,
+            GError     **error)
+{
+  struct stat info;
+
+  if (g_stat (path, &info) != 0)
+    {
+      int saved_errno = errno;
+
+      *failed = path;
+      return set_error_from_errno (error, saved_errno, "Cannot open the folder");
+    }
+  return enter_folder (walk, path, &info, failed, error);
 }
 
 static void
@@ -159,6 +266,47 @@ leave_folder (WpCliWalk *walk)
 {
   g_assert (walk->folders->len > 0);
   g_ptr_array_remove_index (walk->folders, walk->folders->len - 1);
+}
+
+/* The child @child (taken) is a symbolic link named @name: follows it. */
+static gboolean
+visit_link (WpCliWalk   *walk,
+            const char  *name,
+            char        *child,
+            char       **path,
+            GError     **error)
+{
+  struct stat info;
+
+  if (g_stat (child, &info) != 0)
+    {
+      int saved_errno = errno;
+
+      *path = child;
+      return set_error_from_errno (error, saved_errno,
+                                   "The symbolic link leads nowhere");
+    }
+  if (S_ISDIR (info.st_mode))
+    {
+      if (strcmp (name, THUMBNAILS_FOLDER) == 0)
+        {
+          g_free (child);
+          return TRUE;
+        }
+      return enter_folder (walk, child, &info, path, error);
+    }
+  if (!has_extension (walk, name))
+    g_free (child);
+  else if (S_ISREG (info.st_mode))
+    *path = child;
+  else
+    {
+      *path = child;
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                           "The symbolic link leads to something that is not a file");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* What to do with the child @info of @folder: returns its path when it
@@ -171,15 +319,13 @@ visit_child (WpCliWalk   *walk,
              GError     **error)
 {
   const char *name = g_file_info_get_name (info);
-  g_autofree char *child = NULL;
 
   switch (g_file_info_get_file_type (info))
     {
     case G_FILE_TYPE_DIRECTORY:
       if (strcmp (name, THUMBNAILS_FOLDER) == 0)
         return TRUE;
-      return enter_folder (walk, g_build_filename (folder->path, name, NULL),
-                           path, error);
+      return enter_path (walk, g_build_filename (folder->path, name, NULL), path, error);
 
     case G_FILE_TYPE_REGULAR:
       if (has_extension (walk, name))
@@ -187,15 +333,16 @@ visit_child (WpCliWalk   *walk,
       return TRUE;
 
     case G_FILE_TYPE_SYMBOLIC_LINK:
-      if (!has_extension (walk, name))
-        return TRUE;
-      child = g_build_filename (folder->path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_REGULAR))
-        *path = g_steal_pointer (&child);
-      return TRUE;
+      return visit_link (walk, name, g_build_filename (folder->path, name, NULL),
+                         path, error);
 
     default:
-      return TRUE;
+      if (!has_extension (walk, name))
+        return TRUE;
+      *path = g_build_filename (folder->path, name, NULL);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                           "Not a regular file");
+      return FALSE;
     }
 }
 
@@ -203,11 +350,12 @@ visit_child (WpCliWalk   *walk,
  * wp_cli_walk_next:
  * @walk: a #WpCliWalk
  * @path: (out) (transfer full): the next matching file, or %NULL once
- *   the walk is done; on failure, the folder that could not be listed
- * @error: why that folder could not be listed
+ *   the walk is done; on failure, the entry passed over
+ * @error: why that entry was passed over
  *
- * Returns: %FALSE with @error and *@path set when a folder could not be
- *   listed; that folder is skipped and the next call goes on after it
+ * Returns: %FALSE with @error and *@path set when an entry a user would
+ *   expect to be taken was passed over (see the rules above); the next
+ *   call goes on after it
  */
 gboolean
 wp_cli_walk_next (WpCliWalk  *walk,
@@ -226,7 +374,7 @@ wp_cli_walk_next (WpCliWalk  *walk,
         {
           if (g_queue_is_empty (&walk->roots))
             return TRUE;
-          if (!enter_folder (walk, g_queue_pop_head (&walk->roots), path, error))
+          if (!enter_path (walk, g_queue_pop_head (&walk->roots), path, error))
             return FALSE;
           continue;
         }

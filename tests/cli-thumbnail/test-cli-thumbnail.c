@@ -47,23 +47,29 @@ static const int default_boxes[N_DEFAULT_SIZES] = { 1024, 512, 256, 128, 64, 32 
 #define run_thumbnail(...) \
   wp_cli_run_argv ("thumbnail", (const char * const[]) { __VA_ARGS__, NULL })
 
-/* The numbers of the summary line. */
+/* The numbers of the summary line; not_done is -1 when it has none. */
 typedef struct {
   guint images;
   guint written;
   guint skipped;
   guint failed;
+  guint passed_over;
+  int   not_done;
 } Summary;
 
 static Summary
 parse_summary (const char *out)
 {
   Summary summary = { 0, };
-  int n;
+  int n, end = 0;
 
-  n = sscanf (out, "%u images, %u thumbnails written, %u skipped, %u failed, ",
-              &summary.images, &summary.written, &summary.skipped, &summary.failed);
-  g_assert_cmpint (n, ==, 4);
+  n = sscanf (out, "%u images, %u thumbnails written, %u skipped, %u failed, "
+              "%u passed over%n", &summary.images, &summary.written, &summary.skipped,
+              &summary.failed, &summary.passed_over, &end);
+  g_assert_cmpint (n, ==, 5);
+  summary.not_done = -1;
+  if (sscanf (out + end, ", %d not done, ", &summary.not_done) != 1)
+    summary.not_done = -1;
   g_assert_nonnull (strstr (out, " s, "));
   g_assert_true (g_str_has_suffix (out, " images/s\n"));
   g_assert_true (strchr (out, '\n') == out + strlen (out) - 1);
@@ -83,6 +89,29 @@ assert_summary (const char *out,
   g_assert_cmpuint (summary.written, ==, written);
   g_assert_cmpuint (summary.skipped, ==, skipped);
   g_assert_cmpuint (summary.failed, ==, failed);
+}
+
+/* Lines of @err, each "workpool: PATH: …" for one of @paths, in any
+ * order, and nothing else. */
+static void
+assert_passed_over (const char         *err,
+                    const char * const *paths)
+{
+  g_auto(GStrv) lines = g_strsplit (err, "\n", -1);
+  guint n_paths = g_strv_length ((GStrv) paths);
+
+  g_assert_cmpuint (g_strv_length (lines), ==, n_paths + 1);
+  g_assert_cmpstr (lines[n_paths], ==, "");
+  for (guint i = 0; i < n_paths; i++)
+    {
+      g_autofree char *prefix = g_strconcat ("workpool: ", paths[i], ": g-io-error-quark:", NULL);
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < n_paths && !found; j++)
+        found = g_str_has_prefix (lines[j], prefix);
+      if (!found)
+        g_error ("no line for %s in:\n%s", paths[i], err);
+    }
 }
 
 /* Test images */
@@ -744,6 +773,129 @@ test_output_same_name (Fixture       *fixture,
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+static void
+test_walk_folder_link (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *photos = g_build_filename (fixture->dir, "photos", NULL);
+  g_autofree char *root = g_build_filename (fixture->dir, "root", NULL);
+  g_autofree char *album = g_build_filename (root, "album", NULL);
+  g_autofree char *a = add_jpeg (photos, "a.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a symbolic link to a folder is followed, and the thumbnails "
+                  "go beside the images it leads to");
+  g_assert_cmpint (g_mkdir (root, 0755), ==, 0);
+  g_assert_cmpint (symlink ("../photos", album), ==, 0);
+
+  run = run_thumbnail (root);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  assert_summary (run->out, 1, 6, 0, 0);
+  g_assert_cmpuint (parse_summary (run->out).passed_over, ==, 0);
+  assert_default_thumbnails (photos, "a", 300, 200);
+}
+
+static void
+test_walk_link_loop (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *sub = g_build_filename (fixture->dir, "sub", NULL);
+  g_autofree char *up = g_build_filename (sub, "up", NULL);
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (sub, "b.jpg");
+  const char *passed_over[] = { up, NULL };
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a symbolic link to an ancestor folder is not followed but "
+                  "reported and counted; the rest of the tree is done once");
+  g_assert_cmpint (symlink ("..", up), ==, 0);
+
+  run = run_thumbnail ("--sizes", "32x32", fixture->dir);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 2, 2, 0, 0);
+  g_assert_cmpuint (parse_summary (run->out).passed_over, ==, 1);
+  assert_passed_over (run->err, passed_over);
+}
+
+static void
+test_walk_bad_entries (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *dangling = g_build_filename (fixture->dir, "gone.jpg", NULL);
+  g_autofree char *dangling_folder = g_build_filename (fixture->dir, "Holidays", NULL);
+  g_autofree char *looping = g_build_filename (fixture->dir, "self.jpg", NULL);
+  g_autofree char *fifo = g_build_filename (fixture->dir, "pipe.JPG", NULL);
+  g_autofree char *other_fifo = g_build_filename (fixture->dir, "pipe.txt", NULL);
+  const char *passed_over[] = { dangling, dangling_folder, looping, fifo, NULL };
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("dangling and looping symbolic links and a FIFO named like "
+                  "an image are each reported on one line and counted as "
+                  "passed over; the images are still done; exit status 1");
+  g_assert_cmpint (symlink ("missing.jpg", dangling), ==, 0);
+  g_assert_cmpint (symlink ("/nonexistent/Holidays", dangling_folder), ==, 0);
+  g_assert_cmpint (symlink ("self.jpg", looping), ==, 0);
+  g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+  g_assert_cmpint (mkfifo (other_fifo, 0644), ==, 0);
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 1, 6, 0, 0);
+  g_assert_cmpuint (parse_summary (run->out).passed_over, ==, 4);
+  assert_passed_over (run->err, passed_over);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+}
+
+static void
+test_walk_unreadable_folder (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *locked = g_build_filename (fixture->dir, "locked", NULL);
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (locked, "b.jpg");
+  const char *passed_over[] = { locked, NULL };
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a folder that cannot be listed is reported and counted as "
+                  "passed over; the rest is done; exit status 1");
+  g_assert_cmpint (g_chmod (locked, 0), ==, 0);
+  if (g_access (locked, R_OK) == 0)
+    {
+      g_assert_cmpint (g_chmod (locked, 0755), ==, 0);
+      g_test_skip ("this user can list a folder of mode 000");
+      return;
+    }
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (g_chmod (locked, 0755), ==, 0);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 1, 6, 0, 0);
+  g_assert_cmpuint (parse_summary (run->out).passed_over, ==, 1);
+  assert_passed_over (run->err, passed_over);
+}
+
+static void
+test_walk_roots_once (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *sub = g_build_filename (fixture->dir, "sub", NULL);
+  g_autofree char *alias = g_build_filename (fixture->dir, "alias", NULL);
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = add_jpeg (sub, "b.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("a root given twice, a root inside another and a link to a "
+                  "folder already walked: each folder is walked once");
+  g_assert_cmpint (symlink ("sub", alias), ==, 0);
+
+  run = run_thumbnail ("--sizes", "32x32", sub, fixture->dir, fixture->dir, alias);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  assert_summary (run->out, 2, 2, 0, 0);
+}
+
 /* Skipping up-to-date images */
 
 static void
@@ -951,6 +1103,31 @@ test_failure_non_utf8_name (Fixture       *fixture,
   g_assert_true (g_utf8_validate (run->err, -1, NULL));
 }
 
+static void
+test_failure_written_count (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *blocked = g_build_filename (fixture->dir, "thumbnails", "32x32", NULL);
+  g_autofree char *top = g_build_filename (fixture->dir, "thumbnails", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("an image whose last thumbnail cannot be written fails, and "
+                  "the summary counts the five thumbnails written before");
+  g_assert_cmpint (g_mkdir (top, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (blocked, "not a folder\n", -1, NULL));
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 1, 5, 0, 1);
+  for (int i = 0; i < N_DEFAULT_SIZES - 1; i++)
+    {
+      g_autofree char *path = thumbnail_path (fixture->dir, "a", default_boxes[i]);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+}
+
 /* Usage errors */
 
 static void
@@ -1116,7 +1293,9 @@ test_memory_limit_big_image (Fixture       *fixture,
 
 typedef struct {
   GSubprocess *process;
-  char        *watched;      /* a folder whose first file triggers SIGINT */
+  int          signum;       /* what to send */
+  gboolean     group;        /* to the process group that process leads */
+  char        *watched;      /* a folder whose first file triggers the signal */
   gboolean     signalled;
   gboolean     exited;
   gint64       deadline;
@@ -1130,7 +1309,7 @@ folder_has_file (const char *path)
   return dir != NULL && g_dir_read_name (dir) != NULL;
 }
 
-/* A GMainContext timeout: sends SIGINT once the first thumbnail is
+/* A GMainContext timeout: sends the signal once the first thumbnail is
  * there. */
 static gboolean
 poll_first_thumbnail (gpointer user_data)
@@ -1141,7 +1320,11 @@ poll_first_thumbnail (gpointer user_data)
   if (!folder_has_file (interrupt->watched))
     return G_SOURCE_CONTINUE;
 
-  g_subprocess_send_signal (interrupt->process, SIGINT);
+  if (interrupt->group)
+    g_assert_cmpint (kill (-atoi (g_subprocess_get_identifier (interrupt->process)),
+                           interrupt->signum), ==, 0);
+  else
+    g_subprocess_send_signal (interrupt->process, interrupt->signum);
   interrupt->signalled = TRUE;
   return G_SOURCE_REMOVE;
 }
@@ -1242,6 +1425,7 @@ test_interrupt (Fixture       *fixture,
                                G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
   g_assert_no_error (error);
   interrupt.process = process;
+  interrupt.signum = SIGINT;
   interrupt.watched = watched;
   interrupt.deadline = g_get_monotonic_time () + INTERRUPT_DEADLINE;
 
@@ -1258,6 +1442,63 @@ test_interrupt (Fixture       *fixture,
   g_test_message ("%u of %d images done before the interruption",
                   n_complete, INTERRUPT_IMAGES);
   g_assert_cmpuint (n_complete, <, INTERRUPT_IMAGES);
+}
+
+static void
+leave_process_group (gpointer user_data)
+{
+  setpgid (0, 0);
+}
+
+static void
+test_interrupt_group_sigterm (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autofree char *watched = g_build_filename (fixture->dir, "thumbnails", "32x32", NULL);
+  const char *args[] = { "--workers", "2", fixture->dir, NULL };
+  g_autoptr(GPtrArray) argv = wp_cli_command_line_new ("thumbnail", args);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  Interrupt interrupt = { NULL, };
+  Summary summary;
+
+  g_test_summary ("SIGTERM to the whole process group, workers included: exit "
+                  "status 143, no worker reported as failed, and the summary "
+                  "says how many images were not done");
+  add_interrupt_images (fixture->dir);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, leave_process_group, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                          &error);
+  g_assert_no_error (error);
+  interrupt.process = process;
+  interrupt.signum = SIGTERM;
+  interrupt.group = TRUE;
+  interrupt.watched = watched;
+  interrupt.deadline = g_get_monotonic_time () + INTERRUPT_DEADLINE;
+
+  g_timeout_add (POLL_INTERVAL_MS, poll_first_thumbnail, &interrupt);
+  while (!interrupt.signalled)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("stdout:\n%s\nstderr:\n%s", out, err);
+
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 143);
+  g_assert_true (g_str_has_prefix (err, "workpool: interrupted"));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+  summary = parse_summary (out);
+  g_assert_cmpuint (summary.failed, ==, 0);
+  g_assert_cmpint (summary.not_done, >, 0);
+  g_assert_cmpuint (summary.not_done, <=, summary.images);
+  assert_only_complete_files (fixture->dir);
 }
 
 /* A pipe whose buffer is full: a write to it blocks until the test
@@ -1763,6 +2004,35 @@ test_output_progress (Fixture       *fixture,
   assert_summary (always->out, 1, 6, 0, 0);
 }
 
+static void
+test_output_summary_write_error (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  const char *args[] = { "--sizes", "32x32", fixture->dir, NULL };
+  g_autoptr(GPtrArray) argv = wp_cli_command_line_new ("thumbnail", args);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+
+  g_test_summary ("a summary that cannot be written (stdout is /dev/full) is "
+                  "reported on stderr, with exit status 1");
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, "/dev/full");
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                          &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr:\n%s", err);
+
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  g_assert_true (g_str_has_prefix (err, "workpool: cannot write the summary: "));
+  g_assert_nonnull (strstr (err, "No space left on device"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1787,6 +2057,11 @@ main (int    argc,
   ADD ("output-dir/several-dirs", test_output_several_dirs);
   ADD ("output-dir/nested-dirs", test_output_nested_dirs);
   ADD ("output-dir/same-name", test_output_same_name);
+  ADD ("walk/folder-link", test_walk_folder_link);
+  ADD ("walk/link-loop", test_walk_link_loop);
+  ADD ("walk/bad-entries", test_walk_bad_entries);
+  ADD ("walk/unreadable-folder", test_walk_unreadable_folder);
+  ADD ("walk/roots-once", test_walk_roots_once);
   ADD ("skip/second-run", test_skip_second_run);
   ADD ("skip/stale", test_skip_stale);
   ADD ("skip/replaced-older", test_skip_replaced_older);
@@ -1795,6 +2070,7 @@ main (int    argc,
   ADD ("force", test_force);
   ADD ("failure/one-bad-file", test_failure_one_bad_file);
   ADD ("failure/non-utf8-name", test_failure_non_utf8_name);
+  ADD ("failure/written-count", test_failure_written_count);
   ADD ("usage/sizes", test_usage_sizes);
   ADD ("usage/dirs", test_usage_dirs);
   ADD ("usage/numbers", test_usage_numbers);
@@ -1802,6 +2078,7 @@ main (int    argc,
   ADD ("memory-limit/big-image", test_memory_limit_big_image);
   ADD ("interrupt", test_interrupt);
   ADD ("interrupt/after-work", test_interrupt_after_work);
+  ADD ("interrupt/group-sigterm", test_interrupt_group_sigterm);
   ADD ("one-job-per-size", test_one_job_per_size);
   ADD ("quality", test_quality);
   ADD ("robustness/workers-cannot-start", test_workers_cannot_start);
@@ -1812,6 +2089,7 @@ main (int    argc,
   ADD ("robustness/kill-storm", test_kill_storm);
   ADD ("output/quiet", test_output_quiet);
   ADD ("output/progress", test_output_progress);
+  ADD ("output/summary-write-error", test_output_summary_write_error);
 
 #undef ADD
 
