@@ -1826,6 +1826,7 @@ test_leftovers_removed (Fixture       *fixture,
   g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
   g_autofree char *folder = g_build_filename (fixture->dir, "thumbnails", "64x64", NULL);
   g_autofree char *leftover = g_build_filename (folder, ".a.jpg.wptmp-AbCd12", NULL);
+  g_autofree char *thumbnail = thumbnail_path (fixture->dir, "a", 64);
   g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("a run removes the temporary files a killed writer left in the "
@@ -1849,7 +1850,7 @@ test_leftovers_removed (Fixture       *fixture,
 
       g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
     }
-  assert_thumbnail (thumbnail_path (fixture->dir, "a", 64), 64, 43);
+  assert_thumbnail (thumbnail, 64, 43);
 }
 
 /* The worker processes of @pid, its children. */
