@@ -55,9 +55,9 @@
  * non-JPEG one decodes fully, 400 MB as RGBA and 300 MB more as RGB: an
  * RGBA PNG of that size needs between 720 and 768 MiB, a TIFF peaks at
  * 813 MB resident; a JPEG is decoded at a reduced scale and needs
- * little), while an image that needs more fails alone (gdk-pixbuf's
- * "insufficient memory" error, or a crash naming the limit) instead of
- * making the machine swap.
+ * little), while an image that needs more fails alone (an out-of-memory
+ * error in which the plugin names the limit, or a crash in which the pool
+ * does; either gets how to raise it) instead of making the machine swap.
  *
  * Time.  Each job runs under the pool's per-job timeout, 60 s per image
  * unless --timeout says otherwise (0: none), so that no file, however
@@ -891,6 +891,24 @@ take_image (ThumbRun *run,
   submit_image (run, source, destinations);
 }
 
+/* Adds how to raise the limit to a job's error that names the memory
+ * limit its worker ran under: the pool's for a worker that crashed, the
+ * plugin's for an allocation that failed (wp-memory-limit.c), both
+ * "a memory limit of N bytes". */
+static void
+hint_memory_limit (ThumbRun *run,
+                   GError   *error)
+{
+  char *message;
+
+  if (run->options->memory_limit == 0 || strstr (error->message, "memory limit of ") == NULL)
+    return;
+
+  message = g_strconcat (error->message, "; raise it with --memory-limit SIZE", NULL);
+  g_free (error->message);
+  error->message = message;
+}
+
 /* Folds a finished image into the counters. */
 static void
 finish_image (ImageTask *task)
@@ -907,6 +925,7 @@ finish_image (ImageTask *task)
   else
     {
       run->counts.failed++;
+      hint_memory_limit (run, task->error);
       report_failure (run, task->source, task->error);
     }
   image_task_free (task);

@@ -50,6 +50,7 @@
 
 #include "wp-image.h"
 #include "wp-jpeg.h"
+#include "wp-memory-limit.h"
 #include "wp-resample.h"
 
 #define READ_BUFFER_SIZE 65536
@@ -253,8 +254,12 @@ flatten_on_white (GdkPixbuf   *pixbuf,
   flat = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
   if (flat == NULL)
     {
-      g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
-                   "Not enough memory to load “%s” (%dx%d)", path, width, height);
+      GError *local_error = g_error_new (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+                                         "Not enough memory to load “%s” (%dx%d)",
+                                         path, width, height);
+
+      wp_memory_limit_note (local_error);
+      g_propagate_error (error, local_error);
       return NULL;
     }
 
@@ -338,6 +343,9 @@ open_with_gdk_pixbuf (WpImage       *image,
 
   if (local_error != NULL)
     {
+      /* The pixel limit is checked above: this one is an allocation. */
+      if (g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY))
+        wp_memory_limit_note (local_error);
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                   "Failed to load image “%s”: ", image->path);
       return FALSE;
@@ -701,6 +709,7 @@ wp_image_render (WpImage  *image,
 {
   g_autoptr(GdkPixbuf) scaled = NULL;
   GdkPixbuf *source, *oriented;
+  GError *local_error;
   int stored_width, stored_height;
 
   g_return_val_if_fail (image != NULL && image->pixbuf != NULL, NULL);
@@ -732,9 +741,11 @@ wp_image_render (WpImage  *image,
   return oriented;
 
 out_of_memory:
-  g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
-               "Not enough memory to scale “%s” to %dx%d",
-               image->path, width, height);
+  local_error = g_error_new (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+                             "Not enough memory to scale “%s” to %dx%d",
+                             image->path, width, height);
+  wp_memory_limit_note (local_error);
+  g_propagate_error (error, local_error);
   return NULL;
 }
 

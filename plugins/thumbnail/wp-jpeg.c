@@ -53,6 +53,7 @@
 #include <jerror.h>
 
 #include "wp-jpeg.h"
+#include "wp-memory-limit.h"
 
 #define SOURCE_BUFFER_SIZE 65536
 #define DESTINATION_BUFFER_SIZE 16384
@@ -90,6 +91,7 @@ error_from_libjpeg (j_common_ptr cinfo)
 {
   WpJpegErrorMgr *err = (WpJpegErrorMgr *) cinfo->err;
   char message[JMSG_LENGTH_MAX];
+  GError *error;
   int code;
 
   cinfo->err->format_message (cinfo, message);
@@ -115,12 +117,18 @@ error_from_libjpeg (j_common_ptr cinfo)
     }
 
   if (cinfo->is_decompressor)
-    return g_error_new (GDK_PIXBUF_ERROR, code,
-                        "Failed to decode JPEG image “%s”: %s",
-                        err->path, message);
+    error = g_error_new (GDK_PIXBUF_ERROR, code,
+                         "Failed to decode JPEG image “%s”: %s",
+                         err->path, message);
   else
-    return g_error_new (GDK_PIXBUF_ERROR, code,
-                        "Failed to encode JPEG image: %s", message);
+    error = g_error_new (GDK_PIXBUF_ERROR, code,
+                         "Failed to encode JPEG image: %s", message);
+
+  /* JERR_IMAGE_TOO_BIG is about the dimensions, not about memory. */
+  if (cinfo->err->msg_code == JERR_OUT_OF_MEMORY)
+    wp_memory_limit_note (error);
+
+  return error;
 }
 
 /* Leaves libjpeg with @error (transfer full), or with an error made from
@@ -521,10 +529,14 @@ reader_decode (WpJpegReader  *reader,
                                    (int) cinfo->output_width,
                                    (int) cinfo->output_height);
   if (reader->pixbuf == NULL)
-    fail ((j_common_ptr) cinfo,
-          g_error_new (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
-                       "Not enough memory to decode “%s” at %ux%u",
-                       reader->path, cinfo->output_width, cinfo->output_height));
+    {
+      GError *oom = g_error_new (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+                                 "Not enough memory to decode “%s” at %ux%u",
+                                 reader->path, cinfo->output_width, cinfo->output_height);
+
+      wp_memory_limit_note (oom);
+      fail ((j_common_ptr) cinfo, oom);
+    }
 
   if (cinfo->out_color_space == JCS_CMYK)
     reader->cmyk_rows = g_malloc_n ((gsize) cinfo->output_width * 4, ROWS_PER_READ);

@@ -34,7 +34,9 @@
  * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty, truncated or corrupt image,
  * GDK_PIXBUF_ERROR_UNKNOWN_TYPE for a format nothing can read,
  * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY for an image over 100 megapixels
- * (refused from its header); G_IO_ERROR_INVALID_ARGUMENT for a box side
+ * (refused from its header) and for an allocation that failed (whose
+ * message then names the worker's RLIMIT_AS, wp-memory-limit.c);
+ * G_IO_ERROR_INVALID_ARGUMENT for a box side
  * <= 0 or a quality outside 1-100; G_IO_ERROR_CANCELLED.  A failed job
  * leaves no partial thumbnail and no temporary file.
  *

@@ -1275,10 +1275,10 @@ test_memory_limit_big_image (Fixture       *fixture,
   assert_summary (limited->out, 2, 6, 0, 1);
   g_assert_true (g_str_has_prefix (limited->err, prefix));
   g_assert_cmpint (strchr (limited->err, '\n') - limited->err + 1, ==, strlen (limited->err));
-  /* A crash, if the allocation that failed was not one the plugin checks,
-   * says why. */
-  if (strstr (limited->err, "wp-pool-error-quark") != NULL)
-    g_assert_nonnull (strstr (limited->err, "memory limit of 67108864 bytes"));
+  /* An error, or a crash if the allocation that failed was not one the
+   * plugin checks: either names the limit and how to raise it. */
+  g_assert_nonnull (strstr (limited->err, "memory limit of 67108864 bytes"));
+  g_assert_nonnull (strstr (limited->err, "; raise it with --memory-limit SIZE"));
   assert_default_thumbnails (fixture->dir, "small", 300, 200);
   assert_only_thumbnails_of (fixture->dir, "small");
 
@@ -1287,6 +1287,82 @@ test_memory_limit_big_image (Fixture       *fixture,
   g_assert_cmpstr (by_default->err, ==, "");
   assert_summary (by_default->out, 2, 6, 1, 0);
   assert_default_thumbnails (fixture->dir, "big", 6000, 6000);
+}
+
+/* PNG's CRC-32 (ISO 3309), bit by bit. */
+static guint32
+png_crc (const guint8 *data,
+         gsize         length)
+{
+  guint32 crc = 0xFFFFFFFF;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      crc ^= data[i];
+      for (int bit = 0; bit < 8; bit++)
+        crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1));
+    }
+  return crc ^ 0xFFFFFFFF;
+}
+
+static void
+put_be32 (guint8  *p,
+          guint32  value)
+{
+  p[0] = (guint8) (value >> 24);
+  p[1] = (guint8) (value >> 16);
+  p[2] = (guint8) (value >> 8);
+  p[3] = (guint8) value;
+}
+
+static void
+test_memory_limit_named (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *huge = g_build_filename (fixture->dir, "huge.png", NULL);
+  g_autofree char *small = g_build_filename (fixture->dir, "small.png", NULL);
+  g_autofree char *expected = NULL;
+  g_autofree guint8 *bytes = NULL;
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  g_test_summary ("an image that needs more memory than --memory-limit fails with a "
+                  "message that names the limit in bytes and says how to raise it");
+  if (WP_ASAN_BUILD)
+    {
+      g_test_skip ("AddressSanitizer reserves terabytes of address space, so a worker cannot "
+                   "apply a memory limit in this build");
+      return;
+    }
+
+  /* A small PNG whose header says 10000x10000: 100 megapixels, within the
+   * plugin's pixel limit, for which gdk-pixbuf allocates 300 MB as soon
+   * as it reaches the pixel data. */
+  save_image (huge, "png", 64, 64, 0);
+  save_image (small, "png", 300, 200, 0);
+  g_assert_true (g_file_get_contents (huge, (char **) &bytes, &length, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (bytes + 12, 4, "IHDR", 4);
+  put_be32 (bytes + 16, 10000);
+  put_be32 (bytes + 20, 10000);
+  put_be32 (bytes + 29, png_crc (bytes + 12, 4 + 13));
+  g_assert_true (g_file_set_contents (huge, (char *) bytes, (gssize) length, &error));
+  g_assert_no_error (error);
+
+  run = run_thumbnail ("--ext", "png", "--workers", "1", "--memory-limit", "256M",
+                       fixture->dir);
+  g_test_message ("%s", run->err);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 2, 6, 0, 1);
+  expected = g_strconcat ("workpool: ", huge, ": gdk-pixbuf-error-quark:1: ", NULL);
+  g_assert_true (g_str_has_prefix (run->err, expected));
+  g_assert_true (g_str_has_suffix (run->err, " (the worker ran under a memory limit of "
+                                             "268435456 bytes); raise it with "
+                                             "--memory-limit SIZE\n"));
+  g_assert_cmpint (strchr (run->err, '\n') - run->err + 1, ==, strlen (run->err));
+  assert_default_thumbnails (fixture->dir, "small", 300, 200);
+  assert_only_thumbnails_of (fixture->dir, "small");
 }
 
 /* Interruption */
@@ -2077,6 +2153,7 @@ main (int    argc,
   ADD ("usage/numbers", test_usage_numbers);
   ADD ("usage/memory-limit", test_usage_memory_limit);
   ADD ("memory-limit/big-image", test_memory_limit_big_image);
+  ADD ("memory-limit/named", test_memory_limit_named);
   ADD ("interrupt", test_interrupt);
   ADD ("interrupt/after-work", test_interrupt_after_work);
   ADD ("interrupt/group-sigterm", test_interrupt_group_sigterm);

@@ -15,13 +15,16 @@
  * corpus and an ICC profile with a PNG carrying it come from tests/data
  * (G_TEST_SRCDIR is tests/thumbnail).  Tests that expect a failure list
  * the directory afterwards: a failed job must leave neither a thumbnail
- * nor a temporary file.
+ * nor a temporary file.  The memory-limit tests run the plugin in a
+ * subprocess (g_test_trap_subprocess()) that lowers its own RLIMIT_AS,
+ * as a worker does.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,9 +36,11 @@
 #endif
 
 #include "workpool/wp-plugin.h"
+#include "host/protocol/wp-sanitizer-private.h"
 
 #include "wp-atomic-file.h"
 #include "wp-jpeg.h"
+#include "wp-memory-limit.h"
 #include "wp-resample.h"
 #include "wp-thumbnail.h"
 #include "wp-thumbnail-stamp.h"
@@ -1988,6 +1993,180 @@ load_plugin (void)
   g_assert_nonnull (plugin);
 }
 
+/* ---- out of memory under a memory limit ------------------------------ */
+
+#define MEMORY_LIMIT (G_GUINT64_CONSTANT (256) << 20)
+#define HUGE_SIDE 10000
+
+/* The first offset of @marker (two bytes) in @data, or -1. */
+static gssize
+find_bytes (const guint8 *data,
+            gsize         length,
+            guint8        first,
+            guint8        second)
+{
+  gsize i;
+
+  for (i = 0; i + 1 < length; i++)
+    if (data[i] == first && data[i + 1] == second)
+      return (gssize) i;
+  return -1;
+}
+
+static void
+put_be16 (guint8 *p,
+          guint   value)
+{
+  p[0] = (guint8) (value >> 8);
+  p[1] = (guint8) value;
+}
+
+static void
+put_be32 (guint8  *p,
+          guint32  value)
+{
+  put_be16 (p, value >> 16);
+  put_be16 (p + 2, value & 0xFFFF);
+}
+
+/* PNG's CRC-32 (ISO 3309), bit by bit: the test needs a handful. */
+static guint32
+png_crc (const guint8 *data,
+         gsize         length)
+{
+  guint32 crc = 0xFFFFFFFF;
+  gsize i;
+  int bit;
+
+  for (i = 0; i < length; i++)
+    {
+      crc ^= data[i];
+      for (bit = 0; bit < 8; bit++)
+        crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1));
+    }
+  return crc ^ 0xFFFFFFFF;
+}
+
+/* A small image whose header says HUGE_SIDE x HUGE_SIDE: 100 megapixels,
+ * within the plugin's pixel limit.  A progressive JPEG needs its whole
+ * coefficient buffer (300 MB at 4:2:0) before the first scan is read, and
+ * gdk-pixbuf's PNG loader allocates the whole pixbuf (300 MB) when it
+ * reaches the first IDAT, so either fails under MEMORY_LIMIT before the
+ * missing data matters. */
+static char *
+write_huge_image (Fixture    *fixture,
+                  const char *name)
+{
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (64, 64);
+  g_autofree char *path = fixture_path (fixture, name);
+  g_autofree guint8 *data = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+  gssize at;
+
+  if (g_str_has_suffix (name, ".jpg"))
+    {
+      TestJpegOptions options = { .progressive = TRUE };
+
+      test_write_jpeg (path, pattern, &options);
+      g_assert_true (g_file_get_contents (path, (char **) &data, &length, &error));
+      g_assert_no_error (error);
+      /* SOF2: marker, length, precision, height, width. */
+      at = find_bytes (data, length, 0xFF, 0xC2);
+      g_assert_cmpint (at, >, 0);
+      put_be16 (data + at + 5, HUGE_SIDE);
+      put_be16 (data + at + 7, HUGE_SIDE);
+    }
+  else
+    {
+      test_write_png (path, pattern);
+      g_assert_true (g_file_get_contents (path, (char **) &data, &length, &error));
+      g_assert_no_error (error);
+      /* The signature, then IHDR: length, type, width, height, ..., CRC. */
+      g_assert_cmpmem (data + 12, 4, "IHDR", 4);
+      put_be32 (data + 16, HUGE_SIDE);
+      put_be32 (data + 20, HUGE_SIDE);
+      put_be32 (data + 29, png_crc (data + 12, 4 + 13));
+    }
+
+  g_assert_true (g_file_set_contents (path, (char *) data, (gssize) length, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&path);
+}
+
+static void
+test_memory_limit_named (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  const char *name = data;
+  g_autofree char *limit_text = g_strdup_printf ("(the worker ran under a memory limit of %"
+                                                 G_GUINT64_FORMAT " bytes)", MEMORY_LIMIT);
+  g_autofree char *source = NULL;
+  g_autofree char *destination = NULL;
+  g_autofree char *tree = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  struct rlimit limit;
+
+  g_test_summary ("an image that needs more memory than the process's RLIMIT_AS fails "
+                  "with GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY, whose message names the "
+                  "limit in bytes, and leaves nothing");
+  if (WP_ASAN_BUILD)
+    {
+      g_test_skip ("AddressSanitizer reserves terabytes of address space, so a process "
+                   "cannot run under a memory limit in this build");
+      return;
+    }
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  source = write_huge_image (fixture, name);
+  destination = fixture_path (fixture, "thumbnails/a.jpg");
+
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &limit), ==, 0);
+  g_assert_true (limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= MEMORY_LIMIT);
+  limit.rlim_cur = MEMORY_LIMIT;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+
+  result = call ("thumbnails",
+                 g_variant_new_parsed ("(%s, [(%s, 256, 256)])", source, destination),
+                 NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, source));
+  g_assert_true (g_str_has_suffix (error->message, limit_text));
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, name);
+}
+
+static void
+test_memory_limit_note (void)
+{
+  g_autoptr(GError) error = NULL;
+  struct rlimit limit;
+
+  g_test_summary ("without an RLIMIT_AS, an out-of-memory message is left as it is");
+
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &limit), ==, 0);
+  if (limit.rlim_cur != RLIM_INFINITY)
+    {
+      g_test_skip ("this test runs under an RLIMIT_AS (ulimit -v)");
+      return;
+    }
+
+  error = g_error_new_literal (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+                               "Insufficient memory");
+  wp_memory_limit_note (error);
+  g_assert_cmpstr (error->message, ==, "Insufficient memory");
+}
+
 #define ADD(path, func) \
   g_test_add ((path), Fixture, NULL, fixture_set_up, (func), fixture_tear_down)
 #define ADD_DATA(path, data, func) \
@@ -2063,6 +2242,10 @@ main (int   argc,
   ADD ("/thumbnail/error/unwritable", test_error_unwritable);
   ADD ("/thumbnail/cancel/before", test_cancel_before);
   ADD ("/thumbnail/cancel/during-decode", test_cancel_during);
+
+  ADD_DATA ("/thumbnail/memory-limit/progressive-jpeg", "huge.jpg", test_memory_limit_named);
+  ADD_DATA ("/thumbnail/memory-limit/png", "huge.png", test_memory_limit_named);
+  g_test_add_func ("/thumbnail/memory-limit/no-limit", test_memory_limit_note);
 
   g_test_add_func ("/thumbnail/bad/corpus-complete", test_bad_corpus_complete);
   for (i = 0; i < G_N_ELEMENTS (bad_inputs); i++)
