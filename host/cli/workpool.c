@@ -26,16 +26,22 @@ typedef struct {
   const char *name;
   const char *summary;
   int       (*run) (int argc, char **argv);
+  gboolean    error_codes;  /* its error lines give DOMAIN:CODE */
 } WpCliCommand;
 
 static int run_help (int argc, char **argv);
 
+/* `list` and `call` give DOMAIN:CODE, by which a script tells a plugin's
+ * errors apart; `thumbnail` reports files to a person, in sentences. */
 static const WpCliCommand commands[] = {
-  { "list", "List the plugins and their functions", wp_cli_list },
-  { "call", "Call a plugin function and print its result", wp_cli_call },
-  { "thumbnail", "Write JPEG thumbnails of the images in folders", wp_cli_thumbnail },
-  { "help", "Show the help of workpool or of a command", run_help },
+  { "list", "List the plugins and their functions", wp_cli_list, TRUE },
+  { "call", "Call a plugin function and print its result", wp_cli_call, TRUE },
+  { "thumbnail", "Write JPEG thumbnails of the images in folders", wp_cli_thumbnail, FALSE },
+  { "help", "Show the help of workpool or of a command", run_help, TRUE },
 };
+
+/* The running command's error_codes. */
+static gboolean error_codes = TRUE;
 
 static const WpCliCommand *
 find_command (const char *name)
@@ -90,6 +96,7 @@ run_command (const WpCliCommand  *command,
   g_autofree char *prgname = g_strconcat ("workpool ", command->name, NULL);
 
   g_set_prgname (prgname);
+  error_codes = command->error_codes;
   return command->run (argc, argv);
 }
 
@@ -142,6 +149,9 @@ main (int    argc,
 
   setlocale (LC_ALL, "");
   g_set_prgname ("workpool");
+  /* Debug messages (G_MESSAGES_DEBUG) are diagnostics: stdout has the
+   * results only. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   context = main_option_context_new (&version);
   if (!wp_cli_parse_options (context, &argc, &argv))
@@ -178,14 +188,42 @@ wp_cli_usage_error (const char *format,
   return WP_CLI_EXIT_USAGE;
 }
 
-/* Prints "workpool: [WHAT: ]DOMAIN:CODE: message". */
+/* @message without the mentions “@what” of what the line names first
+ * (an image's path in the thumbnail plugin's messages), each with the
+ * space before it. */
+static char *
+strip_mentions (const char *message,
+                const char *what)
+{
+  g_autofree char *mention = NULL;
+  g_auto(GStrv) parts = NULL;
+
+  if (what == NULL)
+    return g_strdup (message);
+  mention = g_strconcat (" “", what, "”", NULL);
+  parts = g_strsplit (message, mention, -1);
+  return g_strjoinv ("", parts);
+}
+
+/* Prints "workpool: [WHAT: ][DOMAIN:CODE: ]message": DOMAIN:CODE for a
+ * command whose row asks for them, else as a debug message. */
 int
 wp_cli_fail (const char   *what,
              const GError *error)
 {
-  g_printerr ("workpool: %s%s%s:%d: %s\n",
-              what != NULL ? what : "", what != NULL ? ": " : "",
-              g_quark_to_string (error->domain), error->code, error->message);
+  g_autofree char *message = strip_mentions (error->message, what);
+  const char *domain = g_quark_to_string (error->domain);
+  const char *separator = what != NULL ? ": " : "";
+
+  if (what == NULL)
+    what = "";
+  if (error_codes)
+    g_printerr ("workpool: %s%s%s:%d: %s\n", what, separator, domain, error->code, message);
+  else
+    {
+      g_debug ("%s%s%s:%d", what, separator, domain, error->code);
+      g_printerr ("workpool: %s%s%s\n", what, separator, message);
+    }
   return WP_CLI_EXIT_FAILED;
 }
 

@@ -17,8 +17,11 @@
  * callback and wp_cli_wait() iterates that context until the result is in.
  *
  * Output.  Results go to stdout.  Errors go to stderr, one line each:
- * `workpool: DOMAIN:CODE: message` for a failed operation (exit status 1),
- * `workpool: message` plus a hint to use --help for a usage error (2).
+ * for a failed operation (exit status 1), `workpool: DOMAIN:CODE: message`
+ * from `list` and `call`, `workpool: message` from `thumbnail`, which
+ * leaves DOMAIN:CODE to a debug message (G_MESSAGES_DEBUG=workpool; debug
+ * messages go to stderr too); `workpool: message` plus a hint to use
+ * --help for a usage error (2).
  */
 
 #ifndef WP_CLI_PRIVATE_H

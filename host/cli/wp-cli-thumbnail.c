@@ -97,11 +97,16 @@
  *
  * Output.  Progress bar on stderr (wp-cli-progress.c) when stderr is a
  * terminal or with --progress=always; a line on stderr per failed image
- * or entry passed over, `workpool: PATH: DOMAIN:CODE: message`; one
- * summary line on stdout (not with --quiet), whose failed write is an
- * error.  Exit status 0, 1 when an image failed, an entry was passed over
- * or the summary could not be written (all the other images are still
- * done), 2 on a usage error, 128 + N when interrupted by signal N.
+ * or entry passed over, `workpool: PATH: message`, the message without
+ * the mentions of PATH that the plugin's messages make (wp_cli_fail();
+ * the error's domain and code are a debug message); one summary line on
+ * stdout (not with --quiet), whose failed write is an error, and when no
+ * image was found, a line on stderr saying which extensions were looked
+ * for among how many other files, and which other extensions there were.
+ * Exit status 0, 1 when an image failed, an entry was passed over or the
+ * summary could not be written (all the other images are still done), 2
+ * on a usage error (a DIR that is not a folder is one), 128 + N when
+ * interrupted by signal N.
  *
  * Threads: the main thread only, on the global default main context (see
  * wp-cli-private.h), but for on_signal().  Workers share the command's
@@ -121,6 +126,7 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 
 #include "wp-cli-private.h"
 #include "wp-cli-names.h"
@@ -141,6 +147,7 @@
 #define DEFAULT_MEMORY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
 #define DEFAULT_TIMEOUT_S    60
 #define MAX_TIMEOUT_S        ((int) (G_MAXUINT / 1000))  /* the pool's timeout is in ms */
+#define MAX_SUGGESTED_EXTENSIONS 4
 
 typedef struct {
   int width;
@@ -484,7 +491,8 @@ parse_options (int            *argc,
   return TRUE;
 }
 
-/* Every DIR must be a folder; checked before any work starts. */
+/* Every DIR must be a folder: checked before any work starts, and the
+ * first that is not is a usage error, "workpool: DIR: no such folder". */
 static gboolean
 check_dirs (int    argc,
             char **argv)
@@ -495,11 +503,24 @@ check_dirs (int    argc,
       return FALSE;
     }
   for (int i = 1; i < argc; i++)
-    if (!g_file_test (argv[i], G_FILE_TEST_IS_DIR))
-      {
-        wp_cli_usage_error ("“%s” is not a folder", argv[i]);
-        return FALSE;
-      }
+    {
+      g_autofree char *display = g_filename_display_name (argv[i]);
+      GStatBuf info;
+
+      if (g_stat (argv[i], &info) != 0)
+        {
+          int saved_errno = errno;
+
+          wp_cli_usage_error ("%s: %s", display, saved_errno == ENOENT ? "no such folder"
+                                                                        : g_strerror (saved_errno));
+          return FALSE;
+        }
+      if (!S_ISDIR (info.st_mode))
+        {
+          wp_cli_usage_error ("%s: not a folder", display);
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 
@@ -828,7 +849,7 @@ submit_image (ThumbRun  *run,
       submit_job (task, i, i + 1);
 }
 
-/* "workpool: PATH: DOMAIN:CODE: message" on stderr, under the bar. */
+/* "workpool: PATH: message" on stderr, under the bar. */
 static void
 report_failure (ThumbRun     *run,
                 const char   *path,
@@ -1189,6 +1210,36 @@ print_summary (ThumbRun *run)
   return FALSE;
 }
 
+/* "workpool: 0 images: no file ending in .jpg or .jpeg among 12 files;
+ * --ext png,txt takes others" on stderr: the extensions looked for, the
+ * files walked that have none of them, and their commonest extensions. */
+static void
+explain_no_images (ThumbRun *run)
+{
+  const GStrv extensions = run->options->extensions;
+  guint n_extensions = g_strv_length (extensions);
+  guint64 n_others = wp_cli_walk_get_n_others (run->walk);
+  g_auto(GStrv) others = wp_cli_walk_dup_other_extensions (run->walk);
+  g_autoptr(GString) text = g_string_new ("0 images: no file ending in ");
+
+  for (guint i = 0; i < n_extensions; i++)
+    g_string_append_printf (text, "%s.%s",
+                            i == 0 ? "" : i + 1 < n_extensions ? ", " : " or ",
+                            extensions[i]);
+  g_string_append_printf (text, " among %" G_GUINT64_FORMAT " file%s", n_others,
+                          n_others == 1 ? "" : "s");
+  if (others[0] != NULL)
+    {
+      g_string_append (text, "; --ext ");
+      for (guint i = 0; others[i] != NULL && i < MAX_SUGGESTED_EXTENSIONS; i++)
+        g_string_append_printf (text, "%s%s", i == 0 ? "" : ",", others[i]);
+      if (g_strv_length (others) > MAX_SUGGESTED_EXTENSIONS)
+        g_string_append (text, ",…");
+      g_string_append (text, " takes others");
+    }
+  g_printerr ("workpool: %s\n", text->str);
+}
+
 /* Iterates the main context until every job is back. */
 static void
 run_jobs (ThumbRun *run)
@@ -1268,7 +1319,11 @@ run_thumbnail (const ThumbOptions *options,
     g_printerr ("workpool: interrupted%s\n",
                 run.walk_done ? "" : " before the walk ended");
   if (!options->quiet)
-    printed = print_summary (&run);
+    {
+      printed = print_summary (&run);
+      if (run.counts.found == 0 && !run.stopping)
+        explain_no_images (&run);
+    }
   if (!printed && !run.stopping)
     return WP_CLI_EXIT_FAILED;
   return exit_status (&run, closed);

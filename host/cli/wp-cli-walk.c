@@ -48,6 +48,11 @@
  *    whatever its name, as it may have led to a folder), a link to an
  *    ancestor folder, and an entry with one of the extensions that is
  *    neither a regular file nor a folder (a FIFO, a socket, a device).
+ *  - A regular file without one of the extensions is counted, with its
+ *    extension, so that a walk that finds no image can say what it found
+ *    instead (wp_cli_walk_get_n_others()).  The walk keeps a count for at
+ *    most MAX_OTHER_EXTENSIONS distinct extensions: its memory still does
+ *    not grow with the number of files.
  *
  * Everything runs in the caller's thread, with blocking file-system
  * calls: a walk serves one thread.
@@ -63,7 +68,9 @@
 
 #include "wp-cli-walk.h"
 
-#define THUMBNAILS_FOLDER "thumbnails"
+#define THUMBNAILS_FOLDER     "thumbnails"
+#define MAX_OTHER_EXTENSIONS  64
+#define MAX_EXTENSION_LENGTH  10  /* longer is not a format's extension */
 #define WALK_ATTRIBUTES G_FILE_ATTRIBUTE_STANDARD_NAME "," \
                         G_FILE_ATTRIBUTE_STANDARD_TYPE
 
@@ -85,6 +92,8 @@ struct _WpCliWalk {
   GQueue      roots;       /* char *, not yet entered */
   GPtrArray  *folders;     /* WalkFolder *, the deepest last */
   GHashTable *walked;      /* FolderId * set: every folder entered */
+  guint64     n_others;    /* regular files without one of the extensions */
+  GHashTable *others;      /* lower-case extension -> number of those files */
 };
 
 static guint
@@ -127,6 +136,7 @@ wp_cli_walk_new (const char * const *extensions)
   g_queue_init (&walk->roots);
   walk->folders = g_ptr_array_new_with_free_func ((GDestroyNotify) walk_folder_free);
   walk->walked = g_hash_table_new_full (folder_id_hash, folder_id_equal, g_free, NULL);
+  walk->others = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return walk;
 }
 
@@ -137,6 +147,7 @@ wp_cli_walk_free (WpCliWalk *walk)
   g_queue_clear_full (&walk->roots, g_free);
   g_ptr_array_unref (walk->folders);
   g_hash_table_unref (walk->walked);
+  g_hash_table_unref (walk->others);
   g_free (walk);
 }
 
@@ -167,6 +178,29 @@ has_extension (WpCliWalk  *walk,
     if (g_ascii_strcasecmp (dot + 1, walk->extensions[i]) == 0)
       return TRUE;
   return FALSE;
+}
+
+/* Counts @name, a regular file that has none of the extensions. */
+static void
+note_other (WpCliWalk  *walk,
+            const char *name)
+{
+  const char *dot = strrchr (name, '.');
+  g_autofree char *extension = NULL;
+  gpointer count;
+
+  walk->n_others++;
+  if (dot == NULL || dot == name || dot[1] == '\0' || strlen (dot + 1) > MAX_EXTENSION_LENGTH)
+    return;
+  for (const char *c = dot + 1; *c != '\0'; c++)
+    if (!g_ascii_isalnum (*c))
+      return;
+  extension = g_ascii_strdown (dot + 1, -1);
+  count = g_hash_table_lookup (walk->others, extension);
+  if (count == NULL && g_hash_table_size (walk->others) >= MAX_OTHER_EXTENSIONS)
+    return;
+  g_hash_table_insert (walk->others, g_steal_pointer (&extension),
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
 }
 
 static gboolean
@@ -296,7 +330,11 @@ visit_link (WpCliWalk   *walk,
       return enter_folder (walk, child, &info, path, error);
     }
   if (!has_extension (walk, name))
-    g_free (child);
+    {
+      if (S_ISREG (info.st_mode))
+        note_other (walk, name);
+      g_free (child);
+    }
   else if (S_ISREG (info.st_mode))
     *path = child;
   else
@@ -330,6 +368,8 @@ visit_child (WpCliWalk   *walk,
     case G_FILE_TYPE_REGULAR:
       if (has_extension (walk, name))
         *path = g_build_filename (folder->path, name, NULL);
+      else
+        note_other (walk, name);
       return TRUE;
 
     case G_FILE_TYPE_SYMBOLIC_LINK:
@@ -398,4 +438,51 @@ wp_cli_walk_next (WpCliWalk  *walk,
     }
 
   return TRUE;
+}
+
+/* The regular files walked so far that have none of the extensions. */
+guint64
+wp_cli_walk_get_n_others (WpCliWalk *walk)
+{
+  return walk->n_others;
+}
+
+static int
+compare_by_count (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
+{
+  GHashTable *others = user_data;
+  const char *extension_a = *(const char * const *) a;
+  const char *extension_b = *(const char * const *) b;
+  guint count_a = GPOINTER_TO_UINT (g_hash_table_lookup (others, extension_a));
+  guint count_b = GPOINTER_TO_UINT (g_hash_table_lookup (others, extension_b));
+
+  if (count_a != count_b)
+    return count_a > count_b ? -1 : 1;
+  return strcmp (extension_a, extension_b);
+}
+
+/**
+ * wp_cli_walk_dup_other_extensions:
+ * @walk: a #WpCliWalk
+ *
+ * Returns: (transfer full): the extensions, in lower case and without
+ *   the dot, of the files counted by wp_cli_walk_get_n_others(), the
+ *   most common first (a name with no extension, or one that is not a
+ *   short run of letters and digits, has none)
+ */
+GStrv
+wp_cli_walk_dup_other_extensions (WpCliWalk *walk)
+{
+  g_autoptr(GPtrArray) extensions = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer extension;
+
+  g_hash_table_iter_init (&iter, walk->others);
+  while (g_hash_table_iter_next (&iter, &extension, NULL))
+    g_ptr_array_add (extensions, g_strdup (extension));
+  g_ptr_array_sort_with_data (extensions, compare_by_count, walk->others);
+  g_ptr_array_add (extensions, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&extensions), FALSE);
 }

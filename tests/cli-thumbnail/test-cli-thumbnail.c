@@ -91,6 +91,13 @@ assert_summary (const char *out,
   g_assert_cmpuint (summary.failed, ==, failed);
 }
 
+/* An error line names no GError domain or code (a debug message does). */
+static void
+assert_no_error_codes (const char *err)
+{
+  g_assert_null (strstr (err, "-quark"));
+}
+
 /* Lines of @err, each "workpool: PATH: …" for one of @paths, in any
  * order, and nothing else. */
 static void
@@ -102,9 +109,10 @@ assert_passed_over (const char         *err,
 
   g_assert_cmpuint (g_strv_length (lines), ==, n_paths + 1);
   g_assert_cmpstr (lines[n_paths], ==, "");
+  assert_no_error_codes (err);
   for (guint i = 0; i < n_paths; i++)
     {
-      g_autofree char *prefix = g_strconcat ("workpool: ", paths[i], ": g-io-error-quark:", NULL);
+      g_autofree char *prefix = g_strconcat ("workpool: ", paths[i], ": ", NULL);
       gboolean found = FALSE;
 
       for (guint j = 0; j < n_paths && !found; j++)
@@ -896,6 +904,37 @@ test_walk_roots_once (Fixture       *fixture,
   assert_summary (run->out, 2, 2, 0, 0);
 }
 
+static void
+test_walk_no_images (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *sub = g_build_filename (fixture->dir, "sub", NULL);
+  const char *files[] = { "a.png", "b.PNG", "sub/c.png", "d.txt", "README", NULL };
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) quiet = NULL;
+
+  g_test_summary ("a run that finds no image says which extensions it looked for, "
+                  "among how many files, and which --ext takes the others; exit "
+                  "status 0");
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  for (gsize i = 0; files[i] != NULL; i++)
+    {
+      g_autofree char *path = g_build_filename (fixture->dir, files[i], NULL);
+
+      g_assert_true (g_file_set_contents (path, "", 0, NULL));
+    }
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 0, 0, 0, 0);
+  g_assert_cmpstr (run->err, ==, "workpool: 0 images: no file ending in .jpg or .jpeg "
+                                 "among 5 files; --ext png,txt takes others\n");
+
+  quiet = run_thumbnail ("--quiet", "--ext", "gif,tif,webp", fixture->dir);
+  g_assert_cmpint (quiet->status, ==, 0);
+  g_assert_cmpstr (quiet->err, ==, "");
+}
+
 /* Skipping up-to-date images */
 
 static void
@@ -1063,12 +1102,12 @@ test_failure_one_bad_file (Fixture       *fixture,
   g_autofree char *b = add_jpeg (fixture->dir, "b.jpg");
   g_autofree char *c = add_jpeg (fixture->dir, "c.jpg");
   g_autofree char *bad = g_build_filename (fixture->dir, "bad.jpg", NULL);
-  g_autofree char *prefix = g_strconcat ("workpool: ", bad, ": ",
-                                         g_quark_to_string (GDK_PIXBUF_ERROR), ":", NULL);
+  g_autofree char *prefix = g_strconcat ("workpool: ", bad, ": ", NULL);
   g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("one bad file among good ones: the good ones are done, the "
-                  "bad one gets a line on stderr, and the exit status is 1");
+                  "bad one gets a line on stderr, “workpool: PATH: message”, "
+                  "naming the path once and no error code; the exit status is 1");
   g_assert_true (g_file_set_contents (bad, "this is not a JPEG\n", -1, NULL));
 
   run = run_thumbnail (fixture->dir);
@@ -1079,6 +1118,29 @@ test_failure_one_bad_file (Fixture       *fixture,
   assert_default_thumbnails (fixture->dir, "c", 300, 200);
   g_assert_true (g_str_has_prefix (run->err, prefix));
   g_assert_cmpint (strchr (run->err, '\n') - run->err + 1, ==, strlen (run->err));
+  g_assert_null (strstr (run->err + strlen (prefix), bad));
+  assert_no_error_codes (run->err);
+}
+
+static void
+test_failure_codes_in_debug (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *bad = g_build_filename (fixture->dir, "bad.jpg", NULL);
+  g_autofree char *code = g_strdup_printf ("%s: %s:%d", bad, g_quark_to_string (GDK_PIXBUF_ERROR),
+                                           GDK_PIXBUF_ERROR_UNKNOWN_TYPE);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("with G_MESSAGES_DEBUG=workpool, a failed image's error domain and "
+                  "code are a debug message on stderr; stdout has only the summary");
+  g_assert_true (g_file_set_contents (bad, "this is not a JPEG\n", -1, NULL));
+
+  g_setenv ("G_MESSAGES_DEBUG", "workpool", TRUE);
+  run = run_thumbnail (fixture->dir);
+  g_unsetenv ("G_MESSAGES_DEBUG");
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 1, 0, 0, 1);
+  g_assert_nonnull (strstr (run->err, code));
 }
 
 static void
@@ -1087,9 +1149,7 @@ test_failure_non_utf8_name (Fixture       *fixture,
 {
   g_autofree char *good = add_jpeg (fixture->dir, "good.jpg");
   g_autofree char *latin1 = add_jpeg (fixture->dir, "caf\xe9.jpg");
-  g_autofree char *expected = g_strdup_printf ("%s:%d: ",
-                                               g_quark_to_string (G_CONVERT_ERROR),
-                                               G_CONVERT_ERROR_ILLEGAL_SEQUENCE);
+  const char *expected = ": The file name is not UTF-8\n";
   g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("a file name that is not UTF-8 (the plugin takes UTF-8 "
@@ -1138,6 +1198,28 @@ assert_usage_error (WpCliRun     *run,
   g_assert_true (g_str_has_prefix (run->err, "workpool: "));
   g_assert_nonnull (strstr (run->err, mention));
   g_assert_cmpstr (run->out, ==, "");
+}
+
+static void
+test_usage_missing_dir (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *nope = g_build_filename (fixture->dir, "nope", NULL);
+  g_autofree char *file = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *missing = g_strconcat ("workpool: ", nope, ": no such folder\n", NULL);
+  g_autofree char *not_folder = g_strconcat ("workpool: ", file, ": not a folder\n", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) file_run = NULL;
+
+  g_test_summary ("a DIR that does not exist, or is not a folder, is a usage error "
+                  "that says so, before any work");
+  run = run_thumbnail (fixture->dir, nope);
+  assert_usage_error (run, missing);
+  g_assert_true (g_str_has_prefix (run->err, missing));
+  file_run = run_thumbnail (file);
+  assert_usage_error (file_run, not_folder);
+  g_assert_true (g_str_has_prefix (file_run->err, not_folder));
+  assert_no_thumbnails (fixture->dir);
 }
 
 static void
@@ -1355,7 +1437,7 @@ test_memory_limit_named (Fixture       *fixture,
   g_test_message ("%s", run->err);
   g_assert_cmpint (run->status, ==, 1);
   assert_summary (run->out, 2, 6, 0, 1);
-  expected = g_strconcat ("workpool: ", huge, ": gdk-pixbuf-error-quark:1: ", NULL);
+  expected = g_strconcat ("workpool: ", huge, ": Failed to load image: ", NULL);
   g_assert_true (g_str_has_prefix (run->err, expected));
   g_assert_true (g_str_has_suffix (run->err, " (the worker ran under a memory limit of "
                                              "268435456 bytes); raise it with "
@@ -1775,7 +1857,8 @@ test_workers_cannot_start (Fixture       *fixture,
   g_assert_nonnull (line);
   g_assert_null (strstr (line + 1, "Cannot start workers"));
   g_assert_null (strstr (run->err, ".jpg"));
-  g_assert_true (g_str_has_prefix (run->err, "workpool: wp-pool-error-quark:"));
+  g_assert_true (g_str_has_prefix (run->err, "workpool: "));
+  assert_no_error_codes (run->err);
   g_assert_null (strstr (run->err, "interrupted"));
   assert_no_thumbnails (fixture->dir);
 }
@@ -1785,7 +1868,7 @@ test_timeout (Fixture       *fixture,
               gconstpointer  data)
 {
   g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
-  g_autofree char *prefix = g_strconcat ("workpool: ", a, ": wp-pool-error-quark:", NULL);
+  g_autofree char *prefix = g_strconcat ("workpool: ", a, ": ", NULL);
   g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("--timeout: an image whose job never ends fails after that many "
@@ -1797,6 +1880,7 @@ test_timeout (Fixture       *fixture,
   assert_summary (run->out, 1, 0, 0, 1);
   g_assert_true (g_str_has_prefix (run->err, prefix));
   g_assert_nonnull (strstr (run->err, "timed out"));
+  assert_no_error_codes (run->err);
 }
 
 static void
@@ -1831,7 +1915,7 @@ test_thumbnails_link (Fixture       *fixture,
   g_assert_cmpint (g_mkdir (outside, 0755), ==, 0);
   a = add_jpeg (photos, "a.jpg");
   g_assert_cmpint (symlink ("../outside", link), ==, 0);
-  prefix = g_strconcat ("workpool: ", a, ": g-file-error-quark:", NULL);
+  prefix = g_strconcat ("workpool: ", a, ": ", NULL);
 
   run = run_thumbnail (photos);
   g_test_message ("%s", run->err);
@@ -1839,6 +1923,7 @@ test_thumbnails_link (Fixture       *fixture,
   assert_summary (run->out, 1, 0, 0, 1);
   g_assert_true (g_str_has_prefix (run->err, prefix));
   g_assert_nonnull (strstr (run->err, "symbolic link"));
+  assert_no_error_codes (run->err);
   dir = g_dir_open (outside, 0, NULL);
   g_assert_nonnull (dir);
   g_assert_null (g_dir_read_name (dir));
@@ -2147,6 +2232,9 @@ main (int    argc,
   ADD ("force", test_force);
   ADD ("failure/one-bad-file", test_failure_one_bad_file);
   ADD ("failure/non-utf8-name", test_failure_non_utf8_name);
+  ADD ("failure/codes-in-debug", test_failure_codes_in_debug);
+  ADD ("walk/no-images", test_walk_no_images);
+  ADD ("usage/missing-dir", test_usage_missing_dir);
   ADD ("failure/written-count", test_failure_written_count);
   ADD ("usage/sizes", test_usage_sizes);
   ADD ("usage/dirs", test_usage_dirs);

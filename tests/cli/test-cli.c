@@ -196,6 +196,9 @@ static const UsageCase usage_cases[] = {
     { "call", "demo" }, NULL },
   { "/cli/call/usage/too-many-args", "ARGS split over several words is a usage error",
     { "call", "demo", "add", "(2,", "3)" }, NULL },
+  { "/cli/thumbnail/usage/missing-dir", "a DIR that does not exist is a usage error that "
+    "says so", { "thumbnail", "/nonexistent/nope" },
+    "workpool: /nonexistent/nope: no such folder\n" },
 };
 
 static void
