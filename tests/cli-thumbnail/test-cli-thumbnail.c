@@ -1829,6 +1829,41 @@ test_quality (Fixture       *fixture,
 /* Robustness */
 
 static void
+test_worker_missing (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *saved = g_strdup (g_getenv ("WORKPOOL_WORKER"));
+  g_autofree char *missing = g_build_filename (fixture->dir, "no-such-worker", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+  const char *line;
+
+  g_test_summary ("when the worker program does not exist, the command stops at the "
+                  "first \"Cannot start workers\", prints it once, naming the program, "
+                  "and exits with status 1");
+
+  for (int i = 0; i < 20; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%02d.jpg", i);
+      g_autofree char *path = add_jpeg (fixture->dir, name);
+    }
+
+  g_assert_nonnull (saved);
+  g_setenv ("WORKPOOL_WORKER", missing, TRUE);
+  run = run_thumbnail ("--workers", "1", fixture->dir);
+  g_setenv ("WORKPOOL_WORKER", saved, TRUE);
+
+  g_test_message ("%s", run->err);
+  g_assert_cmpint (run->status, ==, 1);
+  line = strstr (run->err, "Cannot start workers");
+  g_assert_nonnull (line);
+  g_assert_null (strstr (line + 1, "Cannot start workers"));
+  g_assert_nonnull (strstr (run->err, missing));
+  g_assert_null (strstr (run->err, ".jpg"));
+  assert_no_error_codes (run->err);
+  assert_no_thumbnails (fixture->dir);
+}
+
+static void
 test_workers_cannot_start (Fixture       *fixture,
                            gconstpointer  data)
 {
@@ -2248,6 +2283,7 @@ main (int    argc,
   ADD ("one-job-per-size", test_one_job_per_size);
   ADD ("quality", test_quality);
   ADD ("robustness/workers-cannot-start", test_workers_cannot_start);
+  ADD ("robustness/worker-missing", test_worker_missing);
   ADD ("robustness/timeout", test_timeout);
   ADD ("usage/timeout", test_usage_timeout);
   ADD ("robustness/thumbnails-link", test_thumbnails_link);
