@@ -34,11 +34,11 @@
  * few KiB of each thumbnail.  A file name that is not
  * UTF-8 fails its image: the plugin's paths are GVariant strings.
  *
- * Job shape.  One `thumbnails` job per image (decode once, write every
- * size) by default; with --one-job-per-size, the reference program's
- * shape, one `thumbnail` job per (image, size).  A quality other than
- * the plugin's default uses `thumbnails_q` (one size per job with
- * --one-job-per-size).
+ * Job shape.  One `write` job per image (decode once, write every size)
+ * by default; with --one-job-per-size, the reference program's shape, one
+ * per (image, size).  Its options give the quality and, as `base`, the
+ * folder below which the plugin follows no symbolic link: the image's
+ * folder, or OUT with --output.
  *
  * Flow.  An idle source (feed_pool) takes images from the walk and
  * submits their jobs while fewer than WINDOW_PER_WORKER jobs per worker
@@ -534,6 +534,17 @@ output_root_free (OutputRoot *root)
   g_free (root);
 }
 
+/* "out/" and "out" name the same folder; the plugin's `base` must be a
+ * prefix of the destinations as built from it. */
+static void
+strip_trailing_separators (char *path)
+{
+  gsize length = strlen (path);
+
+  while (length > 1 && path[length - 1] == G_DIR_SEPARATOR)
+    path[--length] = '\0';
+}
+
 /* Each DIR's name under --output: distinct, and not empty (the root
  * folder has none); the output folder is created.  Returns an exit
  * status, WP_CLI_EXIT_OK to go on. */
@@ -550,6 +561,7 @@ check_output (ThumbOptions  *options,
     return WP_CLI_EXIT_OK;
   if (*options->output == '\0')
     return wp_cli_usage_error ("--output: no folder given");
+  strip_trailing_separators (options->output);
 
   roots = g_ptr_array_new_with_free_func ((GDestroyNotify) output_root_free);
   for (int i = 1; i < argc; i++)
@@ -557,7 +569,6 @@ check_output (ThumbOptions  *options,
       g_autofree char *absolute = g_canonicalize_filename (argv[i], NULL);
       g_autofree char *name = g_path_get_basename (absolute);
       OutputRoot *root;
-      gsize length = strlen (argv[i]);
 
       if (strcmp (name, G_DIR_SEPARATOR_S) == 0)
         return wp_cli_usage_error ("--output: “%s” has no name to mirror it under", argv[i]);
@@ -571,10 +582,9 @@ check_output (ThumbOptions  *options,
                                        "names must differ", other->prefix, argv[i],
                                        name);
         }
-      while (length > 1 && argv[i][length - 1] == G_DIR_SEPARATOR)
-        length--;
       root = g_new0 (OutputRoot, 1);
-      root->prefix = g_strndup (argv[i], length);
+      root->prefix = g_strdup (argv[i]);
+      strip_trailing_separators (root->prefix);
       root->name = g_steal_pointer (&name);
       g_ptr_array_add (roots, root);
     }
@@ -687,24 +697,29 @@ image_task_free (ImageTask *task)
   g_free (task);
 }
 
-static const char *
-function_for (const ThumbOptions *options)
+/* The folder below which @source's thumbnails are written following no
+ * symbolic link (the plugin's `base`): OUT with --output, else the
+ * image's own folder. */
+static char *
+write_base (const ThumbOptions *options,
+            const char         *source)
 {
-  if (options->quality != DEFAULT_QUALITY)
-    return "thumbnails_q";
-  return options->one_job_per_size ? "thumbnail" : "thumbnails";
+  if (options->output != NULL)
+    return g_strdup (options->output);
+  return g_path_get_dirname (source);
 }
 
-/* The args of one job for @source: (sa(sii)) or, with a quality,
- * (sa(sii)i), listing the boxes from @first to @last - 1. */
+/* The args of one `write` job for @source, (sa(sii)a{sv}), listing the
+ * boxes from @first to @last - 1. */
 static GVariant *
-thumbnails_args_new (const ThumbOptions *options,
-                     const char         *source,
-                     GPtrArray          *destinations,
-                     guint               first,
-                     guint               last)
+job_args_new (const ThumbOptions *options,
+              const char         *source,
+              GPtrArray          *destinations,
+              guint               first,
+              guint               last)
 {
-  GVariantBuilder list;
+  g_autofree char *base = write_base (options, source);
+  GVariantBuilder list, write_options;
 
   g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
   for (guint i = first; i < last; i++)
@@ -714,24 +729,11 @@ thumbnails_args_new (const ThumbOptions *options,
       g_variant_builder_add (&list, "(sii)", g_ptr_array_index (destinations, i),
                              size->width, size->height);
     }
-  if (options->quality != DEFAULT_QUALITY)
-    return g_variant_new ("(sa(sii)i)", source, &list, options->quality);
-  return g_variant_new ("(sa(sii))", source, &list);
-}
-
-static GVariant *
-job_args_new (const ThumbOptions *options,
-              const char         *source,
-              GPtrArray          *destinations,
-              guint               first,
-              guint               last)
-{
-  const BoxSize *size = &g_array_index (options->sizes, BoxSize, first);
-
-  if (options->one_job_per_size && options->quality == DEFAULT_QUALITY)
-    return g_variant_new ("(ss(ii))", source, g_ptr_array_index (destinations, first),
-                          size->width, size->height);
-  return thumbnails_args_new (options, source, destinations, first, last);
+  g_variant_builder_init (&write_options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&write_options, "{sv}", "quality",
+                         g_variant_new_int32 (options->quality));
+  g_variant_builder_add (&write_options, "{sv}", "base", g_variant_new_string (base));
+  return g_variant_new ("(sa(sii)a{sv})", source, &list, &write_options);
 }
 
 static FileStamp
@@ -790,7 +792,7 @@ submit_job (ImageTask *task,
   job->last = last;
   task->pending++;
   run->in_flight++;
-  wp_pool_call_full_async (run->pool, PLUGIN, function_for (run->options), args,
+  wp_pool_call_full_async (run->pool, PLUGIN, "write", args,
                            run->options->timeout_s * 1000, G_PRIORITY_DEFAULT,
                            run->stop, on_job_done, job);
 }
@@ -802,21 +804,19 @@ remove_leftovers (ThumbRun   *run,
                   const char *source,
                   GPtrArray  *destinations)
 {
-  g_autofree char *folder = g_path_get_dirname (source);
-  gsize folder_length = strlen (folder);
+  g_autofree char *base = write_base (run->options, source);
 
   for (guint i = 0; i < destinations->len; i++)
     {
       char *directory = g_path_get_dirname (g_ptr_array_index (destinations, i));
 
       if (g_hash_table_contains (run->cleaned, directory)
-          || strncmp (directory, folder, folder_length) != 0
-          || directory[folder_length] != G_DIR_SEPARATOR)
+          || !wp_atomic_file_path_is_below (directory, base))
         {
           g_free (directory);
           continue;
         }
-      wp_atomic_file_remove_temps_below (folder, directory);
+      wp_atomic_file_remove_temps_below (base, directory);
       g_hash_table_add (run->cleaned, directory);
     }
 }
@@ -977,15 +977,18 @@ on_job_done (GObject      *object,
   g_autofree ImageJob *job = user_data;
   ImageTask *task = job->task;
   ThumbRun *run = task->run;
-  g_autoptr(GVariant) sizes = NULL;
+  g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
 
-  sizes = wp_pool_call_finish (WP_POOL (object), result, &error);
+  reply = wp_pool_call_finish (WP_POOL (object), result, &error);
   if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_FAILED))
     abort_run (run, error);
-  if (sizes != NULL)
-    task->written += g_variant_is_of_type (sizes, G_VARIANT_TYPE ("a(ii)"))
-                     ? (guint) g_variant_n_children (sizes) : 1;
+  if (reply != NULL && g_variant_is_of_type (reply, G_VARIANT_TYPE ("(a(ii)a{sv})")))
+    {
+      g_autoptr(GVariant) sizes = g_variant_get_child_value (reply, 0);
+
+      task->written += (guint) g_variant_n_children (sizes);
+    }
   else
     {
       task->written += count_replaced (job);

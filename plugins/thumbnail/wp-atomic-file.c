@@ -212,8 +212,7 @@ wp_atomic_file_remove_temps_below (const char *base,
   int dirfd;
 
   g_return_val_if_fail (base != NULL && directory != NULL, 0);
-  g_return_val_if_fail (g_str_has_prefix (directory, base)
-                        && directory[strlen (base)] == G_DIR_SEPARATOR, 0);
+  g_return_val_if_fail (wp_atomic_file_path_is_below (directory, base), 0);
 
   dirfd = open_destination_folder (base, directory, directory, WP_ATOMIC_FILE_NONE, NULL);
   if (dirfd < 0)
@@ -410,6 +409,32 @@ open_folder_at (int          parent_fd,
   return -1;
 }
 
+/**
+ * wp_atomic_file_path_is_below:
+ * @path: a path
+ * @folder: a folder's path, spelt as @path begins with it
+ *
+ * Whether @path names something below @folder, by their spelling alone
+ * (no link is resolved): "a/b/c" is below "a/b" and "/x" below "/", but
+ * "a/bc" is not below "a/b", nor "a/b" below itself.
+ *
+ * Returns: %TRUE when @path lies below @folder
+ */
+gboolean
+wp_atomic_file_path_is_below (const char *path,
+                              const char *folder)
+{
+  gsize length = strlen (folder);
+
+  g_return_val_if_fail (path != NULL && folder != NULL, FALSE);
+
+  if (length == 0 || strncmp (path, folder, length) != 0)
+    return FALSE;
+  if (folder[length - 1] == G_DIR_SEPARATOR)
+    return path[length] != '\0';
+  return path[length] == G_DIR_SEPARATOR && path[length + 1] != '\0';
+}
+
 /* Opens @directory, the folder of @path: @base following links, then
  * each folder below it without; or, with no @base, the folder itself,
  * created with its parents when asked. */
@@ -444,7 +469,10 @@ open_destination_folder (const char         *base,
   fd = open (base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     {
-      set_error_from_errno (error, errno, path);
+      saved_errno = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Failed to open folder “%s” for “%s”: %s",
+                   base, path, g_strerror (saved_errno));
       return -1;
     }
 
@@ -501,8 +529,7 @@ wp_atomic_file_replace_below (const char         *base,
   int dirfd;
 
   g_return_val_if_fail (path != NULL && *path != '\0', FALSE);
-  g_return_val_if_fail (base == NULL || (g_str_has_prefix (path, base)
-                                         && path[strlen (base)] == G_DIR_SEPARATOR), FALSE);
+  g_return_val_if_fail (base == NULL || wp_atomic_file_path_is_below (path, base), FALSE);
   g_return_val_if_fail (contents != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 

@@ -37,6 +37,8 @@ gboolean wp_atomic_file_replace_below      (const char         *base,
                                             WpAtomicFileFlags   flags,
                                             GError            **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean wp_atomic_file_is_temp_name       (const char         *name);
+gboolean wp_atomic_file_path_is_below      (const char         *path,
+                                            const char         *folder);
 guint    wp_atomic_file_remove_temps_at    (int                 dirfd);
 guint    wp_atomic_file_remove_temps_below (const char         *base,
                                             const char         *directory);

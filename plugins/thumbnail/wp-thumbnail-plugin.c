@@ -10,6 +10,18 @@
  *   thumbnails    (sa(sii))   -> a(ii)  source, [(destination, box w, box h)];
  *                                       decodes once, writes every size
  *   thumbnails_q  (sa(sii)i)  -> a(ii)  the same with a JPEG quality, 1-100
+ *   write     (sa(sii)a{sv}) -> (a(ii)a{sv})
+ *                                       the same with options, and a
+ *                                       report of the job (empty today;
+ *                                       callers ignore keys they do not
+ *                                       know).  Options, each optional:
+ *                                         quality (i)  JPEG quality, 1-100
+ *                                         base (s)     an existing folder
+ *                                           every destination lies
+ *                                           under; no symbolic link
+ *                                           below it is followed
+ *                                       An unknown option or one of the
+ *                                       wrong type is an error.
  *   info          (s)         -> (iis)  width and height as displayed (after
  *                                       EXIF orientation) and format name
  *
@@ -92,6 +104,7 @@ thumbnail (GVariant      *args,
 /* (sa(sii)...) with @quality -> a(ii) */
 static GVariant *
 write_thumbnails (GVariant      *args,
+                  const char    *base,
                   int            quality,
                   GCancellable  *cancellable,
                   GError       **error)
@@ -110,7 +123,8 @@ write_thumbnails (GVariant      *args,
     g_variant_get_child (list, i, "(&sii)", &requests[i].path,
                          &requests[i].box_width, &requests[i].box_height);
 
-  if (!wp_thumbnail_write (source, requests, n, quality, cancellable, error))
+  if (!wp_thumbnail_write_below (source, base, requests, n, quality,
+                                 cancellable, error))
     return NULL;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ii)"));
@@ -128,7 +142,7 @@ thumbnails (GVariant      *args,
   if (!check_args (args, "(sa(sii))", error))
     return NULL;
 
-  return write_thumbnails (args, WP_THUMBNAIL_DEFAULT_QUALITY, cancellable, error);
+  return write_thumbnails (args, NULL, WP_THUMBNAIL_DEFAULT_QUALITY, cancellable, error);
 }
 
 static GVariant *
@@ -143,7 +157,71 @@ thumbnails_q (GVariant      *args,
 
   g_variant_get_child (args, 2, "i", &quality);
 
-  return write_thumbnails (args, quality, cancellable, error);
+  return write_thumbnails (args, NULL, quality, cancellable, error);
+}
+
+/* Takes @name's value from @options when present: of @type, or an error. */
+static gboolean
+lookup_option (GVariantDict        *options,
+               const char          *name,
+               const GVariantType  *type,
+               GVariant           **value,
+               GError             **error)
+{
+  *value = g_variant_dict_lookup_value (options, name, NULL);
+  if (*value == NULL || g_variant_is_of_type (*value, type))
+    return TRUE;
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "Option “%s” must be of type %.*s, not %s", name,
+               (int) g_variant_type_get_string_length (type),
+               g_variant_type_peek_string (type),
+               g_variant_get_type_string (*value));
+  g_clear_pointer (value, g_variant_unref);
+  return FALSE;
+}
+
+static GVariant *
+write_with_options (GVariant      *args,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  static const char * const known[] = { "quality", "base", NULL };
+  g_autoptr(GVariant) options_value = NULL;
+  g_autoptr(GVariant) quality = NULL;
+  g_autoptr(GVariant) base = NULL;
+  g_autoptr(GVariantDict) options = NULL;
+  GVariantIter iter;
+  const char *name;
+  GVariant *sizes;
+
+  if (!check_args (args, "(sa(sii)a{sv})", error))
+    return NULL;
+
+  options_value = g_variant_get_child_value (args, 2);
+  g_variant_iter_init (&iter, options_value);
+  while (g_variant_iter_next (&iter, "{&sv}", &name, NULL))
+    if (!g_strv_contains (known, name))
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                     "Unknown option “%s”", name);
+        return NULL;
+      }
+
+  options = g_variant_dict_new (options_value);
+  if (!lookup_option (options, "quality", G_VARIANT_TYPE_INT32, &quality, error)
+      || !lookup_option (options, "base", G_VARIANT_TYPE_STRING, &base, error))
+    return NULL;
+
+  sizes = write_thumbnails (args,
+                            base != NULL ? g_variant_get_string (base, NULL) : NULL,
+                            quality != NULL ? g_variant_get_int32 (quality)
+                                            : WP_THUMBNAIL_DEFAULT_QUALITY,
+                            cancellable, error);
+  if (sizes == NULL)
+    return NULL;
+
+  return g_variant_new ("(@a(ii)@a{sv})", sizes, g_variant_new ("a{sv}", NULL));
 }
 
 static GVariant *
@@ -176,6 +254,8 @@ static const WpFunction functions[] = {
     "Decodes an image once and writes a JPEG thumbnail for each box" },
   { "thumbnails_q", "(sa(sii)i)", "a(ii)", thumbnails_q,
     "Like thumbnails, with a JPEG quality from 1 to 100" },
+  { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})", write_with_options,
+    "Like thumbnails, with options (quality, base) and a report" },
   { "info", "(s)", "(iis)", info,
     "Displayed width and height, and format name, of an image" },
   { NULL }

@@ -15,10 +15,12 @@
  *      the source's mtime and size in a comment (wp-thumbnail-stamp.c)
  *      and its ICC profile (wp-jpeg.c), and replace the destination
  *      atomically, creating its missing parent directories
- *      (wp-atomic-file.c).  A destination under the source's folder (as
- *      FOLDER/thumbnails/WxH/NAME.jpg is) is written following no
- *      symbolic link below that folder, so a `thumbnails` link cannot send
- *      the thumbnails elsewhere.
+ *      (wp-atomic-file.c).  Destinations are written following no
+ *      symbolic link below a base folder, so that a `thumbnails` link (or
+ *      any other link put in the way) cannot send the thumbnails
+ *      elsewhere: the base given to wp_thumbnail_write_below(), which
+ *      every destination must lie under, or else the source's folder for
+ *      the destinations under it (as FOLDER/thumbnails/WxH/NAME.jpg is).
  *
  * The cancellable is checked between the stages: after the header, after
  * the decode and before each size (and, inside the JPEG decoder, every
@@ -88,8 +90,21 @@ wp_thumbnail_fit_size (int  width,
     }
 }
 
+/* The folder below which @path is written following no link: @base
+ * when given, else @source_folder for the paths below it. */
+static const char *
+base_for (const char *base,
+          const char *source_folder,
+          const char *path)
+{
+  if (base == NULL && wp_atomic_file_path_is_below (path, source_folder))
+    return source_folder;
+  return base;
+}
+
 static gboolean
-validate (WpThumbnailRequest  *requests,
+validate (const char          *base,
+          WpThumbnailRequest  *requests,
           gsize                n_requests,
           int                  quality,
           GError             **error)
@@ -120,6 +135,14 @@ validate (WpThumbnailRequest  *requests,
                        requests[i].path);
           return FALSE;
         }
+
+      if (base != NULL && !wp_atomic_file_path_is_below (requests[i].path, base))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "Thumbnail destination “%s” is not below its base folder “%s”",
+                       requests[i].path, base);
+          return FALSE;
+        }
     }
 
   return TRUE;
@@ -140,15 +163,12 @@ compare_by_area_descending (const void *a,
 
 static gboolean
 write_one (WpImage             *image,
-           const char          *source_folder,
+           const char          *base,
            WpThumbnailRequest  *request,
            int                  quality,
            const char          *stamp,
            GError             **error)
 {
-  gsize folder_length = strlen (source_folder);
-  const char *base = NULL;
-
   g_autoptr(GdkPixbuf) pixbuf = NULL;
   g_autoptr(GBytes) jpeg = NULL;
 
@@ -159,11 +179,6 @@ write_one (WpImage             *image,
   jpeg = wp_jpeg_encode (pixbuf, quality, stamp, wp_image_get_icc_profile (image), error);
   if (jpeg == NULL)
     return FALSE;
-
-  if (strncmp (request->path, source_folder, folder_length) == 0
-      && request->path[folder_length] == G_DIR_SEPARATOR
-      && !g_str_equal (source_folder, G_DIR_SEPARATOR_S))
-    base = source_folder;
 
   return wp_atomic_file_replace_below (base, request->path, jpeg,
                                        WP_ATOMIC_FILE_CREATE_PARENTS, error);
@@ -179,13 +194,8 @@ write_one (WpImage             *image,
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Decodes @source once and writes every requested thumbnail as a JPEG
- * file.  See the top of this file for the steps and guarantees.
- *
- * Errors: G_IO_ERROR_INVALID_ARGUMENT for a bad request, G_FILE_ERROR
- * for an unreadable source or an unwritable destination (naming it),
- * GDK_PIXBUF_ERROR for a corrupt, unknown or too large image,
- * G_IO_ERROR_CANCELLED.
+ * wp_thumbnail_write_below() with no base: the destinations under the
+ * source's folder are written following no link below that folder.
  *
  * Returns: %TRUE when every thumbnail was written
  */
@@ -196,6 +206,42 @@ wp_thumbnail_write (const char          *source,
                     int                  quality,
                     GCancellable        *cancellable,
                     GError             **error)
+{
+  return wp_thumbnail_write_below (source, NULL, requests, n_requests, quality,
+                                   cancellable, error);
+}
+
+/**
+ * wp_thumbnail_write_below:
+ * @source: the image file
+ * @base: (nullable): a folder that every destination lies under; the
+ *   folders below it are created and opened following no symbolic link
+ * @requests: (array length=n_requests): the thumbnails to write; their
+ *   width and height are set on success
+ * @n_requests: the number of @requests
+ * @quality: JPEG quality, 1 to 100
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Decodes @source once and writes every requested thumbnail as a JPEG
+ * file.  See the top of this file for the steps and guarantees.
+ *
+ * Errors: G_IO_ERROR_INVALID_ARGUMENT for a bad request (a destination
+ * not below @base among them), G_FILE_ERROR
+ * for an unreadable source or an unwritable destination (naming it),
+ * GDK_PIXBUF_ERROR for a corrupt, unknown or too large image,
+ * G_IO_ERROR_CANCELLED.
+ *
+ * Returns: %TRUE when every thumbnail was written
+ */
+gboolean
+wp_thumbnail_write_below (const char          *source,
+                          const char          *base,
+                          WpThumbnailRequest  *requests,
+                          gsize                n_requests,
+                          int                  quality,
+                          GCancellable        *cancellable,
+                          GError             **error)
 {
   g_autoptr(WpImage) image = NULL;
   g_autofree WpThumbnailRequest **order = NULL;
@@ -209,7 +255,7 @@ wp_thumbnail_write (const char          *source,
   g_return_val_if_fail (requests != NULL || n_requests == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!validate (requests, n_requests, quality, error))
+  if (!validate (base, requests, n_requests, quality, error))
     return FALSE;
 
   if (n_requests == 0)
@@ -253,7 +299,8 @@ wp_thumbnail_write (const char          *source,
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
 
-      if (!write_one (image, source_folder, order[i], quality, stamp_comment, error))
+      if (!write_one (image, base_for (base, source_folder, order[i]->path),
+                      order[i], quality, stamp_comment, error))
         return FALSE;
     }
 

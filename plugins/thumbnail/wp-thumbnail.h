@@ -50,5 +50,12 @@ gboolean wp_thumbnail_write    (const char          *source,
                                 int                  quality,
                                 GCancellable        *cancellable,
                                 GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean wp_thumbnail_write_below (const char          *source,
+                                   const char          *base,
+                                   WpThumbnailRequest  *requests,
+                                   gsize                n_requests,
+                                   int                  quality,
+                                   GCancellable        *cancellable,
+                                   GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -1932,6 +1932,26 @@ test_usage_timeout (Fixture       *fixture,
   g_assert_cmpint (word->status, ==, 2);
 }
 
+/* @image failed on the symbolic link @link, an error without codes that
+ * names both, and nothing was written in @outside, where it points. */
+static void
+assert_link_refused (WpCliRun   *run,
+                     const char *image,
+                     const char *link,
+                     const char *outside)
+{
+  g_autofree char *prefix = g_strconcat ("workpool: ", image, ": ", NULL);
+  g_autoptr(GDir) dir = NULL;
+
+  g_assert_true (g_str_has_prefix (run->err, prefix));
+  g_assert_nonnull (strstr (run->err, "symbolic link"));
+  g_assert_nonnull (strstr (run->err, link));
+  assert_no_error_codes (run->err);
+  dir = g_dir_open (outside, 0, NULL);
+  g_assert_nonnull (dir);
+  g_assert_null (g_dir_read_name (dir));
+}
+
 static void
 test_thumbnails_link (Fixture       *fixture,
                       gconstpointer  data)
@@ -1940,8 +1960,6 @@ test_thumbnails_link (Fixture       *fixture,
   g_autofree char *outside = g_build_filename (fixture->dir, "outside", NULL);
   g_autofree char *link = g_build_filename (photos, "thumbnails", NULL);
   g_autofree char *a = NULL;
-  g_autofree char *prefix = NULL;
-  g_autoptr(GDir) dir = NULL;
   g_autoptr(WpCliRun) run = NULL;
 
   g_test_summary ("a `thumbnails` folder that is a symbolic link fails its image with "
@@ -1950,18 +1968,67 @@ test_thumbnails_link (Fixture       *fixture,
   g_assert_cmpint (g_mkdir (outside, 0755), ==, 0);
   a = add_jpeg (photos, "a.jpg");
   g_assert_cmpint (symlink ("../outside", link), ==, 0);
-  prefix = g_strconcat ("workpool: ", a, ": ", NULL);
 
   run = run_thumbnail (photos);
   g_test_message ("%s", run->err);
   g_assert_cmpint (run->status, ==, 1);
   assert_summary (run->out, 1, 0, 0, 1);
-  g_assert_true (g_str_has_prefix (run->err, prefix));
-  g_assert_nonnull (strstr (run->err, "symbolic link"));
-  assert_no_error_codes (run->err);
-  dir = g_dir_open (outside, 0, NULL);
-  g_assert_nonnull (dir);
-  g_assert_null (g_dir_read_name (dir));
+  assert_link_refused (run, a, link, outside);
+}
+
+static void
+test_output_links (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *photos = g_build_filename (fixture->dir, "photos", NULL);
+  g_autofree char *sub = g_build_filename (photos, "sub", NULL);
+  g_autofree char *outside = g_build_filename (fixture->dir, "outside", NULL);
+  g_autofree char *out = g_build_filename (fixture->dir, "out", NULL);
+  g_autofree char *out_photos = g_build_filename (out, "photos", NULL);
+  g_autofree char *out_sub = g_build_filename (out_photos, "sub", NULL);
+  g_autofree char *a = add_jpeg (photos, "a.jpg");
+  g_autofree char *b = add_jpeg (sub, "b.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("with --output OUT, a symbolic link among the folders under OUT "
+                  "fails its image with an error naming the link, nothing is "
+                  "written where it points, and the other images are written");
+  g_assert_cmpint (g_mkdir_with_parents (out_photos, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (outside, 0755), ==, 0);
+  g_assert_cmpint (symlink ("../../outside", out_sub), ==, 0);
+
+  run = run_thumbnail ("--output", out, photos);
+  g_test_message ("%s", run->err);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 2, 6, 0, 1);
+  assert_default_thumbnails (out_photos, "a", 300, 200);
+  assert_link_refused (run, b, out_sub, outside);
+}
+
+static void
+test_output_leftovers (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *photos = g_build_filename (fixture->dir, "photos", NULL);
+  g_autofree char *out = g_build_filename (fixture->dir, "out", NULL);
+  g_autofree char *out_photos = g_build_filename (out, "photos", NULL);
+  g_autofree char *folder = g_build_filename (out_photos, "thumbnails", "64x64", NULL);
+  g_autofree char *leftover = g_build_filename (folder, ".a.jpg.wptmp-AbCd12", NULL);
+  g_autofree char *kept = g_build_filename (folder, "notes.txt", NULL);
+  g_autofree char *a = add_jpeg (photos, "a.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("with --output OUT, a run removes the temporary files a killed "
+                  "writer left in the thumbnail folders it writes under OUT");
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (leftover, "left", -1, NULL));
+  g_assert_true (g_file_set_contents (kept, "kept", -1, NULL));
+
+  run = run_thumbnail ("--output", out, photos);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_false (g_file_test (leftover, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (kept, G_FILE_TEST_IS_REGULAR));
+  assert_default_thumbnails (out_photos, "a", 300, 200);
 }
 
 /* Every file under each thumbnail folder of @folder is a complete JPEG
@@ -2254,6 +2321,8 @@ main (int    argc,
   ADD ("output-dir/several-dirs", test_output_several_dirs);
   ADD ("output-dir/nested-dirs", test_output_nested_dirs);
   ADD ("output-dir/same-name", test_output_same_name);
+  ADD ("output-dir/links", test_output_links);
+  ADD ("output-dir/leftovers-removed", test_output_leftovers);
   ADD ("walk/folder-link", test_walk_folder_link);
   ADD ("walk/link-loop", test_walk_link_loop);
   ADD ("walk/bad-entries", test_walk_bad_entries);

@@ -311,11 +311,12 @@ test_plugin_query (void)
     { "thumbnail", "(ss(ii))", "(ii)" },
     { "thumbnails", "(sa(sii))", "a(ii)" },
     { "thumbnails_q", "(sa(sii)i)", "a(ii)" },
+    { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})" },
     { "info", "(s)", "(iis)" },
   };
   gsize i;
 
-  g_test_summary ("The plugin describes itself and its four functions with their "
+  g_test_summary ("The plugin describes itself and its five functions with their "
                   "specified types");
 
   g_assert_cmpuint (plugin->abi_version, ==, WP_PLUGIN_ABI_VERSION);
@@ -1290,6 +1291,143 @@ test_quality (Fixture       *fixture,
     }
 }
 
+/* ---- write: options and a report ------------------------------------ */
+
+static void
+test_write_options (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *out = fixture_path (fixture, "out");
+  g_autofree char *destination = g_build_filename (out, "deep", "q95.jpg", NULL);
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (800, 600);
+  g_autoptr(GBytes) q95 = NULL;
+  g_autoptr(GBytes) written = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GVariant) sizes = NULL;
+  g_autoptr(GVariant) report = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+  int width, height;
+
+  g_test_summary ("write takes the quality and a base folder as options, writes "
+                  "what thumbnails_q writes, and returns the sizes and a report");
+  test_write_jpeg (source, pattern, NULL);
+  g_assert_cmpint (g_mkdir (out, 0755), ==, 0);
+  q95 = thumbnail_bytes (fixture, source, "thumbnails-q95.jpg", 95);
+
+  result = call ("write",
+                 g_variant_new_parsed ("(%s, [(%s, 256, 256)], {'quality': <95>, 'base': <%s>})",
+                                       source, destination, out),
+                 NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (result, "(@a(ii)@a{sv})", &sizes, &report);
+  g_assert_cmpuint (g_variant_n_children (report), ==, 0);
+  g_assert_cmpuint (g_variant_n_children (sizes), ==, 1);
+  g_variant_get_child (sizes, 0, "(ii)", &width, &height);
+  g_assert_cmpint (width, ==, 256);
+  g_assert_cmpint (height, ==, 192);
+
+  g_file_get_contents (destination, &contents, &length, &error);
+  g_assert_no_error (error);
+  written = g_bytes_new_take (g_steal_pointer (&contents), length);
+  g_assert_true (g_bytes_equal (written, q95));
+}
+
+static void
+test_write_bad_options (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *out = fixture_path (fixture, "out");
+  g_autofree char *destination = g_build_filename (out, "t.jpg", NULL);
+  g_autofree char *elsewhere = fixture_path (fixture, "elsewhere");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (400, 300);
+  g_autofree char *tree = NULL;
+  struct {
+    const char *options;
+    const char *message;
+  } cases[] = {
+    { "{'colour': <true>}", "Unknown option “colour”" },
+    { "{'quality': <'high'>}", "Option “quality” must be of type i, not s" },
+    { "{'base': <42>}", "Option “base” must be of type s, not i" },
+    { "{'quality': <0>}", "JPEG quality must be between 1 and 100, not 0" },
+  };
+
+  g_test_summary ("write refuses an unknown option, an option of the wrong type, "
+                  "and a destination outside its base, naming each, writing nothing");
+  test_write_jpeg (source, pattern, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GVariant) options = g_variant_parse (G_VARIANT_TYPE_VARDICT,
+                                                     cases[i].options, NULL, NULL, NULL);
+      g_autoptr(GVariant) result = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_nonnull (options);
+      result = call ("write",
+                     g_variant_new_parsed ("(%s, [(%s, 64, 64)], %@a{sv})",
+                                           source, destination, options),
+                     NULL, &error);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+      g_assert_null (result);
+    }
+
+  {
+    g_autoptr(GVariant) result = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *expected = g_strdup_printf ("Thumbnail destination “%s” is not "
+                                                 "below its base folder “%s”",
+                                                 destination, elsewhere);
+
+    result = call ("write",
+                   g_variant_new_parsed ("(%s, [(%s, 64, 64)], {'base': <%s>})",
+                                         source, destination, elsewhere),
+                   NULL, &error);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_assert_cmpstr (error->message, ==, expected);
+    g_assert_null (result);
+  }
+
+  tree = list_tree (fixture->dir);
+  g_assert_cmpstr (tree, ==, "source.jpg");
+}
+
+static void
+test_write_base_link (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *out = fixture_path (fixture, "out");
+  g_autofree char *outside = fixture_path (fixture, "outside");
+  g_autofree char *link = g_build_filename (out, "mirror", NULL);
+  g_autofree char *destination = g_build_filename (link, "thumbnails", "t.jpg", NULL);
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (400, 300);
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tree = NULL;
+
+  g_test_summary ("write follows no symbolic link below its base, even far from "
+                  "the source's folder: the link is a G_FILE_ERROR_LOOP naming it");
+  test_write_jpeg (source, pattern, NULL);
+  g_assert_cmpint (g_mkdir (out, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (outside, 0755), ==, 0);
+  g_assert_cmpint (symlink ("../outside", link), ==, 0);
+
+  result = call ("write",
+                 g_variant_new_parsed ("(%s, [(%s, 64, 64)], {'base': <%s>})",
+                                       source, destination, out),
+                 NULL, &error);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_LOOP);
+  g_assert_nonnull (strstr (error->message, link));
+  g_assert_null (result);
+  tree = list_tree (outside);
+  g_assert_cmpstr (tree, ==, "");
+}
+
 /* ---- errors ----------------------------------------------------------- */
 
 static void
@@ -1501,7 +1639,7 @@ test_cancel_before (Fixture       *fixture,
   g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (400, 300);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autofree char *tree = NULL;
-  const char *functions[] = { "thumbnail", "thumbnails", "thumbnails_q", "info" };
+  const char *functions[] = { "thumbnail", "thumbnails", "thumbnails_q", "write", "info" };
   gsize i;
 
   g_test_summary ("A job cancelled before it starts is G_IO_ERROR_CANCELLED and "
@@ -1522,6 +1660,8 @@ test_cancel_before (Fixture       *fixture,
         args = g_variant_new_parsed ("(%s, [(%s, 64, 64)])", source, destination);
       else if (g_str_equal (functions[i], "thumbnails_q"))
         args = g_variant_new_parsed ("(%s, [(%s, 64, 64)], 80)", source, destination);
+      else if (g_str_equal (functions[i], "write"))
+        args = g_variant_new_parsed ("(%s, [(%s, 64, 64)], @a{sv} {})", source, destination);
       else
         args = g_variant_new ("(s)", source);
 
@@ -2232,6 +2372,9 @@ main (int   argc,
   ADD ("/thumbnail/stamp/records-source", test_stamp_records_source);
   g_test_add_func ("/thumbnail/stamp/parse", test_stamp_parse);
   ADD ("/thumbnail/quality", test_quality);
+  ADD ("/thumbnail/write/options", test_write_options);
+  ADD ("/thumbnail/write/bad-options", test_write_bad_options);
+  ADD ("/thumbnail/write/base-link", test_write_base_link);
 
   ADD ("/thumbnail/error/missing-source", test_error_missing_source);
   ADD ("/thumbnail/error/directory-source", test_error_directory_source);

@@ -3,7 +3,7 @@
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Named "thumbnail" with the real plugin's `thumbnails` signature, so that
+ * Named "thumbnail" with the real plugin's `write` signature, so that
  * `workpool thumbnail --plugin-dir` this folder submits jobs that hang in
  * C code and ignore their cancellable, as a decoder stuck on a hopeless
  * file would: only the job's timeout, which kills the worker, ends them.
@@ -14,7 +14,7 @@
 #include <workpool/wp-plugin.h>
 
 static GVariant *
-thumbnails (GVariant      *args,
+write_never (GVariant      *args,
             GCancellable  *cancellable,
             GError       **error)
 {
@@ -24,7 +24,7 @@ thumbnails (GVariant      *args,
 }
 
 static const WpFunction functions[] = {
-  { "thumbnails", "(sa(sii))", "a(ii)", thumbnails, "Never returns" },
+  { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})", write_never, "Never returns" },
   { NULL }
 };
 
