@@ -22,8 +22,10 @@
  * So distinct images never share a name: two stems differ or the first
  * rule applies; two full names differ; and a stem name equals a full name
  * only when the stem is an image's name, which the second rule excludes.
- * Names are compared byte for byte.  A folder with one image per stem
- * keeps the STEM.jpg names.  The rule depends on the folder's listing
+ * Stems and names are compared ignoring case (g_utf8_casefold()), so
+ * that this holds on case-insensitive file systems too (A.jpg beside
+ * a.png: A.jpg.jpg and a.png.jpg, not A.jpg and a.jpg, which are one file
+ * there).  A folder with one image per stem keeps the STEM.jpg names.  The rule depends on the folder's listing
  * only, never on the order the images are found in, so every run names
  * an image the same way as long as the folder's images stay the same.
  *
@@ -117,6 +119,17 @@ stem_of (const char *name)
                                     : g_strdup (name);
 }
 
+/* What names are compared by: @name without case, or as it is when it
+ * is not UTF-8 (such an image fails anyway: the plugin's paths are
+ * GVariant strings). */
+static char *
+comparison_key (const char *name)
+{
+  if (g_utf8_validate (name, -1, NULL))
+    return g_utf8_casefold (name, -1);
+  return g_strdup (name);
+}
+
 /* The set of the images of @folder that take their full name. */
 static GHashTable *
 list_full_names (WpCliNames  *names,
@@ -127,7 +140,7 @@ list_full_names (WpCliNames  *names,
   g_autoptr(GFileEnumerator) children = NULL;
   g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GHashTable) stems = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) image_set = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) image_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GHashTable *full = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   children = g_file_enumerate_children (file, LIST_ATTRIBUTES,
@@ -158,19 +171,21 @@ list_full_names (WpCliNames  *names,
 
   for (guint i = 0; i < images->len; i++)
     {
-      char *stem = stem_of (g_ptr_array_index (images, i));
-      guint count = GPOINTER_TO_UINT (g_hash_table_lookup (stems, stem));
+      g_autofree char *stem = stem_of (g_ptr_array_index (images, i));
+      char *key = comparison_key (stem);
+      guint count = GPOINTER_TO_UINT (g_hash_table_lookup (stems, key));
 
-      g_hash_table_insert (stems, stem, GUINT_TO_POINTER (count + 1));
-      g_hash_table_add (image_set, g_ptr_array_index (images, i));
+      g_hash_table_insert (stems, key, GUINT_TO_POINTER (count + 1));
+      g_hash_table_add (image_keys, comparison_key (g_ptr_array_index (images, i)));
     }
   for (guint i = 0; i < images->len; i++)
     {
       const char *image = g_ptr_array_index (images, i);
       g_autofree char *stem = stem_of (image);
+      g_autofree char *key = comparison_key (stem);
 
-      if (GPOINTER_TO_UINT (g_hash_table_lookup (stems, stem)) > 1
-          || g_hash_table_contains (image_set, stem))
+      if (GPOINTER_TO_UINT (g_hash_table_lookup (stems, key)) > 1
+          || g_hash_table_contains (image_keys, key))
         g_hash_table_add (full, g_strdup (image));
     }
   return full;

@@ -649,6 +649,38 @@ test_names_stem_is_a_name (Fixture       *fixture,
 }
 
 static void
+test_names_case (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  static const NamedImage upper = { "A.jpg", "jpeg", 300, 200 };
+  static const NamedImage lower = { "a.png", "png", 100, 50 };
+  static const NamedImage stem = { "Photo.JPG.png", "png", 40, 80 };
+  static const NamedImage named = { "photo.jpg", "jpeg", 80, 40 };
+  static const NamedImage *const images[] = { &upper, &lower, &stem, &named };
+  g_autofree char *sizes = g_build_filename (fixture->dir, "thumbnails", "64x64", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("stems and names are compared ignoring case, so that no two "
+                  "thumbnails would be one file on a case-insensitive file system: "
+                  "A.jpg beside a.png, Photo.JPG.png beside photo.jpg");
+  for (gsize i = 0; i < G_N_ELEMENTS (images); i++)
+    {
+      g_autofree char *path = g_build_filename (fixture->dir, images[i]->name, NULL);
+
+      save_image (path, images[i]->format, images[i]->width, images[i]->height, 0);
+    }
+
+  run = run_thumbnail ("--ext", "jpg,png", "--sizes", "64x64", fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 4, 4, 0, 0);
+  assert_named_thumbnail (fixture->dir, "A.jpg.jpg", &upper);
+  assert_named_thumbnail (fixture->dir, "a.png.jpg", &lower);
+  assert_named_thumbnail (fixture->dir, "Photo.JPG.png.jpg", &stem);
+  assert_named_thumbnail (fixture->dir, "photo.jpg", &named);
+  g_assert_cmpuint (count_files (sizes), ==, 4);
+}
+
+static void
 test_names_other_extensions (Fixture       *fixture,
                              gconstpointer  data)
 {
@@ -2316,6 +2348,7 @@ main (int    argc,
   ADD ("walk/ext-option", test_walk_ext_option);
   ADD ("names/same-stem", test_names_same_stem);
   ADD ("names/stem-is-a-name", test_names_stem_is_a_name);
+  ADD ("names/case", test_names_case);
   ADD ("names/other-extensions", test_names_other_extensions);
   ADD ("output-dir/mirror", test_output_mirror);
   ADD ("output-dir/several-dirs", test_output_several_dirs);
