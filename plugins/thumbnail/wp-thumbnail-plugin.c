@@ -10,6 +10,10 @@
  *   thumbnails    (sa(sii))   -> a(ii)  source, [(destination, box w, box h)];
  *                                       decodes once, writes every size
  *   thumbnails_q  (sa(sii)i)  -> a(ii)  the same with a JPEG quality, 1-100
+ *   thumbnails_opts (sa(sii)a{sv}) -> a(ii)  the same with options:
+ *                                       "quality" (i), 1-100;
+ *                                       "max-pixels" (t), the pixel limit
+ *                                       (default WP_THUMBNAIL_MAX_PIXELS)
  *   info          (s)         -> (iis)  width and height as displayed (after
  *                                       EXIF orientation) and format name
  *
@@ -33,11 +37,15 @@
  * source and for an unwritable destination, naming the path;
  * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty, truncated or corrupt image,
  * GDK_PIXBUF_ERROR_UNKNOWN_TYPE for a format nothing can read,
- * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY for an image over 100 megapixels
- * (refused from its header) and for an allocation that failed (whose
- * message then names the worker's RLIMIT_AS, wp-memory-limit.c);
- * G_IO_ERROR_INVALID_ARGUMENT for a box side
- * <= 0 or a quality outside 1-100; G_IO_ERROR_CANCELLED.  A failed job
+ * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY for an image that would decode to
+ * more than the pixel limit (100 megapixels unless "max-pixels" says
+ * otherwise; a JPEG counts at the DCT scale its thumbnails need, so a
+ * 20000x20000 one decoded at 1/8 counts 2500x2500), for a JPEG decode
+ * that cannot fit in the worker's RLIMIT_AS (refused before it starts)
+ * and for an allocation that failed (the message of both then names the
+ * worker's RLIMIT_AS, wp-memory-limit.c); G_IO_ERROR_INVALID_ARGUMENT
+ * for a box side <= 0, a quality outside 1-100 or an unknown option;
+ * G_IO_ERROR_CANCELLED.  A failed job
  * leaves no partial thumbnail and no temporary file.
  *
  * Every function runs in a worker's main thread, one job at a time; the
@@ -83,16 +91,17 @@ thumbnail (GVariant      *args,
                  &request.box_width, &request.box_height);
 
   if (!wp_thumbnail_write (source, &request, 1, WP_THUMBNAIL_DEFAULT_QUALITY,
-                           cancellable, error))
+                           WP_THUMBNAIL_MAX_PIXELS, cancellable, error))
     return NULL;
 
   return g_variant_new ("(ii)", request.width, request.height);
 }
 
-/* (sa(sii)...) with @quality -> a(ii) */
+/* (sa(sii)...) with @quality and @max_pixels -> a(ii) */
 static GVariant *
 write_thumbnails (GVariant      *args,
                   int            quality,
+                  guint64        max_pixels,
                   GCancellable  *cancellable,
                   GError       **error)
 {
@@ -110,7 +119,7 @@ write_thumbnails (GVariant      *args,
     g_variant_get_child (list, i, "(&sii)", &requests[i].path,
                          &requests[i].box_width, &requests[i].box_height);
 
-  if (!wp_thumbnail_write (source, requests, n, quality, cancellable, error))
+  if (!wp_thumbnail_write (source, requests, n, quality, max_pixels, cancellable, error))
     return NULL;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ii)"));
@@ -128,7 +137,8 @@ thumbnails (GVariant      *args,
   if (!check_args (args, "(sa(sii))", error))
     return NULL;
 
-  return write_thumbnails (args, WP_THUMBNAIL_DEFAULT_QUALITY, cancellable, error);
+  return write_thumbnails (args, WP_THUMBNAIL_DEFAULT_QUALITY, WP_THUMBNAIL_MAX_PIXELS,
+                           cancellable, error);
 }
 
 static GVariant *
@@ -143,7 +153,69 @@ thumbnails_q (GVariant      *args,
 
   g_variant_get_child (args, 2, "i", &quality);
 
-  return write_thumbnails (args, quality, cancellable, error);
+  return write_thumbnails (args, quality, WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
+}
+
+/* An option of thumbnails_opts: a known key with a value of its type. */
+static gboolean
+check_option (const char  *key,
+              GVariant    *value,
+              GError     **error)
+{
+  static const char * const options[][2] = {
+    { "quality", "i" },
+    { "max-pixels", "t" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (options); i++)
+    {
+      if (!g_str_equal (key, options[i][0]))
+        continue;
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE (options[i][1])))
+        return TRUE;
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Option “%s” must be of type %s, not %s", key, options[i][1],
+                   g_variant_get_type_string (value));
+      return FALSE;
+    }
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "Unknown option “%s” (known: quality, max-pixels)", key);
+  return FALSE;
+}
+
+static GVariant *
+thumbnails_opts (GVariant      *args,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_autoptr(GVariant) options = NULL;
+  gint32 quality = WP_THUMBNAIL_DEFAULT_QUALITY;
+  guint64 max_pixels = WP_THUMBNAIL_MAX_PIXELS;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  if (!check_args (args, "(sa(sii)a{sv})", error))
+    return NULL;
+
+  options = g_variant_get_child_value (args, 2);
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      if (!check_option (key, value, error))
+        {
+          g_variant_unref (value);
+          return NULL;
+        }
+    }
+
+  g_variant_lookup (options, "quality", "i", &quality);
+  g_variant_lookup (options, "max-pixels", "t", &max_pixels);
+
+  return write_thumbnails (args, quality, max_pixels, cancellable, error);
 }
 
 static GVariant *
@@ -176,6 +248,8 @@ static const WpFunction functions[] = {
     "Decodes an image once and writes a JPEG thumbnail for each box" },
   { "thumbnails_q", "(sa(sii)i)", "a(ii)", thumbnails_q,
     "Like thumbnails, with a JPEG quality from 1 to 100" },
+  { "thumbnails_opts", "(sa(sii)a{sv})", "a(ii)", thumbnails_opts,
+    "Like thumbnails, with options: quality (i), max-pixels (t)" },
   { "info", "(s)", "(iis)", info,
     "Displayed width and height, and format name, of an image" },
   { NULL }
