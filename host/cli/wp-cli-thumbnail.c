@@ -6,8 +6,8 @@
  *   workpool thumbnail [--sizes WxH,…] [--workers N] [--quality Q] [--force]
  *                      [--one-job-per-size] [--ext EXT,…] [--quiet]
  *                      [--progress=auto|always|never] [--memory-limit SIZE]
- *                      [--timeout SECONDS] [--output OUT] [--plugin-dir DIR]
- *                      DIR…
+ *                      [--max-pixels N] [--timeout SECONDS] [--output OUT]
+ *                      [--plugin-dir DIR] DIR…
  *
  *   $ workpool thumbnail ~/Photos
  *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 0 passed over,
@@ -38,7 +38,8 @@
  * size) by default; with --one-job-per-size, the reference program's
  * shape, one `thumbnail` job per (image, size).  A quality other than
  * the plugin's default uses `thumbnails_q` (one size per job with
- * --one-job-per-size).
+ * --one-job-per-size); a --max-pixels other than the plugin's default
+ * uses `thumbnails_opts`, with the quality and the limit as options.
  *
  * Flow.  An idle source (feed_pool) takes images from the walk and
  * submits their jobs while fewer than WINDOW_PER_WORKER jobs per worker
@@ -51,13 +52,18 @@
  *
  * Memory.  Each worker runs under a memory limit (RLIMIT_AS, see
  * wp_pool_set_worker_memory_limit()), 1 GiB unless --memory-limit says
- * otherwise: enough for the plugin's largest image (100 megapixels; a
- * non-JPEG one decodes fully, 400 MB as RGBA and 300 MB more as RGB: an
- * RGBA PNG of that size needs between 720 and 768 MiB, a TIFF peaks at
- * 813 MB resident; a JPEG is decoded at a reduced scale and needs
- * little), while an image that needs more fails alone (an out-of-memory
- * error in which the plugin names the limit, or a crash in which the pool
- * does; either gets how to raise it) instead of making the machine swap.
+ * otherwise: enough for the plugin's largest decode (100 megapixels
+ * unless --max-pixels says otherwise; a non-JPEG image decodes fully,
+ * 400 MB as RGBA and 300 MB more as RGB: an RGBA PNG of that size needs
+ * between 720 and 768 MiB, a TIFF peaks at 813 MB resident; a baseline
+ * JPEG is decoded at a reduced scale and needs little, a 200-megapixel
+ * phone photo included; a progressive one needs its coefficients, 3
+ * bytes per pixel at 4:2:0, which the plugin checks before decoding),
+ * while an image that needs more fails alone (an out-of-memory error in
+ * which the plugin names the limit, or a crash in which the pool does;
+ * either gets how to raise it) instead of making the machine swap.  An
+ * image over the pixel limit fails with a message naming its decoded
+ * size and the limit, and how to raise it.
  *
  * Time.  Each job runs under the pool's per-job timeout, 60 s per image
  * unless --timeout says otherwise (0: none), so that no file, however
@@ -145,6 +151,7 @@
 #define PROGRESS_TICK_MS     100
 #define EXIT_SIGNAL_BASE     128   /* + the signal's number, as shells report it */
 #define DEFAULT_MEMORY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
+#define DEFAULT_MAX_PIXELS   G_GUINT64_CONSTANT (100000000) /* the plugin's own default */
 #define DEFAULT_TIMEOUT_S    60
 #define MAX_TIMEOUT_S        ((int) (G_MAXUINT / 1000))  /* the pool's timeout is in ms */
 #define MAX_SUGGESTED_EXTENSIONS 4
@@ -176,6 +183,7 @@ typedef struct {
   guint         n_workers;    /* 0: one per processor */
   int           quality;
   guint64       memory_limit; /* bytes per worker; 0: none */
+  guint64       max_pixels;   /* of an image's decode */
   guint         timeout_s;    /* per job; 0: none */
   gboolean      force;
   gboolean      one_job_per_size;
@@ -383,6 +391,46 @@ parse_memory_limit (const char *text,
   return TRUE;
 }
 
+/* N: pixels, or a number with K, M or G (powers of 1000), such as 250M;
+ * 0 or "none" for no limit. */
+static gboolean
+parse_max_pixels (const char *text,
+                  guint64    *pixels)
+{
+  static const char units[] = "KMG";
+  const char *unit = NULL;
+  guint64 number = 0, multiplier = 1;
+  char *end = NULL;
+
+  if (g_ascii_strcasecmp (text, "none") == 0)
+    {
+      *pixels = G_MAXUINT64;
+      return TRUE;
+    }
+
+  errno = 0;
+  if (g_ascii_isdigit (*text))
+    number = g_ascii_strtoull (text, &end, 10);
+  if (end != NULL && *end != '\0')
+    unit = strchr (units, g_ascii_toupper (*end));
+  if (unit != NULL && *unit != '\0')
+    {
+      for (const char *u = units; u <= unit; u++)
+        multiplier *= 1000;
+      end++;
+    }
+
+  if (end == NULL || *end != '\0' || errno == ERANGE || number > G_MAXUINT64 / multiplier)
+    {
+      wp_cli_usage_error ("--max-pixels: “%s” is not a number of pixels (such as 250000000 "
+                          "or 250M; 0 or none for no limit)", text);
+      return FALSE;
+    }
+
+  *pixels = number == 0 ? G_MAXUINT64 : number * multiplier;
+  return TRUE;
+}
+
 static GOptionContext *
 thumbnail_option_context_new (GOptionEntry *entries)
 {
@@ -417,6 +465,7 @@ parse_options (int            *argc,
                ThumbOptions   *options)
 {
   g_autofree char *sizes = NULL, *extensions = NULL, *progress = NULL, *memory_limit = NULL;
+  g_autofree char *max_pixels = NULL;
   int n_workers = 0, quality = DEFAULT_QUALITY, timeout_s = DEFAULT_TIMEOUT_S;
   GOptionEntry entries[] = {
     { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes,
@@ -443,6 +492,9 @@ parse_options (int            *argc,
     { "memory-limit", 0, 0, G_OPTION_ARG_STRING, &memory_limit,
       "Memory limit of each worker, as bytes or with K, M, G or T, such as 512M; "
       "0 or none for no limit (default: 1G)", "SIZE" },
+    { "max-pixels", 0, 0, G_OPTION_ARG_STRING, &max_pixels,
+      "Largest number of pixels an image may decode to (a JPEG at the scale its "
+      "thumbnails need), such as 250M; 0 or none for no limit (default: 100M)", "N" },
     { "output", 0, 0, G_OPTION_ARG_FILENAME, &options->output,
       "Write the thumbnails under OUT, in OUT/NAME/SUBDIR/thumbnails, NAME being "
       "each DIR's own name (default: beside the images)", "OUT" },
@@ -487,6 +539,9 @@ parse_options (int            *argc,
   options->timeout_s = (guint) timeout_s;
   options->memory_limit = DEFAULT_MEMORY_LIMIT;
   if (memory_limit != NULL && !parse_memory_limit (memory_limit, &options->memory_limit))
+    return FALSE;
+  options->max_pixels = DEFAULT_MAX_PIXELS;
+  if (max_pixels != NULL && !parse_max_pixels (max_pixels, &options->max_pixels))
     return FALSE;
   return TRUE;
 }
@@ -690,13 +745,16 @@ image_task_free (ImageTask *task)
 static const char *
 function_for (const ThumbOptions *options)
 {
+  if (options->max_pixels != DEFAULT_MAX_PIXELS)
+    return "thumbnails_opts";
   if (options->quality != DEFAULT_QUALITY)
     return "thumbnails_q";
   return options->one_job_per_size ? "thumbnail" : "thumbnails";
 }
 
-/* The args of one job for @source: (sa(sii)) or, with a quality,
- * (sa(sii)i), listing the boxes from @first to @last - 1. */
+/* The args of one job for @source: (sa(sii)), with a quality (sa(sii)i),
+ * with a pixel limit (sa(sii)a{sv}), listing the boxes from @first to
+ * @last - 1. */
 static GVariant *
 thumbnails_args_new (const ThumbOptions *options,
                      const char         *source,
@@ -714,6 +772,16 @@ thumbnails_args_new (const ThumbOptions *options,
       g_variant_builder_add (&list, "(sii)", g_ptr_array_index (destinations, i),
                              size->width, size->height);
     }
+  if (options->max_pixels != DEFAULT_MAX_PIXELS)
+    {
+      GVariantBuilder opts;
+
+      g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&opts, "{sv}", "quality", g_variant_new_int32 (options->quality));
+      g_variant_builder_add (&opts, "{sv}", "max-pixels",
+                             g_variant_new_uint64 (options->max_pixels));
+      return g_variant_new ("(sa(sii)a{sv})", source, &list, &opts);
+    }
   if (options->quality != DEFAULT_QUALITY)
     return g_variant_new ("(sa(sii)i)", source, &list, options->quality);
   return g_variant_new ("(sa(sii))", source, &list);
@@ -728,7 +796,8 @@ job_args_new (const ThumbOptions *options,
 {
   const BoxSize *size = &g_array_index (options->sizes, BoxSize, first);
 
-  if (options->one_job_per_size && options->quality == DEFAULT_QUALITY)
+  if (options->one_job_per_size && options->quality == DEFAULT_QUALITY
+      && options->max_pixels == DEFAULT_MAX_PIXELS)
     return g_variant_new ("(ss(ii))", source, g_ptr_array_index (destinations, first),
                           size->width, size->height);
   return thumbnails_args_new (options, source, destinations, first, last);
@@ -930,6 +999,21 @@ hint_memory_limit (ThumbRun *run,
   error->message = message;
 }
 
+/* Adds how to raise the pixel limit to a job's error that the plugin
+ * gave for an image over it ("over the pixel limit of N"). */
+static void
+hint_max_pixels (GError *error)
+{
+  char *message;
+
+  if (strstr (error->message, "over the pixel limit of ") == NULL)
+    return;
+
+  message = g_strconcat (error->message, "; raise it with --max-pixels N", NULL);
+  g_free (error->message);
+  error->message = message;
+}
+
 /* Folds a finished image into the counters. */
 static void
 finish_image (ImageTask *task)
@@ -947,6 +1031,7 @@ finish_image (ImageTask *task)
     {
       run->counts.failed++;
       hint_memory_limit (run, task->error);
+      hint_max_pixels (task->error);
       report_failure (run, task->source, task->error);
     }
   image_task_free (task);
