@@ -349,64 +349,19 @@ parse_progress (const char   *text,
   return TRUE;
 }
 
-/* SIZE: bytes, or a number with K, M, G or T (powers of 1024, with an
- * optional "iB" or "B"); 0 or "none" for no limit. */
+/* TEXT: digits, then optionally one of @units, the first worth @base,
+ * each next one @base times more, then one of @suffixes ("iB" after
+ * "M"...), in any case.  FALSE when TEXT is anything else or too large. */
 static gboolean
-parse_memory_limit (const char *text,
-                    guint64    *bytes)
+parse_scaled_number (const char          *text,
+                     const char          *units,
+                     guint64              base,
+                     const char * const  *suffixes,
+                     guint64             *value)
 {
-  static const char units[] = "KMGT";
-  const char *unit = NULL;
-  guint64 number = 0;
-  char *end = NULL;
-  guint shift = 0;
-
-  if (g_ascii_strcasecmp (text, "none") == 0)
-    {
-      *bytes = 0;
-      return TRUE;
-    }
-
-  errno = 0;
-  if (g_ascii_isdigit (*text))
-    number = g_ascii_strtoull (text, &end, 10);
-  if (end != NULL && *end != '\0')
-    unit = strchr (units, g_ascii_toupper (*end));
-  if (unit != NULL && *unit != '\0')
-    {
-      shift = 10 * (guint) (unit - units + 1);
-      end++;
-      if (g_ascii_strcasecmp (end, "iB") == 0 || g_ascii_strcasecmp (end, "B") == 0)
-        end += strlen (end);
-    }
-
-  if (end == NULL || *end != '\0' || errno == ERANGE || number > (G_MAXUINT64 >> shift))
-    {
-      wp_cli_usage_error ("--memory-limit: “%s” is not a size (bytes, or a number with K, M, G "
-                          "or T, such as 512M or 2G; 0 or none for no limit)", text);
-      return FALSE;
-    }
-
-  *bytes = number << shift;
-  return TRUE;
-}
-
-/* N: pixels, or a number with K, M or G (powers of 1000), such as 250M;
- * 0 or "none" for no limit. */
-static gboolean
-parse_max_pixels (const char *text,
-                  guint64    *pixels)
-{
-  static const char units[] = "KMG";
   const char *unit = NULL;
   guint64 number = 0, multiplier = 1;
   char *end = NULL;
-
-  if (g_ascii_strcasecmp (text, "none") == 0)
-    {
-      *pixels = G_MAXUINT64;
-      return TRUE;
-    }
 
   errno = 0;
   if (g_ascii_isdigit (*text))
@@ -416,18 +371,65 @@ parse_max_pixels (const char *text,
   if (unit != NULL && *unit != '\0')
     {
       for (const char *u = units; u <= unit; u++)
-        multiplier *= 1000;
+        multiplier *= base;
       end++;
+      for (gsize i = 0; suffixes != NULL && suffixes[i] != NULL; i++)
+        if (g_ascii_strcasecmp (end, suffixes[i]) == 0)
+          end += strlen (end);
     }
 
   if (end == NULL || *end != '\0' || errno == ERANGE || number > G_MAXUINT64 / multiplier)
+    return FALSE;
+
+  *value = number * multiplier;
+  return TRUE;
+}
+
+/* SIZE: bytes, or a number with K, M, G or T (powers of 1024, with an
+ * optional "iB" or "B"); 0 or "none" for no limit. */
+static gboolean
+parse_memory_limit (const char *text,
+                    guint64    *bytes)
+{
+  static const char * const suffixes[] = { "iB", "B", NULL };
+
+  if (g_ascii_strcasecmp (text, "none") == 0)
+    {
+      *bytes = 0;
+      return TRUE;
+    }
+
+  if (!parse_scaled_number (text, "KMGT", 1024, suffixes, bytes))
+    {
+      wp_cli_usage_error ("--memory-limit: “%s” is not a size (bytes, or a number with K, M, G "
+                          "or T, such as 512M or 2G; 0 or none for no limit)", text);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* N: pixels, or a number with K, M or G (powers of 1000), such as 250M;
+ * 0 or "none" for no limit. */
+static gboolean
+parse_max_pixels (const char *text,
+                  guint64    *pixels)
+{
+  if (g_ascii_strcasecmp (text, "none") == 0)
+    {
+      *pixels = G_MAXUINT64;
+      return TRUE;
+    }
+
+  if (!parse_scaled_number (text, "KMG", 1000, NULL, pixels))
     {
       wp_cli_usage_error ("--max-pixels: “%s” is not a number of pixels (such as 250000000 "
                           "or 250M; 0 or none for no limit)", text);
       return FALSE;
     }
 
-  *pixels = number == 0 ? G_MAXUINT64 : number * multiplier;
+  if (*pixels == 0)
+    *pixels = G_MAXUINT64;
   return TRUE;
 }
 

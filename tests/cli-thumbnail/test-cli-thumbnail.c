@@ -1280,23 +1280,33 @@ test_usage_numbers (Fixture       *fixture,
     }
 }
 
+/* Each of @bad (NULL-terminated) given to @option is a usage error
+ * naming it, and nothing is written. */
+static void
+assert_bad_values (Fixture            *fixture,
+                   const char         *option,
+                   const char * const *bad)
+{
+  for (gsize i = 0; bad[i] != NULL; i++)
+    {
+      g_autofree char *quoted = g_strdup_printf ("“%s”", bad[i]);
+      g_autoptr(WpCliRun) run = run_thumbnail (option, bad[i], fixture->dir);
+
+      assert_usage_error (run, option);
+      g_assert_nonnull (strstr (run->err, quoted));
+    }
+  assert_no_thumbnails (fixture->dir);
+}
+
 static void
 test_usage_memory_limit (Fixture       *fixture,
                          gconstpointer  data)
 {
   const char *bad[] = { "", "x", "12X", "-1", "1.5G", "G", "12 M", "512Mx", "20000000T",
-                        "99999999999999999999" };
+                        "99999999999999999999", NULL };
 
   g_test_summary ("a bad --memory-limit is a usage error naming the bad value");
-  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autofree char *quoted = g_strdup_printf ("“%s”", bad[i]);
-      g_autoptr(WpCliRun) run = run_thumbnail ("--memory-limit", bad[i], fixture->dir);
-
-      assert_usage_error (run, "--memory-limit");
-      g_assert_nonnull (strstr (run->err, quoted));
-    }
-  assert_no_thumbnails (fixture->dir);
+  assert_bad_values (fixture, "--memory-limit", bad);
 }
 
 /* Memory limit */
@@ -1604,19 +1614,11 @@ static void
 test_usage_max_pixels (Fixture       *fixture,
                        gconstpointer  data)
 {
-  const char *bad[] = { "", "x", "12X", "-1", "1.5M", "M", "12 M", "100Mx", "20000000000G",
-                        "99999999999999999999" };
+  const char *bad[] = { "", "x", "12X", "-1", "1.5M", "M", "12 M", "100Mx", "100MiB",
+                        "20000000000G", "99999999999999999999", NULL };
 
   g_test_summary ("a bad --max-pixels is a usage error naming the bad value");
-  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autofree char *quoted = g_strdup_printf ("“%s”", bad[i]);
-      g_autoptr(WpCliRun) run = run_thumbnail ("--max-pixels", bad[i], fixture->dir);
-
-      assert_usage_error (run, "--max-pixels");
-      g_assert_nonnull (strstr (run->err, quoted));
-    }
-  assert_no_thumbnails (fixture->dir);
+  assert_bad_values (fixture, "--max-pixels", bad);
 }
 
 /* Interruption */
