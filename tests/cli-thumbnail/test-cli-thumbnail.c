@@ -1509,7 +1509,7 @@ test_big_phone_photos (Fixture       *fixture,
       g_autofree char *file = g_strconcat (photos[i].stem, ".jpg", NULL);
       g_autofree char *path = g_build_filename (fixture->dir, file, NULL);
 
-      test_write_big_jpeg (path, photos[i].width, photos[i].height, photos[i].progressive);
+      test_write_big_jpeg_apart (path, photos[i].width, photos[i].height, photos[i].progressive);
     }
 
   /* The default limit is 1 GiB (AddressSanitizer builds apply none). */
@@ -1584,7 +1584,7 @@ test_max_pixels (Fixture       *fixture,
                   "naming both numbers and the option, at it it is done, and small "
                   "thumbnails decode it at 1/8 under a smaller limit");
 
-  test_write_big_jpeg (path, 4000, 3000, FALSE);
+  test_write_big_jpeg_apart (path, 4000, 3000, FALSE);
 
   over = run_thumbnail ("--max-pixels", "1687499", fixture->dir);
   g_assert_cmpint (over->status, ==, 1);

@@ -2244,7 +2244,7 @@ test_big_jpeg (Fixture       *fixture,
                   "decode, 2500x2500, within the default pixel limit; the limit counts "
                   "the decoded pixels, at the scale the thumbnails need");
 
-  test_write_big_jpeg (source, side, side, FALSE);
+  test_write_big_jpeg_apart (source, side, side, FALSE);
   assert_info_size (source, side, side);
 
   result = call ("thumbnails",

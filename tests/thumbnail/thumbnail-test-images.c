@@ -559,3 +559,31 @@ test_write_big_jpeg (const char *path,
   jpeg_destroy_compress (&cinfo);
   g_assert_cmpint (fclose (file), ==, 0);
 }
+
+/**
+ * test_write_big_jpeg_apart:
+ *
+ * Runs test_write_big_jpeg() in the program $WP_TEST_WRITE_BIG_JPEG
+ * (write-big-jpeg.c), which valgrind does not follow.
+ */
+void
+test_write_big_jpeg_apart (const char *path,
+                           int         width,
+                           int         height,
+                           gboolean    progressive)
+{
+  const char *program = g_getenv ("WP_TEST_WRITE_BIG_JPEG");
+  g_autofree char *width_text = g_strdup_printf ("%d", width);
+  g_autofree char *height_text = g_strdup_printf ("%d", height);
+  const char *argv[] = { program, path, width_text, height_text,
+                         progressive ? "progressive" : "baseline", NULL };
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_assert_nonnull (program);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT,
+                               NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, &error));
+  g_assert_no_error (error);
+}

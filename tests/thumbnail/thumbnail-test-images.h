@@ -43,6 +43,10 @@ void       test_write_big_jpeg    (const char            *path,
                                    int                    width,
                                    int                    height,
                                    gboolean               progressive);
+void       test_write_big_jpeg_apart (const char         *path,
+                                      int                 width,
+                                      int                 height,
+                                      gboolean            progressive);
 
 guint32    test_pixel             (GdkPixbuf             *pixbuf,
                                    int                    x,
