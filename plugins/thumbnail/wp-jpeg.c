@@ -704,7 +704,10 @@ reader_decode (WpJpegReader  *reader,
  *
  * Decodes the image once, at the smallest DCT scale M/8 (M from 1 to 8)
  * whose output is at least @min_width x @min_height.  Every warning that
- * means lost data, such as a truncated file, is an error.
+ * means lost data, such as a truncated file, is an error.  Before
+ * anything is allocated, fails with GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY
+ * when that output is over wp_jpeg_reader_set_max_pixels()'s limit, or
+ * when the decode needs more memory than the process's RLIMIT_AS leaves.
  *
  * Returns: (transfer full): an 8-bit RGB pixbuf without alpha, in stored
  *   orientation, or %NULL with @error set
