@@ -93,6 +93,31 @@ test_jpeg_error_exit (j_common_ptr cinfo)
   g_error ("libjpeg failed writing a test image: %s", message);
 }
 
+/* Starts writing @path with @cinfo, failing the test on any error. */
+static FILE *
+compress_begin (struct jpeg_compress_struct *cinfo,
+                struct jpeg_error_mgr       *jerr,
+                const char                  *path)
+{
+  FILE *file = fopen (path, "wb");
+
+  g_assert_nonnull (file);
+  cinfo->err = jpeg_std_error (jerr);
+  jerr->error_exit = test_jpeg_error_exit;
+  jpeg_create_compress (cinfo);
+  jpeg_stdio_dest (cinfo, file);
+  return file;
+}
+
+static void
+compress_end (struct jpeg_compress_struct *cinfo,
+              FILE                        *file)
+{
+  jpeg_finish_compress (cinfo);
+  jpeg_destroy_compress (cinfo);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
 static GBytes *
 exif_orientation_block (int      orientation,
                         gboolean big_endian)
@@ -153,13 +178,7 @@ test_write_jpeg (const char            *path,
   if (options == NULL)
     options = &defaults;
 
-  file = fopen (path, "wb");
-  g_assert_nonnull (file);
-
-  cinfo.err = jpeg_std_error (&jerr);
-  jerr.error_exit = test_jpeg_error_exit;
-  jpeg_create_compress (&cinfo);
-  jpeg_stdio_dest (&cinfo, file);
+  file = compress_begin (&cinfo, &jerr, path);
 
   if (options->grayscale)
     {
@@ -272,9 +291,7 @@ test_write_jpeg (const char            *path,
       jpeg_write_scanlines (&cinfo, rows, 1);
     }
 
-  jpeg_finish_compress (&cinfo);
-  jpeg_destroy_compress (&cinfo);
-  g_assert_cmpint (fclose (file), ==, 0);
+  compress_end (&cinfo, file);
 }
 
 /**
@@ -482,13 +499,7 @@ test_write_big_jpeg (const char *path,
   for (i = 0; i < 4; i++)
     rgb_to_ycbcr (colours[i], ycbcr[i]);
 
-  file = fopen (path, "wb");
-  g_assert_nonnull (file);
-
-  cinfo.err = jpeg_std_error (&jerr);
-  jerr.error_exit = test_jpeg_error_exit;
-  jpeg_create_compress (&cinfo);
-  jpeg_stdio_dest (&cinfo, file);
+  file = compress_begin (&cinfo, &jerr, path);
 
   cinfo.image_width = (JDIMENSION) width;
   cinfo.image_height = (JDIMENSION) height;
@@ -555,9 +566,7 @@ test_write_big_jpeg (const char *path,
       jpeg_write_raw_data (&cinfo, arrays, 16);
     }
 
-  jpeg_finish_compress (&cinfo);
-  jpeg_destroy_compress (&cinfo);
-  g_assert_cmpint (fclose (file), ==, 0);
+  compress_end (&cinfo, file);
 }
 
 /**
