@@ -6,8 +6,8 @@
  *   workpool thumbnail [--sizes WxH,…] [--workers N] [--quality Q] [--force]
  *                      [--one-job-per-size] [--ext EXT,…] [--quiet]
  *                      [--progress=auto|always|never] [--memory-limit SIZE]
- *                      [--timeout SECONDS] [--output OUT] [--plugin-dir DIR]
- *                      DIR…
+ *                      [--max-pixels N] [--timeout SECONDS] [--output OUT]
+ *                      [--plugin-dir DIR] DIR…
  *
  *   $ workpool thumbnail ~/Photos
  *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 0 passed over,
@@ -36,9 +36,9 @@
  *
  * Job shape.  One `write` job per image (decode once, write every size)
  * by default; with --one-job-per-size, the reference program's shape, one
- * per (image, size).  Its options give the quality and, as `base`, the
- * folder below which the plugin follows no symbolic link: the image's
- * folder, or OUT with --output.
+ * per (image, size).  Its options give the quality, the pixel limit and,
+ * as `base`, the folder below which the plugin follows no symbolic link:
+ * the image's folder, or OUT with --output.
  *
  * Flow.  An idle source (feed_pool) takes images from the walk and
  * submits their jobs while fewer than WINDOW_PER_WORKER jobs per worker
@@ -51,13 +51,18 @@
  *
  * Memory.  Each worker runs under a memory limit (RLIMIT_AS, see
  * wp_pool_set_worker_memory_limit()), 1 GiB unless --memory-limit says
- * otherwise: enough for the plugin's largest image (100 megapixels; a
- * non-JPEG one decodes fully, 400 MB as RGBA and 300 MB more as RGB: an
- * RGBA PNG of that size needs between 720 and 768 MiB, a TIFF peaks at
- * 813 MB resident; a JPEG is decoded at a reduced scale and needs
- * little), while an image that needs more fails alone (an out-of-memory
- * error in which the plugin names the limit, or a crash in which the pool
- * does; either gets how to raise it) instead of making the machine swap.
+ * otherwise: enough for the plugin's largest decode (100 megapixels
+ * unless --max-pixels says otherwise; a non-JPEG image decodes fully,
+ * 400 MB as RGBA and 300 MB more as RGB: an RGBA PNG of that size needs
+ * between 720 and 768 MiB, a TIFF peaks at 813 MB resident; a baseline
+ * JPEG is decoded at a reduced scale and needs little, a 200-megapixel
+ * phone photo included; a progressive one needs its coefficients, 3
+ * bytes per pixel at 4:2:0, which the plugin checks before decoding),
+ * while an image that needs more fails alone (an out-of-memory error in
+ * which the plugin names the limit, or a crash in which the pool does;
+ * either gets how to raise it) instead of making the machine swap.  An
+ * image over the pixel limit fails with a message naming its decoded
+ * size and the limit, and how to raise it.
  *
  * Time.  Each job runs under the pool's per-job timeout, 60 s per image
  * unless --timeout says otherwise (0: none), so that no file, however
@@ -145,6 +150,7 @@
 #define PROGRESS_TICK_MS     100
 #define EXIT_SIGNAL_BASE     128   /* + the signal's number, as shells report it */
 #define DEFAULT_MEMORY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
+#define DEFAULT_MAX_PIXELS   G_GUINT64_CONSTANT (100000000) /* the plugin's own default */
 #define DEFAULT_TIMEOUT_S    60
 #define MAX_TIMEOUT_S        ((int) (G_MAXUINT / 1000))  /* the pool's timeout is in ms */
 #define MAX_SUGGESTED_EXTENSIONS 4
@@ -176,6 +182,7 @@ typedef struct {
   guint         n_workers;    /* 0: one per processor */
   int           quality;
   guint64       memory_limit; /* bytes per worker; 0: none */
+  guint64       max_pixels;   /* of an image's decode */
   guint         timeout_s;    /* per job; 0: none */
   gboolean      force;
   gboolean      one_job_per_size;
@@ -341,23 +348,19 @@ parse_progress (const char   *text,
   return TRUE;
 }
 
-/* SIZE: bytes, or a number with K, M, G or T (powers of 1024, with an
- * optional "iB" or "B"); 0 or "none" for no limit. */
+/* TEXT: digits, then optionally one of @units, the first worth @base,
+ * each next one @base times more, then one of @suffixes ("iB" after
+ * "M"...), in any case.  FALSE when TEXT is anything else or too large. */
 static gboolean
-parse_memory_limit (const char *text,
-                    guint64    *bytes)
+parse_scaled_number (const char          *text,
+                     const char          *units,
+                     guint64              base,
+                     const char * const  *suffixes,
+                     guint64             *value)
 {
-  static const char units[] = "KMGT";
   const char *unit = NULL;
-  guint64 number = 0;
+  guint64 number = 0, multiplier = 1;
   char *end = NULL;
-  guint shift = 0;
-
-  if (g_ascii_strcasecmp (text, "none") == 0)
-    {
-      *bytes = 0;
-      return TRUE;
-    }
 
   errno = 0;
   if (g_ascii_isdigit (*text))
@@ -366,20 +369,66 @@ parse_memory_limit (const char *text,
     unit = strchr (units, g_ascii_toupper (*end));
   if (unit != NULL && *unit != '\0')
     {
-      shift = 10 * (guint) (unit - units + 1);
+      for (const char *u = units; u <= unit; u++)
+        multiplier *= base;
       end++;
-      if (g_ascii_strcasecmp (end, "iB") == 0 || g_ascii_strcasecmp (end, "B") == 0)
-        end += strlen (end);
+      for (gsize i = 0; suffixes != NULL && suffixes[i] != NULL; i++)
+        if (g_ascii_strcasecmp (end, suffixes[i]) == 0)
+          end += strlen (end);
     }
 
-  if (end == NULL || *end != '\0' || errno == ERANGE || number > (G_MAXUINT64 >> shift))
+  if (end == NULL || *end != '\0' || errno == ERANGE || number > G_MAXUINT64 / multiplier)
+    return FALSE;
+
+  *value = number * multiplier;
+  return TRUE;
+}
+
+/* SIZE: bytes, or a number with K, M, G or T (powers of 1024, with an
+ * optional "iB" or "B"); 0 or "none" for no limit. */
+static gboolean
+parse_memory_limit (const char *text,
+                    guint64    *bytes)
+{
+  static const char * const suffixes[] = { "iB", "B", NULL };
+
+  if (g_ascii_strcasecmp (text, "none") == 0)
+    {
+      *bytes = 0;
+      return TRUE;
+    }
+
+  if (!parse_scaled_number (text, "KMGT", 1024, suffixes, bytes))
     {
       wp_cli_usage_error ("--memory-limit: “%s” is not a size (bytes, or a number with K, M, G "
                           "or T, such as 512M or 2G; 0 or none for no limit)", text);
       return FALSE;
     }
 
-  *bytes = number << shift;
+  return TRUE;
+}
+
+/* N: pixels, or a number with K, M or G (powers of 1000), such as 250M;
+ * 0 or "none" for no limit. */
+static gboolean
+parse_max_pixels (const char *text,
+                  guint64    *pixels)
+{
+  if (g_ascii_strcasecmp (text, "none") == 0)
+    {
+      *pixels = G_MAXUINT64;
+      return TRUE;
+    }
+
+  if (!parse_scaled_number (text, "KMG", 1000, NULL, pixels))
+    {
+      wp_cli_usage_error ("--max-pixels: “%s” is not a number of pixels (such as 250000000 "
+                          "or 250M; 0 or none for no limit)", text);
+      return FALSE;
+    }
+
+  if (*pixels == 0)
+    *pixels = G_MAXUINT64;
   return TRUE;
 }
 
@@ -417,6 +466,7 @@ parse_options (int            *argc,
                ThumbOptions   *options)
 {
   g_autofree char *sizes = NULL, *extensions = NULL, *progress = NULL, *memory_limit = NULL;
+  g_autofree char *max_pixels = NULL;
   int n_workers = 0, quality = DEFAULT_QUALITY, timeout_s = DEFAULT_TIMEOUT_S;
   GOptionEntry entries[] = {
     { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes,
@@ -443,6 +493,9 @@ parse_options (int            *argc,
     { "memory-limit", 0, 0, G_OPTION_ARG_STRING, &memory_limit,
       "Memory limit of each worker, as bytes or with K, M, G or T, such as 512M; "
       "0 or none for no limit (default: 1G)", "SIZE" },
+    { "max-pixels", 0, 0, G_OPTION_ARG_STRING, &max_pixels,
+      "Largest number of pixels an image may decode to (a JPEG at the scale its "
+      "thumbnails need), such as 250M; 0 or none for no limit (default: 100M)", "N" },
     { "output", 0, 0, G_OPTION_ARG_FILENAME, &options->output,
       "Write the thumbnails under OUT, in OUT/NAME/SUBDIR/thumbnails, NAME being "
       "each DIR's own name (default: beside the images)", "OUT" },
@@ -487,6 +540,9 @@ parse_options (int            *argc,
   options->timeout_s = (guint) timeout_s;
   options->memory_limit = DEFAULT_MEMORY_LIMIT;
   if (memory_limit != NULL && !parse_memory_limit (memory_limit, &options->memory_limit))
+    return FALSE;
+  options->max_pixels = DEFAULT_MAX_PIXELS;
+  if (max_pixels != NULL && !parse_max_pixels (max_pixels, &options->max_pixels))
     return FALSE;
   return TRUE;
 }
@@ -732,6 +788,8 @@ job_args_new (const ThumbOptions *options,
   g_variant_builder_init (&write_options, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&write_options, "{sv}", "quality",
                          g_variant_new_int32 (options->quality));
+  g_variant_builder_add (&write_options, "{sv}", "max-pixels",
+                         g_variant_new_uint64 (options->max_pixels));
   g_variant_builder_add (&write_options, "{sv}", "base", g_variant_new_string (base));
   return g_variant_new ("(sa(sii)a{sv})", source, &list, &write_options);
 }
@@ -930,6 +988,21 @@ hint_memory_limit (ThumbRun *run,
   error->message = message;
 }
 
+/* Adds how to raise the pixel limit to a job's error that the plugin
+ * gave for an image over it ("over the pixel limit of N"). */
+static void
+hint_max_pixels (GError *error)
+{
+  char *message;
+
+  if (strstr (error->message, "over the pixel limit of ") == NULL)
+    return;
+
+  message = g_strconcat (error->message, "; raise it with --max-pixels N", NULL);
+  g_free (error->message);
+  error->message = message;
+}
+
 /* Folds a finished image into the counters. */
 static void
 finish_image (ImageTask *task)
@@ -947,6 +1020,7 @@ finish_image (ImageTask *task)
     {
       run->counts.failed++;
       hint_memory_limit (run, task->error);
+      hint_max_pixels (task->error);
       report_failure (run, task->source, task->error);
     }
   image_task_free (task);

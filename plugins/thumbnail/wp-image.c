@@ -6,8 +6,7 @@
  * A WpImage is one source file on its way to thumbnails:
  *
  *   wp_image_open()    sniffs the format and reads the header: size,
- *                      EXIF orientation, ICC profile; refuses images over
- *                      the pixel limit before any pixel is decoded
+ *                      EXIF orientation, ICC profile
  *   wp_image_decode()  decodes the pixels once, as small as allowed
  *   wp_image_render()  returns the image at a given displayed size,
  *                      as many times as needed
@@ -18,6 +17,13 @@
  * "size-prepared" signal gives the size before any pixel is allocated, so
  * the pixel limit holds there too; its "area-updated" signals tell whether
  * every row was decoded, which some loaders do not check).
+ *
+ * The pixel limit applies to the pixels actually decoded: for JPEG the
+ * output at the DCT scale the decode chooses (wp-jpeg.c checks it, with
+ * the memory the decode needs, before allocating), so that a 20000x20000
+ * JPEG decoded at 1/8 for thumbnails is a 2500x2500 decode; for other
+ * formats the full size, which is what their loaders allocate (gdk-pixbuf
+ * decodes at full size and would only scale afterwards).
  *
  * Invariants:
  *
@@ -110,11 +116,11 @@ check_pixel_limit (const char  *path,
   if (pixels <= max_pixels)
     return TRUE;
 
+  /* The words of wp-jpeg.c's check_decode_limits(). */
   g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
-               "Image “%s” is %dx%d (%" G_GUINT64_FORMAT " megapixels), "
-               "over the %" G_GUINT64_FORMAT " megapixel limit",
-               path, width, height,
-               (pixels + 999999) / 1000000, max_pixels / 1000000);
+               "Image “%s” is %dx%d = %" G_GUINT64_FORMAT " pixels, "
+               "over the pixel limit of %" G_GUINT64_FORMAT,
+               path, width, height, pixels, max_pixels);
   return FALSE;
 }
 
@@ -132,6 +138,9 @@ open_jpeg (WpImage       *image,
   if (image->jpeg == NULL)
     return FALSE;
 
+  /* Checked by the decode, against the scale it chooses. */
+  wp_jpeg_reader_set_max_pixels (image->jpeg, max_pixels);
+
   image->format_name = g_strdup ("jpeg");
   image->orientation = wp_jpeg_reader_get_orientation (image->jpeg);
   image->icc_profile = wp_jpeg_reader_get_icc_profile (image->jpeg);
@@ -140,8 +149,7 @@ open_jpeg (WpImage       *image,
   image->width = orientation_swaps_axes (image->orientation) ? height : width;
   image->height = orientation_swaps_axes (image->orientation) ? width : height;
 
-  return check_pixel_limit (image->path, image->width, image->height,
-                            max_pixels, error);
+  return TRUE;
 }
 
 /* ---- other formats ---------------------------------------------------- */
@@ -411,13 +419,15 @@ open_with_gdk_pixbuf (WpImage       *image,
 /**
  * wp_image_open:
  * @path: an image file
- * @max_pixels: the largest number of pixels accepted
+ * @max_pixels: the largest number of pixels the image may decode to
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
  * Opens an image and reads what the thumbnails need to know about it.
  * JPEG files are only parsed up to their first scan; other formats are
- * decoded.  An image larger than @max_pixels is refused from its header.
+ * decoded.  A non-JPEG image larger than @max_pixels is refused from its
+ * header; a JPEG image by wp_image_decode(), whose DCT scale sets how
+ * many pixels are decoded.
  *
  * Errors: G_FILE_ERROR when the file cannot be read, is not a regular
  * file or is over WP_IMAGE_MAX_FILE_SIZE (the message names it), GDK_PIXBUF_ERROR_UNKNOWN_TYPE for an unknown format,
@@ -598,7 +608,10 @@ wp_image_get_icc_profile (WpImage *image)
  *
  * Decodes the pixels, for JPEG at the smallest DCT scale from which a
  * @min_width x @min_height rendering is a reduction.  Does nothing when
- * the pixels are already decoded.
+ * the pixels are already decoded.  A JPEG decode fails with
+ * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY, before it allocates, when it
+ * would output more pixels than wp_image_open()'s limit or need more
+ * memory than the worker's memory limit leaves.
  *
  * Returns: %TRUE on success, %FALSE with @error set (GDK_PIXBUF_ERROR,
  *   G_FILE_ERROR or G_IO_ERROR_CANCELLED)

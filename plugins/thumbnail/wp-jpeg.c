@@ -37,6 +37,15 @@
  *   here, reading Adobe files as inverted CMYK.
  * - The reader reads the descriptor it is given from its current offset
  *   (0) with read(2), and neither seeks nor closes it.
+ * - A decode is refused before libjpeg allocates anything for it when its
+ *   output (at the chosen DCT scale, not the image's nominal size) has
+ *   more pixels than the reader's limit, or when what it needs does not
+ *   fit in what the worker's memory limit leaves (check_decode_limits()).
+ *   A baseline JPEG streams through a few rows of buffers, so it needs
+ *   little more than its output; a progressive (or otherwise multi-scan)
+ *   one needs its whole coefficient array, 128 bytes per 8x8 block of
+ *   every component at full resolution (3 bytes per pixel at 4:2:0, 6 at
+ *   4:4:4), whatever the scale.
  * - The cancellable is polled by libjpeg's progress monitor, i.e. every
  *   few rows while decoding, so cancelling a large decode stops it early.
  *   The same monitor refuses files with more than WP_JPEG_MAX_SCANS scans.
@@ -58,6 +67,9 @@
 #define SOURCE_BUFFER_SIZE 65536
 #define DESTINATION_BUFFER_SIZE 16384
 #define ROWS_PER_READ 16
+/* What a decode needs besides its coefficient array and its output: the
+ * headers, libjpeg's row buffers and the allocator's slack. */
+#define DECODE_OVERHEAD (G_GUINT64_CONSTANT (16) << 20)
 
 #define EXIF_TAG_ORIENTATION 0x0112
 #define TIFF_TYPE_SHORT 3
@@ -201,6 +213,7 @@ struct _WpJpegReader {
   int                            orientation;
   GBytes                        *icc_profile;
   gboolean                       decoded;
+  guint64                        max_pixels;   /* of the decoded output */
 
   /* Only during wp_jpeg_reader_decode(): */
   GdkPixbuf                     *pixbuf;
@@ -385,6 +398,7 @@ wp_jpeg_reader_new (int            fd,
   reader = g_new0 (WpJpegReader, 1);
   reader->path = g_strdup (path);
   reader->orientation = 1;
+  reader->max_pixels = G_MAXUINT64;
   error_mgr_init (&reader->err, reader->path);
   reader->cinfo.err = &reader->err.pub;
 
@@ -411,6 +425,23 @@ wp_jpeg_reader_get_size (WpJpegReader *reader,
 
   *width = (int) reader->cinfo.image_width;
   *height = (int) reader->cinfo.image_height;
+}
+
+/**
+ * wp_jpeg_reader_set_max_pixels:
+ * @reader: a reader whose image was not decoded yet
+ * @max_pixels: the largest number of pixels the decode may output
+ *
+ * Sets the pixel limit of wp_jpeg_reader_decode(), which applies to the
+ * size decoded at the chosen DCT scale; there is none by default.
+ */
+void
+wp_jpeg_reader_set_max_pixels (WpJpegReader *reader,
+                               guint64       max_pixels)
+{
+  g_return_if_fail (reader != NULL);
+
+  reader->max_pixels = max_pixels;
 }
 
 /**
@@ -461,6 +492,91 @@ choose_scale (j_decompress_ptr cinfo,
           cinfo->output_height >= (JDIMENSION) MAX (min_height, 1))
         return;
     }
+}
+
+/* The bytes of the coefficient array libjpeg keeps for the whole image
+ * (jdcoefct.c: one JBLOCK per block, the blocks of each component
+ * rounded up to whole MCUs), or 0 when the first scan holds every
+ * component of a sequential file, which then streams row by row. */
+static guint64
+coefficient_array_size (j_decompress_ptr cinfo)
+{
+  guint64 size = 0;
+  int i;
+
+  if (!cinfo->progressive_mode && cinfo->comps_in_scan >= cinfo->num_components)
+    return 0;
+
+  for (i = 0; i < cinfo->num_components; i++)
+    {
+      const jpeg_component_info *component = &cinfo->comp_info[i];
+      guint64 columns = component->width_in_blocks;
+      guint64 rows = component->height_in_blocks;
+      guint64 h = (guint64) MAX (component->h_samp_factor, 1);
+      guint64 v = (guint64) MAX (component->v_samp_factor, 1);
+
+      columns = (columns + h - 1) / h * h;
+      rows = (rows + v - 1) / v * v;
+      size += columns * rows * sizeof (JBLOCK);
+    }
+
+  return size;
+}
+
+/* Refuses the decode set up by choose_scale() when its output is over the
+ * pixel limit or when it cannot fit in what the memory limit leaves.
+ * Every figure is in 64 bits: a 65500x65500 header must not wrap. */
+static void
+check_decode_limits (WpJpegReader *reader)
+{
+  j_decompress_ptr cinfo = &reader->cinfo;
+  guint64 pixels = (guint64) cinfo->output_width * cinfo->output_height;
+  guint64 output, coefficients, need, limit, headroom;
+  GError *error;
+
+  if (pixels > reader->max_pixels)
+    fail ((j_common_ptr) cinfo,
+          g_error_new (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+                       "Image “%s” is %ux%u, which decodes at scale %u/8 to %ux%u "
+                       "= %" G_GUINT64_FORMAT " pixels, over the pixel limit of %"
+                       G_GUINT64_FORMAT, reader->path,
+                       cinfo->image_width, cinfo->image_height, cinfo->scale_num,
+                       cinfo->output_width, cinfo->output_height,
+                       pixels, reader->max_pixels));
+
+  if (!wp_memory_limit_get_headroom (&limit, &headroom))
+    return;
+
+  /* The RGB pixbuf, rows padded to 4 bytes. */
+  output = ((guint64) cinfo->output_width * 3 + 3) / 4 * 4 * cinfo->output_height;
+  coefficients = coefficient_array_size (cinfo);
+  need = output + coefficients + DECODE_OVERHEAD;
+  if (need <= headroom)
+    return;
+
+  if (coefficients > 0)
+    error = g_error_new (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+                         "Not enough memory to decode “%s”: this %s %ux%u JPEG needs "
+                         "about %" G_GUINT64_FORMAT " MiB (%" G_GUINT64_FORMAT " MiB for "
+                         "its DCT coefficients, which its decode holds whole at any scale, "
+                         "%" G_GUINT64_FORMAT " MiB for %ux%u pixels), more than the %"
+                         G_GUINT64_FORMAT " MiB left",
+                         reader->path, cinfo->progressive_mode ? "progressive" : "multi-scan",
+                         cinfo->image_width, cinfo->image_height,
+                         (need + (1 << 20) - 1) >> 20,
+                         (coefficients + (1 << 20) - 1) >> 20,
+                         (output + (1 << 20) - 1) >> 20,
+                         cinfo->output_width, cinfo->output_height, headroom >> 20);
+  else
+    error = g_error_new (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+                         "Not enough memory to decode “%s” at %ux%u: it needs about %"
+                         G_GUINT64_FORMAT " MiB, more than the %" G_GUINT64_FORMAT
+                         " MiB left",
+                         reader->path, cinfo->output_width, cinfo->output_height,
+                         (need + (1 << 20) - 1) >> 20, headroom >> 20);
+
+  wp_memory_limit_note (error);
+  fail ((j_common_ptr) cinfo, error);
 }
 
 static inline guint8
@@ -523,6 +639,7 @@ reader_decode (WpJpegReader  *reader,
     cinfo->out_color_space = JCS_RGB;
 
   choose_scale (cinfo, min_width, min_height);
+  check_decode_limits (reader);
   jpeg_start_decompress (cinfo);
 
   reader->pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
@@ -587,7 +704,10 @@ reader_decode (WpJpegReader  *reader,
  *
  * Decodes the image once, at the smallest DCT scale M/8 (M from 1 to 8)
  * whose output is at least @min_width x @min_height.  Every warning that
- * means lost data, such as a truncated file, is an error.
+ * means lost data, such as a truncated file, is an error.  Before
+ * anything is allocated, fails with GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY
+ * when that output is over wp_jpeg_reader_set_max_pixels()'s limit, or
+ * when the decode needs more memory than the process's RLIMIT_AS leaves.
  *
  * Returns: (transfer full): an 8-bit RGB pixbuf without alpha, in stored
  *   orientation, or %NULL with @error set

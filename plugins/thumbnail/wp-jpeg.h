@@ -28,6 +28,8 @@ WpJpegReader *wp_jpeg_reader_new             (int            fd,
 void          wp_jpeg_reader_get_size        (WpJpegReader  *reader,
                                               int           *width,
                                               int           *height);
+void          wp_jpeg_reader_set_max_pixels  (WpJpegReader  *reader,
+                                              guint64        max_pixels);
 int           wp_jpeg_reader_get_orientation (WpJpegReader  *reader);
 GBytes       *wp_jpeg_reader_get_icc_profile (WpJpegReader  *reader);
 GdkPixbuf    *wp_jpeg_reader_decode          (WpJpegReader  *reader,

@@ -12,9 +12,15 @@
  * words the pool uses for a crashed worker ("a memory limit of N bytes"),
  * which is what `workpool thumbnail` looks for to add how to raise it.
  * The limit is read when the error happens: it is the one in force.
+ *
+ * wp_memory_limit_get_headroom() tells a decoder, before it allocates,
+ * how much address space the limit still leaves, so that a decode known
+ * not to fit is refused with the figures instead of failing part way.
  */
 
+#include <stdio.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "wp-memory-limit.h"
 
@@ -41,4 +47,47 @@ wp_memory_limit_note (GError *error)
                              " bytes)", error->message, (guint64) limit.rlim_cur);
   g_free (error->message);
   error->message = message;
+}
+
+/* The process's address space in bytes (VmSize), from /proc; 0 when it
+ * cannot be read. */
+static guint64
+address_space_size (void)
+{
+  unsigned long long pages = 0;
+  long page_size = sysconf (_SC_PAGESIZE);
+  FILE *statm = fopen ("/proc/self/statm", "re");
+
+  if (statm == NULL)
+    return 0;
+  if (fscanf (statm, "%llu", &pages) != 1)
+    pages = 0;
+  fclose (statm);
+
+  return page_size > 0 ? (guint64) pages * (guint64) page_size : 0;
+}
+
+/**
+ * wp_memory_limit_get_headroom:
+ * @limit: (out): the soft RLIMIT_AS in bytes
+ * @headroom: (out): what the limit leaves above the address space in use
+ *   now, 0 when none is left
+ *
+ * Returns: %FALSE when this process runs under no RLIMIT_AS (the outputs
+ *   are then left alone)
+ */
+gboolean
+wp_memory_limit_get_headroom (guint64 *limit,
+                              guint64 *headroom)
+{
+  struct rlimit rlimit;
+  guint64 in_use;
+
+  if (getrlimit (RLIMIT_AS, &rlimit) != 0 || rlimit.rlim_cur == RLIM_INFINITY)
+    return FALSE;
+
+  in_use = address_space_size ();
+  *limit = (guint64) rlimit.rlim_cur;
+  *headroom = *limit > in_use ? *limit - in_use : 0;
+  return TRUE;
 }

@@ -16,6 +16,9 @@
  *                                       callers ignore keys they do not
  *                                       know).  Options, each optional:
  *                                         quality (i)  JPEG quality, 1-100
+ *                                         max-pixels (t) the pixel limit
+ *                                           of the decode (default
+ *                                           WP_THUMBNAIL_MAX_PIXELS)
  *                                         base (s)     an existing folder
  *                                           every destination lies
  *                                           under; no symbolic link
@@ -45,11 +48,15 @@
  * source and for an unwritable destination, naming the path;
  * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty, truncated or corrupt image,
  * GDK_PIXBUF_ERROR_UNKNOWN_TYPE for a format nothing can read,
- * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY for an image over 100 megapixels
- * (refused from its header) and for an allocation that failed (whose
- * message then names the worker's RLIMIT_AS, wp-memory-limit.c);
- * G_IO_ERROR_INVALID_ARGUMENT for a box side
- * <= 0 or a quality outside 1-100; G_IO_ERROR_CANCELLED.  A failed job
+ * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY for an image that would decode to
+ * more than the pixel limit (100 megapixels unless "max-pixels" says
+ * otherwise; a JPEG counts at the DCT scale its thumbnails need, so a
+ * 20000x20000 one decoded at 1/8 counts 2500x2500), for a JPEG decode
+ * that cannot fit in the worker's RLIMIT_AS (refused before it starts)
+ * and for an allocation that failed (the message of both then names the
+ * worker's RLIMIT_AS, wp-memory-limit.c); G_IO_ERROR_INVALID_ARGUMENT
+ * for a box side <= 0, a quality outside 1-100 or an unknown option;
+ * G_IO_ERROR_CANCELLED.  A failed job
  * leaves no partial thumbnail and no temporary file.
  *
  * Every function runs in a worker's main thread, one job at a time; the
@@ -95,17 +102,18 @@ thumbnail (GVariant      *args,
                  &request.box_width, &request.box_height);
 
   if (!wp_thumbnail_write (source, &request, 1, WP_THUMBNAIL_DEFAULT_QUALITY,
-                           cancellable, error))
+                           WP_THUMBNAIL_MAX_PIXELS, cancellable, error))
     return NULL;
 
   return g_variant_new ("(ii)", request.width, request.height);
 }
 
-/* (sa(sii)...) with @quality -> a(ii) */
+/* (sa(sii)...) with @quality and @max_pixels -> a(ii) */
 static GVariant *
 write_thumbnails (GVariant      *args,
                   const char    *base,
                   int            quality,
+                  guint64        max_pixels,
                   GCancellable  *cancellable,
                   GError       **error)
 {
@@ -123,7 +131,7 @@ write_thumbnails (GVariant      *args,
     g_variant_get_child (list, i, "(&sii)", &requests[i].path,
                          &requests[i].box_width, &requests[i].box_height);
 
-  if (!wp_thumbnail_write_below (source, base, requests, n, quality,
+  if (!wp_thumbnail_write_below (source, base, requests, n, quality, max_pixels,
                                  cancellable, error))
     return NULL;
 
@@ -142,7 +150,8 @@ thumbnails (GVariant      *args,
   if (!check_args (args, "(sa(sii))", error))
     return NULL;
 
-  return write_thumbnails (args, NULL, WP_THUMBNAIL_DEFAULT_QUALITY, cancellable, error);
+  return write_thumbnails (args, NULL, WP_THUMBNAIL_DEFAULT_QUALITY,
+                           WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
 }
 
 static GVariant *
@@ -157,27 +166,37 @@ thumbnails_q (GVariant      *args,
 
   g_variant_get_child (args, 2, "i", &quality);
 
-  return write_thumbnails (args, NULL, quality, cancellable, error);
+  return write_thumbnails (args, NULL, quality, WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
 }
 
-/* Takes @name's value from @options when present: of @type, or an error. */
+/* An option of write: a known key with a value of its type. */
 static gboolean
-lookup_option (GVariantDict        *options,
-               const char          *name,
-               const GVariantType  *type,
-               GVariant           **value,
-               GError             **error)
+check_option (const char  *key,
+              GVariant    *value,
+              GError     **error)
 {
-  *value = g_variant_dict_lookup_value (options, name, NULL);
-  if (*value == NULL || g_variant_is_of_type (*value, type))
-    return TRUE;
+  static const char * const options[][2] = {
+    { "quality", "i" },
+    { "max-pixels", "t" },
+    { "base", "s" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (options); i++)
+    {
+      if (!g_str_equal (key, options[i][0]))
+        continue;
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE (options[i][1])))
+        return TRUE;
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Option “%s” must be of type %s, not %s", key, options[i][1],
+                   g_variant_get_type_string (value));
+      return FALSE;
+    }
 
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "Option “%s” must be of type %.*s, not %s", name,
-               (int) g_variant_type_get_string_length (type),
-               g_variant_type_peek_string (type),
-               g_variant_get_type_string (*value));
-  g_clear_pointer (value, g_variant_unref);
+               "Unknown option “%s” (known: quality, max-pixels, base)", key);
   return FALSE;
 }
 
@@ -186,38 +205,34 @@ write_with_options (GVariant      *args,
                     GCancellable  *cancellable,
                     GError       **error)
 {
-  static const char * const known[] = { "quality", "base", NULL };
-  g_autoptr(GVariant) options_value = NULL;
-  g_autoptr(GVariant) quality = NULL;
-  g_autoptr(GVariant) base = NULL;
-  g_autoptr(GVariantDict) options = NULL;
+  g_autoptr(GVariant) options = NULL;
+  gint32 quality = WP_THUMBNAIL_DEFAULT_QUALITY;
+  guint64 max_pixels = WP_THUMBNAIL_MAX_PIXELS;
+  const char *base = NULL;
   GVariantIter iter;
-  const char *name;
+  const char *key;
+  GVariant *value;
   GVariant *sizes;
 
   if (!check_args (args, "(sa(sii)a{sv})", error))
     return NULL;
 
-  options_value = g_variant_get_child_value (args, 2);
-  g_variant_iter_init (&iter, options_value);
-  while (g_variant_iter_next (&iter, "{&sv}", &name, NULL))
-    if (!g_strv_contains (known, name))
-      {
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                     "Unknown option “%s”", name);
-        return NULL;
-      }
+  options = g_variant_get_child_value (args, 2);
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      if (!check_option (key, value, error))
+        {
+          g_variant_unref (value);
+          return NULL;
+        }
+    }
 
-  options = g_variant_dict_new (options_value);
-  if (!lookup_option (options, "quality", G_VARIANT_TYPE_INT32, &quality, error)
-      || !lookup_option (options, "base", G_VARIANT_TYPE_STRING, &base, error))
-    return NULL;
+  g_variant_lookup (options, "quality", "i", &quality);
+  g_variant_lookup (options, "max-pixels", "t", &max_pixels);
+  g_variant_lookup (options, "base", "&s", &base);
 
-  sizes = write_thumbnails (args,
-                            base != NULL ? g_variant_get_string (base, NULL) : NULL,
-                            quality != NULL ? g_variant_get_int32 (quality)
-                                            : WP_THUMBNAIL_DEFAULT_QUALITY,
-                            cancellable, error);
+  sizes = write_thumbnails (args, base, quality, max_pixels, cancellable, error);
   if (sizes == NULL)
     return NULL;
 
@@ -255,7 +270,7 @@ static const WpFunction functions[] = {
   { "thumbnails_q", "(sa(sii)i)", "a(ii)", thumbnails_q,
     "Like thumbnails, with a JPEG quality from 1 to 100" },
   { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})", write_with_options,
-    "Like thumbnails, with options (quality, base) and a report" },
+    "Like thumbnails, with options (quality, max-pixels, base) and a report" },
   { "info", "(s)", "(iis)", info,
     "Displayed width and height, and format name, of an image" },
   { NULL }

@@ -7,10 +7,12 @@
  *
  *   1. validate every request (boxes > 0, a destination, quality 1-100);
  *   2. open the source: header only for JPEG (wp-image.c), refusing
- *      images over WP_THUMBNAIL_MAX_PIXELS;
+ *      other formats over the pixel limit;
  *   3. compute every thumbnail's size from the displayed size with
  *      wp_thumbnail_fit_size();
- *   4. decode once, at the smallest scale that covers the largest size;
+ *   4. decode once, at the smallest scale that covers the largest size,
+ *      refusing a JPEG whose decode at that scale is over the pixel
+ *      limit or does not fit in the worker's memory limit;
  *   5. for each size, largest first: scale, orient, encode as JPEG with
  *      the source's mtime and size in a comment (wp-thumbnail-stamp.c)
  *      and its ICC profile (wp-jpeg.c), and replace the destination
@@ -191,6 +193,8 @@ write_one (WpImage             *image,
  *   width and height are set on success
  * @n_requests: the number of @requests
  * @quality: JPEG quality, 1 to 100
+ * @max_pixels: the largest number of pixels @source may decode to
+ *   (WP_THUMBNAIL_MAX_PIXELS by default)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
@@ -204,11 +208,12 @@ wp_thumbnail_write (const char          *source,
                     WpThumbnailRequest  *requests,
                     gsize                n_requests,
                     int                  quality,
+                    guint64              max_pixels,
                     GCancellable        *cancellable,
                     GError             **error)
 {
   return wp_thumbnail_write_below (source, NULL, requests, n_requests, quality,
-                                   cancellable, error);
+                                   max_pixels, cancellable, error);
 }
 
 /**
@@ -220,6 +225,8 @@ wp_thumbnail_write (const char          *source,
  *   width and height are set on success
  * @n_requests: the number of @requests
  * @quality: JPEG quality, 1 to 100
+ * @max_pixels: the largest number of pixels @source may decode to
+ *   (WP_THUMBNAIL_MAX_PIXELS by default)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
@@ -240,6 +247,7 @@ wp_thumbnail_write_below (const char          *source,
                           WpThumbnailRequest  *requests,
                           gsize                n_requests,
                           int                  quality,
+                          guint64              max_pixels,
                           GCancellable        *cancellable,
                           GError             **error)
 {
@@ -261,7 +269,7 @@ wp_thumbnail_write_below (const char          *source,
   if (n_requests == 0)
     return TRUE;
 
-  image = wp_image_open (source, WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
+  image = wp_image_open (source, max_pixels, cancellable, error);
   if (image == NULL)
     return FALSE;
 

@@ -16,7 +16,9 @@ G_BEGIN_DECLS
 /* The reference program's JPEG quality. */
 #define WP_THUMBNAIL_DEFAULT_QUALITY 65
 
-/* Images with more pixels than this are refused from their header. */
+/* Images that would decode to more pixels than this are refused, by
+ * default: JPEG images at the DCT scale the thumbnails need, other
+ * formats at their full size. */
 #define WP_THUMBNAIL_MAX_PIXELS G_GUINT64_CONSTANT (100000000)
 
 /**
@@ -48,6 +50,7 @@ gboolean wp_thumbnail_write    (const char          *source,
                                 WpThumbnailRequest  *requests,
                                 gsize                n_requests,
                                 int                  quality,
+                                guint64              max_pixels,
                                 GCancellable        *cancellable,
                                 GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean wp_thumbnail_write_below (const char          *source,
@@ -55,6 +58,7 @@ gboolean wp_thumbnail_write_below (const char          *source,
                                    WpThumbnailRequest  *requests,
                                    gsize                n_requests,
                                    int                  quality,
+                                   guint64              max_pixels,
                                    GCancellable        *cancellable,
                                    GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -32,6 +32,7 @@
 #include <glib/gstdio.h>
 
 #include "host/protocol/wp-sanitizer-private.h"
+#include "thumbnail-test-images.h"
 #include "wp-test-cli.h"
 
 #define N_DEFAULT_SIZES 6
@@ -1311,23 +1312,33 @@ test_usage_numbers (Fixture       *fixture,
     }
 }
 
+/* Each of @bad (NULL-terminated) given to @option is a usage error
+ * naming it, and nothing is written. */
+static void
+assert_bad_values (Fixture            *fixture,
+                   const char         *option,
+                   const char * const *bad)
+{
+  for (gsize i = 0; bad[i] != NULL; i++)
+    {
+      g_autofree char *quoted = g_strdup_printf ("“%s”", bad[i]);
+      g_autoptr(WpCliRun) run = run_thumbnail (option, bad[i], fixture->dir);
+
+      assert_usage_error (run, option);
+      g_assert_nonnull (strstr (run->err, quoted));
+    }
+  assert_no_thumbnails (fixture->dir);
+}
+
 static void
 test_usage_memory_limit (Fixture       *fixture,
                          gconstpointer  data)
 {
   const char *bad[] = { "", "x", "12X", "-1", "1.5G", "G", "12 M", "512Mx", "20000000T",
-                        "99999999999999999999" };
+                        "99999999999999999999", NULL };
 
   g_test_summary ("a bad --memory-limit is a usage error naming the bad value");
-  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autofree char *quoted = g_strdup_printf ("“%s”", bad[i]);
-      g_autoptr(WpCliRun) run = run_thumbnail ("--memory-limit", bad[i], fixture->dir);
-
-      assert_usage_error (run, "--memory-limit");
-      g_assert_nonnull (strstr (run->err, quoted));
-    }
-  assert_no_thumbnails (fixture->dir);
+  assert_bad_values (fixture, "--memory-limit", bad);
 }
 
 /* Memory limit */
@@ -1477,6 +1488,169 @@ test_memory_limit_named (Fixture       *fixture,
   g_assert_cmpint (strchr (run->err, '\n') - run->err + 1, ==, strlen (run->err));
   assert_default_thumbnails (fixture->dir, "small", 300, 200);
   assert_only_thumbnails_of (fixture->dir, "small");
+}
+
+/* Big images */
+
+/* The four quadrants of test_pattern_quadrants() in the thumbnail of
+ * @stem in box @box. */
+static void
+assert_quadrants (const char *folder,
+                  const char *stem,
+                  int         box)
+{
+  static const guint32 colours[4] = { TEST_RED, TEST_GREEN, TEST_BLUE, TEST_YELLOW };
+  g_autofree char *path = thumbnail_path (folder, stem, box);
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pixbuf = gdk_pixbuf_new_from_file (path, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 4; i++)
+    {
+      int x = gdk_pixbuf_get_width (pixbuf) * (i % 2 == 0 ? 1 : 3) / 4;
+      int y = gdk_pixbuf_get_height (pixbuf) * (i < 2 ? 1 : 3) / 4;
+
+      g_assert_true (test_colour_near (test_pixel (pixbuf, x, y), colours[i], 40));
+    }
+}
+
+static void
+test_big_phone_photos (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  static const struct {
+    const char *stem;
+    int         width, height;
+    gboolean    progressive;
+  } photos[] = {
+    { "108mp", 12000, 9000, FALSE },
+    { "200mp", 16320, 12240, FALSE },
+    { "108mp-progressive", 12000, 9000, TRUE },
+    { "200mp-progressive", 16320, 12240, TRUE },
+  };
+  g_autoptr(WpCliRun) by_default = NULL;
+  g_autoptr(WpCliRun) limited = NULL;
+
+  g_test_summary ("108 and 200 megapixel phone photos (4:2:0), baseline and progressive, "
+                  "are thumbnailed under the default memory limit; under a limit too small "
+                  "for a progressive one's coefficients, it fails alone, naming them");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (photos); i++)
+    {
+      g_autofree char *file = g_strconcat (photos[i].stem, ".jpg", NULL);
+      g_autofree char *path = g_build_filename (fixture->dir, file, NULL);
+
+      test_write_big_jpeg_apart (path, photos[i].width, photos[i].height, photos[i].progressive);
+    }
+
+  /* The default limit is 1 GiB (AddressSanitizer builds apply none). */
+  by_default = run_thumbnail ("--workers", "1", fixture->dir);
+  g_test_message ("%s", by_default->err);
+  g_assert_cmpint (by_default->status, ==, 0);
+  g_assert_cmpstr (by_default->err, ==, "");
+  assert_summary (by_default->out, 4, 4 * N_DEFAULT_SIZES, 0, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (photos); i++)
+    {
+      assert_default_thumbnails (fixture->dir, photos[i].stem,
+                                 photos[i].width, photos[i].height);
+      assert_quadrants (fixture->dir, photos[i].stem, 1024);
+      assert_quadrants (fixture->dir, photos[i].stem, 32);
+    }
+
+  if (WP_ASAN_BUILD)
+    {
+      g_test_skip ("AddressSanitizer reserves terabytes of address space, so a worker cannot "
+                   "apply a memory limit in this build");
+      return;
+    }
+
+  /* 12000x9000 at 4:2:0: 1500x1125 blocks of luma, 750x563 of each
+   * chroma, 128 bytes each, whatever the scale. */
+  limited = run_thumbnail ("--workers", "1", "--force", "--memory-limit", "256M",
+                           fixture->dir);
+  g_test_message ("%s", limited->err);
+  g_assert_cmpint (limited->status, ==, 1);
+  assert_summary (limited->out, 4, 2 * N_DEFAULT_SIZES, 0, 2);
+  for (gsize i = 2; i < G_N_ELEMENTS (photos); i++)
+    {
+      g_autofree char *file = g_strconcat (photos[i].stem, ".jpg", NULL);
+      g_autofree char *path = g_build_filename (fixture->dir, file, NULL);
+      g_autofree char *prefix = g_strdup_printf ("workpool: %s: Not enough memory to decode: "
+                                                 "this progressive %dx%d JPEG needs about ",
+                                                 path, photos[i].width, photos[i].height);
+      const char *line = strstr (limited->err, prefix);
+      const char *end = line != NULL ? strchr (line, '\n') : NULL;
+      g_autofree char *text = end != NULL ? g_strndup (line, (gsize) (end - line)) : NULL;
+
+      g_assert_nonnull (text);
+      g_assert_nonnull (strstr (text, " MiB for its DCT coefficients, which its decode holds "
+                                      "whole at any scale, "));
+      g_assert_true (g_str_has_suffix (text, " MiB left (the worker ran under a memory limit "
+                                             "of 268435456 bytes); raise it with "
+                                             "--memory-limit SIZE"));
+    }
+  {
+    g_autofree char *p108 = g_build_filename (fixture->dir, "108mp-progressive.jpg", NULL);
+    g_autofree char *coefficients =
+      g_strdup_printf ("(%d MiB for its DCT coefficients",
+                       (int) ((((guint64) 1500 * 1125 + 2 * 750 * 563) * 128 + (1 << 20) - 1)
+                              >> 20));
+
+    g_assert_nonnull (strstr (strstr (limited->err, p108), coefficients));
+  }
+}
+
+static void
+test_max_pixels (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "a.jpg", NULL);
+  g_autofree char *refused = NULL;
+  g_autoptr(WpCliRun) over = NULL;
+  g_autoptr(WpCliRun) at = NULL;
+  g_autoptr(WpCliRun) small = NULL;
+
+  g_test_summary ("--max-pixels limits what an image decodes to: a 4000x3000 JPEG "
+                  "decodes at 3/8 for 1024x768, 1500x1125 pixels; below that it fails "
+                  "naming both numbers and the option, at it it is done, and small "
+                  "thumbnails decode it at 1/8 under a smaller limit");
+
+  test_write_big_jpeg_apart (path, 4000, 3000, FALSE);
+
+  over = run_thumbnail ("--max-pixels", "1687499", fixture->dir);
+  g_assert_cmpint (over->status, ==, 1);
+  assert_summary (over->out, 1, 0, 0, 1);
+  refused = g_strconcat ("workpool: ", path, ": Image is 4000x3000, which decodes at scale "
+                         "3/8 to 1500x1125 = 1687500 pixels, over the pixel limit of 1687499; "
+                         "raise it with --max-pixels N\n", NULL);
+  g_assert_cmpstr (over->err, ==, refused);
+  assert_no_thumbnails (fixture->dir);
+
+  at = run_thumbnail ("--max-pixels", "1687500", fixture->dir);
+  g_assert_cmpint (at->status, ==, 0);
+  g_assert_cmpstr (at->err, ==, "");
+  assert_default_thumbnails (fixture->dir, "a", 4000, 3000);
+  assert_quadrants (fixture->dir, "a", 1024);
+
+  /* 256x192 needs 1/8: 500x375 pixels. */
+  small = run_thumbnail ("--max-pixels", "1M", "--sizes", "256x256", "--force",
+                         "--one-job-per-size", fixture->dir);
+  g_assert_cmpint (small->status, ==, 0);
+  g_assert_cmpstr (small->err, ==, "");
+  assert_summary (small->out, 1, 1, 0, 0);
+  assert_quadrants (fixture->dir, "a", 256);
+}
+
+static void
+test_usage_max_pixels (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  const char *bad[] = { "", "x", "12X", "-1", "1.5M", "M", "12 M", "100Mx", "100MiB",
+                        "20000000000G", "99999999999999999999", NULL };
+
+  g_test_summary ("a bad --max-pixels is a usage error naming the bad value");
+  assert_bad_values (fixture, "--max-pixels", bad);
 }
 
 /* Interruption */
@@ -2379,6 +2553,9 @@ main (int    argc,
   ADD ("usage/memory-limit", test_usage_memory_limit);
   ADD ("memory-limit/big-image", test_memory_limit_big_image);
   ADD ("memory-limit/named", test_memory_limit_named);
+  ADD ("usage/max-pixels", test_usage_max_pixels);
+  ADD ("big/phone-photos", test_big_phone_photos);
+  ADD ("big/max-pixels", test_max_pixels);
   ADD ("interrupt", test_interrupt);
   ADD ("interrupt/after-work", test_interrupt_after_work);
   ADD ("interrupt/group-sigterm", test_interrupt_group_sigterm);

@@ -127,7 +127,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     g_error ("%s", error->message);
 
   written = wp_thumbnail_write (source, requests, G_N_ELEMENTS (requests),
-                                WP_THUMBNAIL_DEFAULT_QUALITY, NULL, &error);
+                                WP_THUMBNAIL_DEFAULT_QUALITY, WP_THUMBNAIL_MAX_PIXELS,
+                                NULL, &error);
 
   if (written)
     {

@@ -1349,7 +1349,7 @@ test_write_bad_options (Fixture       *fixture,
     const char *options;
     const char *message;
   } cases[] = {
-    { "{'colour': <true>}", "Unknown option “colour”" },
+    { "{'colour': <true>}", "Unknown option “colour” (known: quality, max-pixels, base)" },
     { "{'quality': <'high'>}", "Option “quality” must be of type i, not s" },
     { "{'base': <42>}", "Option “base” must be of type s, not i" },
     { "{'quality': <0>}", "JPEG quality must be between 1 and 100, not 0" },
@@ -1798,10 +1798,11 @@ static const BadInput bad_inputs[] = {
   { "truncated-half.png", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "truncated" },
   { "truncated-half.bmp", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "truncated" },
   { "garbage-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL },
-  { "huge-60000x60000.jpg", GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
-    "is 60000x60000 (3600 megapixels), over the 100 megapixel limit" },
+  /* Decoded at 1/8, 7500x7500, within the pixel limit: its missing data
+   * is what fails it. */
+  { "huge-60000x60000.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "premature end" },
   { "huge-60000x60000.png", GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
-    "is 60000x60000 (3600 megapixels), over the 100 megapixel limit" },
+    "is 60000x60000 = 3600000000 pixels, over the pixel limit of 100000000" },
   { "not-an-image.jpg", GDK_PIXBUF_ERROR_UNKNOWN_TYPE, NULL },
 };
 
@@ -2282,6 +2283,22 @@ test_memory_limit_named (Fixture       *fixture,
   g_assert_nonnull (strstr (error->message, source));
   g_assert_true (g_str_has_suffix (error->message, limit_text));
 
+  if (g_str_has_suffix (name, ".jpg"))
+    {
+      /* Refused before decoding, for its coefficients: 128 bytes per
+       * block, 1250x1250 blocks of luma and 625x625 of each chroma. */
+      guint64 blocks = 1250 * 1250 + 2 * 625 * 625;
+      g_autofree char *expected = g_strdup_printf ("this progressive %dx%d JPEG needs about ",
+                                                   HUGE_SIDE, HUGE_SIDE);
+      g_autofree char *coefficients = g_strdup_printf ("(%" G_GUINT64_FORMAT " MiB for its DCT "
+                                                       "coefficients, which its decode holds "
+                                                       "whole at any scale, ",
+                                                       (blocks * 128 + (1 << 20) - 1) >> 20);
+
+      g_assert_nonnull (strstr (error->message, expected));
+      g_assert_nonnull (strstr (error->message, coefficients));
+    }
+
   tree = list_tree (fixture->dir);
   g_assert_cmpstr (tree, ==, name);
 }
@@ -2305,6 +2322,162 @@ test_memory_limit_note (void)
                                "Insufficient memory");
   wp_memory_limit_note (error);
   g_assert_cmpstr (error->message, ==, "Insufficient memory");
+}
+
+/* ---- big images: the limit applies to what is decoded ------------------ */
+
+/* Calls write for one @box x @box thumbnail of @source under a
+ * pixel limit of @max_pixels. */
+static GVariant *
+call_with_max_pixels (const char  *source,
+                      const char  *destination,
+                      int          box,
+                      guint64      max_pixels,
+                      GError     **error)
+{
+  GVariantBuilder list, options;
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
+  g_variant_builder_add (&list, "(sii)", destination, box, box);
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "max-pixels", g_variant_new_uint64 (max_pixels));
+
+  return call ("write",
+               g_variant_new ("(sa(sii)a{sv})", source, &list, &options), NULL, error);
+}
+
+static void
+assert_info_size (const char *source,
+                  int         width,
+                  int         height)
+{
+  g_autoptr(GVariant) info = NULL;
+  g_autoptr(GError) error = NULL;
+  int info_width, info_height;
+
+  info = call ("info", g_variant_new ("(s)", source), NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (info, "(ii&s)", &info_width, &info_height, NULL);
+  g_assert_cmpint (info_width, ==, width);
+  g_assert_cmpint (info_height, ==, height);
+}
+
+static void
+test_big_jpeg (Fixture       *fixture,
+               gconstpointer  data)
+{
+  const int side = 20000;
+  g_autofree char *source = fixture_path (fixture, "big.jpg");
+  g_autofree char *large = fixture_path (fixture, "thumbnails/1024.jpg");
+  g_autofree char *small = fixture_path (fixture, "thumbnails/256.jpg");
+  g_autofree char *limited = fixture_path (fixture, "thumbnails/limited.jpg");
+  g_autoptr(GdkPixbuf) large_pixbuf = NULL;
+  g_autoptr(GdkPixbuf) small_pixbuf = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) limited_pixbuf = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *printed = NULL;
+
+  g_test_summary ("A 20000x20000 JPEG (400 megapixels) is thumbnailed from its 1/8 "
+                  "decode, 2500x2500, within the default pixel limit; the limit counts "
+                  "the decoded pixels, at the scale the thumbnails need");
+
+  test_write_big_jpeg_apart (source, side, side, FALSE);
+  assert_info_size (source, side, side);
+
+  result = call ("thumbnails",
+                 g_variant_new_parsed ("(%s, [(%s, 1024, 1024), (%s, 256, 256)])",
+                                       source, large, small), NULL, &error);
+  g_assert_no_error (error);
+  printed = g_variant_print (result, FALSE);
+  g_assert_cmpstr (printed, ==, "[(1024, 1024), (256, 256)]");
+  g_clear_pointer (&result, g_variant_unref);
+  large_pixbuf = load (large);
+  small_pixbuf = load (small);
+  g_assert_cmpint (gdk_pixbuf_get_width (large_pixbuf), ==, 1024);
+  g_assert_cmpint (gdk_pixbuf_get_width (small_pixbuf), ==, 256);
+  assert_oriented_quadrants (large_pixbuf, 1, side, side);
+  assert_oriented_quadrants (small_pixbuf, 1, side, side);
+
+  /* 1024 needs 1/8: 2500x2500 pixels, exactly at this limit. */
+  result = call_with_max_pixels (source, limited, 1024, 2500 * 2500, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, g_variant_unref);
+  limited_pixbuf = load (limited);
+  g_assert_cmpint (gdk_pixbuf_get_width (limited_pixbuf), ==, 1024);
+  assert_oriented_quadrants (limited_pixbuf, 1, side, side);
+  g_assert_cmpint (g_unlink (limited), ==, 0);
+
+  /* One pixel less refuses it, naming both numbers. */
+  result = call_with_max_pixels (source, limited, 1024, 2500 * 2500 - 1, &error);
+  g_assert_null (result);
+  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY);
+  g_test_message ("%s", error->message);
+  expected = g_strdup_printf ("Image “%s” is 20000x20000, which decodes at scale 1/8 to "
+                              "2500x2500 = 6250000 pixels, over the pixel limit of 6249999",
+                              source);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_clear_error (&error);
+  g_clear_pointer (&expected, g_free);
+  g_assert_false (g_file_test (limited, G_FILE_TEST_EXISTS));
+
+  /* Under the default limit, a box of 10001 needs 5/8, 12500x12500. */
+  result = call ("thumbnails", g_variant_new_parsed ("(%s, [(%s, 10001, 10001)])",
+                                                     source, limited), NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY);
+  expected = g_strdup_printf ("decodes at scale 5/8 to 12500x12500 = 156250000 pixels, over "
+                              "the pixel limit of %" G_GUINT64_FORMAT, WP_THUMBNAIL_MAX_PIXELS);
+  g_assert_nonnull (strstr (error->message, expected));
+  g_assert_false (g_file_test (limited, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_big_jpeg_largest_header (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  const guint side = 65500;  /* libjpeg's largest */
+  const guint64 decoded = (guint64) 8188 * 8188;  /* 65500 / 8, rounded up */
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (64, 64);
+  g_autofree char *source = fixture_path (fixture, "largest.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumbnails/a.jpg");
+  g_autofree guint8 *bytes = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+  gssize at;
+
+  g_test_summary ("A JPEG header claiming 65500x65500 (4.3 gigapixels) counts as its "
+                  "8188x8188 decode, computed without overflow");
+
+  test_write_jpeg (source, pattern, NULL);
+  g_assert_true (g_file_get_contents (source, (char **) &bytes, &length, &error));
+  g_assert_no_error (error);
+  /* SOF0: marker, length, precision, height, width. */
+  at = find_bytes (bytes, length, 0xFF, 0xC0);
+  g_assert_cmpint (at, >, 0);
+  put_be16 (bytes + at + 5, side);
+  put_be16 (bytes + at + 7, side);
+  g_assert_true (g_file_set_contents (source, (char *) bytes, (gssize) length, &error));
+  g_assert_no_error (error);
+
+  assert_info_size (source, side, side);
+
+  result = call_with_max_pixels (source, destination, 256, decoded - 1, &error);
+  g_assert_null (result);
+  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY);
+  expected = g_strdup_printf ("is 65500x65500, which decodes at scale 1/8 to 8188x8188 = %"
+                              G_GUINT64_FORMAT " pixels, over the pixel limit of %"
+                              G_GUINT64_FORMAT, decoded, decoded - 1);
+  g_assert_nonnull (strstr (error->message, expected));
+  g_clear_error (&error);
+
+  /* At the limit it is decoded: only its missing data may fail it. */
+  result = call_with_max_pixels (source, destination, 256, decoded, &error);
+  if (result == NULL)
+    g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
 }
 
 #define ADD(path, func) \
@@ -2389,6 +2562,9 @@ main (int   argc,
   ADD_DATA ("/thumbnail/memory-limit/progressive-jpeg", "huge.jpg", test_memory_limit_named);
   ADD_DATA ("/thumbnail/memory-limit/png", "huge.png", test_memory_limit_named);
   g_test_add_func ("/thumbnail/memory-limit/no-limit", test_memory_limit_note);
+
+  ADD ("/thumbnail/big/20000x20000", test_big_jpeg);
+  ADD ("/thumbnail/big/largest-header", test_big_jpeg_largest_header);
 
   g_test_add_func ("/thumbnail/bad/corpus-complete", test_bad_corpus_complete);
   for (i = 0; i < G_N_ELEMENTS (bad_inputs); i++)

@@ -93,6 +93,31 @@ test_jpeg_error_exit (j_common_ptr cinfo)
   g_error ("libjpeg failed writing a test image: %s", message);
 }
 
+/* Starts writing @path with @cinfo, failing the test on any error. */
+static FILE *
+compress_begin (struct jpeg_compress_struct *cinfo,
+                struct jpeg_error_mgr       *jerr,
+                const char                  *path)
+{
+  FILE *file = fopen (path, "wb");
+
+  g_assert_nonnull (file);
+  cinfo->err = jpeg_std_error (jerr);
+  jerr->error_exit = test_jpeg_error_exit;
+  jpeg_create_compress (cinfo);
+  jpeg_stdio_dest (cinfo, file);
+  return file;
+}
+
+static void
+compress_end (struct jpeg_compress_struct *cinfo,
+              FILE                        *file)
+{
+  jpeg_finish_compress (cinfo);
+  jpeg_destroy_compress (cinfo);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
 static GBytes *
 exif_orientation_block (int      orientation,
                         gboolean big_endian)
@@ -153,13 +178,7 @@ test_write_jpeg (const char            *path,
   if (options == NULL)
     options = &defaults;
 
-  file = fopen (path, "wb");
-  g_assert_nonnull (file);
-
-  cinfo.err = jpeg_std_error (&jerr);
-  jerr.error_exit = test_jpeg_error_exit;
-  jpeg_create_compress (&cinfo);
-  jpeg_stdio_dest (&cinfo, file);
+  file = compress_begin (&cinfo, &jerr, path);
 
   if (options->grayscale)
     {
@@ -272,9 +291,7 @@ test_write_jpeg (const char            *path,
       jpeg_write_scanlines (&cinfo, rows, 1);
     }
 
-  jpeg_finish_compress (&cinfo);
-  jpeg_destroy_compress (&cinfo);
-  g_assert_cmpint (fclose (file), ==, 0);
+  compress_end (&cinfo, file);
 }
 
 /**
@@ -435,4 +452,147 @@ test_jpeg_icc_profile (const char *path)
   fclose (file);
 
   return profile;
+}
+
+/* The JPEG (JFIF) YCbCr of an sRGB colour. */
+static void
+rgb_to_ycbcr (guint32  rgb,
+              guint8  *ycbcr)
+{
+  double r = (rgb >> 16) & 0xFF, g = (rgb >> 8) & 0xFF, b = rgb & 0xFF;
+
+  ycbcr[0] = (guint8) CLAMP (0.299 * r + 0.587 * g + 0.114 * b + 0.5, 0, 255);
+  ycbcr[1] = (guint8) CLAMP (128 - 0.168736 * r - 0.331264 * g + 0.5 * b + 0.5, 0, 255);
+  ycbcr[2] = (guint8) CLAMP (128 + 0.5 * r - 0.418688 * g - 0.081312 * b + 0.5, 0, 255);
+}
+
+/**
+ * test_write_big_jpeg:
+ * @path: the file to write
+ * @width: up to 65500
+ * @height: up to 65500
+ * @progressive: progressive (four scans) or baseline
+ *
+ * Writes test_pattern_quadrants() at @width x @height as phones write
+ * their photos, YCbCr 4:2:0 at quality 90, without ever holding the
+ * image: the planes are made 16 rows at a time and given to libjpeg as
+ * raw data, so a 200-megapixel baseline file takes a second or two.  (A
+ * progressive file makes libjpeg hold every coefficient, 3 bytes per
+ * pixel, while it writes.)
+ */
+void
+test_write_big_jpeg (const char *path,
+                     int         width,
+                     int         height,
+                     gboolean    progressive)
+{
+  static const guint32 colours[4] = { TEST_RED, TEST_GREEN, TEST_BLUE, TEST_YELLOW };
+  struct jpeg_compress_struct cinfo;
+  struct jpeg_error_mgr jerr;
+  jpeg_scan_info scans[4];
+  guint8 ycbcr[4][3];
+  int plane_width[3], c, i;
+  guint8 *planes[3][16];
+  g_autofree guint8 *storage = NULL;
+  FILE *file;
+
+  for (i = 0; i < 4; i++)
+    rgb_to_ycbcr (colours[i], ycbcr[i]);
+
+  file = compress_begin (&cinfo, &jerr, path);
+
+  cinfo.image_width = (JDIMENSION) width;
+  cinfo.image_height = (JDIMENSION) height;
+  cinfo.input_components = 3;
+  cinfo.in_color_space = JCS_YCbCr;
+  jpeg_set_defaults (&cinfo);
+  jpeg_set_quality (&cinfo, 90, TRUE);
+  if (progressive)
+    {
+      /* The fewest scans a progressive file can have, which writes three
+       * times faster than jpeg_simple_progression()'s ten: the DC of
+       * every component, then each component's AC. */
+      for (i = 0; i < 4; i++)
+        {
+          scans[i].comps_in_scan = i == 0 ? 3 : 1;
+          for (c = 0; c < 3; c++)
+            scans[i].component_index[c] = i == 0 ? c : i - 1;
+          scans[i].Ss = i == 0 ? 0 : 1;
+          scans[i].Se = i == 0 ? 0 : 63;
+          scans[i].Ah = scans[i].Al = 0;
+        }
+      cinfo.scan_info = scans;
+      cinfo.num_scans = 4;
+    }
+  cinfo.raw_data_in = TRUE;
+  cinfo.comp_info[0].h_samp_factor = cinfo.comp_info[0].v_samp_factor = 2;
+  for (c = 1; c < 3; c++)
+    cinfo.comp_info[c].h_samp_factor = cinfo.comp_info[c].v_samp_factor = 1;
+
+  jpeg_start_compress (&cinfo, TRUE);
+
+  /* Each plane padded to whole blocks: 16 rows of luma and 8 of chroma
+   * per call, as jpeg_write_raw_data() takes them. */
+  plane_width[0] = (width + 15) / 16 * 16;
+  plane_width[1] = plane_width[2] = plane_width[0] / 2;
+  storage = g_malloc ((gsize) plane_width[0] * 16 * 2);
+  for (i = 0; i < 16; i++)
+    {
+      planes[0][i] = storage + (gsize) i * plane_width[0];
+      planes[1][i] = storage + (gsize) 16 * plane_width[0] + (gsize) i * plane_width[1];
+      planes[2][i] = planes[1][i] + (gsize) 8 * plane_width[1];
+    }
+
+  while (cinfo.next_scanline < cinfo.image_height)
+    {
+      JSAMPARRAY arrays[3] = { planes[0], planes[1], planes[2] };
+
+      for (c = 0; c < 3; c++)
+        {
+          int rows = c == 0 ? 16 : 8, scale = c == 0 ? 1 : 2;
+
+          for (i = 0; i < rows; i++)
+            {
+              int y = (int) cinfo.next_scanline + i * scale;
+              int bottom = y >= height / 2 ? 2 : 0;
+              int middle = width / 2 / scale;
+
+              memset (planes[c][i], ycbcr[bottom][c], (gsize) middle);
+              memset (planes[c][i] + middle, ycbcr[bottom + 1][c],
+                      (gsize) (plane_width[c] - middle));
+            }
+        }
+
+      jpeg_write_raw_data (&cinfo, arrays, 16);
+    }
+
+  compress_end (&cinfo, file);
+}
+
+/**
+ * test_write_big_jpeg_apart:
+ *
+ * Runs test_write_big_jpeg() in the program $WP_TEST_WRITE_BIG_JPEG
+ * (write-big-jpeg.c), which valgrind does not follow.
+ */
+void
+test_write_big_jpeg_apart (const char *path,
+                           int         width,
+                           int         height,
+                           gboolean    progressive)
+{
+  const char *program = g_getenv ("WP_TEST_WRITE_BIG_JPEG");
+  g_autofree char *width_text = g_strdup_printf ("%d", width);
+  g_autofree char *height_text = g_strdup_printf ("%d", height);
+  const char *argv[] = { program, path, width_text, height_text,
+                         progressive ? "progressive" : "baseline", NULL };
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_assert_nonnull (program);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT,
+                               NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, &error));
+  g_assert_no_error (error);
 }

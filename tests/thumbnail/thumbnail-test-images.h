@@ -39,6 +39,14 @@ void       test_write_jpeg        (const char            *path,
                                    const TestJpegOptions *options);
 void       test_write_png         (const char            *path,
                                    GdkPixbuf             *pixbuf);
+void       test_write_big_jpeg    (const char            *path,
+                                   int                    width,
+                                   int                    height,
+                                   gboolean               progressive);
+void       test_write_big_jpeg_apart (const char         *path,
+                                      int                 width,
+                                      int                 height,
+                                      gboolean            progressive);
 
 guint32    test_pixel             (GdkPixbuf             *pixbuf,
                                    int                    x,
