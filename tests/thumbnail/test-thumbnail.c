@@ -678,69 +678,6 @@ test_size_empty_list (Fixture       *fixture,
 
 /* ---- orientation ----------------------------------------------------- */
 
-/* Where the displayed pixel (x, y) of a @dw x @dh displayed image comes
- * from in the stored image, for each EXIF orientation (TIFF 6.0 / EXIF
- * 2.3: the tag says where the stored 0th row and 0th column are shown). */
-static void
-stored_coordinates (int  orientation,
-                    int  dw,
-                    int  dh,
-                    int  x,
-                    int  y,
-                    int *sx,
-                    int *sy)
-{
-  switch (orientation)
-    {
-    case 1: *sx = x;          *sy = y;          break; /* row 0 top, column 0 left */
-    case 2: *sx = dw - 1 - x; *sy = y;          break; /* row 0 top, column 0 right */
-    case 3: *sx = dw - 1 - x; *sy = dh - 1 - y; break; /* row 0 bottom, column 0 right */
-    case 4: *sx = x;          *sy = dh - 1 - y; break; /* row 0 bottom, column 0 left */
-    case 5: *sx = y;          *sy = x;          break; /* row 0 left, column 0 top */
-    case 6: *sx = y;          *sy = dw - 1 - x; break; /* row 0 right, column 0 top */
-    case 7: *sx = dh - 1 - y; *sy = dw - 1 - x; break; /* row 0 right, column 0 bottom */
-    case 8: *sx = dh - 1 - y; *sy = x;          break; /* row 0 left, column 0 bottom */
-    default: g_assert_not_reached ();
-    }
-}
-
-static void
-assert_oriented_quadrants (GdkPixbuf *pixbuf,
-                           int        orientation,
-                           int        stored_width,
-                           int        stored_height)
-{
-  int dw = gdk_pixbuf_get_width (pixbuf), dh = gdk_pixbuf_get_height (pixbuf);
-  int qx, qy;
-
-  for (qy = 1; qy <= 3; qy += 2)
-    for (qx = 1; qx <= 3; qx += 2)
-      {
-        int x = dw * qx / 4, y = dh * qy / 4, sx, sy;
-        gboolean right, bottom;
-
-        /* Map through the displayed size, then scale to the stored one. */
-        stored_coordinates (orientation, dw, dh, x, y, &sx, &sy);
-        if (orientation >= 5)
-          {
-            sx = sx * stored_width / dh;
-            sy = sy * stored_height / dw;
-          }
-        else
-          {
-            sx = sx * stored_width / dw;
-            sy = sy * stored_height / dh;
-          }
-        right = sx >= stored_width / 2;
-        bottom = sy >= stored_height / 2;
-
-        assert_colour (pixbuf, x, y,
-                       bottom ? (right ? TEST_YELLOW : TEST_BLUE)
-                              : (right ? TEST_GREEN : TEST_RED),
-                       40);
-      }
-}
-
 static void
 check_orientation (Fixture  *fixture,
                    int       orientation,
@@ -778,7 +715,7 @@ check_orientation (Fixture  *fixture,
   g_assert_cmpint (width, ==, info_width);
   g_assert_cmpint (height, ==, info_height);
   full_pixbuf = load (full);
-  assert_oriented_quadrants (full_pixbuf, orientation, stored_width, stored_height);
+  test_assert_oriented_quadrants (full_pixbuf, orientation, stored_width, stored_height);
 
   /* Reduced: DCT scaling, then resampling, then orientation. */
   g_assert_true (make_thumbnail (source, small, 60, 60, &width, &height, &error));
@@ -786,7 +723,7 @@ check_orientation (Fixture  *fixture,
   g_assert_cmpint (width, ==, swapped ? 30 : 60);
   g_assert_cmpint (height, ==, swapped ? 60 : 30);
   small_pixbuf = load (small);
-  assert_oriented_quadrants (small_pixbuf, orientation, stored_width, stored_height);
+  test_assert_oriented_quadrants (small_pixbuf, orientation, stored_width, stored_height);
 
   /* The orientation is applied, so the tag must not be copied. */
   markers = test_jpeg_markers (small);
@@ -925,7 +862,7 @@ test_jpeg_cmyk (Fixture       *fixture,
   g_assert_no_error (error);
 
   thumb = load (destination);
-  assert_oriented_quadrants (thumb, 1, 200, 100);
+  test_assert_oriented_quadrants (thumb, 1, 200, 100);
 }
 
 static void
@@ -1034,7 +971,7 @@ test_bmp (Fixture       *fixture,
   g_assert_cmpint (width, ==, 60);
   g_assert_cmpint (height, ==, 45);
   thumb = load (destination);
-  assert_oriented_quadrants (thumb, 1, 120, 90);
+  test_assert_oriented_quadrants (thumb, 1, 120, 90);
 }
 
 /* ---- ICC profile and metadata ---------------------------------------- */
