@@ -234,14 +234,14 @@ wp_format_explain_missing_loader (int          fd,
     return;
 
   if (guess->package != NULL)
-    message = g_strdup_printf ("Failed to load image “%s”: a %s image, and no "
-                               "gdk-pixbuf loader for %s is installed (Debian "
-                               "package: %s)", path, guess->name, guess->name,
+    message = g_strdup_printf ("Failed to load image “%s”: no gdk-pixbuf loader "
+                               "for %s, the format of its content, is installed "
+                               "(Debian package: %s)", path, guess->name,
                                guess->package);
   else
-    message = g_strdup_printf ("Failed to load image “%s”: a %s image, and no "
-                               "gdk-pixbuf loader for %s is installed (Debian 12 "
-                               "has none)", path, guess->name, guess->name);
+    message = g_strdup_printf ("Failed to load image “%s”: no gdk-pixbuf loader "
+                               "for %s, the format of its content, is installed "
+                               "(Debian 12 has none)", path, guess->name);
 
   g_free ((*error)->message);
   (*error)->message = message;
