@@ -76,70 +76,56 @@ parse_exif_at (int     fd,
   return wp_exif_get_orientation (block, sizeof exif_prefix + read_length);
 }
 
-static guint32
-be32 (const guint8 *p)
-{
-  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
-}
+/* How a format lays out its chunks: a header of a 4-byte type and a
+ * 4-byte length (in one order or the other), the data, then padding or a
+ * checksum. */
+typedef struct {
+  guint64     first;         /* offset of the first chunk */
+  gboolean    png;           /* length (big-endian), then type; else RIFF:
+                              * type, then length (little-endian) */
+  const char *exif_type;
+  const char *end_type;      /* nullable: the last chunk */
+} ChunkLayout;
 
-static guint32
-le32 (const guint8 *p)
-{
-  return (guint32) p[3] << 24 | (guint32) p[2] << 16 | (guint32) p[1] << 8 | p[0];
-}
+/* PNG: signature, then chunks of length, type, data and CRC (4 bytes);
+ * `eXIf` may come before or after the image data. */
+static const ChunkLayout png_layout = { 8, TRUE, "eXIf", "IEND" };
+/* WebP: "RIFF", size, "WEBP", then chunks of FourCC, size and data
+ * padded to an even length; the EXIF chunk of the extended format comes
+ * after the image data. */
+static const ChunkLayout webp_layout = { 12, FALSE, "EXIF", NULL };
 
-/* PNG: signature, then chunks of length (4, big-endian), type (4), data,
- * CRC (4).  `eXIf` may come before or after the image data. */
+/* Walks the chunks of a file laid out as @layout to its EXIF chunk. */
 static int
-png_orientation (int     fd,
-                 guint64 file_size)
+chunk_orientation (int                fd,
+                   guint64            file_size,
+                   const ChunkLayout *layout)
 {
-  guint64 offset = 8;
+  guint64 offset = layout->first;
   guint n_chunks;
 
   for (n_chunks = 0; n_chunks < MAX_CHUNKS && offset + 8 <= file_size; n_chunks++)
     {
       guint8 header[8];
+      const guint8 *type, *p;
       guint32 length;
 
       if (!wp_format_read_at (fd, header, sizeof header, offset))
         return 0;
 
-      length = be32 (header);
-      if (memcmp (header + 4, "eXIf", 4) == 0)
+      type = layout->png ? header + 4 : header;
+      p = layout->png ? header : header + 4;
+      length = layout->png
+               ? (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3]
+               : (guint32) p[3] << 24 | (guint32) p[2] << 16 | (guint32) p[1] << 8 | p[0];
+
+      if (memcmp (type, layout->exif_type, 4) == 0)
         return offset + 8 + length <= file_size ? parse_exif_at (fd, offset + 8, length) : 0;
-      if (memcmp (header + 4, "IEND", 4) == 0)
+      if (layout->end_type != NULL && memcmp (type, layout->end_type, 4) == 0)
         return 0;
 
-      offset += 12 + (guint64) length;
-    }
-
-  return 0;
-}
-
-/* WebP: "RIFF", size, "WEBP", then chunks of FourCC, size (4,
- * little-endian) and data padded to an even length.  The EXIF chunk of
- * the extended format comes after the image data. */
-static int
-webp_orientation (int     fd,
-                  guint64 file_size)
-{
-  guint64 offset = 12;
-  guint n_chunks;
-
-  for (n_chunks = 0; n_chunks < MAX_CHUNKS && offset + 8 <= file_size; n_chunks++)
-    {
-      guint8 header[8];
-      guint32 length;
-
-      if (!wp_format_read_at (fd, header, sizeof header, offset))
-        return 0;
-
-      length = le32 (header + 4);
-      if (memcmp (header, "EXIF", 4) == 0)
-        return offset + 8 + length <= file_size ? parse_exif_at (fd, offset + 8, length) : 0;
-
-      offset += 8 + (guint64) length + (length & 1);
+      /* PNG's CRC; RIFF's padding byte after odd lengths. */
+      offset += 8 + (guint64) length + (layout->png ? 4 : (length & 1));
     }
 
   return 0;
@@ -168,9 +154,9 @@ wp_exif_find_orientation (int         fd,
     return 1;
 
   if (g_strcmp0 (format_name, "png") == 0)
-    orientation = png_orientation (fd, (guint64) st.st_size);
+    orientation = chunk_orientation (fd, (guint64) st.st_size, &png_layout);
   else if (g_strcmp0 (format_name, "webp") == 0)
-    orientation = webp_orientation (fd, (guint64) st.st_size);
+    orientation = chunk_orientation (fd, (guint64) st.st_size, &webp_layout);
 
   return orientation != 0 ? orientation : 1;
 }

@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "wp-atomic-file.h"
 #include "wp-format.h"
 #include "wp-ico.h"
 
@@ -151,26 +152,6 @@ set_errno_error (GError     **error,
   return -1;
 }
 
-static gboolean
-write_all (int           fd,
-           const guint8 *data,
-           gsize         length)
-{
-  while (length > 0)
-    {
-      gssize n = write (fd, data, length);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      data += n;
-      length -= (gsize) n;
-    }
-
-  return TRUE;
-}
-
 /**
  * wp_ico_open_entry:
  * @fd: the ICO file, open for reading
@@ -220,11 +201,11 @@ wp_ico_open_entry (int                fd,
       header[17] = (guint8) (entry->length >> 24);
       header[18] = sizeof header;
 
-      if (!write_all (entry_fd, header, sizeof header))
+      if (!wp_atomic_file_write_all (entry_fd, header, sizeof header))
         goto write_failed;
     }
 
-  if (!write_all (entry_fd, data, entry->length) || lseek (entry_fd, 0, SEEK_SET) != 0)
+  if (!wp_atomic_file_write_all (entry_fd, data, entry->length) || lseek (entry_fd, 0, SEEK_SET) != 0)
     goto write_failed;
 
   return entry_fd;

@@ -1966,24 +1966,6 @@ put_be32 (guint8  *p,
   put_be16 (p + 2, value & 0xFFFF);
 }
 
-/* PNG's CRC-32 (ISO 3309), bit by bit: the test needs a handful. */
-static guint32
-png_crc (const guint8 *data,
-         gsize         length)
-{
-  guint32 crc = 0xFFFFFFFF;
-  gsize i;
-  int bit;
-
-  for (i = 0; i < length; i++)
-    {
-      crc ^= data[i];
-      for (bit = 0; bit < 8; bit++)
-        crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1));
-    }
-  return crc ^ 0xFFFFFFFF;
-}
-
 /* A small image whose header says HUGE_SIDE x HUGE_SIDE: 100 megapixels,
  * within the plugin's pixel limit.  A progressive JPEG needs its whole
  * coefficient buffer (300 MB at 4:2:0) before the first scan is read, and
@@ -2023,7 +2005,7 @@ write_huge_image (Fixture    *fixture,
       g_assert_cmpmem (data + 12, 4, "IHDR", 4);
       put_be32 (data + 16, HUGE_SIDE);
       put_be32 (data + 20, HUGE_SIDE);
-      put_be32 (data + 29, png_crc (data + 12, 4 + 13));
+      put_be32 (data + 29, test_png_crc (data + 12, 4 + 13));
     }
 
   g_assert_true (g_file_set_contents (path, (char *) data, (gssize) length, &error));

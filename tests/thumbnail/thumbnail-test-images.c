@@ -367,6 +367,29 @@ test_assert_oriented_quadrants (GdkPixbuf *pixbuf,
 }
 
 /**
+ * test_png_crc:
+ *
+ * Returns: PNG's CRC-32 (ISO 3309) of @data, computed bit by bit: the
+ *   tests need a handful
+ */
+guint32
+test_png_crc (const guint8 *data,
+              gsize         length)
+{
+  guint32 crc = 0xFFFFFFFF;
+  gsize i;
+  int bit;
+
+  for (i = 0; i < length; i++)
+    {
+      crc ^= data[i];
+      for (bit = 0; bit < 8; bit++)
+        crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1));
+    }
+  return crc ^ 0xFFFFFFFF;
+}
+
+/**
  * test_pixel:
  *
  * Returns: the pixel at (@x, @y) as 0xRRGGBB

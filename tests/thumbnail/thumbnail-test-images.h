@@ -52,5 +52,7 @@ void       test_assert_oriented_quadrants (GdkPixbuf     *pixbuf,
                                            int            stored_height);
 char      *test_jpeg_markers      (const char            *path);
 GBytes    *test_jpeg_icc_profile  (const char            *path);
+guint32    test_png_crc           (const guint8          *data,
+                                   gsize                  length);
 
 G_END_DECLS
