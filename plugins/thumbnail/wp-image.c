@@ -374,8 +374,11 @@ open_with_gdk_pixbuf (WpImage       *image,
   image->format_name = gdk_pixbuf_format_get_name (format);
 
   /* The GIF loader reports truncated files itself, and its updates cover
-   * the frame, which may be smaller than the image. */
+   * the frame, which may be smaller than the image.  libavif's loader
+   * ("avif") decodes whole files only, failing on a truncated one, and
+   * emits no update at all. */
   if (!g_str_equal (image->format_name, "gif") &&
+      !g_str_equal (image->format_name, "avif") &&
       !all_rows_filled (&state, gdk_pixbuf_get_height (pixbuf)))
     {
       g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,

@@ -530,8 +530,9 @@ test_orientation_heif (void)
   remove_dir (dir);
 }
 
+/* The AVIF checks; @format: the loader's format name, or NULL for any. */
 static void
-test_orientation_avif (void)
+check_avif_orientation (const char *format)
 {
   g_autofree char *dir = make_temp_dir ();
   g_autofree char *jpeg = write_rotated_jpeg (dir);
@@ -548,9 +549,6 @@ test_orientation_avif (void)
   const char *irot_only_argv[] = { "avifenc", "-s", "10", "--min", "0", "--max", "10",
                                    "--ignore-exif", "--irot", "1", jpeg, irot_only, NULL };
 
-  g_test_summary ("An AVIF's irot and imir are applied once, its EXIF orientation "
-                  "never, whether or not the container rotates too");
-
   run_tool ("libavif-bin", both_argv);
   run_tool ("libheif-examples", exif_only_argv);
   run_tool ("libavif-bin", irot_only_argv);
@@ -558,10 +556,104 @@ test_orientation_avif (void)
   g_assert_true (file_has_exif_orientation_6 (exif_only));
   g_assert_false (file_has_exif_orientation_6 (irot_only));
 
-  assert_oriented (both, dir, 6, NULL);
-  assert_oriented (exif_only, dir, 1, NULL);
-  assert_oriented (irot_only, dir, 8, NULL);
+  assert_oriented (both, dir, 6, format);
+  assert_oriented (exif_only, dir, 1, format);
+  assert_oriented (irot_only, dir, 8, format);
   remove_dir (dir);
+}
+
+static void
+test_orientation_avif (void)
+{
+  g_test_summary ("An AVIF's irot and imir are applied once, its EXIF orientation "
+                  "never, whether or not the container rotates too");
+
+  /* With both loaders installed, gdk-pixbuf gives AVIF to libheif's. */
+  check_avif_orientation (NULL);
+}
+
+/* A loaders.cache of the installed one's AVIF loader (libavif's) alone. */
+static char *
+write_avif_only_cache (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  const char *installed = g_getenv ("WP_TEST_PIXBUF_CACHE");
+  char *cache = g_build_filename (dir, "loaders.cache", NULL);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) stanzas = NULL;
+  g_autofree char *stanza = NULL;
+  guint i;
+
+  g_assert_nonnull (installed);
+  g_file_get_contents (installed, &contents, NULL, &error);
+  g_assert_no_error (error);
+
+  /* A stanza per loader, after a blank line; its module's path first. */
+  stanzas = g_strsplit (contents, "\n\n", -1);
+  for (i = 0; stanzas[i] != NULL && strstr (stanzas[i], "pixbufloader-avif.so") == NULL; i++)
+    ;
+  if (stanzas[i] == NULL)
+    g_error ("no AVIF loader in %s (Debian package libavif-gdk-pixbuf)", installed);
+
+  /* A loader counts once the blank line after its stanza is read. */
+  stanza = g_strconcat (stanzas[i], "\n\n", NULL);
+  g_file_set_contents (cache, stanza, -1, &error);
+  g_assert_no_error (error);
+  return cache;
+}
+
+/* libavif's loader reports no rows: a truncated file must fail anyway. */
+static void
+check_avif_truncated (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *jpeg = write_rotated_jpeg (dir);
+  g_autofree char *source = g_build_filename (dir, "cut.avif", NULL);
+  const char *argv[] = { "avifenc", "-s", "10", jpeg, source, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpImage) image = NULL;
+  g_autofree char *data = NULL;
+  gsize length;
+
+  run_tool ("libavif-bin", argv);
+  g_file_get_contents (source, &data, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (source, data, (gssize) (length * 3 / 4), &error);
+  g_assert_no_error (error);
+
+  image = wp_image_open (source, WP_THUMBNAIL_MAX_PIXELS, NULL, &error);
+  g_assert_null (image);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == GDK_PIXBUF_ERROR);
+  g_assert_nonnull (strstr (error->message, "Truncated data"));
+  remove_dir (dir);
+}
+
+static void
+test_orientation_avif_libavif (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *cache = NULL;
+
+  if (g_test_subprocess ())
+    {
+      check_avif_orientation ("avif");
+      check_avif_truncated ();
+      return;
+    }
+
+  g_test_summary ("libavif's own AVIF loader, alone, applies irot and imir too; "
+                  "a truncated AVIF fails");
+
+  /* The subprocess inherits the variable; this process's gdk-pixbuf
+   * has read its loaders already. */
+  dir = make_temp_dir ();
+  cache = write_avif_only_cache (dir);
+  g_setenv ("GDK_PIXBUF_MODULE_FILE", cache, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_unsetenv ("GDK_PIXBUF_MODULE_FILE");
+  remove_dir (dir);
+  g_test_trap_assert_passed ();
 }
 
 /* ---- ICO -------------------------------------------------------------- */
@@ -677,6 +769,7 @@ main (int   argc,
   g_test_add_func ("/thumbnail/formats/orientation/webp", test_orientation_webp);
   g_test_add_func ("/thumbnail/formats/orientation/heif", test_orientation_heif);
   g_test_add_func ("/thumbnail/formats/orientation/avif", test_orientation_avif);
+  g_test_add_func ("/thumbnail/formats/orientation/avif-libavif", test_orientation_avif_libavif);
   g_test_add_func ("/thumbnail/formats/ico/largest", test_ico_largest);
   g_test_add_func ("/thumbnail/formats/ico/damaged-entry", test_ico_damaged_entry);
   g_test_add_func ("/thumbnail/formats/sniff", test_sniff);
