@@ -20,7 +20,8 @@
  * the ICO loader) until one loads: the largest entry the loaders can read.
  *
  * Invariants: every offset and length of the directory is checked
- * against the file's size before anything is read; an entry file lives
+ * against the file's size before anything is read; at most the
+ * MAX_ENTRIES largest entries are tried; an entry file lives
  * in memory (memfd_create()), never on disk; the descriptor of the ICO
  * file keeps its offset.
  */
@@ -37,6 +38,10 @@
 #define ICO_HEADER_SIZE    6
 #define ICO_ENTRY_SIZE     16
 #define ICO_TYPE_ICON      1
+/* Entries tried at most: every try may read and decode the whole file
+ * (an entry's data can be anything up to the file's size), and icons
+ * rarely hold more sizes than this. */
+#define MAX_ENTRIES        8
 
 static const guint8 png_signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
 
@@ -92,8 +97,8 @@ compare_entries (gconstpointer a,
  * the file are left out.
  *
  * Returns: (transfer full) (nullable): the entries (#WpIcoEntry), the
- *   largest first; %NULL when the file is not an icon or its directory
- *   cannot be read
+ *   largest first, at most MAX_ENTRIES of them; %NULL when the file is not
+ *   an icon or its directory cannot be read
  */
 GArray *
 wp_ico_read_directory (int     fd,
@@ -139,6 +144,8 @@ wp_ico_read_directory (int     fd,
     return NULL;
 
   g_array_sort (entries, compare_entries);
+  if (entries->len > MAX_ENTRIES)
+    g_array_set_size (entries, MAX_ENTRIES);
   return g_steal_pointer (&entries);
 }
 
