@@ -10,8 +10,9 @@
  *    files in each of the 8 EXIF orientations, whose thumbnails are
  *    pixel-checked quadrant by quadrant;
  *  - HEIC and AVIF files made by heif-enc and avifenc (libheif-examples,
- *    libavif-bin) from a JPEG with EXIF orientation 6: the EXIF tag is
- *    never applied, the container's `irot`/`imir` are, once;
+ *    libavif-bin) from a JPEG with EXIF orientation 6: turned once, by
+ *    the container's `irot`/`imir` when it has them, else by the EXIF
+ *    tag; with libheif's loader and with libavif's alone;
  *  - ICO files with 16, 48 (BMP) and 256 px (PNG) entries of different
  *    colours: the 256 px one is taken, or the 48 px one when the 256 px
  *    entry is damaged;
@@ -23,10 +24,13 @@
  * saying what to install, rather than skipping it.
  */
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include "wp-exif.h"
 #include "wp-format.h"
 #include "wp-image.h"
 #include "wp-thumbnail.h"
@@ -519,14 +523,14 @@ test_orientation_heif (void)
   g_autofree char *source = g_build_filename (dir, "source.heic", NULL);
   const char *argv[] = { "heif-enc", "-q", "90", jpeg, "-o", source, NULL };
 
-  g_test_summary ("A HEIC's EXIF orientation is not applied: in HEIF, EXIF is "
-                  "descriptive and the container's irot/imir, which libheif "
-                  "applies, say how to display");
+  g_test_summary ("A HEIC's EXIF orientation is applied when its container "
+                  "neither rotates nor mirrors the image (heif-enc 1.15 keeps "
+                  "a JPEG's EXIF and writes no irot)");
 
   run_tool ("libheif-examples", argv);
   g_assert_true (file_has_exif_orientation_6 (source));
 
-  assert_oriented (source, dir, 1, NULL);
+  assert_oriented (source, dir, 6, NULL);
   remove_dir (dir);
 }
 
@@ -556,8 +560,9 @@ check_avif_orientation (const char *format)
   g_assert_true (file_has_exif_orientation_6 (exif_only));
   g_assert_false (file_has_exif_orientation_6 (irot_only));
 
+  /* Turned once: by irot and imir, not by the EXIF tag again. */
   assert_oriented (both, dir, 6, format);
-  assert_oriented (exif_only, dir, 1, format);
+  assert_oriented (exif_only, dir, 6, format);
   assert_oriented (irot_only, dir, 8, format);
   remove_dir (dir);
 }
@@ -565,8 +570,8 @@ check_avif_orientation (const char *format)
 static void
 test_orientation_avif (void)
 {
-  g_test_summary ("An AVIF's irot and imir are applied once, its EXIF orientation "
-                  "never, whether or not the container rotates too");
+  g_test_summary ("An AVIF is turned once: by its irot and imir when it has "
+                  "them, else by its EXIF orientation");
 
   /* With both loaders installed, gdk-pixbuf gives AVIF to libheif's. */
   check_avif_orientation (NULL);
@@ -654,6 +659,82 @@ test_orientation_avif_libavif (void)
   g_unsetenv ("GDK_PIXBUF_MODULE_FILE");
   remove_dir (dir);
   g_test_trap_assert_passed ();
+}
+
+/* Every cut and many single-byte changes of @path, given to the EXIF
+ * reader as @format: each gives an orientation, never a crash or a read
+ * out of bounds (the sanitizer build checks that). */
+static void
+assert_exif_reader_robust (const char *path,
+                           const char *format)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *copy = g_strconcat (path, ".mutated", NULL);
+  static const guint8 values[] = { 0x00, 0x01, 0x7F, 0x80, 0xFF };
+  gsize length, i, v;
+  int fd;
+
+  g_file_get_contents (path, &data, &length, &error);
+  g_assert_no_error (error);
+  fd = open (copy, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+
+  for (i = 0; i <= length; i++)
+    {
+      int orientation;
+
+      g_assert_cmpint (ftruncate (fd, 0), ==, 0);
+      g_assert_cmpint (pwrite (fd, data, i, 0), ==, (gssize) i);
+      orientation = wp_exif_find_orientation (fd, format);
+      g_assert_cmpint (orientation, >=, 1);
+      g_assert_cmpint (orientation, <=, 8);
+    }
+
+  for (i = 0; i < MIN (length, 2048); i++)
+    for (v = 0; v < G_N_ELEMENTS (values); v++)
+      {
+        guint8 saved = (guint8) data[i];
+        int orientation;
+
+        data[i] = (char) values[v];
+        g_assert_cmpint (pwrite (fd, data, length, 0), ==, (gssize) length);
+        orientation = wp_exif_find_orientation (fd, format);
+        g_assert_cmpint (orientation, >=, 1);
+        g_assert_cmpint (orientation, <=, 8);
+        data[i] = (char) saved;
+      }
+
+  close (fd);
+  g_unlink (copy);
+}
+
+static void
+test_exif_reader_robust (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *jpeg = write_rotated_jpeg (dir);
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (16, 8);
+  g_autofree char *avif = g_build_filename (dir, "a.avif", NULL);
+  g_autofree char *heic = g_build_filename (dir, "a.heic", NULL);
+  g_autofree char *png = g_build_filename (dir, "a.png", NULL);
+  g_autofree char *webp = g_build_filename (dir, "a.webp", NULL);
+  const char *avif_argv[] = { "avifenc", "-s", "10", jpeg, avif, NULL };
+  const char *heif_argv[] = { "heif-enc", jpeg, "-o", heic, NULL };
+
+  g_test_summary ("The EXIF readers of PNG, WebP, HEIF and AVIF files take any "
+                  "cut or damaged file");
+
+  run_tool ("libavif-bin", avif_argv);
+  run_tool ("libheif-examples", heif_argv);
+  write_png_exif (png, pattern, 6, FALSE);
+  write_webp_exif (webp, pattern, 6, FALSE);
+
+  assert_exif_reader_robust (avif, "avif");
+  assert_exif_reader_robust (heic, "heif/avif");
+  assert_exif_reader_robust (png, "png");
+  assert_exif_reader_robust (webp, "webp");
+  remove_dir (dir);
 }
 
 /* ---- ICO -------------------------------------------------------------- */
@@ -770,6 +851,7 @@ main (int   argc,
   g_test_add_func ("/thumbnail/formats/orientation/heif", test_orientation_heif);
   g_test_add_func ("/thumbnail/formats/orientation/avif", test_orientation_avif);
   g_test_add_func ("/thumbnail/formats/orientation/avif-libavif", test_orientation_avif_libavif);
+  g_test_add_func ("/thumbnail/formats/orientation/robust", test_exif_reader_robust);
   g_test_add_func ("/thumbnail/formats/ico/largest", test_ico_largest);
   g_test_add_func ("/thumbnail/formats/ico/damaged-entry", test_ico_damaged_entry);
   g_test_add_func ("/thumbnail/formats/sniff", test_sniff);
