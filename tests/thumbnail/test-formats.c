@@ -498,11 +498,13 @@ write_rotated_jpeg (const char *dir)
   return path;
 }
 
-/* Whether the file holds a little-endian EXIF Orientation entry of 6. */
+/* Whether the file holds a little-endian EXIF Orientation entry of
+ * @orientation. */
 static gboolean
-file_has_exif_orientation_6 (const char *path)
+file_has_exif_orientation (const char *path,
+                           int         orientation)
 {
-  static const guint8 entry[] = { 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00 };
+  const guint8 entry[] = { 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, orientation, 0x00 };
   g_autoptr(GError) error = NULL;
   g_autofree char *data = NULL;
   gsize length, i;
@@ -518,19 +520,29 @@ file_has_exif_orientation_6 (const char *path)
 static void
 test_orientation_heif (void)
 {
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (STORED_WIDTH, STORED_HEIGHT);
   g_autofree char *dir = make_temp_dir ();
-  g_autofree char *jpeg = write_rotated_jpeg (dir);
+  g_autofree char *jpeg = g_build_filename (dir, "source.jpg", NULL);
   g_autofree char *source = g_build_filename (dir, "source.heic", NULL);
   const char *argv[] = { "heif-enc", "-q", "90", jpeg, "-o", source, NULL };
+  int orientation;
 
-  g_test_summary ("A HEIC's EXIF orientation is applied when its container "
-                  "neither rotates nor mirrors the image (heif-enc 1.15 keeps "
-                  "a JPEG's EXIF and writes no irot)");
+  g_test_summary ("A HEIC's EXIF orientation, each of 1 to 8, is applied when "
+                  "its container neither rotates nor mirrors the image "
+                  "(heif-enc 1.15 keeps a JPEG's EXIF and writes no irot)");
 
-  run_tool ("libheif-examples", argv);
-  g_assert_true (file_has_exif_orientation_6 (source));
+  for (orientation = 1; orientation <= 8; orientation++)
+    {
+      TestJpegOptions options = { 0, };
 
-  assert_oriented (source, dir, 6, NULL);
+      options.orientation = orientation;
+      test_write_jpeg (jpeg, pattern, &options);
+      run_tool ("libheif-examples", argv);
+      g_assert_true (file_has_exif_orientation (source, orientation));
+
+      g_test_message ("orientation %d", orientation);
+      assert_oriented (source, dir, orientation, NULL);
+    }
   remove_dir (dir);
 }
 
@@ -556,9 +568,9 @@ check_avif_orientation (const char *format)
   run_tool ("libavif-bin", both_argv);
   run_tool ("libheif-examples", exif_only_argv);
   run_tool ("libavif-bin", irot_only_argv);
-  g_assert_true (file_has_exif_orientation_6 (both));
-  g_assert_true (file_has_exif_orientation_6 (exif_only));
-  g_assert_false (file_has_exif_orientation_6 (irot_only));
+  g_assert_true (file_has_exif_orientation (both, 6));
+  g_assert_true (file_has_exif_orientation (exif_only, 6));
+  g_assert_false (file_has_exif_orientation (irot_only, 6));
 
   /* Turned once: by irot and imir, not by the EXIF tag again. */
   assert_oriented (both, dir, 6, format);
