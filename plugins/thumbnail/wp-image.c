@@ -18,8 +18,8 @@
  * "size-prepared" signal gives the size before any pixel is allocated, so
  * the pixel limit holds there too; its "area-updated" signals tell whether
  * every row was decoded, which some loaders do not check).  Around the
- * loaders: the EXIF orientation of PNG and WebP files, which their
- * loaders do not report, comes from wp-exif.c; an ICO file is loaded from
+ * loaders: the EXIF orientation of PNG, WebP, HEIF and AVIF files, which
+ * their loaders do not report, comes from wp-exif.c; an ICO file is loaded from
  * the largest of its entries that loads (wp-ico.c); a file no loader
  * recognises gets an error naming its format and the missing loader's
  * package when wp-format.c knows them from its content.
