@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   workpool thumbnail [--sizes WxH,…] [--workers N] [--quality Q] [--force]
- *                      [--one-job-per-size] [--ext EXT,…] [--quiet]
+ *                      [--one-job-per-size] [--ext EXT,…|all] [--quiet]
  *                      [--progress=auto|always|never] [--memory-limit SIZE]
  *                      [--max-pixels N] [--timeout SECONDS] [--output OUT]
  *                      [--plugin-dir DIR] DIR…
@@ -15,7 +15,8 @@
  *
  * For every image found under each DIR (wp-cli-walk.c: recursively,
  * links followed, each folder once, `thumbnails` folders skipped, .jpg
- * and .jpeg in any case by default),
+ * and .jpeg in any case by default; --ext all: every extension of the
+ * installed gdk-pixbuf loaders, wp-cli-formats.c),
  * writes one thumbnail per size box, with the thumbnail plugin, to
  *
  *   FOLDER/thumbnails/WxH/NAME.jpg
@@ -134,6 +135,7 @@
 #include <glib/gstdio.h>
 
 #include "wp-cli-private.h"
+#include "wp-cli-formats.h"
 #include "wp-cli-names.h"
 #include "wp-cli-progress.h"
 #include "wp-cli-walk.h"
@@ -179,6 +181,7 @@ typedef struct {
   GPtrArray    *output_roots; /* OutputRoot *, with --output */
   GArray       *sizes;        /* BoxSize */
   GStrv         extensions;
+  gboolean      all_extensions; /* --ext all: those of the loaders */
   guint         n_workers;    /* 0: one per processor */
   int           quality;
   guint64       memory_limit; /* bytes per worker; 0: none */
@@ -304,9 +307,12 @@ parse_sizes (const char *text)
   return g_steal_pointer (&sizes);
 }
 
-/* "jpg,.JPEG": extensions without their dot, at least one. */
+/* "jpg,.JPEG": extensions without their dot, at least one; "all" stands
+ * for every extension of the installed gdk-pixbuf loaders
+ * (wp-cli-formats.c), and sets @all. */
 static GStrv
-parse_extensions (const char *text)
+parse_extensions (const char *text,
+                  gboolean   *all)
 {
   g_auto(GStrv) items = g_strsplit (text, ",", -1);
   g_autoptr(GStrvBuilder) extensions = g_strv_builder_new ();
@@ -324,6 +330,19 @@ parse_extensions (const char *text)
         {
           wp_cli_usage_error ("--ext: “%s” is not a file name extension", items[i]);
           return NULL;
+        }
+      if (g_ascii_strcasecmp (items[i], "all") == 0)
+        {
+          g_auto(GStrv) loaders = wp_cli_formats_dup_extensions ();
+
+          if (loaders[0] == NULL)
+            {
+              wp_cli_usage_error ("--ext all: no gdk-pixbuf loader is installed");
+              return NULL;
+            }
+          g_strv_builder_addv (extensions, (const char **) loaders);
+          *all = TRUE;
+          continue;
         }
       g_strv_builder_add (extensions, extension);
     }
@@ -482,8 +501,9 @@ parse_options (int            *argc,
       "One job per image and size, decoding each image once per size "
       "(for comparison)", NULL },
     { "ext", 0, 0, G_OPTION_ARG_STRING, &extensions,
-      "File name extensions of the images, in any case (default: "
-      DEFAULT_EXTENSIONS ")", "EXT,…" },
+      "File name extensions of the images, in any case, or all: every one "
+      "the installed gdk-pixbuf loaders read (default: " DEFAULT_EXTENSIONS ")",
+      "EXT,…|all" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
       "Print only errors: no summary, no progress bar unless "
       "--progress=always", NULL },
@@ -514,7 +534,8 @@ parse_options (int            *argc,
   if (options->sizes == NULL)
     return FALSE;
   options->extensions = parse_extensions (extensions != NULL ? extensions
-                                                             : DEFAULT_EXTENSIONS);
+                                                             : DEFAULT_EXTENSIONS,
+                                          &options->all_extensions);
   if (options->extensions == NULL)
     return FALSE;
   options->progress = PROGRESS_AUTO;
@@ -1289,7 +1310,9 @@ print_summary (ThumbRun *run)
 
 /* "workpool: 0 images: no file ending in .jpg or .jpeg among 12 files;
  * --ext png,txt takes others" on stderr: the extensions looked for, the
- * files walked that have none of them, and their commonest extensions. */
+ * files walked that have none of them, and their commonest extensions;
+ * "--ext all takes..." too when one of those is an image format's.  With
+ * --ext all, the extensions looked for are only counted. */
 static void
 explain_no_images (ThumbRun *run)
 {
@@ -1298,11 +1321,16 @@ explain_no_images (ThumbRun *run)
   guint64 n_others = wp_cli_walk_get_n_others (run->walk);
   g_auto(GStrv) others = wp_cli_walk_dup_other_extensions (run->walk);
   g_autoptr(GString) text = g_string_new ("0 images: no file ending in ");
+  gboolean loaders_read_others = FALSE;
 
-  for (guint i = 0; i < n_extensions; i++)
-    g_string_append_printf (text, "%s.%s",
-                            i == 0 ? "" : i + 1 < n_extensions ? ", " : " or ",
-                            extensions[i]);
+  if (run->options->all_extensions)
+    g_string_append_printf (text, "one of the %u extensions of the installed "
+                            "gdk-pixbuf loaders (--ext all)", n_extensions);
+  else
+    for (guint i = 0; i < n_extensions; i++)
+      g_string_append_printf (text, "%s.%s",
+                              i == 0 ? "" : i + 1 < n_extensions ? ", " : " or ",
+                              extensions[i]);
   g_string_append_printf (text, " among %" G_GUINT64_FORMAT " file%s", n_others,
                           n_others == 1 ? "" : "s");
   if (others[0] != NULL)
@@ -1314,6 +1342,11 @@ explain_no_images (ThumbRun *run)
         g_string_append (text, ",…");
       g_string_append (text, " takes others");
     }
+  for (guint i = 0; others[i] != NULL && !run->options->all_extensions; i++)
+    loaders_read_others |= wp_cli_formats_has_extension (others[i]);
+  if (loaders_read_others)
+    g_string_append (text, "; --ext all takes every format the installed "
+                     "gdk-pixbuf loaders read");
   g_printerr ("workpool: %s\n", text->str);
 }
 

@@ -84,11 +84,21 @@ set_error_from_errno (GError     **error,
   return FALSE;
 }
 
-/* Returns FALSE with errno set. */
-static gboolean
-write_all (int           fd,
-           const guint8 *data,
-           gsize         length)
+/**
+ * wp_atomic_file_write_all:
+ * @fd: a file open for writing
+ * @data: bytes to write
+ * @length: how many
+ *
+ * write() until all @length bytes are written, retried when interrupted;
+ * also what wp-ico.c writes its in-memory files with.
+ *
+ * Returns: %TRUE, or %FALSE with errno set
+ */
+gboolean
+wp_atomic_file_write_all (int           fd,
+                          const guint8 *data,
+                          gsize         length)
 {
   while (length > 0)
     {
@@ -252,7 +262,7 @@ replace_with_o_tmpfile (int          dirfd,
       return set_error_from_errno (error, errno, path);
     }
 
-  if (!write_all (fd, data, length))
+  if (!wp_atomic_file_write_all (fd, data, length))
     {
       saved_errno = errno;
       close (fd);
@@ -336,7 +346,7 @@ replace_with_named_temp (int          dirfd,
       if (fd < 0)
         return set_error_from_errno (error, errno, path);
 
-      if (!write_all (fd, data, length))
+      if (!wp_atomic_file_write_all (fd, data, length))
         {
           saved_errno = errno;
           close (fd);

@@ -42,5 +42,8 @@ gboolean wp_atomic_file_path_is_below      (const char         *path,
 guint    wp_atomic_file_remove_temps_at    (int                 dirfd);
 guint    wp_atomic_file_remove_temps_below (const char         *base,
                                             const char         *directory);
+gboolean wp_atomic_file_write_all          (int                 fd,
+                                            const guint8       *data,
+                                            gsize               length);
 
 G_END_DECLS

@@ -16,7 +16,12 @@
  * from the same descriptor, which decodes fully in wp_image_open() (its
  * "size-prepared" signal gives the size before any pixel is allocated, so
  * the pixel limit holds there too; its "area-updated" signals tell whether
- * every row was decoded, which some loaders do not check).
+ * every row was decoded, which some loaders do not check).  Around the
+ * loaders: the EXIF orientation of PNG, WebP, HEIF and AVIF files, which
+ * their loaders do not report, comes from wp-exif.c; an ICO file is loaded from
+ * the largest of its entries that loads (wp-ico.c); a file no loader
+ * recognises gets an error naming its format and the missing loader's
+ * package when wp-format.c knows them from its content.
  *
  * The pixel limit applies to the pixels actually decoded: for JPEG the
  * output at the DCT scale the decode chooses (wp-jpeg.c checks it, with
@@ -54,6 +59,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wp-exif.h"
+#include "wp-format.h"
+#include "wp-ico.h"
 #include "wp-image.h"
 #include "wp-jpeg.h"
 #include "wp-memory-limit.h"
@@ -294,8 +302,11 @@ flatten_on_white (GdkPixbuf   *pixbuf,
   return flat;
 }
 
+/* Loads the image file @fd with gdk-pixbuf: @image's own, or one made
+ * from it (an ICO entry). */
 static gboolean
 open_with_gdk_pixbuf (WpImage       *image,
+                      int            fd,
                       guint64        max_pixels,
                       GCancellable  *cancellable,
                       GError       **error)
@@ -322,7 +333,7 @@ open_with_gdk_pixbuf (WpImage       *image,
           return FALSE;
         }
 
-      n = read (image->fd, buffer, READ_BUFFER_SIZE);
+      n = read (fd, buffer, READ_BUFFER_SIZE);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
@@ -371,8 +382,11 @@ open_with_gdk_pixbuf (WpImage       *image,
   image->format_name = gdk_pixbuf_format_get_name (format);
 
   /* The GIF loader reports truncated files itself, and its updates cover
-   * the frame, which may be smaller than the image. */
+   * the frame, which may be smaller than the image.  libavif's loader
+   * ("avif") decodes whole files only, failing on a truncated one, and
+   * emits no update at all. */
   if (!g_str_equal (image->format_name, "gif") &&
+      !g_str_equal (image->format_name, "avif") &&
       !all_rows_filled (&state, gdk_pixbuf_get_height (pixbuf)))
     {
       g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
@@ -381,7 +395,8 @@ open_with_gdk_pixbuf (WpImage       *image,
     }
 
   option = gdk_pixbuf_get_option (pixbuf, "orientation");
-  image->orientation = option != NULL ? atoi (option) : 1;
+  image->orientation = option != NULL ? atoi (option)
+                                      : wp_exif_find_orientation (fd, image->format_name);
   if (image->orientation < 1 || image->orientation > 8)
     image->orientation = 1;
 
@@ -412,6 +427,90 @@ open_with_gdk_pixbuf (WpImage       *image,
   /* In case a loader did not emit "size-prepared". */
   return check_pixel_limit (image->path, image->width, image->height,
                             max_pixels, error);
+}
+
+/* An icon, from the largest of its entries that loads (wp-ico.c). */
+static gboolean
+open_ico (WpImage       *image,
+          guint64        max_pixels,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  g_autoptr(GArray) entries = wp_ico_read_directory (image->fd, image->file_size);
+  g_autoptr(GError) first_error = NULL;
+  guint i;
+
+  /* gdk-pixbuf says what is wrong with a directory it cannot read. */
+  if (entries == NULL)
+    return open_with_gdk_pixbuf (image, image->fd, max_pixels, cancellable, error);
+
+  for (i = 0; i < entries->len; i++)
+    {
+      const WpIcoEntry *entry = &g_array_index (entries, WpIcoEntry, i);
+      g_autoptr(GError) local_error = NULL;
+      gboolean loaded = FALSE;
+      int entry_fd;
+
+      /* Whatever a failed entry left. */
+      g_clear_pointer (&image->format_name, g_free);
+      g_clear_pointer (&image->icc_profile, g_bytes_unref);
+      g_clear_object (&image->pixbuf);
+      image->orientation = 1;
+
+      entry_fd = wp_ico_open_entry (image->fd, entry, &local_error);
+      if (entry_fd >= 0)
+        {
+          loaded = open_with_gdk_pixbuf (image, entry_fd, max_pixels, cancellable, &local_error);
+          close (entry_fd);
+        }
+
+      if (loaded)
+        {
+          /* The format of the file, not of the entry (a PNG one). */
+          g_free (image->format_name);
+          image->format_name = g_strdup ("ico");
+          return TRUE;
+        }
+
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+
+      g_debug ("%s: the %dx%d entry of %d bits per pixel cannot be loaded: %s",
+               image->path, entry->width, entry->height, entry->bit_count,
+               local_error->message);
+      if (first_error == NULL)
+        first_error = g_steal_pointer (&local_error);
+    }
+
+  /* What is wrong with the largest entry. */
+  g_propagate_error (error, g_steal_pointer (&first_error));
+  return FALSE;
+}
+
+/* Any format but JPEG: with gdk-pixbuf's loaders. */
+static gboolean
+open_with_loaders (WpImage       *image,
+                   const guint8  *magic,
+                   gsize          magic_length,
+                   guint64        max_pixels,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  GError *local_error = NULL;
+
+  if (wp_ico_is_ico (magic, magic_length))
+    return open_ico (image, max_pixels, cancellable, error);
+
+  if (open_with_gdk_pixbuf (image, image->fd, max_pixels, cancellable, &local_error))
+    return TRUE;
+
+  /* "Unrecognized image file format": say which format, if known. */
+  wp_format_explain_missing_loader (image->fd, image->path, &local_error);
+  g_propagate_error (error, local_error);
+  return FALSE;
 }
 
 /* ---- public ----------------------------------------------------------- */
@@ -445,7 +544,7 @@ wp_image_open (const char    *path,
 {
   g_autoptr(WpImage) image = NULL;
   struct stat st;
-  guint8 magic[2];
+  guint8 magic[4];
   gssize n;
   int fd;
 
@@ -517,14 +616,14 @@ wp_image_open (const char    *path,
       return NULL;
     }
 
-  if (n == 2 && magic[0] == 0xFF && magic[1] == 0xD8)
+  if (n >= 2 && magic[0] == 0xFF && magic[1] == 0xD8)
     {
       if (!open_jpeg (image, max_pixels, cancellable, error))
         return NULL;
     }
   else
     {
-      if (!open_with_gdk_pixbuf (image, max_pixels, cancellable, error))
+      if (!open_with_loaders (image, magic, (gsize) n, max_pixels, cancellable, error))
         return NULL;
     }
 

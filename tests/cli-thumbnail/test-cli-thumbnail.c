@@ -961,11 +961,146 @@ test_walk_no_images (Fixture       *fixture,
   g_assert_cmpint (run->status, ==, 0);
   assert_summary (run->out, 0, 0, 0, 0);
   g_assert_cmpstr (run->err, ==, "workpool: 0 images: no file ending in .jpg or .jpeg "
-                                 "among 5 files; --ext png,txt takes others\n");
+                                 "among 5 files; --ext png,txt takes others; --ext all "
+                                 "takes every format the installed gdk-pixbuf loaders "
+                                 "read\n");
 
   quiet = run_thumbnail ("--quiet", "--ext", "gif,tif,webp", fixture->dir);
   g_assert_cmpint (quiet->status, ==, 0);
   g_assert_cmpstr (quiet->err, ==, "");
+}
+
+/* Formats */
+
+static void
+test_formats_ext_all (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  const char *images[][2] = {
+    { "a.webp", "webp" }, { "b.TIF", "tiff" }, { "c.ico", "ico" },
+    { "d.avif", "avif" }, { "e.jpg", "jpeg" }, { "f.bmp", "bmp" },
+  };
+  g_autofree char *text = g_build_filename (fixture->dir, "notes.txt", NULL);
+  g_autofree char *empty = g_build_filename (fixture->dir, "empty", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) none = NULL;
+
+  g_test_summary ("--ext all takes every file whose extension an installed "
+                  "gdk-pixbuf loader declares (WebP, TIFF, ICO, AVIF...), not the "
+                  "others; with none found, it says so");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (images); i++)
+    {
+      g_autofree char *path = g_build_filename (fixture->dir, images[i][0], NULL);
+
+      save_image (path, images[i][1], 64, 48, 0);
+    }
+  g_assert_true (g_file_set_contents (text, "", 0, NULL));
+
+  run = run_thumbnail ("--ext", "all", "--sizes", "32x32", fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  assert_summary (run->out, G_N_ELEMENTS (images), G_N_ELEMENTS (images), 0, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (images); i++)
+    {
+      g_autofree char *stem = g_strndup (images[i][0], strcspn (images[i][0], "."));
+      g_autofree char *thumb = thumbnail_path (fixture->dir, stem, 32);
+
+      assert_thumbnail (thumb, 32, 24);
+    }
+
+  g_assert_cmpint (g_mkdir (empty, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (text, "", 0, NULL));
+  none = run_thumbnail ("--ext", "all", empty);
+  g_assert_cmpint (none->status, ==, 0);
+  g_assert_true (g_str_has_prefix (none->err, "workpool: 0 images: no file ending in "
+                                              "one of the "));
+  g_assert_true (g_str_has_suffix (none->err, " extensions of the installed gdk-pixbuf "
+                                              "loaders (--ext all) among 0 files\n"));
+}
+
+/* Sets GDK_PIXBUF_MODULE_FILE, for the commands run next, to a copy of
+ * the installed loaders.cache without the WebP, AVIF and HEIF loaders. */
+static void
+hide_loaders (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  const char *installed = g_getenv ("WP_TEST_PIXBUF_CACHE");
+  g_autofree char *cache = g_build_filename (dir, "loaders.cache", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GString) kept = g_string_new (NULL);
+  g_auto(GStrv) stanzas = NULL;
+
+  g_assert_nonnull (installed);
+  g_file_get_contents (installed, &contents, NULL, &error);
+  g_assert_no_error (error);
+
+  /* One stanza per loader, separated by blank lines, the module first. */
+  stanzas = g_strsplit (contents, "\n\n", -1);
+  for (guint i = 0; stanzas[i] != NULL; i++)
+    {
+      if (strstr (stanzas[i], "pixbufloader-webp") != NULL ||
+          strstr (stanzas[i], "pixbufloader-avif") != NULL ||
+          strstr (stanzas[i], "pixbufloader-heif") != NULL)
+        continue;
+      g_string_append_printf (kept, "%s\n\n", stanzas[i]);
+    }
+  g_assert_cmpuint (kept->len, <, strlen (contents));
+
+  g_file_set_contents (cache, kept->str, kept->len, &error);
+  g_assert_no_error (error);
+  g_setenv ("GDK_PIXBUF_MODULE_FILE", cache, TRUE);
+}
+
+static void
+test_formats_missing_loader (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *images = g_build_filename (fixture->dir, "images", NULL);
+  g_autofree char *webp = g_build_filename (images, "a.webp", NULL);
+  g_autofree char *avif = g_build_filename (images, "b.avif", NULL);
+  g_autofree char *png = g_build_filename (fixture->dir, "c.png", NULL);
+  g_autofree char *heic = g_build_filename (images, "c.heic", NULL);
+  const char *heif_enc[] = { "heif-enc", png, "-o", heic, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) all = NULL;
+  int status;
+
+  g_test_summary ("Without their loader, WebP, AVIF and HEIC files fail with "
+                  "their format and the Debian package of the missing loader; "
+                  "--ext all, which follows the same loaders, does not take them");
+
+  g_assert_cmpint (g_mkdir (images, 0755), ==, 0);
+  save_image (webp, "webp", 64, 48, 0);
+  save_image (avif, "avif", 64, 48, 0);
+  save_image (png, "png", 64, 48, 0);
+  if (!g_spawn_sync (NULL, (char **) heif_enc, NULL,
+                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, NULL, &status, &error))
+    g_error ("heif-enc (Debian package libheif-examples) is needed: %s", error->message);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  hide_loaders (fixture->dir);
+  run = run_thumbnail ("--ext", "webp,avif,heic", "--sizes", "32x32", images);
+  all = run_thumbnail ("--ext", "all", "--sizes", "32x32", images);
+  g_unsetenv ("GDK_PIXBUF_MODULE_FILE");
+
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 3, 0, 0, 3);
+  g_assert_nonnull (strstr (run->err, "a.webp: Failed to load image: no gdk-pixbuf loader "
+                                      "for WebP, the format of its content, is "
+                                      "installed (Debian package: webp-pixbuf-loader)\n"));
+  g_assert_nonnull (strstr (run->err, "b.avif: Failed to load image: no gdk-pixbuf loader "
+                                      "for AVIF, the format of its content, is "
+                                      "installed (Debian package: libavif-gdk-pixbuf)\n"));
+  g_assert_nonnull (strstr (run->err, "c.heic: Failed to load image: no gdk-pixbuf loader "
+                                      "for HEIF/HEIC, the format of its content, is "
+                                      "installed (Debian package: heif-gdk-pixbuf)\n"));
+
+  g_assert_cmpint (all->status, ==, 0);
+  assert_summary (all->out, 0, 0, 0, 0);
+  g_assert_nonnull (strstr (all->err, "among 3 files; --ext avif,heic,webp takes others\n"));
 }
 
 /* Skipping up-to-date images */
@@ -2545,6 +2680,8 @@ main (int    argc,
   ADD ("failure/non-utf8-name", test_failure_non_utf8_name);
   ADD ("failure/codes-in-debug", test_failure_codes_in_debug);
   ADD ("walk/no-images", test_walk_no_images);
+  ADD ("formats/ext-all", test_formats_ext_all);
+  ADD ("formats/missing-loader", test_formats_missing_loader);
   ADD ("usage/missing-dir", test_usage_missing_dir);
   ADD ("failure/written-count", test_failure_written_count);
   ADD ("usage/sizes", test_usage_sizes);

@@ -13,13 +13,16 @@
 # run is quick and mutations reach the pixel data) of every format the
 # plugin may meet: what gdk-pixbuf can save (JPEG, PNG with and without
 # alpha, BMP, ICO, TIFF), a JPEG with an EXIF orientation and one with an
-# ICC profile (the two markers wp-jpeg.c parses), and hand-written GIF,
-# PNM, XPM, XBM and TGA files.  The bad inputs of tests/data/bad are
+# ICC profile (the two markers wp-jpeg.c parses), a PNG with an eXIf
+# chunk and an extended WebP with an EXIF chunk (wp-exif.c), an icon of a
+# BMP and a PNG entry (wp-ico.c), and hand-written GIF, PNM, XPM, XBM and
+# TGA files.  The WebP needs the WebP loader (webp-pixbuf-loader).  The bad inputs of tests/data/bad are
 # copied next to them as bad-*.  Deterministic: no timestamps are written.
 
 import os
 import shutil
 import struct
+import zlib
 
 import gi
 gi.require_version('GdkPixbuf', '2.0')
@@ -60,6 +63,41 @@ def exif_orientation(value):
     return segment(0xE1, b'Exif\x00\x00' + tiff)
 
 
+def tiff_orientation(value):
+    # Little-endian TIFF header and one IFD entry: Orientation, SHORT, 1.
+    return (b'II\x2a\x00' + struct.pack('<IH', 8, 1)
+            + struct.pack('<HHIHH', 0x0112, 3, 1, value, 0) + struct.pack('<I', 0))
+
+
+def png_with_exif(png, value):
+    payload = tiff_orientation(value)
+    chunk = b'eXIf' + payload
+    chunk = struct.pack('>I', len(payload)) + chunk + struct.pack('>I', zlib.crc32(chunk))
+    return png[:33] + chunk + png[33:]  # after the signature and IHDR
+
+
+def webp_with_exif(webp, width, height, value):
+    # The simple format made extended: VP8X (EXIF flag), the image, EXIF.
+    payload = tiff_orientation(value)
+    vp8x = bytes([0x08, 0, 0, 0]) + (width - 1).to_bytes(3, 'little') \
+        + (height - 1).to_bytes(3, 'little')
+    body = b'WEBP' + b'VP8X' + struct.pack('<I', len(vp8x)) + vp8x + webp[12:]
+    body += b'EXIF' + struct.pack('<I', len(payload)) + payload + b'\x00' * (len(payload) % 2)
+    return b'RIFF' + struct.pack('<I', len(body)) + body
+
+
+def icon(entries):
+    # ICONDIR, then one ICONDIRENTRY per (side, bits, data), then the data.
+    head = struct.pack('<HHH', 0, 1, len(entries))
+    offset = len(head) + 16 * len(entries)
+    table = b''
+    for side, bits, data in entries:
+        table += struct.pack('<BBBBHHII', side % 256, side % 256, 0, 0, 1, bits,
+                             len(data), offset)
+        offset += len(data)
+    return head + table + b''.join(data for _, _, data in entries)
+
+
 def icc_marker(profile):
     return segment(0xE2, b'ICC_PROFILE\x00' + bytes([1, 1]) + profile)
 
@@ -88,6 +126,12 @@ def main():
     write('rgb.bmp', saved(rgb, 'bmp'))
     write('rgba.ico', saved(rgba, 'ico'))
     write('rgb.tiff', saved(rgb, 'tiff'))
+    write('exif.png', png_with_exif(saved(rgb, 'png'), 6))
+    write('exif.webp', webp_with_exif(saved(rgb, 'webp', quality=50), 5, 3, 5))
+    # gdk-pixbuf writes a one-entry BMP icon: its entry, beside a PNG one.
+    bmp_icon = saved(rgba, 'ico')
+    bmp_entry = bmp_icon[struct.unpack('<I', bmp_icon[18:22])[0]:]
+    write('two-entries.ico', icon([(4, 32, bmp_entry), (5, 32, saved(rgb, 'png'))]))
 
     # GIF89a, 2x2, a 2-colour table, LZW minimum code size 2.
     write('tiny.gif', b'GIF89a\x02\x00\x02\x00\x80\x00\x00\xff\x00\x00\x00\x00\xff'

@@ -679,69 +679,6 @@ test_size_empty_list (Fixture       *fixture,
 
 /* ---- orientation ----------------------------------------------------- */
 
-/* Where the displayed pixel (x, y) of a @dw x @dh displayed image comes
- * from in the stored image, for each EXIF orientation (TIFF 6.0 / EXIF
- * 2.3: the tag says where the stored 0th row and 0th column are shown). */
-static void
-stored_coordinates (int  orientation,
-                    int  dw,
-                    int  dh,
-                    int  x,
-                    int  y,
-                    int *sx,
-                    int *sy)
-{
-  switch (orientation)
-    {
-    case 1: *sx = x;          *sy = y;          break; /* row 0 top, column 0 left */
-    case 2: *sx = dw - 1 - x; *sy = y;          break; /* row 0 top, column 0 right */
-    case 3: *sx = dw - 1 - x; *sy = dh - 1 - y; break; /* row 0 bottom, column 0 right */
-    case 4: *sx = x;          *sy = dh - 1 - y; break; /* row 0 bottom, column 0 left */
-    case 5: *sx = y;          *sy = x;          break; /* row 0 left, column 0 top */
-    case 6: *sx = y;          *sy = dw - 1 - x; break; /* row 0 right, column 0 top */
-    case 7: *sx = dh - 1 - y; *sy = dw - 1 - x; break; /* row 0 right, column 0 bottom */
-    case 8: *sx = dh - 1 - y; *sy = x;          break; /* row 0 left, column 0 bottom */
-    default: g_assert_not_reached ();
-    }
-}
-
-static void
-assert_oriented_quadrants (GdkPixbuf *pixbuf,
-                           int        orientation,
-                           int        stored_width,
-                           int        stored_height)
-{
-  int dw = gdk_pixbuf_get_width (pixbuf), dh = gdk_pixbuf_get_height (pixbuf);
-  int qx, qy;
-
-  for (qy = 1; qy <= 3; qy += 2)
-    for (qx = 1; qx <= 3; qx += 2)
-      {
-        int x = dw * qx / 4, y = dh * qy / 4, sx, sy;
-        gboolean right, bottom;
-
-        /* Map through the displayed size, then scale to the stored one. */
-        stored_coordinates (orientation, dw, dh, x, y, &sx, &sy);
-        if (orientation >= 5)
-          {
-            sx = sx * stored_width / dh;
-            sy = sy * stored_height / dw;
-          }
-        else
-          {
-            sx = sx * stored_width / dw;
-            sy = sy * stored_height / dh;
-          }
-        right = sx >= stored_width / 2;
-        bottom = sy >= stored_height / 2;
-
-        assert_colour (pixbuf, x, y,
-                       bottom ? (right ? TEST_YELLOW : TEST_BLUE)
-                              : (right ? TEST_GREEN : TEST_RED),
-                       40);
-      }
-}
-
 static void
 check_orientation (Fixture  *fixture,
                    int       orientation,
@@ -779,7 +716,7 @@ check_orientation (Fixture  *fixture,
   g_assert_cmpint (width, ==, info_width);
   g_assert_cmpint (height, ==, info_height);
   full_pixbuf = load (full);
-  assert_oriented_quadrants (full_pixbuf, orientation, stored_width, stored_height);
+  test_assert_oriented_quadrants (full_pixbuf, orientation, stored_width, stored_height);
 
   /* Reduced: DCT scaling, then resampling, then orientation. */
   g_assert_true (make_thumbnail (source, small, 60, 60, &width, &height, &error));
@@ -787,7 +724,7 @@ check_orientation (Fixture  *fixture,
   g_assert_cmpint (width, ==, swapped ? 30 : 60);
   g_assert_cmpint (height, ==, swapped ? 60 : 30);
   small_pixbuf = load (small);
-  assert_oriented_quadrants (small_pixbuf, orientation, stored_width, stored_height);
+  test_assert_oriented_quadrants (small_pixbuf, orientation, stored_width, stored_height);
 
   /* The orientation is applied, so the tag must not be copied. */
   markers = test_jpeg_markers (small);
@@ -926,7 +863,7 @@ test_jpeg_cmyk (Fixture       *fixture,
   g_assert_no_error (error);
 
   thumb = load (destination);
-  assert_oriented_quadrants (thumb, 1, 200, 100);
+  test_assert_oriented_quadrants (thumb, 1, 200, 100);
 }
 
 static void
@@ -1035,7 +972,7 @@ test_bmp (Fixture       *fixture,
   g_assert_cmpint (width, ==, 60);
   g_assert_cmpint (height, ==, 45);
   thumb = load (destination);
-  assert_oriented_quadrants (thumb, 1, 120, 90);
+  test_assert_oriented_quadrants (thumb, 1, 120, 90);
 }
 
 /* ---- ICC profile and metadata ---------------------------------------- */
@@ -2170,24 +2107,6 @@ put_be32 (guint8  *p,
   put_be16 (p + 2, value & 0xFFFF);
 }
 
-/* PNG's CRC-32 (ISO 3309), bit by bit: the test needs a handful. */
-static guint32
-png_crc (const guint8 *data,
-         gsize         length)
-{
-  guint32 crc = 0xFFFFFFFF;
-  gsize i;
-  int bit;
-
-  for (i = 0; i < length; i++)
-    {
-      crc ^= data[i];
-      for (bit = 0; bit < 8; bit++)
-        crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1));
-    }
-  return crc ^ 0xFFFFFFFF;
-}
-
 /* A small image whose header says HUGE_SIDE x HUGE_SIDE: 100 megapixels,
  * within the plugin's pixel limit.  A progressive JPEG needs its whole
  * coefficient buffer (300 MB at 4:2:0) before the first scan is read, and
@@ -2227,7 +2146,7 @@ write_huge_image (Fixture    *fixture,
       g_assert_cmpmem (data + 12, 4, "IHDR", 4);
       put_be32 (data + 16, HUGE_SIDE);
       put_be32 (data + 20, HUGE_SIDE);
-      put_be32 (data + 29, png_crc (data + 12, 4 + 13));
+      put_be32 (data + 29, test_png_crc (data + 12, 4 + 13));
     }
 
   g_assert_true (g_file_set_contents (path, (char *) data, (gssize) length, &error));
@@ -2397,8 +2316,8 @@ test_big_jpeg (Fixture       *fixture,
   small_pixbuf = load (small);
   g_assert_cmpint (gdk_pixbuf_get_width (large_pixbuf), ==, 1024);
   g_assert_cmpint (gdk_pixbuf_get_width (small_pixbuf), ==, 256);
-  assert_oriented_quadrants (large_pixbuf, 1, side, side);
-  assert_oriented_quadrants (small_pixbuf, 1, side, side);
+  test_assert_oriented_quadrants (large_pixbuf, 1, side, side);
+  test_assert_oriented_quadrants (small_pixbuf, 1, side, side);
 
   /* 1024 needs 1/8: 2500x2500 pixels, exactly at this limit. */
   result = call_with_max_pixels (source, limited, 1024, 2500 * 2500, &error);
@@ -2406,7 +2325,7 @@ test_big_jpeg (Fixture       *fixture,
   g_clear_pointer (&result, g_variant_unref);
   limited_pixbuf = load (limited);
   g_assert_cmpint (gdk_pixbuf_get_width (limited_pixbuf), ==, 1024);
-  assert_oriented_quadrants (limited_pixbuf, 1, side, side);
+  test_assert_oriented_quadrants (limited_pixbuf, 1, side, side);
   g_assert_cmpint (g_unlink (limited), ==, 0);
 
   /* One pixel less refuses it, naming both numbers. */

@@ -309,6 +309,103 @@ test_write_png (const char *path,
   g_assert_no_error (error);
 }
 
+/* Where the displayed pixel (x, y) of a @dw x @dh displayed image comes
+ * from in the stored image, for each EXIF orientation (TIFF 6.0 / EXIF
+ * 2.3: the tag says where the stored 0th row and 0th column are shown). */
+static void
+stored_coordinates (int  orientation,
+                    int  dw,
+                    int  dh,
+                    int  x,
+                    int  y,
+                    int *sx,
+                    int *sy)
+{
+  switch (orientation)
+    {
+    case 1: *sx = x;          *sy = y;          break; /* row 0 top, column 0 left */
+    case 2: *sx = dw - 1 - x; *sy = y;          break; /* row 0 top, column 0 right */
+    case 3: *sx = dw - 1 - x; *sy = dh - 1 - y; break; /* row 0 bottom, column 0 right */
+    case 4: *sx = x;          *sy = dh - 1 - y; break; /* row 0 bottom, column 0 left */
+    case 5: *sx = y;          *sy = x;          break; /* row 0 left, column 0 top */
+    case 6: *sx = y;          *sy = dw - 1 - x; break; /* row 0 right, column 0 top */
+    case 7: *sx = dh - 1 - y; *sy = dw - 1 - x; break; /* row 0 right, column 0 bottom */
+    case 8: *sx = dh - 1 - y; *sy = x;          break; /* row 0 left, column 0 bottom */
+    default: g_assert_not_reached ();
+    }
+}
+
+/**
+ * test_assert_oriented_quadrants:
+ *
+ * Checks that @pixbuf shows test_pattern_quadrants() of a @stored_width x
+ * @stored_height image stored with EXIF @orientation, as a viewer shows
+ * it: the centre of each quadrant of @pixbuf has the colour that lands
+ * there.
+ */
+void
+test_assert_oriented_quadrants (GdkPixbuf *pixbuf,
+                                int        orientation,
+                                int        stored_width,
+                                int        stored_height)
+{
+  int dw = gdk_pixbuf_get_width (pixbuf), dh = gdk_pixbuf_get_height (pixbuf);
+  int qx, qy;
+
+  for (qy = 1; qy <= 3; qy += 2)
+    for (qx = 1; qx <= 3; qx += 2)
+      {
+        int x = dw * qx / 4, y = dh * qy / 4, sx, sy;
+        gboolean right, bottom;
+        guint32 colour, expected;
+
+        /* Map through the displayed size, then scale to the stored one. */
+        stored_coordinates (orientation, dw, dh, x, y, &sx, &sy);
+        if (orientation >= 5)
+          {
+            sx = sx * stored_width / dh;
+            sy = sy * stored_height / dw;
+          }
+        else
+          {
+            sx = sx * stored_width / dw;
+            sy = sy * stored_height / dh;
+          }
+        right = sx >= stored_width / 2;
+        bottom = sy >= stored_height / 2;
+
+        expected = bottom ? (right ? TEST_YELLOW : TEST_BLUE)
+                          : (right ? TEST_GREEN : TEST_RED);
+        colour = test_pixel (pixbuf, x, y);
+        if (!test_colour_near (colour, expected, 40))
+          g_error ("orientation %d: pixel (%d, %d) of %dx%d is %06X, expected %06X",
+                   orientation, x, y, dw, dh, colour, expected);
+      }
+}
+
+/**
+ * test_png_crc:
+ *
+ * Returns: PNG's CRC-32 (ISO 3309) of @data, computed bit by bit: the
+ *   tests need a handful
+ */
+guint32
+test_png_crc (const guint8 *data,
+              gsize         length)
+{
+  guint32 crc = 0xFFFFFFFF;
+  gsize i;
+  int bit;
+
+  for (i = 0; i < length; i++)
+    {
+      crc ^= data[i];
+      for (bit = 0; bit < 8; bit++)
+        crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1));
+    }
+  return crc ^ 0xFFFFFFFF;
+}
+
 /**
  * test_pixel:
  *

@@ -54,7 +54,13 @@ guint32    test_pixel             (GdkPixbuf             *pixbuf,
 gboolean   test_colour_near       (guint32                colour,
                                    guint32                expected,
                                    int                    tolerance);
+void       test_assert_oriented_quadrants (GdkPixbuf     *pixbuf,
+                                           int            orientation,
+                                           int            stored_width,
+                                           int            stored_height);
 char      *test_jpeg_markers      (const char            *path);
 GBytes    *test_jpeg_icc_profile  (const char            *path);
+guint32    test_png_crc           (const guint8          *data,
+                                   gsize                  length);
 
 G_END_DECLS
