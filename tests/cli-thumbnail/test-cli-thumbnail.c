@@ -682,6 +682,40 @@ test_names_case (Fixture       *fixture,
 }
 
 static void
+test_names_heic (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  static const NamedImage jpeg = { "IMG_0001.JPG", "jpeg", 300, 200 };
+  static const NamedImage heic = { "IMG_0001.HEIC", "heic", 120, 160 };
+  g_autofree char *jpeg_path = g_build_filename (fixture->dir, jpeg.name, NULL);
+  g_autofree char *heic_path = g_build_filename (fixture->dir, heic.name, NULL);
+  g_autofree char *heic_input = g_build_filename (fixture->dir, "input", "heic.jpg", NULL);
+  const char *argv[] = { "heif-enc", "-q", "90", heic_input, "-o", heic_path, NULL };
+  g_autofree char *input_folder = g_path_get_dirname (heic_input);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpCliRun) run = NULL;
+  int status;
+
+  g_test_summary ("a phone's IMG_0001.HEIC beside IMG_0001.JPG: each keeps its whole "
+                  "name, IMG_0001.HEIC.jpg and IMG_0001.JPG.jpg, from its own pixels");
+  save_image (jpeg_path, jpeg.format, jpeg.width, jpeg.height, 0);
+  save_image (heic_input, "jpeg", heic.width, heic.height, 0);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpint (g_unlink (heic_input), ==, 0);
+  g_assert_cmpint (g_rmdir (input_folder), ==, 0);
+
+  run = run_thumbnail ("--ext", "jpg,heic", "--sizes", "64x64", fixture->dir);
+  g_test_message ("%s", run->err);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 2, 2, 0, 0);
+  assert_named_thumbnail (fixture->dir, "IMG_0001.JPG.jpg", &jpeg);
+  assert_named_thumbnail (fixture->dir, "IMG_0001.HEIC.jpg", &heic);
+}
+
+static void
 test_names_other_extensions (Fixture       *fixture,
                              gconstpointer  data)
 {
@@ -2658,6 +2692,7 @@ main (int    argc,
   ADD ("names/same-stem", test_names_same_stem);
   ADD ("names/stem-is-a-name", test_names_stem_is_a_name);
   ADD ("names/case", test_names_case);
+  ADD ("names/heic-beside-jpeg", test_names_heic);
   ADD ("names/other-extensions", test_names_other_extensions);
   ADD ("output-dir/mirror", test_output_mirror);
   ADD ("output-dir/several-dirs", test_output_several_dirs);
