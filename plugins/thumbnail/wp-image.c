@@ -8,12 +8,17 @@
  *   wp_image_open()    sniffs the format and reads the header: size,
  *                      EXIF orientation, ICC profile; refuses images over
  *                      the pixel limit before any pixel is decoded
- *   wp_image_decode()  decodes the pixels once, as small as allowed
+ *   wp_image_decode()  decodes the pixels once, at least DECODE_GAP times
+ *                      as large as the largest rendering (or in full)
  *   wp_image_render()  returns the image at a given displayed size,
  *                      as many times as needed
  *
  * JPEG files (first bytes FF D8) go through wp-jpeg.c, which decodes at a
- * reduced DCT scale; every other format goes through a GdkPixbufLoader fed
+ * reduced DCT scale: the smallest one at least DECODE_GAP (2) times as
+ * large as the largest rendering, so that the Lanczos filter of
+ * wp-resample.c, not the scaled inverse DCT (a crude filter of each 8x8
+ * block), does most of the antialiasing (libvips' shrink-on-load and
+ * Pillow's reducing_gap leave the same factor); every other format goes through a GdkPixbufLoader fed
  * from the same descriptor, which decodes fully in wp_image_open() (its
  * "size-prepared" signal gives the size before any pixel is allocated, so
  * the pixel limit holds there too; its "area-updated" signals tell whether
@@ -55,6 +60,7 @@
 
 #define READ_BUFFER_SIZE 65536
 #define CASCADE_FACTOR 2
+#define DECODE_GAP 2
 
 struct _WpImage {
   char          *path;
@@ -596,9 +602,9 @@ wp_image_get_icc_profile (WpImage *image)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Decodes the pixels, for JPEG at the smallest DCT scale from which a
- * @min_width x @min_height rendering is a reduction.  Does nothing when
- * the pixels are already decoded.
+ * Decodes the pixels, for JPEG at the smallest DCT scale at least
+ * DECODE_GAP times @min_width x @min_height (or at full size when that is
+ * smaller).  Does nothing when the pixels are already decoded.
  *
  * Returns: %TRUE on success, %FALSE with @error set (GDK_PIXBUF_ERROR,
  *   G_FILE_ERROR or G_IO_ERROR_CANCELLED)
@@ -617,6 +623,9 @@ wp_image_decode (WpImage       *image,
     return TRUE;
 
   g_assert (image->jpeg != NULL);
+
+  min_width = (int) MIN ((gint64) min_width * DECODE_GAP, image->width);
+  min_height = (int) MIN ((gint64) min_height * DECODE_GAP, image->height);
 
   if (orientation_swaps_axes (image->orientation))
     image->pixbuf = wp_jpeg_reader_decode (image->jpeg, min_height, min_width,
@@ -695,7 +704,7 @@ choose_scaling_source (WpImage *image,
  * @height: displayed height, at most the decoded height
  * @error: return location for an error
  *
- * Scales the image down to @width x @height by area averaging
+ * Scales the image down to @width x @height with a Lanczos-3 filter
  * (wp-resample.c) and orients it for display.
  *
  * Returns: (transfer full): an 8-bit RGB pixbuf without alpha, or %NULL

@@ -6,7 +6,7 @@
  * This file owns every call into libjpeg-turbo.  A WpJpegReader reads a
  * JPEG file's header (size, EXIF orientation, ICC profile) without
  * decoding anything, then decodes it once, at the smallest DCT scale M/8
- * that still covers the size the caller needs.  wp_jpeg_encode() turns an
+ * that still covers the size the caller needs, M at least 2.  wp_jpeg_encode() turns an
  * RGB pixbuf into JPEG bytes with an optional comment and an optional ICC
  * profile, and nothing else (no EXIF).
  *
@@ -443,7 +443,11 @@ wp_jpeg_reader_get_icc_profile (WpJpegReader *reader)
 
 /* Picks the smallest M/8 whose output is at least @min_width x @min_height
  * (in stored orientation), and sets the output dimensions for it.  M = 8
- * always qualifies when the caller asks for no more than the image. */
+ * always qualifies when the caller asks for no more than the image.
+ * Never M = 1: it keeps only each block's average, a plain 8x8 box filter,
+ * whose aliasing (moiré on fine repeating detail) no later filter can
+ * remove; from M = 2 on, the scaled inverse DCT keeps each block's lowest
+ * frequencies, and wp-resample.c does the rest. */
 static void
 choose_scale (j_decompress_ptr cinfo,
               int              min_width,
@@ -451,7 +455,7 @@ choose_scale (j_decompress_ptr cinfo,
 {
   unsigned int m;
 
-  for (m = 1; m <= 8; m++)
+  for (m = 2; m <= 8; m++)
     {
       cinfo->scale_num = m;
       cinfo->scale_denom = 8;
@@ -585,7 +589,7 @@ reader_decode (WpJpegReader  *reader,
  * @cancellable: (nullable): polled every few rows
  * @error: return location for an error
  *
- * Decodes the image once, at the smallest DCT scale M/8 (M from 1 to 8)
+ * Decodes the image once, at the smallest DCT scale M/8 (M from 2 to 8)
  * whose output is at least @min_width x @min_height.  Every warning that
  * means lost data, such as a truncated file, is an error.
  *
