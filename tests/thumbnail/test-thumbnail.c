@@ -264,13 +264,16 @@ assert_colour (GdkPixbuf *pixbuf,
              colour, expected, tolerance);
 }
 
+/* The mean difference of the channels of @a and @b, and in @largest
+ * (optional) the largest. */
 static double
-mean_difference (GdkPixbuf *a,
-                 GdkPixbuf *b)
+pixel_differences (GdkPixbuf *a,
+                   GdkPixbuf *b,
+                   int       *largest)
 {
   int width = gdk_pixbuf_get_width (a), height = gdk_pixbuf_get_height (a);
   double total = 0;
-  int x, y, shift;
+  int x, y, shift, most = 0;
 
   g_assert_cmpint (gdk_pixbuf_get_width (b), ==, width);
   g_assert_cmpint (gdk_pixbuf_get_height (b), ==, height);
@@ -280,10 +283,34 @@ mean_difference (GdkPixbuf *a,
       {
         guint32 pa = test_pixel (a, x, y), pb = test_pixel (b, x, y);
         for (shift = 0; shift <= 16; shift += 8)
-          total += ABS ((int) ((pa >> shift) & 0xFF) - (int) ((pb >> shift) & 0xFF));
+          {
+            int difference = ABS ((int) ((pa >> shift) & 0xFF) - (int) ((pb >> shift) & 0xFF));
+
+            total += difference;
+            most = MAX (most, difference);
+          }
       }
 
+  if (largest != NULL)
+    *largest = most;
   return total / (3.0 * width * height);
+}
+
+static double
+mean_difference (GdkPixbuf *a,
+                 GdkPixbuf *b)
+{
+  return pixel_differences (a, b, NULL);
+}
+
+static int
+max_difference (GdkPixbuf *a,
+                GdkPixbuf *b)
+{
+  int largest;
+
+  pixel_differences (a, b, &largest);
+  return largest;
 }
 
 static GBytes *
@@ -530,27 +557,6 @@ reference_reduce (GdkPixbuf *source,
   return target;
 }
 
-static int
-max_difference (GdkPixbuf *a,
-                GdkPixbuf *b)
-{
-  int width = gdk_pixbuf_get_width (a), height = gdk_pixbuf_get_height (a);
-  int x, y, shift, largest = 0;
-
-  g_assert_cmpint (gdk_pixbuf_get_width (b), ==, width);
-  g_assert_cmpint (gdk_pixbuf_get_height (b), ==, height);
-
-  for (y = 0; y < height; y++)
-    for (x = 0; x < width; x++)
-      {
-        guint32 pa = test_pixel (a, x, y), pb = test_pixel (b, x, y);
-        for (shift = 0; shift <= 16; shift += 8)
-          largest = MAX (largest, ABS ((int) ((pa >> shift) & 0xFF) - (int) ((pb >> shift) & 0xFF)));
-      }
-
-  return largest;
-}
-
 static void
 test_resample_like_lanczos (void)
 {
@@ -672,7 +678,7 @@ ring_luma_deviation (GdkPixbuf *pixbuf,
 
 static void
 test_aliasing_rings (Fixture       *fixture,
-                          gconstpointer  data)
+                     gconstpointer  data)
 {
   const char *format = data;
   g_autofree char *name = g_strdup_printf ("rings.%s", format);
