@@ -7,12 +7,17 @@
  *
  *   wp_image_open()    sniffs the format and reads the header: size,
  *                      EXIF orientation, ICC profile
- *   wp_image_decode()  decodes the pixels once, as small as allowed
+ *   wp_image_decode()  decodes the pixels once, for JPEG preferably twice
+ *                      as large as the largest rendering (or in full)
  *   wp_image_render()  returns the image at a given displayed size,
  *                      as many times as needed
  *
  * JPEG files (first bytes FF D8) go through wp-jpeg.c, which decodes at a
- * reduced DCT scale; every other format goes through a GdkPixbufLoader fed
+ * reduced DCT scale: preferably the smallest one at least twice as large
+ * as the largest rendering, so that the Lanczos filter of wp-resample.c,
+ * not the scaled inverse DCT, does most of the antialiasing (its
+ * choose_scale() has the rule); every other format goes through a
+ * GdkPixbufLoader fed
  * from the same descriptor, which decodes fully in wp_image_open() (its
  * "size-prepared" signal gives the size before any pixel is allocated, so
  * the pixel limit holds there too; its "area-updated" signals tell whether
@@ -705,12 +710,12 @@ wp_image_get_icc_profile (WpImage *image)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Decodes the pixels, for JPEG at the smallest DCT scale from which a
- * @min_width x @min_height rendering is a reduction.  Does nothing when
- * the pixels are already decoded.  A JPEG decode fails with
- * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY, before it allocates, when it
- * would output more pixels than wp_image_open()'s limit or need more
- * memory than the worker's memory limit leaves.
+ * Decodes the pixels, for JPEG at a DCT scale from which a @min_width x
+ * @min_height rendering is a reduction, preferably one twice as large
+ * (wp_jpeg_reader_decode()).  Does nothing when the pixels are already decoded.  A JPEG
+ * decode fails with GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY, before it
+ * allocates, when it would output more pixels than wp_image_open()'s
+ * limit or need more memory than the worker's memory limit leaves.
  *
  * Returns: %TRUE on success, %FALSE with @error set (GDK_PIXBUF_ERROR,
  *   G_FILE_ERROR or G_IO_ERROR_CANCELLED)
@@ -807,7 +812,7 @@ choose_scaling_source (WpImage *image,
  * @height: displayed height, at most the decoded height
  * @error: return location for an error
  *
- * Scales the image down to @width x @height by area averaging
+ * Scales the image down to @width x @height with a Lanczos-3 filter
  * (wp-resample.c) and orients it for display.
  *
  * Returns: (transfer full): an 8-bit RGB pixbuf without alpha, or %NULL

@@ -6,9 +6,10 @@
  * This file owns every call into libjpeg-turbo.  A WpJpegReader reads a
  * JPEG file's header (size, EXIF orientation, ICC profile) without
  * decoding anything, then decodes it once, at the smallest DCT scale M/8
- * that still covers the size the caller needs.  wp_jpeg_encode() turns an
- * RGB pixbuf into JPEG bytes with an optional comment and an optional ICC
- * profile, and nothing else (no EXIF).
+ * that covers twice the size the caller needs, or failing that within
+ * the pixel limit, the size itself (choose_scale()).  wp_jpeg_encode() turns an RGB pixbuf
+ * into JPEG bytes with an optional comment and an optional ICC profile,
+ * and nothing else (no EXIF).
  *
  * Invariants:
  *
@@ -70,6 +71,8 @@
 /* What a decode needs besides its coefficient array and its output: the
  * headers, libjpeg's row buffers and the allocator's slack. */
 #define DECODE_OVERHEAD (G_GUINT64_CONSTANT (16) << 20)
+/* How much larger than needed a decode preferably is (choose_scale()). */
+#define DECODE_GAP 2
 
 #define EXIF_TAG_ORIENTATION 0x0112
 #define TIFF_TYPE_SHORT 3
@@ -472,24 +475,64 @@ wp_jpeg_reader_get_icc_profile (WpJpegReader *reader)
   return reader->icc_profile != NULL ? g_bytes_ref (reader->icc_profile) : NULL;
 }
 
-/* Picks the smallest M/8 whose output is at least @min_width x @min_height
- * (in stored orientation), and sets the output dimensions for it.  M = 8
- * always qualifies when the caller asks for no more than the image. */
+/* Sets the output dimensions for the smallest scale M/8, M from
+ * @first_m to 8, whose output is at least @min_width x @min_height (in
+ * stored orientation), or for 8/8 when none is. */
 static void
-choose_scale (j_decompress_ptr cinfo,
-              int              min_width,
-              int              min_height)
+set_smallest_scale (j_decompress_ptr cinfo,
+                    unsigned int     first_m,
+                    int              min_width,
+                    int              min_height)
 {
-  unsigned int m;
-
-  for (m = 1; m <= 8; m++)
+  for (unsigned int m = first_m; m <= 8; m++)
     {
       cinfo->scale_num = m;
       cinfo->scale_denom = 8;
       jpeg_calc_output_dimensions (cinfo);
 
-      if (cinfo->output_width >= (JDIMENSION) MAX (min_width, 1) &&
-          cinfo->output_height >= (JDIMENSION) MAX (min_height, 1))
+      if (cinfo->output_width >= (JDIMENSION) min_width
+          && cinfo->output_height >= (JDIMENSION) min_height)
+        return;
+    }
+}
+
+/* Picks the scale of the decode and sets the output dimensions for it:
+ * the first of these whose output is within @max_pixels,
+ *
+ *   1. the smallest M/8, M from 2, at least DECODE_GAP times
+ *      @min_width x @min_height (or the whole image when that is less),
+ *      so that the Lanczos filter of wp-resample.c, not the scaled inverse
+ *      DCT (a crude filter of each 8x8 block), does most of the
+ *      antialiasing (libvips' shrink-on-load and Pillow's reducing_gap
+ *      leave the same factor);
+ *   2. the smallest M/8, M from 2, at least @min_width x @min_height;
+ *   3. the smallest M/8, M from 1, at least @min_width x @min_height,
+ *
+ * or else the last, which the pixel limit then refuses.  1/8 comes last
+ * because it keeps only each block's average, a plain 8x8 box filter,
+ * whose aliasing (moiré on fine repeating detail) no later filter can
+ * remove; but a huge image is better decoded at 1/8 than refused.  M = 8
+ * always qualifies when the caller asks for no more than the image. */
+static void
+choose_scale (j_decompress_ptr cinfo,
+              int              min_width,
+              int              min_height,
+              guint64          max_pixels)
+{
+  const struct {
+    unsigned int first_m;
+    guint64      factor;
+  } choices[] = { { 2, DECODE_GAP }, { 2, 1 }, { 1, 1 } };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (choices); i++)
+    {
+      int width = (int) MIN ((guint64) MAX (min_width, 1) * choices[i].factor,
+                             (guint64) cinfo->image_width);
+      int height = (int) MIN ((guint64) MAX (min_height, 1) * choices[i].factor,
+                              (guint64) cinfo->image_height);
+
+      set_smallest_scale (cinfo, choices[i].first_m, width, height);
+      if ((guint64) cinfo->output_width * cinfo->output_height <= max_pixels)
         return;
     }
 }
@@ -638,7 +681,7 @@ reader_decode (WpJpegReader  *reader,
   else
     cinfo->out_color_space = JCS_RGB;
 
-  choose_scale (cinfo, min_width, min_height);
+  choose_scale (cinfo, min_width, min_height, reader->max_pixels);
   check_decode_limits (reader);
   jpeg_start_decompress (cinfo);
 
@@ -702,9 +745,10 @@ reader_decode (WpJpegReader  *reader,
  * @cancellable: (nullable): polled every few rows
  * @error: return location for an error
  *
- * Decodes the image once, at the smallest DCT scale M/8 (M from 1 to 8)
- * whose output is at least @min_width x @min_height.  Every warning that
- * means lost data, such as a truncated file, is an error.  Before
+ * Decodes the image once, at a DCT scale M/8 whose output is at least
+ * @min_width x @min_height: preferably DECODE_GAP times that, and 1/8 only
+ * when nothing larger is within the pixel limit (choose_scale()).  Every
+ * warning that means lost data, such as a truncated file, is an error.  Before
  * anything is allocated, fails with GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY
  * when that output is over wp_jpeg_reader_set_max_pixels()'s limit, or
  * when the decode needs more memory than the process's RLIMIT_AS leaves.

@@ -1,4 +1,4 @@
-/* wp-resample.h: reducing an RGB image by area averaging.
+/* wp-resample.h: reducing an RGB image with a Lanczos-3 filter.
  *
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later

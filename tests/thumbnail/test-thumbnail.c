@@ -264,13 +264,16 @@ assert_colour (GdkPixbuf *pixbuf,
              colour, expected, tolerance);
 }
 
+/* The mean difference of the channels of @a and @b, and in @largest
+ * (optional) the largest. */
 static double
-mean_difference (GdkPixbuf *a,
-                 GdkPixbuf *b)
+pixel_differences (GdkPixbuf *a,
+                   GdkPixbuf *b,
+                   int       *largest)
 {
   int width = gdk_pixbuf_get_width (a), height = gdk_pixbuf_get_height (a);
   double total = 0;
-  int x, y, shift;
+  int x, y, shift, most = 0;
 
   g_assert_cmpint (gdk_pixbuf_get_width (b), ==, width);
   g_assert_cmpint (gdk_pixbuf_get_height (b), ==, height);
@@ -280,10 +283,34 @@ mean_difference (GdkPixbuf *a,
       {
         guint32 pa = test_pixel (a, x, y), pb = test_pixel (b, x, y);
         for (shift = 0; shift <= 16; shift += 8)
-          total += ABS ((int) ((pa >> shift) & 0xFF) - (int) ((pb >> shift) & 0xFF));
+          {
+            int difference = ABS ((int) ((pa >> shift) & 0xFF) - (int) ((pb >> shift) & 0xFF));
+
+            total += difference;
+            most = MAX (most, difference);
+          }
       }
 
+  if (largest != NULL)
+    *largest = most;
   return total / (3.0 * width * height);
+}
+
+static double
+mean_difference (GdkPixbuf *a,
+                 GdkPixbuf *b)
+{
+  return pixel_differences (a, b, NULL);
+}
+
+static int
+max_difference (GdkPixbuf *a,
+                GdkPixbuf *b)
+{
+  int largest;
+
+  pixel_differences (a, b, &largest);
+  return largest;
 }
 
 static GBytes *
@@ -417,22 +444,6 @@ test_fit_formula (void)
 
 /* ---- the resampler, unit-tested ------------------------------------- */
 
-static GdkPixbuf *
-pixbuf_from_values (int           width,
-                    int           height,
-                    const guint8 *values)
-{
-  GdkPixbuf *pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
-  int x, y;
-
-  for (y = 0; y < height; y++)
-    for (x = 0; x < width; x++)
-      memcpy (gdk_pixbuf_get_pixels (pixbuf) + y * gdk_pixbuf_get_rowstride (pixbuf) + x * 3,
-              values + (y * width + x) * 3, 3);
-
-  return pixbuf;
-}
-
 static void
 test_resample_flat (void)
 {
@@ -442,7 +453,7 @@ test_resample_flat (void)
   };
   gsize i;
 
-  g_test_summary ("Area averaging keeps a flat colour exactly, whatever the ratio");
+  g_test_summary ("The reduction keeps a flat colour exactly, whatever the ratio");
 
   for (i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
@@ -462,60 +473,278 @@ test_resample_flat (void)
     }
 }
 
-static void
-test_resample_average (void)
+/* Lanczos-3 in double precision, straight from its definition: the
+ * weights of output pixel i along an axis of @source pixels reduced to
+ * @target, the kernel stretched by the ratio, cut at the edges and scaled
+ * back to a sum of 1.  Returns the first source pixel and fills
+ * @weights (@n of them). */
+static double
+reference_lanczos (double x)
 {
-  /* 4x2 -> 2x1: each output pixel is the mean of a 2x2 block.
-   * 3x1 -> 2x1: the middle pixel is split half and half. */
-  static const guint8 four_by_two[] = {
-    0, 0, 0,      100, 0, 0,    200, 200, 200,  0, 0, 0,
-    40, 0, 0,     60, 0, 0,     100, 100, 100,  100, 100, 100,
-  };
-  static const guint8 three_by_one[] = {
-    0, 0, 0,  90, 30, 60,  255, 255, 255,
-  };
-  g_autoptr(GdkPixbuf) a = pixbuf_from_values (4, 2, four_by_two);
-  g_autoptr(GdkPixbuf) b = pixbuf_from_values (3, 1, three_by_one);
-  g_autoptr(GdkPixbuf) a_reduced = wp_resample_reduce (a, 2, 1);
-  g_autoptr(GdkPixbuf) b_reduced = wp_resample_reduce (b, 2, 1);
+  if (x == 0.0)
+    return 1.0;
+  if (fabs (x) >= 3.0)
+    return 0.0;
+  return 3.0 * sin (G_PI * x) * sin (G_PI * x / 3.0) / (G_PI * G_PI * x * x);
+}
 
-  g_test_summary ("Area averaging: each output pixel is the mean of the source "
-                  "area it covers, edge pixels weighted by the part covered");
+static int
+reference_weights (int     source,
+                   int     target,
+                   int     i,
+                   double *weights,
+                   int    *n)
+{
+  double ratio = (double) source / target;
+  double centre = (i + 0.5) * ratio;
+  int first = MAX ((int) floor (centre - 3.0 * ratio), 0);
+  int last = MIN ((int) ceil (centre + 3.0 * ratio), source - 1);
+  double total = 0.0;
+  int k;
 
-  g_assert_cmphex (test_pixel (a_reduced, 0, 0), ==, 0x320000);  /* (0+100+40+60)/4 = 50 */
-  g_assert_cmphex (test_pixel (a_reduced, 1, 0), ==, 0x646464);  /* (200+0+100+100)/4 = 100 */
-  /* 0 * 2/3 + 90 * 1/3 = 30, 30 * 1/3 = 10, 60 * 1/3 = 20 */
-  g_assert_cmphex (test_pixel (b_reduced, 0, 0), ==, 0x1E0A14);
-  /* 90 * 1/3 + 255 * 2/3 = 200, 30/3 + 170 = 180, 20 + 170 = 190 */
-  g_assert_cmphex (test_pixel (b_reduced, 1, 0), ==, 0xC8B4BE);
+  for (k = first; k <= last; k++)
+    total += weights[k - first] = reference_lanczos ((k + 0.5 - centre) / ratio);
+  for (k = first; k <= last; k++)
+    weights[k - first] /= total;
+  *n = last - first + 1;
+
+  return first;
+}
+
+/* @source reduced with reference_weights(), vertically then horizontally,
+ * in double precision, each channel rounded and clamped at the end. */
+static GdkPixbuf *
+reference_reduce (GdkPixbuf *source,
+                  int        width,
+                  int        height)
+{
+  int source_width = gdk_pixbuf_get_width (source);
+  int source_height = gdk_pixbuf_get_height (source);
+  GdkPixbuf *target = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  g_autofree double *column = g_new (double, (gsize) source_width * 3);
+  g_autofree double *weights = g_new (double, MAX (source_width, source_height) + 1);
+  int x, y, k, c, n;
+
+  for (y = 0; y < height; y++)
+    {
+      int first = reference_weights (source_height, height, y, weights, &n);
+
+      memset (column, 0, sizeof (double) * source_width * 3);
+      for (k = 0; k < n; k++)
+        for (x = 0; x < source_width; x++)
+          {
+            guint32 pixel = test_pixel (source, x, first + k);
+
+            for (c = 0; c < 3; c++)
+              column[x * 3 + c] += weights[k] * ((pixel >> (16 - 8 * c)) & 0xFF);
+          }
+
+      for (x = 0; x < width; x++)
+        {
+          guint8 *out = gdk_pixbuf_get_pixels (target) + y * gdk_pixbuf_get_rowstride (target) + x * 3;
+          int first_x = reference_weights (source_width, width, x, weights, &n);
+
+          for (c = 0; c < 3; c++)
+            {
+              double sum = 0.0;
+
+              for (k = 0; k < n; k++)
+                sum += weights[k] * column[(first_x + k) * 3 + c];
+              out[c] = (guint8) CLAMP (floor (sum + 0.5), 0.0, 255.0);
+            }
+        }
+    }
+
+  return target;
 }
 
 static void
-test_resample_like_gdk_pixbuf (void)
+test_resample_like_lanczos (void)
 {
-  g_autoptr(GdkPixbuf) source = test_pattern_gradient (1500, 1125);
-  g_autoptr(GdkPixbuf) quadrants = test_pattern_quadrants (1500, 1125);
-  static const int sizes[][2] = { { 1024, 768 }, { 333, 250 }, { 32, 24 } };
+  g_autoptr(GdkPixbuf) gradient = test_pattern_gradient (300, 225);
+  g_autoptr(GdkPixbuf) quadrants = test_pattern_quadrants (300, 225);
+  g_autoptr(GdkPixbuf) rings = test_pattern_rings (256, 3.5);
+  static const int sizes[][2] = { { 300, 225 }, { 299, 224 }, { 200, 150 },
+                                  { 150, 112 }, { 77, 31 }, { 8, 6 }, { 1, 1 } };
   gsize i;
 
-  g_test_summary ("Area averaging gives the pixels gdk-pixbuf's bilinear "
-                  "reduction gives, within rounding");
+  g_test_summary ("The fixed-point Lanczos-3 reduction gives the pixels of a "
+                  "double-precision one, within 1, at many ratios, on smooth "
+                  "gradients, sharp edges (negative lobes clamped) and fine rings");
 
   for (i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
-      g_autoptr(GdkPixbuf) ours = wp_resample_reduce (source, sizes[i][0], sizes[i][1]);
-      g_autoptr(GdkPixbuf) theirs = gdk_pixbuf_scale_simple (source, sizes[i][0], sizes[i][1],
-                                                            GDK_INTERP_BILINEAR);
-      g_autoptr(GdkPixbuf) ours_q = wp_resample_reduce (quadrants, sizes[i][0], sizes[i][1]);
-      g_autoptr(GdkPixbuf) theirs_q = gdk_pixbuf_scale_simple (quadrants, sizes[i][0], sizes[i][1],
-                                                              GDK_INTERP_BILINEAR);
-      double gradient = mean_difference (ours, theirs);
-      double edges = mean_difference (ours_q, theirs_q);
+      GdkPixbuf *sources[] = { gradient, quadrants, rings };
+      gsize j;
 
-      g_test_message ("%dx%d: mean difference %.3f (gradient), %.3f (edges)",
-                      sizes[i][0], sizes[i][1], gradient, edges);
-      g_assert_cmpfloat (gradient, <, 1.0);
-      g_assert_cmpfloat (edges, <, 1.0);
+      for (j = 0; j < G_N_ELEMENTS (sources); j++)
+        {
+          int width = MIN (sizes[i][0], gdk_pixbuf_get_width (sources[j]));
+          int height = MIN (sizes[i][1], gdk_pixbuf_get_height (sources[j]));
+          g_autoptr(GdkPixbuf) ours = wp_resample_reduce (sources[j], width, height);
+          g_autoptr(GdkPixbuf) exact = reference_reduce (sources[j], width, height);
+
+          g_assert_cmpint (gdk_pixbuf_get_width (ours), ==, width);
+          g_assert_cmpint (gdk_pixbuf_get_height (ours), ==, height);
+          g_assert_cmpint (max_difference (ours, exact), <=, 1);
+        }
+    }
+}
+
+static void
+test_resample_identity (void)
+{
+  g_autoptr(GdkPixbuf) source = test_pattern_rings (97, 5.0);
+  g_autoptr(GdkPixbuf) same = wp_resample_reduce (source, 97, 97);
+
+  g_test_summary ("Reducing to the same size changes no pixel");
+
+  g_assert_cmpint (max_difference (source, same), ==, 0);
+}
+
+static void
+test_resample_clamped (void)
+{
+  /* Black on the left, white on the right: Lanczos-3's negative lobes
+   * undershoot below 0 left of the edge and overshoot above 255 right of
+   * it; both must be clamped, not wrapped round. */
+  g_autoptr(GdkPixbuf) source = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 300, 40);
+  g_autoptr(GdkPixbuf) reduced = NULL;
+  int x, y;
+
+  g_test_summary ("Next to a sharp edge, the values the negative lobes take "
+                  "below 0 and above 255 are clamped");
+
+  for (y = 0; y < 40; y++)
+    for (x = 0; x < 300; x++)
+      memset (gdk_pixbuf_get_pixels (source) + y * gdk_pixbuf_get_rowstride (source) + x * 3,
+              x < 150 ? 0 : 255, 3);
+
+  /* The edge falls between output pixels 49 and 50; the kernel reaches
+   * 3 output pixels either side of its centre. */
+  reduced = wp_resample_reduce (source, 100, 10);
+  for (y = 0; y < 10; y++)
+    for (x = 0; x < 100; x++)
+      {
+        guint32 pixel = test_pixel (reduced, x, y);
+        guint value = pixel & 0xFF;
+
+        g_assert_cmphex (pixel, ==, value * 0x010101);
+        if (x < 47)
+          g_assert_cmpuint (value, ==, 0);
+        else if (x < 50)
+          g_assert_cmpuint (value, <=, 16);
+        else if (x < 53)
+          g_assert_cmpuint (value, >=, 239);
+        else
+          g_assert_cmpuint (value, ==, 255);
+      }
+}
+
+/* ---- aliasing, through the plugin ------------------------------------ */
+
+/* The standard deviation of the luma of @pixbuf's pixels between
+ * @inner and @outer pixels from its centre. */
+static double
+ring_luma_deviation (GdkPixbuf *pixbuf,
+                     double     inner,
+                     double     outer,
+                     double    *mean)
+{
+  double cx = gdk_pixbuf_get_width (pixbuf) / 2.0;
+  double cy = gdk_pixbuf_get_height (pixbuf) / 2.0;
+  double sum = 0.0, sum2 = 0.0;
+  int x, y, n = 0;
+
+  for (y = 0; y < gdk_pixbuf_get_height (pixbuf); y++)
+    for (x = 0; x < gdk_pixbuf_get_width (pixbuf); x++)
+      {
+        double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+        double r = sqrt (dx * dx + dy * dy);
+        guint32 pixel = test_pixel (pixbuf, x, y);
+        double luma;
+
+        if (r < inner || r > outer)
+          continue;
+        luma = 0.299 * (pixel >> 16) + 0.587 * ((pixel >> 8) & 0xFF) + 0.114 * (pixel & 0xFF);
+        sum += luma;
+        sum2 += luma * luma;
+        n++;
+      }
+
+  g_assert_cmpint (n, >, 200);
+  *mean = sum / n;
+  return sqrt (MAX (sum2 / n - *mean * *mean, 0.0));
+}
+
+static void
+test_aliasing_rings (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  const char *format = data;
+  g_autofree char *name = g_strdup_printf ("rings.%s", format);
+  g_autofree char *source = fixture_path (fixture, name);
+  g_autoptr(GdkPixbuf) rings = test_pattern_rings (2048, 10.0);
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder list;
+  gsize i;
+
+  g_test_summary ("Fine concentric rings (a period of 10 pixels in 2048) come "
+                  "out flat grey, without moiré, in the thumbnails at 128 and "
+                  "below, made with the larger sizes or alone (PNG: the filter "
+                  "alone; JPEG: after the DCT-scaled decode)");
+
+  if (g_str_equal (format, "png"))
+    test_write_png (source, rings);
+  else
+    test_write_jpeg (source, rings, NULL);
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
+  for (i = 0; i < G_N_ELEMENTS (six_boxes); i++)
+    {
+      g_autofree char *thumbnail = g_strdup_printf ("%d.jpg", six_boxes[i]);
+      g_autofree char *destination = fixture_path (fixture, thumbnail);
+
+      g_variant_builder_add (&list, "(sii)", destination, six_boxes[i], six_boxes[i]);
+    }
+  result = call ("thumbnails", g_variant_new ("(sa(sii))", source, &list), NULL, &error);
+  g_assert_no_error (error);
+
+  /* The same at 128 alone, reduced in one step instead of from the
+   * larger sizes. */
+  {
+    g_autofree char *destination = fixture_path (fixture, "alone-128.jpg");
+    int width, height;
+
+    g_assert_true (make_thumbnail (source, destination, 128, 128, &width, &height, &error));
+    g_assert_no_error (error);
+  }
+
+  for (i = 0; i <= G_N_ELEMENTS (six_boxes); i++)
+    {
+      g_autofree char *thumbnail = i < G_N_ELEMENTS (six_boxes)
+                                   ? g_strdup_printf ("%d.jpg", six_boxes[i])
+                                   : g_strdup ("alone-128.jpg");
+      g_autofree char *destination = fixture_path (fixture, thumbnail);
+      g_autoptr(GdkPixbuf) pixbuf = NULL;
+      int box = i < G_N_ELEMENTS (six_boxes) ? six_boxes[i] : 128;
+      double deviation, mean;
+
+      if (box > 128)
+        continue;
+
+      /* The rings have 2048 / box / 10 cycles per thumbnail pixel, at
+       * least 1.6 where the pixels can show 0.5: nothing of them may
+       * remain but their mean.  The ring measured leaves out the centre,
+       * where the rings start, and the corners, where the kernel is cut. */
+      pixbuf = load (destination);
+      g_assert_cmpint (gdk_pixbuf_get_width (pixbuf), ==, box);
+      deviation = ring_luma_deviation (pixbuf, box / 16.0, box * 7.0 / 16.0, &mean);
+      g_test_message ("%s, %s: luma %.1f, standard deviation %.2f",
+                      format, thumbnail, mean, deviation);
+      g_assert_cmpfloat (fabs (mean - 128.0), <, 3.0);
+      g_assert_cmpfloat (deviation, <, 1.5);
     }
 }
 
@@ -2431,14 +2660,17 @@ main (int   argc,
   g_test_add_func ("/thumbnail/fit/formula", test_fit_formula);
 
   g_test_add_func ("/thumbnail/resample/flat", test_resample_flat);
-  g_test_add_func ("/thumbnail/resample/average", test_resample_average);
-  g_test_add_func ("/thumbnail/resample/like-gdk-pixbuf", test_resample_like_gdk_pixbuf);
+  g_test_add_func ("/thumbnail/resample/like-lanczos", test_resample_like_lanczos);
+  g_test_add_func ("/thumbnail/resample/identity", test_resample_identity);
+  g_test_add_func ("/thumbnail/resample/clamped", test_resample_clamped);
 
   for (i = 0; i < G_N_ELEMENTS (size_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/thumbnail/size/%s", size_cases[i].name);
       ADD_DATA (path, &size_cases[i], test_size);
     }
+  ADD_DATA ("/thumbnail/aliasing/rings/png", "png", test_aliasing_rings);
+  ADD_DATA ("/thumbnail/aliasing/rings/jpeg", "jpeg", test_aliasing_rings);
   ADD ("/thumbnail/size/one-box", test_size_thumbnail);
   ADD ("/thumbnail/size/smallest-first", test_size_order);
   ADD ("/thumbnail/size/no-box", test_size_empty_list);

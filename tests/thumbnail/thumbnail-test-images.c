@@ -11,6 +11,7 @@
  * test: these are fixtures, not code under test.
  */
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,30 @@ test_pattern_gradient (int width,
         guint r = width > 1 ? 255u * x / (width - 1) : 128;
         guint g = height > 1 ? 255u * y / (height - 1) : 128;
         put_pixel (pixbuf, x, y, r << 16 | g << 8 | 0x60);
+      }
+
+  return pixbuf;
+}
+
+/* Grey concentric rings around the centre, 128 + 127 cos (2 pi r / period)
+ * at a distance r from it: fine repeating detail, which a reduction to a
+ * size where one pixel spans more than half a period must smooth to a
+ * flat grey, and which a poor filter shows as coarse rings (moiré). */
+GdkPixbuf *
+test_pattern_rings (int    size,
+                    double period)
+{
+  GdkPixbuf *pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, size, size);
+  double centre = size / 2.0;
+  int x, y;
+
+  for (y = 0; y < size; y++)
+    for (x = 0; x < size; x++)
+      {
+        double r = hypot (x + 0.5 - centre, y + 0.5 - centre);
+        guint v = (guint) floor (128.0 + 127.0 * cos (2 * G_PI * r / period) + 0.5);
+
+        put_pixel (pixbuf, x, y, v << 16 | v << 8 | v);
       }
 
   return pixbuf;

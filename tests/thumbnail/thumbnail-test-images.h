@@ -33,6 +33,8 @@ GdkPixbuf *test_pattern_quadrants (int                    width,
                                    int                    height);
 GdkPixbuf *test_pattern_gradient  (int                    width,
                                    int                    height);
+GdkPixbuf *test_pattern_rings     (int                    size,
+                                   double                 period);
 
 void       test_write_jpeg        (const char            *path,
                                    GdkPixbuf             *pixbuf,

@@ -29,14 +29,26 @@
 # then `NAME VALUE UNIT` lines for machines and the two ratios that have
 # targets: workpool/floor (<= 1.25) and reference/workpool (>= 4).
 #
+# Then the quality, untimed: workpool's thumbnails and vipsthumbnail's
+# (libvips, `-s WxH> -o %s.jpg[Q=65]`, one run per size, the same six
+# boxes and JPEG quality) are compared by quality.py with a lossless
+# Pillow reference (LANCZOS): per size, the median and minimum SSIM of
+# each over the distinct photos (the progressive copies, which decode to
+# the same pixels, left out), beside those of the reference saved as
+# JPEG quality 65 (the floor: what the JPEG quality alone costs).
+# Targets: workpool's median at every size at least vips's and at least
+# the floor's minus 0.005.
+# A missed target, of speed or quality, makes the exit status 1.
+#
 # The photos are not in the repository: they are taken from the installed
 # packages, or else from $WORKPOOL_BENCH_PHOTOS (the build tree), where
 # the packages are fetched with `apt-get download` and only the listed
-# files kept.  When they cannot be had, or djpeg, jpegtran or python3-pil
-# is missing, the benchmark is skipped (exit status 77) with a message
-# saying what to install.  Each run works on a fresh copy of the photos in
-# a temporary folder, removed at the end; thumbnails are deleted between
-# runs (not timed), so every run writes into empty folders.
+# files kept.  When they cannot be had, or djpeg, jpegtran, vipsthumbnail,
+# python3-pil or python3-numpy is missing, the benchmark is skipped (exit
+# status 77) with a message saying what to install.  Each run works on a
+# fresh copy of the photos in a temporary folder, removed at the end;
+# thumbnails are deleted between runs (not timed), so every run writes
+# into empty folders.
 
 set -euo pipefail
 
@@ -45,6 +57,7 @@ PYTHON=/usr/bin/python3
 WORKERS=2
 MIN_PHOTOS=40
 SIZES=6
+BOXES="1024 512 256 128 64 32"   # the default sizes of workpool thumbnail
 RUNS=${WORKPOOL_BENCH_RUNS:-3}
 CACHE=${WORKPOOL_BENCH_PHOTOS:-${TMPDIR:-/tmp}/workpool-bench-photos}
 WORKPOOL=${WORKPOOL_CLI:-workpool}
@@ -58,8 +71,12 @@ check_tools () {
   if ! command -v djpeg >/dev/null || ! command -v jpegtran >/dev/null; then
     skip "djpeg and jpegtran are missing (apt-get install libjpeg-turbo-progs)"
   fi
+  command -v vipsthumbnail >/dev/null \
+    || skip "vipsthumbnail is missing (apt-get install libvips-tools)"
   "$PYTHON" -c 'import PIL' 2>/dev/null \
     || skip "Pillow is missing for $PYTHON (apt-get install python3-pil)"
+  "$PYTHON" -c 'import numpy' 2>/dev/null \
+    || skip "numpy is missing for $PYTHON (apt-get install python3-numpy)"
   command -v "$WORKPOOL" >/dev/null \
     || skip "no workpool command (set WORKPOOL_CLI, or run through meson)"
 }
@@ -235,6 +252,31 @@ report () {
   echo
   echo "targets: workpool/floor <= 1.25: $(ratio "${MEDIAN[workpool]}" "$floor");" \
        "reference/workpool >= 4: $(ratio "${MEDIAN[reference]}" "${MEDIAN[workpool]}")"
+  SPEED_MET=$(awk -v w="${MEDIAN[workpool]}" -v f="$floor" -v r="${MEDIAN[reference]}" \
+                'BEGIN { print (w <= 1.25 * f && r >= 4 * w) ? 1 : 0 }')
+  ((SPEED_MET)) || echo "speed target MISSED"
+}
+
+# The thumbnails of workpool and of vipsthumbnail, in $WORK/workpool and
+# $WORK/vips (WxH/NAME.jpg both), compared with quality.py's reference.
+# Sets QUALITY_MET.
+measure_quality () {
+  local box
+
+  remove_thumbnails
+  run_workpool
+  check_thumbnails workpool
+  mv "$PHOTOS/thumbnails" "$WORK/workpool"
+
+  for box in $BOXES; do
+    mkdir -p "$WORK/vips/${box}x$box"
+    VIPS_WARNING=0 vipsthumbnail -s "${box}x$box>" -o "$WORK/vips/${box}x$box/%s.jpg[Q=65]" \
+      "$PHOTOS"/*.jpg
+  done
+
+  QUALITY_MET=1
+  "$PYTHON" "$HERE/quality.py" "$PHOTOS" workpool="$WORK/workpool" vips="$WORK/vips" \
+    || QUALITY_MET=0
 }
 
 main () {
@@ -275,6 +317,8 @@ main () {
   done
 
   report
+  measure_quality
+  ((SPEED_MET && QUALITY_MET)) || exit 1
 }
 
 main "$@"
