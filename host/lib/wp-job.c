@@ -105,6 +105,8 @@ wp_job_free (WpJob *job)
   g_assert (job->worker == NULL);
 
   g_clear_pointer (&job->args, g_variant_unref);
+  g_clear_object (&job->fd_list);
+  g_clear_object (&job->out_fd_list);
   g_clear_object (&job->cancellable);
   g_clear_error (&job->stop_reason);
   g_clear_object (&job->async_result);
@@ -245,6 +247,8 @@ wp_job_return (WpJob *job)
     }
   else
     {
+      if (job->out_fd_list != NULL && job->result != NULL)
+        wp_async_result_set_fd_list (job->async_result, g_steal_pointer (&job->out_fd_list));
       wp_async_result_return (g_steal_pointer (&job->async_result),
                               g_steal_pointer (&job->result), g_steal_pointer (&job->error));
     }
