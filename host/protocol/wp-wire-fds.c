@@ -217,13 +217,6 @@ wp_wire_fds_receive (int        socket,
                    "Cannot receive file descriptors: %s", g_strerror (saved));
       return FALSE;
     }
-  if (n == 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                   "The file descriptor socket is closed");
-      return FALSE;
-    }
-
   fds = g_new (int, WP_WIRE_MAX_FDS + 1);
   for (struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg); cmsg != NULL; cmsg = CMSG_NXTHDR (&msg, cmsg))
     {
@@ -248,6 +241,16 @@ wp_wire_fds_receive (int        socket,
         }
       else
         bad_control = TRUE;
+    }
+
+  /* An empty datagram reads as the end of the stream, and may carry
+   * descriptors all the same. */
+  if (n == 0)
+    {
+      wp_wire_fds_close (fds, n_received);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                   "The file descriptor socket is closed");
+      return FALSE;
     }
 
   if (bad_control || (msg.msg_flags & MSG_CTRUNC) != 0)
