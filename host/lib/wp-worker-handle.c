@@ -494,7 +494,7 @@ handle_reply (WpWorkerHandle  *worker,
 /* The descriptors of a RESULT_FDS (none for a RESULT), into the job's
  * out_fd_list, once each `h` of the result is checked to be an index of
  * one; RESULT_FDS only for a job that was sent with descriptors. */
-static gboolean
+static G_GNUC_NO_INLINE gboolean
 take_result_fds (WpWorkerHandle  *worker,
                  WpWireMessage   *message,
                  GError         **error)
@@ -549,16 +549,12 @@ handle_message (WpWorkerHandle  *worker,
 
     case WP_WIRE_RESULT:
     case WP_WIRE_ERROR:
+    case WP_WIRE_RESULT_FDS:
       if (!check_job_message (worker, message, error))
         return FALSE;
-      if (G_UNLIKELY (worker->job->with_fds) && message->kind == WP_WIRE_RESULT
+      if (G_UNLIKELY (message->kind == WP_WIRE_RESULT_FDS
+                      || (worker->job->with_fds && message->kind == WP_WIRE_RESULT))
           && !take_result_fds (worker, message, error))
-        return FALSE;
-      return handle_reply (worker, message, error);
-
-    case WP_WIRE_RESULT_FDS:
-      if (!check_job_message (worker, message, error)
-          || !take_result_fds (worker, message, error))
         return FALSE;
       return handle_reply (worker, message, error);
 
