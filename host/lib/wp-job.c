@@ -35,6 +35,11 @@
  * stop reason whatever the worker says afterwards, so a late result of a
  * cancelled job is dropped.
  *
+ * Descriptors.  A job of wp_pool_call_with_unix_fd_list_async() holds
+ * its GUnixFDList until it is freed, whatever happens to its workers; the
+ * descriptors of its result go to the caller with the result, and are
+ * closed with the job if the result is dropped (a job stopped meanwhile).
+ *
  * Order.  A job runs before another when it is more urgent (a lower
  * priority value), or as urgent and submitted earlier: wp_job_is_before().
  */

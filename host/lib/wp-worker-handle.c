@@ -4,8 +4,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A worker handle owns one workpool-worker process (a GSubprocess), the
- * host's ends of its four pipes (see wp-worker-main.c), one GSource in
- * the pool's context that watches them and carries the worker's
+ * host's ends of its four pipes and of its descriptor socket (see
+ * wp-worker-main.c), one GSource in the pool's context that watches the
+ * pipes (the socket is only read when a RESULT_FDS frame says its
+ * datagram is queued; see wp-wire-fds.c) and carries the worker's
  * deadline, and the job the process is running.  It knows the protocol;
  * the scheduler (wp-scheduler.c) decides what to run, when to stop, and
  * what a death means.  Every change of state goes through set_state(),
@@ -69,6 +71,11 @@
  *    of a frame small enough that the request pipe takes them all whole
  *    behind the running job's: an offer never waits behind a partly
  *    written frame, and never blocks the pool.
+ *  - A job with descriptors keeps them (its GUnixFDList) until it is
+ *    done, and each frame made for it sends them again, just before its
+ *    first byte: a job run again on another worker, after its first
+ *    died before taking it, has them still; a frame dropped unwritten
+ *    never sent them.
  *  - Requests are written in the order they were made, from `requests`;
  *    a revoked offer whose frame was partly written stays there (the
  *    process skips it), one not written at all is dropped.

@@ -33,6 +33,10 @@
  * children, each of which would check the framing again.
  * tests/test-variant-check.c holds both to GLib's verdict and bytes.
  *
+ * Descriptors.  CALL_FDS and RESULT_FDS are CALL and RESULT whose
+ * descriptors come as a datagram on a socket beside the pipe, sent just
+ * before the frame: wp-wire-fds.c.  Framing and limits are the same.
+ *
  * Writing.  A WpWireFrame is a fixed head, the bytes of the body before
  * the payload's data, that data, and the bytes after it, written with one
  * writev(2); a frame that a non-blocking pipe takes only in part keeps its
