@@ -29,6 +29,10 @@
  *   /fds/errors/rogue           a worker that sends descriptors it did not
  *                               announce, or more than it announced
  *   /fds/crash                  a worker dies with descriptors in flight
+ *   /fds/crash-ahead            a job that waits (queued, or handed ahead)
+ *                               behind one that kills the worker runs on
+ *                               the next worker with its descriptors, which
+ *                               the pool alone keeps
  *   /fds/cancel                 a running job with descriptors is cancelled
  */
 
@@ -566,6 +570,39 @@ test_crash (Fixture       *fixture,
 }
 
 static void
+test_crash_ahead (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  Call crash = { 0 };
+  Call after = { 0 };
+  g_autoptr(GVariant) bytes = NULL;
+  const char *got;
+  gsize size;
+
+  g_test_summary ("A job with descriptors that waits behind a job that crashes its worker "
+                  "runs on the next worker with the same descriptors");
+
+  {
+    g_autoptr(GUnixFDList) pipe_list = new_pipe_list ();
+    g_autoptr(GUnixFDList) reader = new_reader_list ("still here");
+
+    call_start (fixture, &crash, "crash", g_variant_new ("(h)", 0), pipe_list, NULL);
+    call_start (fixture, &after, "read", g_variant_new ("(h)", 0), reader, NULL);
+    /* The pool holds the only references to the lists from here on. */
+  }
+  wp_test_wait_until (&crash.done);
+  g_assert_error (crash.error, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED);
+  wp_test_wait_until (&after.done);
+  g_assert_no_error (after.error);
+  bytes = g_variant_get_child_value (after.result, 0);
+  got = g_variant_get_fixed_array (bytes, &size, 1);
+  g_assert_cmpmem (got, size, "still here", 10);
+  g_assert_cmpuint (wp_test_get_stat (fixture->base.pool, "spawned"), ==, 2);
+  call_clear (&crash);
+  call_clear (&after);
+}
+
+static void
 test_cancel (Fixture       *fixture,
              gconstpointer  data)
 {
@@ -609,6 +646,7 @@ main (int    argc,
   ADD ("/fds/errors/result-too-many", test_result_too_many);
   ADD ("/fds/errors/rogue", test_rogue);
   ADD ("/fds/crash", test_crash);
+  ADD ("/fds/crash-ahead", test_crash_ahead);
   ADD ("/fds/cancel", test_cancel);
 #undef ADD
 
