@@ -40,11 +40,13 @@ check_plugin_name (const char *name)
 }
 
 /* The args_type of every function of plugins/demo and plugins/thumbnail,
- * and of the echo test plugin, which takes any value. */
+ * of the echo test plugin, which takes any value, and of the fds test
+ * plugin's descriptors. */
 static const char * const args_types[] = {
   "(ii)", "(s)", "(dd)",
   "(ss(ii))", "(sa(sii))", "(sa(sii)i)",
   "(v)", "(ay)", "()",
+  "(h)", "(hh)", "(hay)", "(a(sh))",
 };
 
 static gboolean
