@@ -141,6 +141,26 @@ send_message (Worker     *worker,
     die (EXIT_HOST_GONE, "cannot reply to the pool: %s", error->message);
 }
 
+/* Why the descriptors a function returned cannot go, or NULL. */
+static GError *
+check_result_fds (const char *plugin,
+                  const char *function,
+                  GArray     *fds)
+{
+  if (fds->len > WP_WIRE_MAX_FDS)
+    return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_BAD_RESULT,
+                        "%s.%s returned %u file descriptors, over the limit of %u",
+                        plugin, function, fds->len, WP_WIRE_MAX_FDS);
+
+  for (guint i = 0; i < fds->len; i++)
+    if (fcntl (g_array_index (fds, int, i), F_GETFD) < 0)
+      return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_BAD_RESULT,
+                          "%s.%s returned a handle (%d) that is not an open file descriptor",
+                          plugin, function, g_array_index (fds, int, i));
+
+  return NULL;
+}
+
 /* Sends a job's reply: @result (sunk if floating), or else @error.  A
  * reply whose frame would be over the pool's limit becomes an ERROR
  * saying so, since the host would refuse the frame and kill this worker.
@@ -161,11 +181,8 @@ send_reply_with_fds (Worker       *worker,
   WpWireKind kind;
   gsize size;
 
-  if (result != NULL && fds != NULL && fds->len > WP_WIRE_MAX_FDS)
+  if (result != NULL && fds != NULL && (fds_error = check_result_fds (plugin, function, fds)))
     {
-      fds_error = g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_BAD_RESULT,
-                               "%s.%s returned %u file descriptors, over the limit of %u",
-                               plugin, function, fds->len, WP_WIRE_MAX_FDS);
       error = fds_error;
       g_variant_unref (g_variant_ref_sink (result));
       result = NULL;
@@ -202,23 +219,8 @@ send_reply_with_fds (Worker       *worker,
     {
       g_autoptr(GError) send_error = NULL;
 
-      for (guint i = 0; i < fds->len; i++)
-        if (fcntl (g_array_index (fds, int, i), F_GETFD) < 0)
-          {
-            g_autoptr(GError) bad = NULL;
-
-            bad = g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_BAD_RESULT,
-                               "%s.%s returned a handle (%d) that is not an open file "
-                               "descriptor", plugin, function, g_array_index (fds, int, i));
-            g_variant_unref (body);
-            body = g_variant_ref_sink (wp_wire_error_to_variant (bad));
-            kind = WP_WIRE_ERROR;
-            break;
-          }
-
-      if (kind == WP_WIRE_RESULT_FDS
-          && !wp_wire_fds_send (worker->fds, job_id, (const int *) (gpointer) fds->data,
-                                fds->len, &send_error))
+      if (!wp_wire_fds_send (worker->fds, job_id, (const int *) (gpointer) fds->data, fds->len,
+                             &send_error))
         die (EXIT_HOST_GONE, "cannot send file descriptors to the pool: %s",
              send_error->message);
     }
