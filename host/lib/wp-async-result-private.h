@@ -7,6 +7,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,9 @@ int            wp_async_result_get_priority (WpAsyncResult     *self);
 void           wp_async_result_return    (WpAsyncResult        *self,
                                           GVariant             *value,
                                           GError               *error);
+void           wp_async_result_set_fd_list (WpAsyncResult     *self,
+                                          GUnixFDList          *fd_list);
+GUnixFDList   *wp_async_result_steal_fd_list (GAsyncResult     *result);
 gboolean       wp_async_result_is_valid  (GAsyncResult         *result,
                                           gpointer              source_object,
                                           gpointer              source_tag);

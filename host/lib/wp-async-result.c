@@ -38,6 +38,7 @@ struct _WpAsyncResult {
   gint64               creation_time;
 
   GVariant            *value;
+  GUnixFDList         *fd_list;        /* the value's descriptors, if any */
   GError              *error;
   gboolean             returned;
 };
@@ -88,6 +89,7 @@ wp_async_result_finalize (GObject *object)
   g_clear_object (&self->source_object);
   g_main_context_unref (self->context);
   g_clear_pointer (&self->value, g_variant_unref);
+  g_clear_object (&self->fd_list);
   g_clear_error (&self->error);
 
   G_OBJECT_CLASS (wp_async_result_parent_class)->finalize (object);
@@ -186,6 +188,23 @@ wp_async_result_return (WpAsyncResult *self,
   g_source_set_static_name (idle, "WpPool job return");
   g_source_set_callback (idle, complete_in_idle, self, g_object_unref);
   g_source_attach (idle, self->context);
+}
+
+/* Takes @fd_list, the descriptors of the value about to be returned. */
+void
+wp_async_result_set_fd_list (WpAsyncResult *self,
+                             GUnixFDList   *fd_list)
+{
+  g_assert (!self->returned && self->fd_list == NULL);
+  self->fd_list = fd_list;
+}
+
+/* The value's descriptors (a reference), or NULL; once, after the value
+ * was propagated. */
+GUnixFDList *
+wp_async_result_steal_fd_list (GAsyncResult *result)
+{
+  return g_steal_pointer (&((WpAsyncResult *) result)->fd_list);
 }
 
 /* Whether @result is a job's of @source_object, from the `_async`

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 
 #include "wp-wire-private.h"
 
@@ -62,6 +63,12 @@ struct _WpJob {
   WpWireCallLayout call_layout;  /* of its frame; CALL only */
   guint           timeout_ms;    /* 0: the pool's timeout */
   guint           n_requeued;    /* times its worker died before taking it */
+  /* A job of wp_pool_call_with_unix_fd_list_async(): its `h` are indices
+   * into fd_list (kept until the job is done, so a job run again still
+   * has them), and its result's into out_fd_list. */
+  gboolean        with_fds;
+  GUnixFDList    *fd_list;       /* NULL for none */
+  GUnixFDList    *out_fd_list;   /* once it replied, if with_fds */
 
   GCancellable   *cancellable;
   gulong          cancel_handler; /* of cancellable, while the job is live */

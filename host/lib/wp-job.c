@@ -35,6 +35,11 @@
  * stop reason whatever the worker says afterwards, so a late result of a
  * cancelled job is dropped.
  *
+ * Descriptors.  A job of wp_pool_call_with_unix_fd_list_async() holds
+ * its GUnixFDList until it is freed, whatever happens to its workers; the
+ * descriptors of its result go to the caller with the result, and are
+ * closed with the job if the result is dropped (a job stopped meanwhile).
+ *
  * Order.  A job runs before another when it is more urgent (a lower
  * priority value), or as urgent and submitted earlier: wp_job_is_before().
  */
@@ -105,6 +110,8 @@ wp_job_free (WpJob *job)
   g_assert (job->worker == NULL);
 
   g_clear_pointer (&job->args, g_variant_unref);
+  g_clear_object (&job->fd_list);
+  g_clear_object (&job->out_fd_list);
   g_clear_object (&job->cancellable);
   g_clear_error (&job->stop_reason);
   g_clear_object (&job->async_result);
@@ -245,6 +252,8 @@ wp_job_return (WpJob *job)
     }
   else
     {
+      if (job->out_fd_list != NULL && job->result != NULL)
+        wp_async_result_set_fd_list (job->async_result, g_steal_pointer (&job->out_fd_list));
       wp_async_result_return (g_steal_pointer (&job->async_result),
                               g_steal_pointer (&job->result), g_steal_pointer (&job->error));
     }

@@ -87,6 +87,7 @@
 #include "wp-scheduler-private.h"
 #include "wp-source-private.h"
 #include "wp-wire-private.h"
+#include "wp-wire-fds-private.h"
 
 typedef struct {
   GTask    *task;
@@ -666,6 +667,180 @@ wp_pool_call_finish (WpPool        *pool,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return wp_async_result_propagate (result, error);
+}
+
+/**
+ * wp_pool_call_with_unix_fd_list_async:
+ * @pool: a #WpPool
+ * @plugin: the plugin's name
+ * @function: the function's name
+ * @args: (nullable) (transfer none): the arguments, as for
+ *   [method@Workpool.Pool.call_async]; each `h` in them is an index into
+ *   @fd_list
+ * @fd_list: (nullable): the descriptors the job is given, or %NULL for none
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
+ * @callback: (scope async): called with the result
+ * @user_data: (closure): data for @callback
+ *
+ * Runs @function of @plugin in a worker process, as
+ * [method@Workpool.Pool.call_async] does, and passes it file descriptors,
+ * as [method@Gio.DBusConnection.call_with_unix_fd_list] does.  See
+ * [method@Workpool.Pool.call_with_unix_fd_list_full_async].
+ *
+ * Call from the pool's thread.  Finish with
+ * [method@Workpool.Pool.call_with_unix_fd_list_finish].
+ */
+void
+wp_pool_call_with_unix_fd_list_async (WpPool              *pool,
+                                      const char          *plugin,
+                                      const char          *function,
+                                      GVariant            *args,
+                                      GUnixFDList         *fd_list,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  wp_pool_call_with_unix_fd_list_full_async (pool, plugin, function, args, fd_list, 0,
+                                             G_PRIORITY_DEFAULT, cancellable, callback,
+                                             user_data);
+}
+
+/* Why a job's descriptors cannot go, or NULL. */
+static GError *
+check_fds (GVariant    *args,
+           GUnixFDList *fd_list)
+{
+  guint n_fds = fd_list != NULL ? (guint) g_unix_fd_list_get_length (fd_list) : 0;
+  g_autoptr(GVariant) checked = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (n_fds > WP_WIRE_MAX_FDS)
+    return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS,
+                        "%u file descriptors for one job, over the limit of %u",
+                        n_fds, WP_WIRE_MAX_FDS);
+
+  if (args != NULL && wp_wire_has_handles (args)
+      && (checked = wp_wire_handles_map (args, NULL, n_fds, &error)) == NULL)
+    return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS, "%s", error->message);
+
+  return NULL;
+}
+
+/**
+ * wp_pool_call_with_unix_fd_list_full_async:
+ * @pool: a #WpPool
+ * @plugin: the plugin's name
+ * @function: the function's name
+ * @args: (nullable) (transfer none): the arguments, as for
+ *   [method@Workpool.Pool.call_full_async]; each `h` in them is an index
+ *   into @fd_list
+ * @fd_list: (nullable): the descriptors the job is given, or %NULL for none
+ * @timeout_ms: the job's timeout, as for [method@Workpool.Pool.call_full_async]
+ * @io_priority: the job's priority, as for [method@Workpool.Pool.call_full_async]
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
+ * @callback: (scope async): called with the result
+ * @user_data: (closure): data for @callback
+ *
+ * Queues a job as [method@Workpool.Pool.call_full_async] does, with file
+ * descriptors.  As in D-Bus, each `h` in @args is an index into @fd_list;
+ * the function receives, in place of each, a descriptor of its worker
+ * process that stays open until it returns (it may `dup()` one to keep
+ * it).  Each `h` in the function's result is a descriptor the function
+ * gives away: its worker sends it and closes it, and the result that
+ * [method@Workpool.Pool.call_with_unix_fd_list_finish] returns has, in
+ * its place, an index into the list it returns.  @fd_list may hold
+ * descriptors that no `h` names; they are passed and closed all the same.
+ *
+ * At most 64 descriptors go each way per job; more, or an index out of
+ * range, fails the job with %WP_POOL_ERROR_INVALID_ARGS (in @args) or
+ * %WP_POOL_ERROR_PROTOCOL (in the result, whose descriptors are then
+ * closed).  The pool keeps a reference on @fd_list until the job is done,
+ * so a job run again after its worker died before taking it has its
+ * descriptors still; it never closes them itself.
+ *
+ * Jobs of [method@Workpool.Pool.call_async] and the other functions
+ * without an fd list pass `h` values through as plain integers, as they
+ * always did.
+ *
+ * Call from the pool's thread.  Finish with
+ * [method@Workpool.Pool.call_with_unix_fd_list_finish].
+ */
+void
+wp_pool_call_with_unix_fd_list_full_async (WpPool              *pool,
+                                           const char          *plugin,
+                                           const char          *function,
+                                           GVariant            *args,
+                                           GUnixFDList         *fd_list,
+                                           guint                timeout_ms,
+                                           int                  io_priority,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  GError *error;
+  WpJob *job;
+
+  g_return_if_fail (WP_IS_POOL (pool));
+  g_return_if_fail (plugin != NULL);
+  g_return_if_fail (function != NULL);
+  g_return_if_fail (fd_list == NULL || G_IS_UNIX_FD_LIST (fd_list));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  job = wp_job_new_call (plugin, function, args, timeout_ms, io_priority, cancellable);
+  job->with_fds = TRUE;
+  job->fd_list = fd_list != NULL ? g_object_ref (fd_list) : NULL;
+  job->async_result = wp_async_result_new (pool, wp_pool_call_with_unix_fd_list_full_async,
+                                           job->priority, callback, user_data);
+
+  error = check_fds (job->args, fd_list);
+  if (error != NULL)
+    wp_scheduler_refuse (&pool->scheduler, job, error);
+  else
+    submit (pool, job);
+}
+
+/**
+ * wp_pool_call_with_unix_fd_list_finish:
+ * @pool: a #WpPool
+ * @out_fd_list: (out) (optional) (transfer full): where to put the
+ *   descriptors of the result, or %NULL to close them
+ * @result: the [iface@Gio.AsyncResult] given to the callback
+ * @error: return location for an error
+ *
+ * Gets the result of a job started with
+ * [method@Workpool.Pool.call_with_unix_fd_list_async] or
+ * [method@Workpool.Pool.call_with_unix_fd_list_full_async], as
+ * [method@Workpool.Pool.call_finish] does.  Each `h` in the result is an
+ * index into *@out_fd_list, which is set (possibly to an empty list)
+ * whenever a result is returned, and to %NULL on error.
+ *
+ * Returns: (transfer full): the function's result, or %NULL with @error set
+ */
+GVariant *
+wp_pool_call_with_unix_fd_list_finish (WpPool        *pool,
+                                       GUnixFDList  **out_fd_list,
+                                       GAsyncResult  *result,
+                                       GError       **error)
+{
+  g_autoptr(GUnixFDList) fd_list = NULL;
+  GVariant *value;
+
+  if (out_fd_list != NULL)
+    *out_fd_list = NULL;
+  g_return_val_if_fail (WP_IS_POOL (pool), NULL);
+  g_return_val_if_fail (wp_async_result_is_valid (result, pool,
+                                                  wp_pool_call_with_unix_fd_list_full_async),
+                        NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  value = wp_async_result_propagate (result, error);
+  fd_list = wp_async_result_steal_fd_list (result);
+  if (value != NULL && fd_list == NULL)
+    fd_list = g_unix_fd_list_new ();
+  if (value != NULL && out_fd_list != NULL)
+    *out_fd_list = g_steal_pointer (&fd_list);
+
+  return value;
 }
 
 typedef struct {

@@ -4,8 +4,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A worker handle owns one workpool-worker process (a GSubprocess), the
- * host's ends of its four pipes (see wp-worker-main.c), one GSource in
- * the pool's context that watches them and carries the worker's
+ * host's ends of its four pipes and of its descriptor socket (see
+ * wp-worker-main.c), one GSource in the pool's context that watches the
+ * pipes (the socket is only read when a RESULT_FDS frame says its
+ * datagram is queued; see wp-wire-fds.c) and carries the worker's
  * deadline, and the job the process is running.  It knows the protocol;
  * the scheduler (wp-scheduler.c) decides what to run, when to stop, and
  * what a death means.  Every change of state goes through set_state(),
@@ -69,6 +71,11 @@
  *    of a frame small enough that the request pipe takes them all whole
  *    behind the running job's: an offer never waits behind a partly
  *    written frame, and never blocks the pool.
+ *  - A job with descriptors keeps them (its GUnixFDList) until it is
+ *    done, and each frame made for it sends them again, just before its
+ *    first byte: a job run again on another worker, after its first
+ *    died before taking it, has them still; a frame dropped unwritten
+ *    never sent them.
  *  - Requests are written in the order they were made, from `requests`;
  *    a revoked offer whose frame was partly written stays there (the
  *    process skips it), one not written at all is dropped.
@@ -82,6 +89,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -94,6 +102,7 @@
 #include "wp-sanitizer-private.h"
 #include "wp-source-private.h"
 #include "wp-wire-private.h"
+#include "wp-wire-fds-private.h"
 
 #define STDERR_TAIL_BYTES 4096
 #define STDERR_READ_CHUNK 4096
@@ -126,6 +135,7 @@ struct _WpWorkerHandle {
   int                         reply_fd;
   int                         stderr_fd;
   int                         control_fd;
+  int                         fds_fd;            /* descriptor socket (wp-wire-fds.c) */
   GSource                    *source;
   gpointer                    request_tag;       /* only while a frame is pending */
   gpointer                    reply_tag;
@@ -261,6 +271,7 @@ close_everything (WpWorkerHandle *worker)
   close_fd (&worker->reply_fd);
   close_fd (&worker->stderr_fd);
   close_fd (&worker->control_fd);
+  close_fd (&worker->fds_fd);
   drop_requests (worker);
 }
 
@@ -360,6 +371,24 @@ flush_requests (WpWorkerHandle *worker)
     {
       g_autoptr(GError) error = NULL;
       gboolean complete;
+
+      /* A frame's descriptors go first, so the process finds them queued
+       * when it reads the frame.  A socket that refuses them (the
+       * kernel's limit on descriptors in flight) fails as a closed pipe
+       * would: the frame is not written, and the process never saw it. */
+      if (G_UNLIKELY (frame->fds_due))
+        {
+          if (!wp_wire_frame_send_fds (frame, worker->fds_fd, &error))
+            {
+              g_debug ("worker %s: %s", worker->pid, error->message);
+              if (frame == worker->job_frame)
+                worker->job_sent = FALSE;
+              drop_requests (worker);
+              stop_watching (worker, &worker->request_tag);
+              kill_process (worker);
+              return;
+            }
+        }
 
       if (!wp_wire_frame_write (frame, worker->request_fd, &complete, &error))
         {
@@ -469,6 +498,48 @@ handle_reply (WpWorkerHandle  *worker,
   return TRUE;
 }
 
+/* The descriptors of a RESULT_FDS (none for a RESULT), into the job's
+ * out_fd_list, once each `h` of the result is checked to be an index of
+ * one; RESULT_FDS only for a job that was sent with descriptors. */
+static G_GNUC_NO_INLINE gboolean
+take_result_fds (WpWorkerHandle  *worker,
+                 WpWireMessage   *message,
+                 GError         **error)
+{
+  g_autofree int *fds = NULL;
+  g_autoptr(GVariant) checked = NULL;
+  guint n_fds = 0;
+
+  if (!worker->job->with_fds)
+    return wp_wire_protocol_error (error, "Worker %s sent file descriptors for job %"
+                                   G_GUINT64_FORMAT ", which was sent none", worker->pid,
+                                   message->job_id);
+
+  if (message->kind == WP_WIRE_RESULT_FDS)
+    {
+      if (!wp_wire_fds_receive (worker->fds_fd, message->job_id, FALSE, &fds, &n_fds, error))
+        goto failed;
+    }
+
+  if (wp_wire_has_handles (message->body))
+    {
+      checked = wp_wire_handles_map (message->body, NULL, n_fds, error);
+      if (checked == NULL)
+        {
+          wp_wire_fds_close (fds, n_fds);
+          goto failed;
+        }
+    }
+
+  g_clear_object (&worker->job->out_fd_list);
+  worker->job->out_fd_list = g_unix_fd_list_new_from_array (fds, (int) n_fds);
+  return TRUE;
+
+failed:
+  g_prefix_error (error, "Worker %s: ", worker->pid);
+  return FALSE;
+}
+
 static gboolean
 handle_message (WpWorkerHandle  *worker,
                 WpWireMessage   *message,
@@ -485,11 +556,17 @@ handle_message (WpWorkerHandle  *worker,
 
     case WP_WIRE_RESULT:
     case WP_WIRE_ERROR:
+    case WP_WIRE_RESULT_FDS:
       if (!check_job_message (worker, message, error))
+        return FALSE;
+      if (G_UNLIKELY (message->kind == WP_WIRE_RESULT_FDS
+                      || (worker->job->with_fds && message->kind == WP_WIRE_RESULT))
+          && !take_result_fds (worker, message, error))
         return FALSE;
       return handle_reply (worker, message, error);
 
     case WP_WIRE_CALL:
+    case WP_WIRE_CALL_FDS:
     case WP_WIRE_DESCRIBE:
     case WP_WIRE_CANCEL:
     default:
@@ -797,10 +874,27 @@ close_pipes (int pipes[4][2])
 
 enum { REQUEST, REPLY, STDERR, CONTROL };
 
+/* The descriptor socket (wp-wire-fds.c): the host's end, the worker's. */
+static gboolean
+open_fds_socket (int      fds_socket[2],
+                 GError **error)
+{
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds_socket) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Cannot make a socket for a worker: %s", g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static GSubprocess *
 launch (const WpWorkerHandleConfig  *config,
         int pipes[4][2],
         int                         *claims_fd,
+        int                         *fds_socket,
         GError                     **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
@@ -824,6 +918,7 @@ launch (const WpWorkerHandleConfig  *config,
   g_subprocess_launcher_take_stderr_fd (launcher, g_steal_fd (&pipes[STDERR][1]));
   g_subprocess_launcher_take_fd (launcher, g_steal_fd (&pipes[CONTROL][0]), WP_WIRE_CONTROL_FD);
   g_subprocess_launcher_take_fd (launcher, g_steal_fd (claims_fd), WP_WIRE_CLAIMS_FD);
+  g_subprocess_launcher_take_fd (launcher, g_steal_fd (fds_socket), WP_WIRE_FDS_FD);
 
   process = g_subprocess_launcher_spawnv (launcher, argv, error);
   if (process == NULL)
@@ -872,6 +967,7 @@ wp_worker_handle_spawn (WpWorkerSet                 *set,
                         GError                     **error)
 {
   int pipes[4][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+  int fds_socket[2] = { -1, -1 };
   g_autoptr(GSubprocess) process = NULL;
   WpClaimPage *claims = NULL;
   int claims_fd = -1;
@@ -879,10 +975,13 @@ wp_worker_handle_spawn (WpWorkerSet                 *set,
   WpWorkerHandle *worker;
 
   if (!open_pipes (pipes, error)
+      || !open_fds_socket (fds_socket, error)
       || (claims = map_claims_page (&claims_fd, error)) == NULL
-      || (process = launch (config, pipes, &claims_fd, error)) == NULL)
+      || (process = launch (config, pipes, &claims_fd, &fds_socket[1], error)) == NULL)
     {
       close_pipes (pipes);
+      close_fd (&fds_socket[0]);
+      close_fd (&fds_socket[1]);
       close_fd (&claims_fd);
       if (claims != NULL)
         munmap (claims, sizeof (WpClaimPage));
@@ -903,6 +1002,7 @@ wp_worker_handle_spawn (WpWorkerSet                 *set,
   worker->reply_fd = g_steal_fd (&pipes[REPLY][0]);
   worker->stderr_fd = g_steal_fd (&pipes[STDERR][0]);
   worker->control_fd = g_steal_fd (&pipes[CONTROL][1]);
+  worker->fds_fd = g_steal_fd (&fds_socket[0]);
   worker->max_frame = config->max_frame;
   worker->memory_limit = config->memory_limit;
   capacity = fcntl (worker->request_fd, F_GETPIPE_SZ);
@@ -1108,8 +1208,20 @@ static WpWireFrame *
 new_job_frame (WpJob *job)
 {
   if (job->kind == WP_JOB_CALL)
-    return wp_wire_frame_new_call (job->id, job->plugin, job->function, job->args,
-                                   &job->call_layout);
+    {
+      WpWireFrame *frame = wp_wire_frame_new_call (job->id, job->plugin, job->function,
+                                                   job->args, &job->call_layout);
+
+      if (G_UNLIKELY (job->with_fds))
+        {
+          int n_fds = job->fd_list != NULL ? g_unix_fd_list_get_length (job->fd_list) : 0;
+
+          wp_wire_frame_set_fds (frame, (GObject *) job->fd_list,
+                                 n_fds > 0 ? g_unix_fd_list_peek_fds (job->fd_list, NULL) : NULL,
+                                 (guint) n_fds);
+        }
+      return frame;
+    }
 
   return wp_wire_frame_new (WP_WIRE_DESCRIBE, job->id, g_variant_new ("(s)", job->plugin));
 }

@@ -15,8 +15,9 @@
 G_BEGIN_DECLS
 
 /* 2: the page of claims (wp-claim-private.h), which a worker must honour
- * before it runs a job: one of version 1 would run jobs taken back. */
-#define WP_WIRE_PROTOCOL_VERSION  2
+ * before it runs a job: one of version 1 would run jobs taken back.
+ * 3: file descriptors in jobs (wp-wire-fds-private.h). */
+#define WP_WIRE_PROTOCOL_VERSION  3
 #define WP_WIRE_HEADER_SIZE       8
 #define WP_WIRE_MAGIC             0x31305057u  /* "WP01", little-endian */
 #define WP_WIRE_DEFAULT_MAX_FRAME (256u * 1024 * 1024)
@@ -37,6 +38,7 @@ typedef enum {
   /* host → worker, on the request pipe */
   WP_WIRE_CALL     = 1,   /* (ssv): plugin, function, arguments */
   WP_WIRE_DESCRIBE = 2,   /* (s): plugin */
+  WP_WIRE_CALL_FDS = 4,   /* (ssv), as CALL, with descriptors (wp-wire-fds.c) */
   /* host → worker, on the control pipe */
   WP_WIRE_CANCEL   = 3,   /* (): cancel the job with this id */
   /* worker → host, on the reply pipe */
@@ -44,6 +46,7 @@ typedef enum {
   WP_WIRE_LOADED   = 17,  /* (sttx): plugin, device, inode, mtime in ns */
   WP_WIRE_RESULT   = 18,  /* the job's result, any type */
   WP_WIRE_ERROR    = 19,  /* (sis): the job's error: domain, code, message */
+  WP_WIRE_RESULT_FDS = 20, /* as RESULT, with descriptors (wp-wire-fds.c) */
 } WpWireKind;
 
 typedef struct {
@@ -91,6 +94,12 @@ typedef struct {
   gsize     size;        /* of the whole frame */
   gsize     written;
   GList     link;        /* for the writer's queue of frames; data is the frame */
+  /* A CALL_FDS frame's descriptors, sent on the descriptor socket before
+   * its first byte (wp-wire-fds.c); they belong to fd_owner, a reference. */
+  GObject  *fd_owner;
+  const int *fds;
+  guint     n_fds;
+  gboolean  fds_due;
 } WpWireFrame;
 
 WpWireFrame  *wp_wire_frame_new          (WpWireKind      kind,
@@ -101,6 +110,10 @@ WpWireFrame  *wp_wire_frame_new_call     (guint64         job_id,
                                           const char     *function,
                                           GVariant       *args,
                                           const WpWireCallLayout *layout);
+void          wp_wire_frame_set_fds      (WpWireFrame    *frame,
+                                          GObject        *fd_owner,
+                                          const int      *fds,
+                                          guint           n_fds);
 void          wp_wire_frame_free         (WpWireFrame    *frame);
 
 /* The size of a frame's envelope (the frame without its header, what a

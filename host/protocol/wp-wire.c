@@ -33,6 +33,10 @@
  * children, each of which would check the framing again.
  * tests/test-variant-check.c holds both to GLib's verdict and bytes.
  *
+ * Descriptors.  CALL_FDS and RESULT_FDS are CALL and RESULT whose
+ * descriptors come as a datagram on a socket beside the pipe, sent just
+ * before the frame: wp-wire-fds.c.  Framing and limits are the same.
+ *
  * Writing.  A WpWireFrame is a fixed head, the bytes of the body before
  * the payload's data, that data, and the bytes after it, written with one
  * writev(2); a frame that a non-blocking pipe takes only in part keeps its
@@ -42,6 +46,7 @@
 #include "config.h"
 
 #include "wp-wire-private.h"
+#include "wp-wire-fds-private.h"
 #include "wp-variant-check-private.h"
 
 #include <errno.h>
@@ -124,6 +129,10 @@ frame_new (WpWireKind  kind,
   frame->written = 0;
   frame->link.data = frame;
   frame->link.prev = frame->link.next = NULL;
+  frame->fd_owner = NULL;
+  frame->fds = NULL;
+  frame->n_fds = 0;
+  frame->fds_due = FALSE;
 
   envelope_size = WP_WIRE_ENVELOPE_PREFIX + before_size + g_variant_get_size (payload) + after_size;
   g_assert (envelope_size <= WP_WIRE_MAX_FRAME_LIMIT);
@@ -256,12 +265,31 @@ wp_wire_frame_new_call (guint64                 job_id,
   return frame;
 }
 
+/* Makes @frame (a CALL's, not yet written) a CALL_FDS, whose @fds, kept
+ * alive by a reference to @fd_owner, its writer sends first. */
+void
+wp_wire_frame_set_fds (WpWireFrame *frame,
+                       GObject     *fd_owner,
+                       const int   *fds,
+                       guint        n_fds)
+{
+  g_assert (frame->head[WP_WIRE_HEADER_SIZE] == WP_WIRE_CALL && frame->written == 0);
+  g_assert (n_fds <= WP_WIRE_MAX_FDS);
+
+  frame->head[WP_WIRE_HEADER_SIZE] = WP_WIRE_CALL_FDS;
+  frame->fd_owner = fd_owner != NULL ? g_object_ref (fd_owner) : NULL;
+  frame->fds = fds;
+  frame->n_fds = n_fds;
+  frame->fds_due = TRUE;
+}
+
 void
 wp_wire_frame_free (WpWireFrame *frame)
 {
   if (frame == NULL)
     return;
 
+  g_clear_object (&frame->fd_owner);
   g_variant_unref (frame->payload);
   g_free (frame);
 }
@@ -365,11 +393,13 @@ body_type_for_kind (WpWireKind   kind,
     {
     case WP_WIRE_CALL:     *type = "(ssv)";  return TRUE;
     case WP_WIRE_DESCRIBE: *type = "(s)";    return TRUE;
+    case WP_WIRE_CALL_FDS: *type = "(ssv)";  return TRUE;
     case WP_WIRE_CANCEL:   *type = "()";     return TRUE;
     case WP_WIRE_HELLO:    *type = "(ui)";   return TRUE;
     case WP_WIRE_LOADED:   *type = "(sttx)"; return TRUE;
     case WP_WIRE_RESULT:   *type = NULL;     return TRUE;
     case WP_WIRE_ERROR:    *type = "(sis)";  return TRUE;
+    case WP_WIRE_RESULT_FDS: *type = NULL;   return TRUE;
     default:               *type = NULL;     return FALSE;
     }
 }

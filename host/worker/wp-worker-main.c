@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * One worker process runs one job at a time for one pool.  The pool
- * starts it with four descriptors:
+ * starts it with these descriptors:
  *
  *   0  requests  (host → worker): CALL and DESCRIBE frames
  *   1  replies   (worker → host): HELLO, LOADED, RESULT and ERROR frames
@@ -17,6 +17,11 @@
  *                on a job the host sent ahead of time, while the previous
  *                one ran, which the host may have taken back: such a
  *                frame is skipped without a reply
+ *   5  fds       a Unix socket (both ways): the descriptors of CALL_FDS
+ *                and RESULT_FDS frames, as wp-wire-fds.c describes; each
+ *                `h` of such a job's arguments becomes a descriptor of
+ *                this process, closed once the reply is sent, and each
+ *                `h` of its result a descriptor sent and then closed
  *
  * Start-up moves the request and reply pipes to private descriptors and
  * points fd 0 at /dev/null and fd 1 at stderr, so a plugin that reads
@@ -73,6 +78,7 @@
 #include "wp-plugin-loader.h"
 #include "wp-sanitizer-private.h"
 #include "wp-wire-private.h"
+#include "wp-wire-fds-private.h"
 
 #ifdef WP_SANITIZER_BUILD
 #include <sanitizer/common_interface_defs.h>
@@ -90,6 +96,7 @@ typedef struct {
   int             requests;
   int             replies;
   int             control;
+  int             fds;           /* the descriptor socket (wp-wire-fds.c) */
   WpClaimPage    *claims;
   gsize           max_frame;
   WpPluginLoader *loader;
@@ -134,25 +141,56 @@ send_message (Worker     *worker,
     die (EXIT_HOST_GONE, "cannot reply to the pool: %s", error->message);
 }
 
+/* Why the descriptors a function returned cannot go, or NULL. */
+static GError *
+check_result_fds (const char *plugin,
+                  const char *function,
+                  GArray     *fds)
+{
+  if (fds->len > WP_WIRE_MAX_FDS)
+    return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_BAD_RESULT,
+                        "%s.%s returned %u file descriptors, over the limit of %u",
+                        plugin, function, fds->len, WP_WIRE_MAX_FDS);
+
+  for (guint i = 0; i < fds->len; i++)
+    if (fcntl (g_array_index (fds, int, i), F_GETFD) < 0)
+      return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_BAD_RESULT,
+                          "%s.%s returned a handle (%d) that is not an open file descriptor",
+                          plugin, function, g_array_index (fds, int, i));
+
+  return NULL;
+}
+
 /* Sends a job's reply: @result (sunk if floating), or else @error.  A
  * reply whose frame would be over the pool's limit becomes an ERROR
  * saying so, since the host would refuse the frame and kill this worker.
- * @function is NULL for a description. */
+ * @function is NULL for a description.  @fds non-NULL: the job came with
+ * descriptors, and @result's handles index @fds, which go first (a
+ * RESULT_FDS); NULL: a plain RESULT. */
 static void
-send_reply (Worker       *worker,
-            guint64       job_id,
-            const char   *plugin,
-            const char   *function,
-            GVariant     *result,
-            const GError *error)
+send_reply_with_fds (Worker       *worker,
+                     guint64       job_id,
+                     const char   *plugin,
+                     const char   *function,
+                     GVariant     *result,
+                     const GError *error,
+                     GArray       *fds)
 {
   g_autoptr(GVariant) body = NULL;
+  g_autoptr(GError) fds_error = NULL;
   WpWireKind kind;
   gsize size;
 
+  if (result != NULL && fds != NULL && (fds_error = check_result_fds (plugin, function, fds)))
+    {
+      error = fds_error;
+      g_variant_unref (g_variant_ref_sink (result));
+      result = NULL;
+    }
+
   if (result != NULL)
     {
-      kind = WP_WIRE_RESULT;
+      kind = fds != NULL ? WP_WIRE_RESULT_FDS : WP_WIRE_RESULT;
       body = g_variant_ref_sink (result);
     }
   else
@@ -177,7 +215,28 @@ send_reply (Worker       *worker,
       kind = WP_WIRE_ERROR;
     }
 
+  if (kind == WP_WIRE_RESULT_FDS)
+    {
+      g_autoptr(GError) send_error = NULL;
+
+      if (!wp_wire_fds_send (worker->fds, job_id, (const int *) (gpointer) fds->data, fds->len,
+                             &send_error))
+        die (EXIT_HOST_GONE, "cannot send file descriptors to the pool: %s",
+             send_error->message);
+    }
+
   send_message (worker, kind, job_id, body);
+}
+
+static void
+send_reply (Worker       *worker,
+            guint64       job_id,
+            const char   *plugin,
+            const char   *function,
+            GVariant     *result,
+            const GError *error)
+{
+  send_reply_with_fds (worker, job_id, plugin, function, result, error, NULL);
 }
 
 /* Jobs */
@@ -293,6 +352,58 @@ handle_call (Worker   *worker,
   send_reply (worker, job_id, plugin, function, result, error);
 }
 
+static gboolean
+array_has_fd (GArray *array,
+              guint   end,
+              int     fd)
+{
+  for (guint i = 0; i < end; i++)
+    if (g_array_index (array, int, i) == fd)
+      return TRUE;
+  return FALSE;
+}
+
+/* A CALL_FDS: @fds (received, owned here) are the job's descriptors.
+ * They, and those the result gives away, are closed once the reply is
+ * sent, each once even where the plugin returned one it was given. */
+static void
+handle_call_with_fds (Worker   *worker,
+                      guint64   job_id,
+                      GVariant *body,
+                      int      *fds,
+                      guint     n_fds)
+{
+  const char *plugin, *function;
+  g_autoptr(GVariant) args = wp_wire_call_get (body, &plugin, &function);
+  g_autoptr(GVariant) mapped = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) result_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) to_close = g_array_new (FALSE, FALSE, sizeof (int));
+
+  mapped = wp_wire_handles_map (args, fds, n_fds, &error);
+  if (mapped != NULL)
+    {
+      g_autoptr(GVariant) returned = run_call (worker, job_id, plugin, function, mapped, &error);
+
+      if (returned != NULL)
+        result = wp_wire_handles_collect (returned, result_fds);
+    }
+
+  send_reply_with_fds (worker, job_id, plugin, function, g_steal_pointer (&result), error,
+                       result_fds);
+
+  g_array_append_vals (to_close, result_fds->data, result_fds->len);
+  g_array_append_vals (to_close, fds, n_fds);
+  for (guint i = 0; i < to_close->len; i++)
+    {
+      int fd = g_array_index (to_close, int, i);
+
+      if (fd >= 0 && !array_has_fd (to_close, i, fd))
+        close (fd);
+    }
+}
+
 static void
 handle_describe (Worker   *worker,
                  guint64   job_id,
@@ -357,7 +468,7 @@ control_thread (gpointer data)
 static int
 move_fd_away (int fd)
 {
-  int moved = fcntl (fd, F_DUPFD_CLOEXEC, WP_WIRE_CLAIMS_FD + 1);
+  int moved = fcntl (fd, F_DUPFD_CLOEXEC, WP_WIRE_FDS_FD + 1);
 
   if (moved < 0)
     die (EXIT_USAGE, "cannot move descriptor %d: %s", fd, g_strerror (errno));
@@ -386,6 +497,9 @@ setup_descriptors (Worker *worker)
   worker->control = WP_WIRE_CONTROL_FD;
   if (fcntl (WP_WIRE_CONTROL_FD, F_SETFD, FD_CLOEXEC) != 0)
     die (EXIT_USAGE, "cannot set up the control pipe: %s", g_strerror (errno));
+  worker->fds = WP_WIRE_FDS_FD;
+  if (fcntl (WP_WIRE_FDS_FD, F_SETFD, FD_CLOEXEC) != 0)
+    die (EXIT_USAGE, "cannot set up the descriptor socket: %s", g_strerror (errno));
 
   worker->claims = mmap (NULL, sizeof (WpClaimPage), PROT_READ | PROT_WRITE, MAP_SHARED,
                          WP_WIRE_CLAIMS_FD, 0);
@@ -448,6 +562,8 @@ serve (Worker *worker)
     {
       WpWireMessage message = { 0, };
       g_autoptr(GError) error = NULL;
+      int *fds = NULL;
+      guint n_fds = 0;
 
       switch (wp_wire_reader_next (reader, worker->requests, &message, &error))
         {
@@ -461,17 +577,31 @@ serve (Worker *worker)
           break;
         }
 
+      /* A CALL_FDS's descriptors are queued already; they are read even
+       * for a job skipped below, so the next datagram is the next job's. */
+      if (message.kind == WP_WIRE_CALL_FDS
+          && !wp_wire_fds_receive (worker->fds, message.job_id, TRUE, &fds, &n_fds, &error))
+        die (EXIT_PROTOCOL, "bad file descriptors: %s", error->message);
+
       /* Before anything that could crash: see WP_WIRE_CLAIMS_FD.  A job the
        * host took back is skipped. */
-      if ((message.kind == WP_WIRE_CALL || message.kind == WP_WIRE_DESCRIBE)
+      if ((message.kind == WP_WIRE_CALL || message.kind == WP_WIRE_DESCRIBE
+           || message.kind == WP_WIRE_CALL_FDS)
           && !wp_claim_take (worker->claims, message.job_id))
         {
+          wp_wire_fds_close (fds, n_fds);
+          g_clear_pointer (&fds, g_free);
           wp_wire_message_clear (&message);
           continue;
         }
 
       if (message.kind == WP_WIRE_CALL)
         handle_call (worker, message.job_id, message.body);
+      else if (message.kind == WP_WIRE_CALL_FDS)
+        {
+          handle_call_with_fds (worker, message.job_id, message.body, fds, n_fds);
+          g_clear_pointer (&fds, g_free);
+        }
       else if (message.kind == WP_WIRE_DESCRIBE)
         handle_describe (worker, message.job_id, message.body);
       else

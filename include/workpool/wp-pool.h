@@ -70,6 +70,31 @@ GVariant   *wp_pool_call_finish             (WpPool               *pool,
                                              GAsyncResult         *result,
                                              GError              **error);
 WP_AVAILABLE_IN_ALL
+void        wp_pool_call_with_unix_fd_list_async (WpPool          *pool,
+                                             const char           *plugin,
+                                             const char           *function,
+                                             GVariant             *args,
+                                             GUnixFDList          *fd_list,
+                                             GCancellable         *cancellable,
+                                             GAsyncReadyCallback   callback,
+                                             gpointer              user_data);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_call_with_unix_fd_list_full_async (WpPool     *pool,
+                                             const char           *plugin,
+                                             const char           *function,
+                                             GVariant             *args,
+                                             GUnixFDList          *fd_list,
+                                             guint                 timeout_ms,
+                                             int                   io_priority,
+                                             GCancellable         *cancellable,
+                                             GAsyncReadyCallback   callback,
+                                             gpointer              user_data);
+WP_AVAILABLE_IN_ALL
+GVariant   *wp_pool_call_with_unix_fd_list_finish (WpPool         *pool,
+                                             GUnixFDList         **out_fd_list,
+                                             GAsyncResult         *result,
+                                             GError              **error);
+WP_AVAILABLE_IN_ALL
 GVariant   *wp_pool_call_sync               (WpPool               *pool,
                                              const char           *plugin,
                                              const char           *function,

@@ -7,8 +7,9 @@
  * message is taken apart as wp-worker-handle.c does, with the same functions of
  * wp-wire.c: HELLO's version, LOADED's file id, an ERROR rebuilt as a
  * GError, a RESULT checked as a description (what a DESCRIBE job needs)
- * and printed, as `workpool call` prints a result; a kind only a pool
- * sends is a protocol error.  Not modelled: which message the worker's
+ * and printed, as `workpool call` prints a result; a RESULT_FDS's
+ * handles checked against three descriptors (wp-wire-fds.c); a kind only
+ * a pool sends is a protocol error.  Not modelled: which message the worker's
  * state allows, which is a comparison and not decoding.
  *
  * Input: one byte of chunk size (see fuzz-feed.c), then the reply stream.
@@ -21,6 +22,8 @@
 #include <string.h>
 
 #include <workpool/wp-error.h>
+
+#include "wp-wire-fds-private.h"
 
 /* Small, so that a header's length cannot make the reader allocate much
  * for a frame that never comes. */
@@ -45,6 +48,18 @@ handle_reply (const WpWireMessage  *message,
         return TRUE;
       }
 
+    case WP_WIRE_RESULT_FDS:
+      {
+        /* Three descriptors came with it: each `h` must index one. */
+        g_autoptr(GError) index_error = NULL;
+        g_autoptr(GVariant) checked = wp_wire_handles_map (message->body, NULL, 3, &index_error);
+
+        if (checked != NULL)
+          g_assert (g_variant_equal (checked, message->body));
+        else
+          g_assert_error (index_error, WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL);
+      }
+      G_GNUC_FALLTHROUGH;
     case WP_WIRE_RESULT:
       {
         g_autoptr(GError) not_a_description = NULL;
@@ -66,6 +81,7 @@ handle_reply (const WpWireMessage  *message,
       }
 
     case WP_WIRE_CALL:
+    case WP_WIRE_CALL_FDS:
     case WP_WIRE_DESCRIBE:
     case WP_WIRE_CANCEL:
     default:

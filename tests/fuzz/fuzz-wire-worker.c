@@ -9,7 +9,8 @@
  * to GLib's children of the body), the plugin name's check (the loader's first step), and the arguments'
  * check against the args_type of every function the shipped plugins
  * have; arguments of the right type are then read whole, as a plugin
- * would.  DESCRIBE gives a plugin name, CANCEL (the control pipe's) only
+ * would.  A CALL_FDS's handles are mapped to three descriptors and back,
+ * as the worker does (wp-wire-fds.c).  DESCRIBE gives a plugin name, CANCEL (the control pipe's) only
  * an id; other kinds end the worker.  Not modelled: loading and running
  * plugins.
  *
@@ -25,6 +26,7 @@
 #include <string.h>
 
 #include "wp-plugin-dir-private.h"
+#include "wp-wire-fds-private.h"
 
 #define MAX_FRAME (1024 * 1024)
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -38,11 +40,13 @@ check_plugin_name (const char *name)
 }
 
 /* The args_type of every function of plugins/demo and plugins/thumbnail,
- * and of the echo test plugin, which takes any value. */
+ * of the echo test plugin, which takes any value, and of the fds test
+ * plugin's descriptors. */
 static const char * const args_types[] = {
   "(ii)", "(s)", "(dd)",
   "(ss(ii))", "(sa(sii))", "(sa(sii)i)",
   "(v)", "(ay)", "()",
+  "(h)", "(hh)", "(hay)", "(a(sh))",
 };
 
 static gboolean
@@ -51,6 +55,34 @@ handle_request (const WpWireMessage  *message,
 {
   switch (message->kind)
     {
+    case WP_WIRE_CALL_FDS:
+      {
+        /* Three descriptors came with it, 10, 11 and 12 here: each `h`
+         * must index one, and becomes it; taken back, each is one. */
+        static const int fds[] = { 10, 11, 12 };
+        const char *plugin, *function;
+        g_autoptr(GVariant) args = wp_wire_call_get (message->body, &plugin, &function);
+        g_autoptr(GError) index_error = NULL;
+        g_autoptr(GVariant) mapped = wp_wire_handles_map (args, fds, 3, &index_error);
+
+        if (mapped != NULL)
+          {
+            g_autoptr(GArray) collected = g_array_new (FALSE, FALSE, sizeof (int));
+            g_autoptr(GVariant) back = wp_wire_handles_collect (mapped, collected);
+
+            g_assert (g_variant_is_of_type (mapped, g_variant_get_type (args)));
+            g_assert (g_variant_is_of_type (back, g_variant_get_type (args)));
+            for (guint i = 0; i < collected->len; i++)
+              {
+                int fd = g_array_index (collected, int, i);
+
+                g_assert (fd >= 10 && fd <= 12);
+              }
+          }
+        else
+          g_assert_error (index_error, WP_POOL_ERROR, WP_POOL_ERROR_PROTOCOL);
+      }
+      G_GNUC_FALLTHROUGH;
     case WP_WIRE_CALL:
       {
         const char *plugin, *function, *glib_plugin, *glib_function;

@@ -26,6 +26,7 @@
 #include <glib/gstdio.h>
 
 #include "wp-wire-private.h"
+#include "wp-wire-fds-private.h"
 
 typedef struct {
   WpWireKind  kind;
@@ -74,6 +75,10 @@ static const Frame large_results[] = {
   { WP_WIRE_RESULT, 2, "(2,)", NULL, NULL, 0 },
   { WP_WIRE_RESULT, 3, NULL, NULL, NULL, 17000 },
   END };
+static const Frame results_with_fds[] = {
+  { WP_WIRE_RESULT_FDS, 1, "(handle 0, [('a', handle 2), ('b', handle 1)])", NULL, NULL, 0 },
+  { WP_WIRE_RESULT_FDS, 2, "(handle 5,)", NULL, NULL, 0 },
+  END };
 static const Frame host_sends[] = {
   { WP_WIRE_CANCEL, 1, "()", NULL, NULL, 0 }, END };
 
@@ -100,6 +105,11 @@ static const Frame describe_cancel[] = {
   { WP_WIRE_DESCRIBE, 9, "('thumbnail',)", NULL, NULL, 0 },
   { WP_WIRE_CANCEL, 9, "()", NULL, NULL, 0 },
   END };
+static const Frame call_with_fds[] = {
+  { WP_WIRE_CALL_FDS, 1, "(handle 2, handle 1)", "fds", "copy" },
+  { WP_WIRE_CALL_FDS, 2, "([('a', handle 0), ('b', handle 7)],)", "fds", "label" },
+  { WP_WIRE_CALL_FDS, 3, "(<handle 1>,)", "echo", "echo" },
+  END };
 static const Frame worker_sends[] = {
   { WP_WIRE_RESULT, 1, "(1,)", NULL, NULL, 0 }, END };
 
@@ -112,6 +122,7 @@ static const Stream host_streams[] = {
   { "results", 0, results }, { "results-bytewise", 1, results },
   { "large-results", 0, large_results },
   { "host-sends", 0, host_sends },
+  { "results-with-fds", 0, results_with_fds },
 };
 
 static const Stream worker_streams[] = {
@@ -122,6 +133,7 @@ static const Stream worker_streams[] = {
   { "call-large", 0, call_large },
   { "describe-cancel", 0, describe_cancel }, { "describe-cancel-bytewise", 1, describe_cancel },
   { "worker-sends", 0, worker_sends },
+  { "call-with-fds", 0, call_with_fds }, { "call-with-fds-7", 7, call_with_fds },
 };
 
 static GVariant *
@@ -163,8 +175,13 @@ write_stream (const char   *folder,
       g_autoptr(WpWireFrame) frame = NULL;
       GVariant *body = f->body != NULL ? parse (f->body) : large_bytes (f->large);
 
-      if (f->kind == WP_WIRE_CALL)
-        frame = wp_wire_frame_new_call (f->job_id, f->plugin, f->function, body, NULL);
+      if (f->kind == WP_WIRE_CALL || f->kind == WP_WIRE_CALL_FDS)
+        {
+          frame = wp_wire_frame_new_call (f->job_id, f->plugin, f->function, body, NULL);
+          /* Only the frame: the harness stands for its descriptors. */
+          if (f->kind == WP_WIRE_CALL_FDS)
+            wp_wire_frame_set_fds (frame, NULL, NULL, 0);
+        }
       else
         frame = wp_wire_frame_new (f->kind, f->job_id, body);
       g_variant_unref (body);

@@ -12,8 +12,8 @@
 # nothing of meson's or workpool's).
 #
 #  - A ```c or ```python block is saved under the file name the README
-#    gives it (the first `NAME.c` or `NAME.py` in the prose and blocks
-#    that follow it).
+#    gives it (the first `NAME.c` or `NAME.py` in the prose right before
+#    it, else in the prose and blocks around it).
 #  - Every ```sh block is run with `bash -e`, in order, but for those
 #    this test cannot or must not run, each reported as a skip with why:
 #    apt-get (root and the network), `meson setup` and `meson test` (a
@@ -115,7 +115,10 @@ def main():
             start = blocks[i - 1].start() if i > 0 else 0
             end = blocks[i + 1].end() if i + 1 < len(blocks) else len(readme)
             nearby = readme[start:block.start()] + readme[block.end():end]
-            names = [n for n in FILE_NAME.findall(nearby)
+            # The prose right before it first: a block that follows
+            # another block has that one's names nearby too.
+            before = readme[blocks[i - 1].end() if i > 0 else 0:block.start()]
+            names = [n for n in FILE_NAME.findall(before) + FILE_NAME.findall(nearby)
                      if n.endswith(".c" if lang == "c" else ".py")]
             report(bool(names), "the %s block at offset %d is given a file name"
                    % (lang, block.start()))
@@ -131,8 +134,9 @@ def main():
                 [PYTHON, "-c", "import gi"], stderr=subprocess.DEVNULL).returncode != 0:
             python_reason = "%s has no python3-gi (apt-get install python3-gi)" % PYTHON
 
-        # Shell blocks, in order: the C example, then the plugin.
-        expected = {"example": "2 + 3 = 5\n", "hello greet": "('Ada',)\n"}
+        # Shell blocks, in order: the C example, the plugin, the descriptors.
+        expected = {"example": "2 + 3 = 5\n", "hello greet": "('Ada',)\n",
+                    "upper-demo": "HELLO\n"}
         for block in blocks:
             if block.group(1) != "sh":
                 continue
