@@ -77,6 +77,15 @@ static int open_destination_folder (const char         *base,
                                     const char         *directory,
                                     const char         *path,
                                     WpAtomicFileFlags   flags,
+                                    GStrv              *missing,
+                                    GError            **error);
+static int open_folders_at         (int                 fd,
+                                    char              **names,
+                                    GString            *display,
+                                    const char         *base,
+                                    const char         *path,
+                                    gboolean            create,
+                                    GStrv              *missing,
                                     GError            **error);
 
 static const char temp_letters[] =
@@ -232,7 +241,7 @@ wp_atomic_file_remove_temps_below (const char *base,
   g_return_val_if_fail (base != NULL && directory != NULL, 0);
   g_return_val_if_fail (wp_atomic_file_path_is_below (directory, base), 0);
 
-  dirfd = open_destination_folder (base, directory, directory, WP_ATOMIC_FILE_NONE, NULL);
+  dirfd = open_destination_folder (base, directory, directory, WP_ATOMIC_FILE_NONE, NULL, NULL);
   if (dirfd < 0)
     return 0;
   removed = wp_atomic_file_remove_temps_at (dirfd);
@@ -248,6 +257,8 @@ struct _WpAtomicFile {
   char     *path;       /* the destination, for messages */
   char     *basename;   /* its name in dirfd */
   char     *temp;       /* strategy 2: the temporary name; NULL once renamed */
+  char     *base;       /* nullable */
+  GStrv     missing;    /* strategy 1: folders to create below dirfd at the commit */
   int       dirfd;
   int       fd;         /* open for writing */
   gboolean  committed;
@@ -317,6 +328,27 @@ create_named (int          dirfd,
   return -1;
 }
 
+/* The path of @file's dirfd, for messages: the destination's folder
+ * without the folders still missing. */
+static GString *
+folder_display (WpAtomicFile *file)
+{
+  g_autofree char *directory = g_path_get_dirname (file->path);
+  GString *display = g_string_new (directory);
+
+  g_assert (file->missing != NULL);
+  for (gsize i = g_strv_length (file->missing); i > 0; i--)
+    {
+      const char *slash = strrchr (display->str, G_DIR_SEPARATOR);
+
+      if (file->missing[i - 1][0] == '\0' || g_str_equal (file->missing[i - 1], "."))
+        continue;
+      if (slash != NULL)
+        g_string_truncate (display, (gsize) (slash - display->str));
+    }
+  return display;
+}
+
 /* Names the unnamed file: straight to the destination when there is
  * none, else to a temporary name renamed over it (linkat() cannot
  * replace).  The file stays open until then, so that a temporary name
@@ -327,6 +359,17 @@ commit_unnamed (WpAtomicFile  *file,
 {
   char proc_path[64];
   int saved_errno;
+
+  if (file->missing != NULL)
+    {
+      g_autoptr(GString) display = folder_display (file);
+
+      file->dirfd = open_folders_at (file->dirfd, file->missing, display, file->base,
+                                     file->path, TRUE, NULL, error);
+      g_clear_pointer (&file->missing, g_strfreev);
+      if (file->dirfd < 0)
+        return FALSE;
+    }
 
   g_snprintf (proc_path, sizeof proc_path, "/proc/self/fd/%d", file->fd);
 
@@ -430,20 +473,88 @@ wp_atomic_file_path_is_below (const char *path,
   return path[length] == G_DIR_SEPARATOR && path[length + 1] != '\0';
 }
 
+/* Opens, from @fd (consumed), each of @names in turn following no link
+ * (skipping empty ones and "."; ".." is an error), creating the missing
+ * ones when @create.  @display is the path of @fd, extended as it goes.
+ * With @missing, a missing folder is not created: the folder above it
+ * is returned and *@missing set to the names from it on (else NULL). */
+static int
+open_folders_at (int          fd,
+                 char       **names,
+                 GString     *display,
+                 const char  *base,
+                 const char  *path,
+                 gboolean     create,
+                 GStrv       *missing,
+                 GError     **error)
+{
+  if (missing != NULL)
+    *missing = NULL;
+
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gsize display_length = display->len;
+      int child;
+
+      if (names[i][0] == '\0' || g_str_equal (names[i], "."))
+        continue;
+      g_string_append_printf (display, G_DIR_SEPARATOR_S "%s", names[i]);
+      if (g_str_equal (names[i], ".."))
+        {
+          close (fd);
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                       "Failed to write “%s”: “..” below “%s”", path, base);
+          return -1;
+        }
+      child = open_folder_at (fd, names[i], display->str, path,
+                              create && missing == NULL, &local_error);
+      if (child < 0 && create && missing != NULL
+          && g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          /* ".." further down is an error now, not at the commit. */
+          for (gsize j = i + 1; names[j] != NULL; j++)
+            if (g_str_equal (names[j], ".."))
+              {
+                close (fd);
+                g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                             "Failed to write “%s”: “..” below “%s”", path, base);
+                return -1;
+              }
+          g_string_truncate (display, display_length);
+          *missing = g_strdupv (names + i);
+          return fd;
+        }
+      close (fd);
+      if (child < 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return -1;
+        }
+      fd = child;
+    }
+  return fd;
+}
+
 /* Opens @directory, the folder of @path: @base following links, then
  * each folder below it without; or, with no @base, the folder itself,
- * created with its parents when asked. */
+ * created with its parents when asked.  With @missing and a @base, the
+ * missing folders are left for later: see open_folders_at(). */
 static int
 open_destination_folder (const char         *base,
                          const char         *directory,
                          const char         *path,
                          WpAtomicFileFlags   flags,
+                         GStrv              *missing,
                          GError            **error)
 {
   gboolean create = (flags & WP_ATOMIC_FILE_CREATE_PARENTS) != 0;
   g_auto(GStrv) names = NULL;
   g_autoptr(GString) display = NULL;
   int fd, saved_errno;
+
+  if (missing != NULL)
+    *missing = NULL;
 
   if (base == NULL)
     {
@@ -473,27 +584,7 @@ open_destination_folder (const char         *base,
 
   names = g_strsplit (directory + strlen (base), G_DIR_SEPARATOR_S, -1);
   display = g_string_new (base);
-  for (gsize i = 0; names[i] != NULL; i++)
-    {
-      int child;
-
-      if (names[i][0] == '\0' || g_str_equal (names[i], "."))
-        continue;
-      g_string_append_printf (display, G_DIR_SEPARATOR_S "%s", names[i]);
-      if (g_str_equal (names[i], ".."))
-        {
-          close (fd);
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                       "Failed to write “%s”: “..” below “%s”", path, base);
-          return -1;
-        }
-      child = open_folder_at (fd, names[i], display->str, path, create, error);
-      close (fd);
-      if (child < 0)
-        return -1;
-      fd = child;
-    }
-  return fd;
+  return open_folders_at (fd, names, display, base, path, create, missing, error);
 }
 
 /**
@@ -530,9 +621,13 @@ wp_atomic_file_create_below (const char         *base,
   file = g_new0 (WpAtomicFile, 1);
   file->fd = -1;
   file->path = g_strdup (path);
+  file->base = g_strdup (base);
   file->basename = g_path_get_basename (path);
   directory = g_path_get_dirname (path);
-  file->dirfd = open_destination_folder (base, directory, path, flags, error);
+  file->dirfd = open_destination_folder (base, directory, path, flags,
+                                         (flags & WP_ATOMIC_FILE_NO_O_TMPFILE) ? NULL
+                                                                               : &file->missing,
+                                         error);
   if (file->dirfd < 0)
     return NULL;
 
@@ -540,11 +635,27 @@ wp_atomic_file_create_below (const char         *base,
     {
       GError *local_error = NULL;
 
+      /* In the deepest folder there is: the same file system as the
+       * folders to create in it, where linkat() can name it. */
       file->fd = create_unnamed (file->dirfd, path, &local_error);
       if (local_error != NULL)
         {
           g_propagate_error (error, local_error);
           return NULL;
+        }
+    }
+  if (file->missing != NULL)
+    {
+      g_autoptr(GString) display = folder_display (file);
+
+      if (file->fd < 0)
+        {
+          /* A named file goes in its own folder: create it now. */
+          file->dirfd = open_folders_at (file->dirfd, file->missing, display, base, path,
+                                         TRUE, NULL, error);
+          g_clear_pointer (&file->missing, g_strfreev);
+          if (file->dirfd < 0)
+            return NULL;
         }
     }
   if (file->fd < 0)
@@ -670,6 +781,8 @@ wp_atomic_file_free (WpAtomicFile *file)
   if (file->dirfd >= 0)
     close (file->dirfd);
   g_free (file->temp);
+  g_strfreev (file->missing);
+  g_free (file->base);
   g_free (file->basename);
   g_free (file->path);
   g_free (file);
