@@ -29,7 +29,12 @@
  * can be handed to whoever writes the contents; wp_atomic_file_commit()
  * then names it as above, and wp_atomic_file_free() without a commit
  * discards it.  wp_atomic_file_replace_below() is those three steps with
- * the contents written in between.
+ * the contents written in between.  With a base folder and
+ * WP_ATOMIC_FILE_CREATE_PARENTS, an unnamed file is created in the
+ * deepest of the destination's folders that exists, and the missing
+ * ones are created by the commit (linkat() names the file in any folder
+ * of its file system): a file discarded leaves no empty folder.  A named
+ * one is created in its own folder, created first.
  *
  * Temporary names are ".NAME.wptmp-XXXXXX" (NAME cut to
  * TEMP_NAME_PREFIX_MAX bytes, X from [A-Za-z0-9]) and nothing else has
@@ -596,7 +601,8 @@ open_destination_folder (const char         *base,
  *
  * Opens the folder of @path as wp_atomic_file_replace_below() does
  * (following no symbolic link below @base, creating the missing ones
- * with WP_ATOMIC_FILE_CREATE_PARENTS) and creates in it a new, empty
+ * with WP_ATOMIC_FILE_CREATE_PARENTS: for an unnamed file with a @base,
+ * at the commit, see the top of this file) and creates in it a new, empty
  * file open for writing, unnamed where the file system allows, else
  * under a temporary name: see the top of this file.  Its contents
  * appear at @path with wp_atomic_file_commit(); wp_atomic_file_free()
