@@ -32,23 +32,42 @@
  * its thumbnails records, in a JPEG comment the plugin writes, the
  * image's current mtime (in nanoseconds) and size (wp-thumbnail-stamp.c):
  * a second run costs a walk, a stat() per image and a read of the first
- * few KiB of each thumbnail.  A file name that is not
- * UTF-8 fails its image: the plugin's paths are GVariant strings.
+ * few KiB of each thumbnail.  A file name that is not UTF-8 fails its
+ * image (the plugin names the image in its messages with a GVariant
+ * string).
  *
- * Job shape.  One `write` job per image (decode once, write every size)
- * by default; with --one-job-per-size, the reference program's shape, one
- * per (image, size).  Its options give the quality, the pixel limit and,
- * as `base`, the folder below which the plugin follows no symbolic link:
- * the image's folder, or OUT with --output.
+ * Job shape.  One `write_fds` job per image (decode once, write every
+ * size; MAX_BOXES_PER_JOB sizes at most, more take several) by default;
+ * with --one-job-per-size, the reference program's shape, one per
+ * (image, size).  The workers read no path: the command opens the image
+ * (refusing what is not a regular file: a FIFO does not block it) and
+ * creates each thumbnail as an unnamed file in its destination's folder,
+ * following no symbolic link below the image's folder, or OUT with
+ * --output, and passes their descriptors (wp-thumbnail-files.c); when
+ * the job succeeds it names them, each replacing the old thumbnail
+ * atomically, and when it fails or is cancelled it discards them.  A
+ * thumbnail whose file cannot be created (a link in the way, a file
+ * where its folder should be) fails the image, and the others are still
+ * written.  The options give the quality, the pixel limit and the
+ * image's path, for the plugin's messages.
  *
  * Flow.  An idle source (feed_pool) takes images from the walk and
- * submits their jobs while fewer than WINDOW_PER_WORKER jobs per worker
- * are in flight, and stops when the window is full; every returning job
+ * submits their jobs while fewer than the window's jobs are in flight,
+ * and stops when the window is full; every returning job
  * makes room and schedules it again.  So the first job starts as soon as
  * the first image is found, and however large the tree, the host holds
  * at most a window of jobs, one walk stack and the counters.  An
  * ImageTask lives from an image's submission to its last job's return
  * and is then folded into the counters and freed.
+ *
+ * Descriptors.  A job's files are opened right before it is submitted
+ * and closed when it returns: WP_THUMBNAIL_FILES_FDS (boxes), 19 for the
+ * six default sizes.  The window is WINDOW_PER_WORKER (4) jobs per worker,
+ * fewer when their descriptors, with an image's other jobs submitted
+ * together, would pass half of RLIMIT_NOFILE, whose soft limit is first
+ * raised towards the hard one (up to MAX_NOFILE): so however large the
+ * tree, the command holds at most window x 19 descriptors for jobs
+ * (152 with two workers), never near the limit.
  *
  * Memory.  Each worker runs under a memory limit (RLIMIT_AS, see
  * wp_pool_set_worker_memory_limit()), 1 GiB unless --memory-limit says
@@ -76,19 +95,20 @@
  * done: the run stops as if interrupted, prints that error once and
  * exits with status 1.
  *
- * Leftovers.  A worker killed while replacing a thumbnail (by a timeout,
- * or with the command) can leave the complete new file under its
- * temporary name (wp-atomic-file.c).  Before the first job that writes
- * in a thumbnail folder is submitted, the run removes the files there
- * that have exactly such a name, opening the folder as the plugin does,
- * following no link below the image's folder.
+ * Leftovers.  The command killed while replacing a thumbnail can leave
+ * the complete new file under its temporary name, and where the file
+ * system has no O_TMPFILE, a partial one (wp-atomic-file.c).  Before
+ * the first job that writes in a thumbnail folder is submitted, the run
+ * removes the files there that have exactly such a name, opening the
+ * folder as it creates thumbnails there, following no link below the
+ * image's folder (or OUT).
  *
  * Interruption.  SIGINT and SIGTERM stop the feeding and cancel `stop`,
  * the cancellable shared by every job: queued jobs fail at once and
  * running ones are cancelled in their workers (killed after the pool's
- * grace period), and the plugin writes each file atomically, so no
- * partial thumbnail or temporary file is left.  Once every job has come
- * back the pool is closed and waited for, and the exit status is 128
+ * grace period), and their files are discarded, so no partial thumbnail
+ * or temporary file is left.  Once every job has come back the pool is
+ * closed and waited for, and the exit status is 128
  * plus the signal's number (130, 143).  A signal that comes once every
  * job is back, interrupted or not, is caught and ignored until the
  * command exits: the exit status is then the one the work earned, and a
@@ -96,9 +116,8 @@
  *
  * Counting.  Every image the walk gives is, at the end, exactly one of
  * done, skipped, failed or (when interrupted) not done.  "Thumbnails
- * written" counts files: those a job reports writing, and for a job that
- * failed or was cancelled part way (the plugin then reports nothing),
- * those of its destinations that a new file occupies (count_replaced()).
+ * written" counts files: those the command named after their job
+ * succeeded (a failed or cancelled job writes none).
  * "Passed over" counts the walk's entries that could not be taken.
  *
  * Output.  Progress bar on stderr (wp-cli-progress.c) when stderr is a
