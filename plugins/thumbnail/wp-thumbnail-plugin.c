@@ -80,12 +80,15 @@
  * partial thumbnail and no temporary file.
  *
  * Every function runs in a worker's main thread, one job at a time; the
- * plugin keeps no state between jobs.
+ * plugin keeps no state between jobs.  Its init opens /proc/self/statm
+ * for the memory checks (wp-memory-limit.c), which write_fds jobs then
+ * read without opening a path.
  */
 
 #include "workpool/wp-plugin.h"
 
 #include "wp-image.h"
+#include "wp-memory-limit.h"
 #include "wp-thumbnail.h"
 
 #ifndef WP_THUMBNAIL_VERSION
@@ -428,11 +431,28 @@ static const WpFunction functions[] = {
   { NULL }
 };
 
+/* What jobs read without opening a path: the address space in use
+ * (wp-memory-limit.c). */
+static gboolean
+thumbnail_init (GError **error)
+{
+  wp_memory_limit_open ();
+  return TRUE;
+}
+
+static void
+thumbnail_shutdown (void)
+{
+  wp_memory_limit_close ();
+}
+
 static const WpPlugin plugin = {
   WP_PLUGIN_ABI_VERSION, sizeof (WpPlugin),
   "thumbnail", WP_THUMBNAIL_VERSION,
   "JPEG thumbnails of images: decode once, write every size",
   functions,
+  thumbnail_init,
+  thumbnail_shutdown,
 };
 
 WP_PLUGIN_DEFINE (plugin)

@@ -2661,6 +2661,72 @@ test_memory_limit_named (Fixture       *fixture,
   g_assert_cmpstr (tree, ==, name);
 }
 
+/* How many of this process's descriptors are open on a statm file. */
+static guint
+count_statm_descriptors (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+
+      if (target != NULL && g_str_has_suffix (target, "/statm"))
+        n++;
+    }
+  g_dir_close (dir);
+  return n;
+}
+
+static void
+test_memory_limit_kept_descriptor (void)
+{
+  const gsize grown = 64 << 20;
+  g_autoptr(GError) error = NULL;
+  guint64 limit_seen, before, after;
+  struct rlimit limit;
+  guint8 *block;
+
+  g_test_summary ("after the plugin's init, the memory checks read the address space "
+                  "in use through the descriptor it keeps, afresh at each check");
+  if (WP_ASAN_BUILD)
+    {
+      g_test_skip ("AddressSanitizer reserves terabytes of address space, so a process "
+                   "cannot run under a memory limit in this build");
+      return;
+    }
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &limit), ==, 0);
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? G_GUINT64_CONSTANT (1) << 40
+                                                   : limit.rlim_max;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+  g_assert_cmpuint (count_statm_descriptors (), ==, 0);
+  g_assert_nonnull (plugin->init);
+  g_assert_true (plugin->init (&error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_statm_descriptors (), ==, 1);
+
+  g_assert_true (wp_memory_limit_get_headroom (&limit_seen, &before));
+  g_assert_cmpuint (limit_seen, ==, limit.rlim_cur);
+  block = g_malloc (grown);   /* a mapping of its own */
+  g_assert_true (wp_memory_limit_get_headroom (&limit_seen, &after));
+  g_assert_cmpuint (after + grown, <=, before + (4 << 20));
+  g_assert_cmpuint (after + grown, >=, before - (4 << 20));
+  g_free (block);
+  plugin->shutdown ();
+  g_assert_cmpuint (count_statm_descriptors (), ==, 0);
+}
+
 static void
 test_memory_limit_note (void)
 {
@@ -2927,6 +2993,7 @@ main (int   argc,
   ADD_DATA ("/thumbnail/memory-limit/progressive-jpeg", "huge.jpg", test_memory_limit_named);
   ADD_DATA ("/thumbnail/memory-limit/png", "huge.png", test_memory_limit_named);
   g_test_add_func ("/thumbnail/memory-limit/no-limit", test_memory_limit_note);
+  g_test_add_func ("/thumbnail/memory-limit/kept-descriptor", test_memory_limit_kept_descriptor);
 
   ADD ("/thumbnail/big/20000x20000", test_big_jpeg);
   ADD ("/thumbnail/big/largest-header", test_big_jpeg_largest_header);
