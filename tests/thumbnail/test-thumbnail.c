@@ -2593,6 +2593,27 @@ write_huge_image (Fixture    *fixture,
   return g_steal_pointer (&path);
 }
 
+/* Memory-limit tests run in a subprocess, which they may limit: TRUE
+ * there; FALSE in the parent, once the subprocess passed, and in an
+ * AddressSanitizer build (skipped). */
+static gboolean
+in_memory_limit_subprocess (void)
+{
+  if (WP_ASAN_BUILD)
+    {
+      g_test_skip ("AddressSanitizer reserves terabytes of address space, so a process "
+                   "cannot run under a memory limit in this build");
+      return FALSE;
+    }
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 test_memory_limit_named (Fixture       *fixture,
                          gconstpointer  data)
@@ -2610,19 +2631,8 @@ test_memory_limit_named (Fixture       *fixture,
   g_test_summary ("an image that needs more memory than the process's RLIMIT_AS fails "
                   "with GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY, whose message names the "
                   "limit in bytes, and leaves nothing");
-  if (WP_ASAN_BUILD)
-    {
-      g_test_skip ("AddressSanitizer reserves terabytes of address space, so a process "
-                   "cannot run under a memory limit in this build");
-      return;
-    }
-
-  if (!g_test_subprocess ())
-    {
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (!in_memory_limit_subprocess ())
+    return;
 
   source = write_huge_image (fixture, name);
   destination = fixture_path (fixture, "thumbnails/a.jpg");
@@ -2693,18 +2703,8 @@ test_memory_limit_kept_descriptor (void)
 
   g_test_summary ("after the plugin's init, the memory checks read the address space "
                   "in use through the descriptor it keeps, afresh at each check");
-  if (WP_ASAN_BUILD)
-    {
-      g_test_skip ("AddressSanitizer reserves terabytes of address space, so a process "
-                   "cannot run under a memory limit in this build");
-      return;
-    }
-  if (!g_test_subprocess ())
-    {
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (!in_memory_limit_subprocess ())
+    return;
 
   g_assert_cmpint (getrlimit (RLIMIT_AS, &limit), ==, 0);
   limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? G_GUINT64_CONSTANT (1) << 40
