@@ -13,14 +13,21 @@
  *
  * Invariants:
  *
- * - libjpeg never prints and never exits.  Every error, and every warning
- *   that means lost image data (premature end of file, corrupt entropy
- *   data, ...), longjmps back to the function of this file that called
- *   libjpeg, which turns it into a GError (GDK_PIXBUF_ERROR, or
- *   G_FILE_ERROR for a failed read(), or G_IO_ERROR_CANCELLED).  Warnings
- *   that lose no pixels (stray bytes between markers, an unknown JFIF
- *   revision or Adobe transform, a malformed ICC marker) are ignored, as
- *   every viewer does.
+ * - libjpeg never prints and never exits.  Every error longjmps back to
+ *   the function of this file that called libjpeg, which turns it into a
+ *   GError (GDK_PIXBUF_ERROR, or G_FILE_ERROR for a failed read(), or
+ *   G_IO_ERROR_CANCELLED).  Warnings that lose no pixels (stray bytes
+ *   between markers, an unknown JFIF revision or Adobe transform, a
+ *   malformed ICC marker) are ignored, as every viewer does.
+ * - A damaged file decodes to what its data holds, as libvips and every
+ *   viewer show it: a warning that means lost image data (premature end
+ *   of file, corrupt entropy data, ...) lets libjpeg go on, which fills
+ *   what is missing with zero coefficients (mid-grey), and a libjpeg
+ *   error after some rows were output keeps those rows, the rest filled
+ *   with mid-grey here.  The first such message is the reader's damage
+ *   (wp_jpeg_reader_get_damage()).  A decode whose data ends or breaks
+ *   before a single byte of the first scan's data, or before any row
+ *   is output, has nothing to show and fails.
  * - The three functions that call libjpeg (reader_read_header(),
  *   reader_decode(), writer_encode()) set their setjmp point before the
  *   first call and keep everything they allocate in a heap structure (the
@@ -84,6 +91,8 @@ typedef struct {
   jmp_buf                jump;
   const char            *path;   /* the file being read, NULL when encoding */
   GError                *error;  /* set just before the longjmp */
+  char                  *damage; /* decoding: the first message of lost data */
+  gboolean               libjpeg_error;  /* error was libjpeg's own */
 } WpJpegErrorMgr;
 
 static gboolean
@@ -131,7 +140,12 @@ error_from_libjpeg (j_common_ptr cinfo)
       break;
     }
 
-  if (cinfo->is_decompressor)
+  /* The first damage, such as a premature end, is what led to it. */
+  if (cinfo->is_decompressor && err->damage != NULL && !g_str_equal (err->damage, message))
+    error = g_error_new (GDK_PIXBUF_ERROR, code,
+                         "Failed to decode JPEG image “%s”: %s (%s)",
+                         err->path, err->damage, message);
+  else if (cinfo->is_decompressor)
     error = g_error_new (GDK_PIXBUF_ERROR, code,
                          "Failed to decode JPEG image “%s”: %s",
                          err->path, message);
@@ -162,9 +176,30 @@ fail (j_common_ptr  cinfo,
   longjmp (err->jump, 1);
 }
 
+/* Keeps libjpeg's current message as the damage, unless there is one. */
+static void
+note_damage (j_common_ptr cinfo)
+{
+  WpJpegErrorMgr *err = (WpJpegErrorMgr *) cinfo->err;
+  char message[JMSG_LENGTH_MAX];
+
+  if (!cinfo->is_decompressor || err->damage != NULL)
+    return;
+
+  cinfo->err->format_message (cinfo, message);
+  err->damage = g_strdup (message);
+}
+
 static void
 error_exit (j_common_ptr cinfo)
 {
+  WpJpegErrorMgr *err = (WpJpegErrorMgr *) cinfo->err;
+
+  if (err->error == NULL)
+    {
+      err->libjpeg_error = TRUE;
+      note_damage (cinfo);
+    }
   fail (cinfo, NULL);
 }
 
@@ -177,7 +212,7 @@ emit_message (j_common_ptr cinfo,
 
   cinfo->err->num_warnings++;
   if (!warning_is_benign (cinfo->err->msg_code))
-    fail (cinfo, NULL);
+    note_damage (cinfo);
 }
 
 static void
@@ -196,6 +231,8 @@ error_mgr_init (WpJpegErrorMgr *err,
   err->pub.output_message = output_message;
   err->path = path;
   err->error = NULL;
+  err->damage = NULL;
+  err->libjpeg_error = FALSE;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -203,6 +240,7 @@ error_mgr_init (WpJpegErrorMgr *err,
 typedef struct {
   struct jpeg_source_mgr  pub;
   int                     fd;
+  guint64                 bytes_read;   /* from the file, not the fake EOI */
   JOCTET                  buffer[SOURCE_BUFFER_SIZE];
 } WpJpegSource;
 
@@ -217,8 +255,10 @@ struct _WpJpegReader {
   GBytes                        *icc_profile;
   gboolean                       decoded;
   guint64                        max_pixels;   /* of the decoded output */
+  guint64                        scan_data_offset;  /* after the first SOS */
 
   /* Only during wp_jpeg_reader_decode(): */
+  JDIMENSION                     rows_done;    /* rows of pixbuf complete */
   GdkPixbuf                     *pixbuf;
   guint8                        *cmyk_rows;
 };
@@ -251,13 +291,15 @@ source_fill (j_decompress_ptr cinfo)
 
   if (n == 0)
     {
-      /* Our emit_message() turns this warning into an error; the fake
-       * EOI marker is libjpeg's convention should it ever return. */
+      /* libjpeg's convention: a warning and a fake EOI marker, after
+       * which the decode fills what is missing. */
       WARNMS (cinfo, JWRN_JPEG_EOF);
       source->buffer[0] = 0xFF;
       source->buffer[1] = JPEG_EOI;
       n = 2;
     }
+  else
+    source->bytes_read += (guint64) n;
 
   source->pub.next_input_byte = source->buffer;
   source->pub.bytes_in_buffer = n;
@@ -349,6 +391,8 @@ reader_read_header (WpJpegReader  *reader,
   jpeg_save_markers (&reader->cinfo, JPEG_APP0 + 1, 0xFFFF);
   jpeg_save_markers (&reader->cinfo, JPEG_APP0 + 2, 0xFFFF);
   jpeg_read_header (&reader->cinfo, TRUE);
+  reader->scan_data_offset = reader->source.bytes_read
+                             - reader->source.pub.bytes_in_buffer;
 
   for (marker = reader->cinfo.marker_list; marker != NULL; marker = marker->next)
     {
@@ -658,6 +702,30 @@ convert_cmyk_row (const guint8 *cmyk,
     }
 }
 
+/* Fills the rows of reader->pixbuf from reader->rows_done down with
+ * mid-grey, what libjpeg shows for data it does not have. */
+static void
+fill_missing_rows (WpJpegReader *reader)
+{
+  guint8 *pixels = gdk_pixbuf_get_pixels (reader->pixbuf);
+  gsize rowstride = (gsize) gdk_pixbuf_get_rowstride (reader->pixbuf);
+  gsize row_bytes = (gsize) gdk_pixbuf_get_width (reader->pixbuf) * 3;
+  int y;
+
+  for (y = (int) reader->rows_done; y < gdk_pixbuf_get_height (reader->pixbuf); y++)
+    memset (pixels + y * rowstride, 0x80, row_bytes);
+}
+
+/* Whether the decode that just ended, damaged, had nothing to show: its
+ * data ended before a single byte of the first scan's entropy-coded
+ * data (libjpeg then outputs a grey image of its own). */
+static gboolean
+reader_decoded_nothing (WpJpegReader *reader)
+{
+  return reader->err.damage != NULL &&
+         reader->source.bytes_read <= reader->scan_data_offset;
+}
+
 /* The libjpeg part of wp_jpeg_reader_decode(): fills reader->pixbuf. */
 static gboolean
 reader_decode (WpJpegReader  *reader,
@@ -669,9 +737,23 @@ reader_decode (WpJpegReader  *reader,
 
   if (setjmp (reader->err.jump))
     {
-      g_clear_object (&reader->pixbuf);
       g_clear_pointer (&reader->cmyk_rows, g_free);
       jpeg_abort_decompress (&reader->cinfo);
+
+      /* libjpeg's own error on corrupt data, after some rows: keep them. */
+      if (reader->pixbuf != NULL && reader->rows_done > 0 &&
+          reader->err.libjpeg_error &&
+          g_error_matches (reader->err.error, GDK_PIXBUF_ERROR,
+                           GDK_PIXBUF_ERROR_CORRUPT_IMAGE) &&
+          !reader_decoded_nothing (reader))
+        {
+          g_assert (reader->err.damage != NULL);
+          g_clear_error (&reader->err.error);
+          fill_missing_rows (reader);
+          return TRUE;
+        }
+
+      g_clear_object (&reader->pixbuf);
       reader_propagate_error (reader, error);
       return FALSE;
     }
@@ -726,13 +808,24 @@ reader_decode (WpJpegReader  *reader,
         for (i = 0; i < got; i++)
           convert_cmyk_row (rows[i], pixels + (first + i) * rowstride,
                             cinfo->output_width, cinfo->saw_Adobe_marker);
+
+      reader->rows_done = first + got;
     }
 
-  /* Reads up to EOI, so that a file truncated after the last row still
-   * fails. */
+  /* Reads up to EOI, so that a file truncated after the last row is
+   * reported damaged. */
   jpeg_finish_decompress (cinfo);
 
   g_clear_pointer (&reader->cmyk_rows, g_free);
+
+  if (reader_decoded_nothing (reader))
+    {
+      g_clear_object (&reader->pixbuf);
+      g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+                   "Failed to decode JPEG image “%s”: %s before any image data",
+                   reader->path, reader->err.damage);
+      return FALSE;
+    }
 
   return TRUE;
 }
@@ -747,8 +840,10 @@ reader_decode (WpJpegReader  *reader,
  *
  * Decodes the image once, at a DCT scale M/8 whose output is at least
  * @min_width x @min_height: preferably DECODE_GAP times that, and 1/8 only
- * when nothing larger is within the pixel limit (choose_scale()).  Every
- * warning that means lost data, such as a truncated file, is an error.  Before
+ * when nothing larger is within the pixel limit (choose_scale()).  A
+ * damaged file (truncated, corrupt data) decodes to what its data holds,
+ * the rest mid-grey, and wp_jpeg_reader_get_damage() then says what was
+ * wrong; one with no image data at all is an error.  Before
  * anything is allocated, fails with GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY
  * when that output is over wp_jpeg_reader_set_max_pixels()'s limit, or
  * when the decode needs more memory than the process's RLIMIT_AS leaves.
@@ -778,6 +873,24 @@ wp_jpeg_reader_decode (WpJpegReader  *reader,
 }
 
 /**
+ * wp_jpeg_reader_get_damage:
+ * @reader: a reader
+ *
+ * What is wrong with a damaged file that decoded in part: libjpeg's first
+ * message of lost data, such as "Premature end of JPEG file".
+ *
+ * Returns: (nullable): the damage, or %NULL when the file was intact so
+ *   far (valid until @reader is freed)
+ */
+const char *
+wp_jpeg_reader_get_damage (WpJpegReader *reader)
+{
+  g_return_val_if_fail (reader != NULL, NULL);
+
+  return reader->err.damage;
+}
+
+/**
  * wp_jpeg_reader_free:
  * @reader: (nullable): a reader
  *
@@ -793,6 +906,7 @@ wp_jpeg_reader_free (WpJpegReader *reader)
   g_clear_object (&reader->pixbuf);
   g_free (reader->cmyk_rows);
   g_clear_pointer (&reader->icc_profile, g_bytes_unref);
+  g_free (reader->err.damage);
   g_free (reader->path);
   g_free (reader);
 }
@@ -846,6 +960,7 @@ static void
 writer_free (WpJpegWriter *writer)
 {
   jpeg_destroy_compress (&writer->cinfo);
+  g_assert (writer->err.damage == NULL);
   g_clear_pointer (&writer->destination.bytes, g_byte_array_unref);
   g_free (writer);
 }

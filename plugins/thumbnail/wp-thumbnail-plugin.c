@@ -12,9 +12,13 @@
  *   thumbnails_q  (sa(sii)i)  -> a(ii)  the same with a JPEG quality, 1-100
  *   write     (sa(sii)a{sv}) -> (a(ii)a{sv})
  *                                       the same with options, and a
- *                                       report of the job (empty today;
- *                                       callers ignore keys they do not
- *                                       know).  Options, each optional:
+ *                                       report of the job (callers
+ *                                       ignore keys they do not know):
+ *                                         damage (s)   present only for
+ *                                           a damaged image whose
+ *                                           thumbnails show what
+ *                                           decodes: what is wrong
+ *                                       Options, each optional:
  *                                         quality (i)  JPEG quality, 1-100
  *                                         max-pixels (t) the pixel limit
  *                                           of the decode (default
@@ -23,6 +27,8 @@
  *                                           every destination lies
  *                                           under; no symbolic link
  *                                           below it is followed
+ *                                         strict (b)   a damaged image
+ *                                           is an error (default false)
  *                                       An unknown option or one of the
  *                                       wrong type is an error.
  *   info          (s)         -> (iis)  width and height as displayed (after
@@ -35,6 +41,11 @@
  *                                             " ('t/a-64.jpg', 64, 64)])"),
  *                       ...);
  *
+ * A damaged image that decodes in part (a truncated or corrupt JPEG, a
+ * GIF whose later frame is damaged) gets thumbnails of what decodes, the
+ * rest mid-grey; thumbnail, thumbnails and thumbnails_q say nothing of
+ * it, write reports it (or fails with strict).
+ *
  * Thumbnails are JPEG files (quality WP_THUMBNAIL_DEFAULT_QUALITY unless
  * given) that fit their box with the source's aspect ratio, never larger
  * than the source, oriented per EXIF, composited on white, with the
@@ -46,7 +57,8 @@
  *
  * Errors keep their domain: G_FILE_ERROR for a missing or unreadable
  * source and for an unwritable destination, naming the path;
- * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty, truncated or corrupt image,
+ * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty or corrupt image with
+ * nothing to show (or a damaged one with strict),
  * GDK_PIXBUF_ERROR_UNKNOWN_TYPE for a format nothing can read,
  * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY for an image that would decode to
  * more than the pixel limit (100 megapixels unless "max-pixels" says
@@ -93,6 +105,7 @@ thumbnail (GVariant      *args,
            GError       **error)
 {
   WpThumbnailRequest request = { NULL, 0, 0, 0, 0 };
+  WpThumbnailOptions options = WP_THUMBNAIL_OPTIONS_INIT;
   const char *source;
 
   if (!check_args (args, "(ss(ii))", error))
@@ -101,21 +114,20 @@ thumbnail (GVariant      *args,
   g_variant_get (args, "(&s&s(ii))", &source, &request.path,
                  &request.box_width, &request.box_height);
 
-  if (!wp_thumbnail_write (source, &request, 1, WP_THUMBNAIL_DEFAULT_QUALITY,
-                           WP_THUMBNAIL_MAX_PIXELS, cancellable, error))
+  if (!wp_thumbnail_write (source, &request, 1, &options, NULL, cancellable, error))
     return NULL;
 
   return g_variant_new ("(ii)", request.width, request.height);
 }
 
-/* (sa(sii)...) with @quality and @max_pixels -> a(ii) */
+/* (sa(sii)...) with @options -> a(ii), and the damage when asked */
 static GVariant *
-write_thumbnails (GVariant      *args,
-                  const char    *base,
-                  int            quality,
-                  guint64        max_pixels,
-                  GCancellable  *cancellable,
-                  GError       **error)
+write_thumbnails (GVariant                  *args,
+                  const char                *base,
+                  const WpThumbnailOptions  *options,
+                  char                     **damage,
+                  GCancellable              *cancellable,
+                  GError                   **error)
 {
   g_autoptr(GVariant) list = g_variant_get_child_value (args, 1);
   g_autofree WpThumbnailRequest *requests = NULL;
@@ -131,7 +143,7 @@ write_thumbnails (GVariant      *args,
     g_variant_get_child (list, i, "(&sii)", &requests[i].path,
                          &requests[i].box_width, &requests[i].box_height);
 
-  if (!wp_thumbnail_write_below (source, base, requests, n, quality, max_pixels,
+  if (!wp_thumbnail_write_below (source, base, requests, n, options, damage,
                                  cancellable, error))
     return NULL;
 
@@ -147,11 +159,12 @@ thumbnails (GVariant      *args,
             GCancellable  *cancellable,
             GError       **error)
 {
+  WpThumbnailOptions options = WP_THUMBNAIL_OPTIONS_INIT;
+
   if (!check_args (args, "(sa(sii))", error))
     return NULL;
 
-  return write_thumbnails (args, NULL, WP_THUMBNAIL_DEFAULT_QUALITY,
-                           WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
+  return write_thumbnails (args, NULL, &options, NULL, cancellable, error);
 }
 
 static GVariant *
@@ -159,14 +172,16 @@ thumbnails_q (GVariant      *args,
               GCancellable  *cancellable,
               GError       **error)
 {
+  WpThumbnailOptions options = WP_THUMBNAIL_OPTIONS_INIT;
   gint32 quality;
 
   if (!check_args (args, "(sa(sii)i)", error))
     return NULL;
 
   g_variant_get_child (args, 2, "i", &quality);
+  options.quality = quality;
 
-  return write_thumbnails (args, NULL, quality, WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
+  return write_thumbnails (args, NULL, &options, NULL, cancellable, error);
 }
 
 /* An option of write: a known key with a value of its type. */
@@ -179,6 +194,7 @@ check_option (const char  *key,
     { "quality", "i" },
     { "max-pixels", "t" },
     { "base", "s" },
+    { "strict", "b" },
   };
   gsize i;
 
@@ -196,7 +212,7 @@ check_option (const char  *key,
     }
 
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "Unknown option “%s” (known: quality, max-pixels, base)", key);
+               "Unknown option “%s” (known: quality, max-pixels, base, strict)", key);
   return FALSE;
 }
 
@@ -206,8 +222,11 @@ write_with_options (GVariant      *args,
                     GError       **error)
 {
   g_autoptr(GVariant) options = NULL;
+  WpThumbnailOptions thumbnail_options = WP_THUMBNAIL_OPTIONS_INIT;
   gint32 quality = WP_THUMBNAIL_DEFAULT_QUALITY;
-  guint64 max_pixels = WP_THUMBNAIL_MAX_PIXELS;
+  gboolean strict = FALSE;
+  g_autofree char *damage = NULL;
+  GVariantDict report;
   const char *base = NULL;
   GVariantIter iter;
   const char *key;
@@ -229,14 +248,21 @@ write_with_options (GVariant      *args,
     }
 
   g_variant_lookup (options, "quality", "i", &quality);
-  g_variant_lookup (options, "max-pixels", "t", &max_pixels);
+  g_variant_lookup (options, "max-pixels", "t", &thumbnail_options.max_pixels);
   g_variant_lookup (options, "base", "&s", &base);
+  g_variant_lookup (options, "strict", "b", &strict);
+  thumbnail_options.quality = quality;
+  thumbnail_options.strict = strict;
 
-  sizes = write_thumbnails (args, base, quality, max_pixels, cancellable, error);
+  sizes = write_thumbnails (args, base, &thumbnail_options, &damage, cancellable, error);
   if (sizes == NULL)
     return NULL;
 
-  return g_variant_new ("(@a(ii)@a{sv})", sizes, g_variant_new ("a{sv}", NULL));
+  g_variant_dict_init (&report, NULL);
+  if (damage != NULL)
+    g_variant_dict_insert (&report, "damage", "s", damage);
+
+  return g_variant_new ("(@a(ii)@a{sv})", sizes, g_variant_dict_end (&report));
 }
 
 static GVariant *
@@ -270,7 +296,7 @@ static const WpFunction functions[] = {
   { "thumbnails_q", "(sa(sii)i)", "a(ii)", thumbnails_q,
     "Like thumbnails, with a JPEG quality from 1 to 100" },
   { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})", write_with_options,
-    "Like thumbnails, with options (quality, max-pixels, base) and a report" },
+    "Like thumbnails, with options (quality, max-pixels, base, strict) and a report" },
   { "info", "(s)", "(iis)", info,
     "Displayed width and height, and format name, of an image" },
   { NULL }

@@ -373,9 +373,11 @@ thumbnail (const char *source,
   g_autofree char *name = g_strdup_printf ("thumb-%d.jpg", box);
   g_autofree char *destination = g_build_filename (dir, name, NULL);
   WpThumbnailRequest request = { destination, box, box, 0, 0 };
+  WpThumbnailOptions options = WP_THUMBNAIL_OPTIONS_INIT;
   GdkPixbuf *pixbuf;
 
-  g_assert_true (wp_thumbnail_write (source, &request, 1, 95, WP_THUMBNAIL_MAX_PIXELS, NULL, &error));
+  options.quality = 95;
+  g_assert_true (wp_thumbnail_write (source, &request, 1, &options, NULL, NULL, &error));
   g_assert_no_error (error);
 
   pixbuf = gdk_pixbuf_new_from_file (destination, &error);

@@ -1515,8 +1515,10 @@ test_write_bad_options (Fixture       *fixture,
     const char *options;
     const char *message;
   } cases[] = {
-    { "{'colour': <true>}", "Unknown option “colour” (known: quality, max-pixels, base)" },
+    { "{'colour': <true>}",
+      "Unknown option “colour” (known: quality, max-pixels, base, strict)" },
     { "{'quality': <'high'>}", "Option “quality” must be of type i, not s" },
+    { "{'strict': <1>}", "Option “strict” must be of type b, not i" },
     { "{'base': <42>}", "Option “base” must be of type s, not i" },
     { "{'quality': <0>}", "JPEG quality must be between 1 and 100, not 0" },
   };
@@ -1951,31 +1953,101 @@ typedef struct {
   const char *name;
   int         code;     /* in GDK_PIXBUF_ERROR */
   const char *message;  /* expected in the message, or NULL */
+  const char *damage;   /* a damaged file that decodes in part: the
+                         * write report's damage; NULL: the file fails */
 } BadInput;
 
 static const BadInput bad_inputs[] = {
-  { "empty.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "contains no data" },
-  { "truncated-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-header.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-at-scan.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-half.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-no-eoi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-progressive.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-half.png", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "truncated" },
-  { "truncated-half.bmp", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "truncated" },
-  { "garbage-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL },
-  /* Decoded at 1/8, 7500x7500, within the pixel limit: its missing data
-   * is what fails it. */
-  { "huge-60000x60000.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "premature end" },
+  { "empty.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "contains no data", NULL },
+  { "truncated-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+    "Premature end of JPEG file (JPEG datastream contains no image)", NULL },
+  { "truncated-header.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end", NULL },
+  { "truncated-at-scan.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+    "Premature end of JPEG file before any image data", NULL },
+  { "truncated-half.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "Premature end of JPEG file" },
+  { "truncated-no-eoi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "Premature end of JPEG file" },
+  /* Cut inside the header of a later scan, which libjpeg cannot get past. */
+  { "truncated-progressive.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end", NULL },
+  { "truncated-half.png", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "the file is truncated: 16 of 48 rows decoded" },
+  { "truncated-half.bmp", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "the file is truncated: 23 of 48 rows decoded" },
+  { "garbage-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL, NULL },
+  /* Decoded at 1/8, 7500x7500, within the pixel limit: its first rows
+   * decode, the rest is missing. */
+  { "huge-60000x60000.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "Corrupt JPEG data: premature end of data segment" },
   { "huge-60000x60000.png", GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
-    "is 60000x60000 = 3600000000 pixels, over the pixel limit of 100000000" },
-  { "not-an-image.jpg", GDK_PIXBUF_ERROR_UNKNOWN_TYPE, NULL },
+    "is 60000x60000 = 3600000000 pixels, over the pixel limit of 100000000", NULL },
+  { "not-an-image.jpg", GDK_PIXBUF_ERROR_UNKNOWN_TYPE, NULL, NULL },
 };
 
 static char *
 bad_input_path (const char *name)
 {
   return g_test_build_filename (G_TEST_DIST, "..", "data", "bad", name, NULL);
+}
+
+/* @bad, damaged, through write: its thumbnails and the damage in the
+ * report; with strict, CORRUPT_IMAGE naming the file and the damage, and
+ * nothing written. */
+static void
+test_damaged_input (Fixture        *fixture,
+                    const char     *source,
+                    const BadInput *bad)
+{
+  const char *modes[] = { "shown", "strict" };
+
+  for (gsize m = 0; m < G_N_ELEMENTS (modes); m++)
+    {
+      gboolean strict = m == 1;
+      g_autofree char *out = fixture_path (fixture, modes[m]);
+      g_autoptr(GVariant) result = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *tree = NULL;
+      GVariantBuilder list;
+
+      g_assert_cmpint (g_mkdir (out, 0755), ==, 0);
+      g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
+      for (gsize i = 0; i < G_N_ELEMENTS (six_boxes); i++)
+        {
+          g_autofree char *name = g_strdup_printf ("%d.jpg", six_boxes[i]);
+          g_autofree char *destination = g_build_filename (out, name, NULL);
+
+          g_variant_builder_add (&list, "(sii)", destination, six_boxes[i], six_boxes[i]);
+        }
+
+      result = call ("write",
+                     g_variant_new_parsed ("(%s, %@a(sii), {'strict': <%b>, 'base': <%s>})",
+                                           source, g_variant_builder_end (&list), strict, out),
+                     NULL, &error);
+      tree = list_tree (out);
+
+      if (strict)
+        {
+          g_autofree char *expected = g_strdup_printf ("Image “%s” is damaged: %s",
+                                                       source, bad->damage);
+
+          g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
+          g_assert_true (g_str_has_prefix (error->message, expected));
+          g_assert_null (result);
+          g_assert_cmpstr (tree, ==, "");
+        }
+      else
+        {
+          g_autoptr(GVariant) report = NULL;
+          const char *damage = NULL;
+
+          g_assert_no_error (error);
+          report = g_variant_get_child_value (result, 1);
+          g_assert_true (g_variant_lookup (report, "damage", "&s", &damage));
+          g_assert_true (g_str_has_prefix (damage, bad->damage));
+          g_assert_cmpstr (tree, ==, "1024.jpg 128.jpg 256.jpg 32.jpg 512.jpg 64.jpg");
+          g_test_message ("%s", damage);
+        }
+    }
 }
 
 static void
@@ -1992,9 +2064,17 @@ test_bad_input (Fixture       *fixture,
   gsize i;
 
   g_test_summary ("Each file of tests/data/bad fails with its GDK_PIXBUF_ERROR "
-                  "and leaves nothing in the destination directory");
+                  "and leaves nothing in the destination directory, or, damaged but "
+                  "decodable in part, gets its thumbnails and a report of the damage, "
+                  "and fails with strict");
 
   g_assert_true (g_file_test (source, G_FILE_TEST_IS_REGULAR));
+
+  if (bad->damage != NULL)
+    {
+      test_damaged_input (fixture, source, bad);
+      return;
+    }
 
   g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
   for (i = 0; i < G_N_ELEMENTS (six_boxes); i++)
