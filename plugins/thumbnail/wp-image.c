@@ -511,7 +511,8 @@ open_with_gdk_pixbuf (WpImage       *image,
    * this made, which would loop). */
   if (local_error != NULL && format_name != NULL && g_str_equal (format_name, "gif") &&
       fd == image->fd &&
-      g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE))
+      (g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INCOMPLETE_ANIMATION) ||
+       g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE)))
     {
       GError *frame_error = NULL;
 

@@ -1,0 +1,628 @@
+/* test-damaged.c: thumbnails of damaged images, from what decodes.
+ *
+ * Copyright 2026 The workpool authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Calls the thumbnail rules (wp_thumbnail_write(), from the plugin's
+ * static library) on damaged files made here from intact ones: JPEGs
+ * truncated at several points of their scan data, missing their last
+ * bytes, with corrupt entropy-coded data, a progressive one cut in a
+ * scan, and GIFs (written by the small encoder below, one LZW code per
+ * pixel) whose later frame is cut or whose first frame is.  A damaged
+ * file's thumbnail must match the intact file's where the data was
+ * there, be mid-grey where it was not, and come with the damage named;
+ * with strict it must fail and leave nothing; a file with nothing to
+ * show must fail.  The plugin's `write` report and the bad-input corpus
+ * are tested in test-thumbnail.c.
+ */
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "wp-thumbnail.h"
+
+#include "thumbnail-test-images.h"
+
+#define WIDTH  640
+#define HEIGHT 480
+#define BOX    160   /* thumbnails 160x120: one pixel per 4x4 */
+#define GREY   0x808080
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *
+make_temp_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("wp-damaged-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+remove_dir (const char *dir)
+{
+  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+/* The gradient of thumbnail-test-images.c with deterministic noise, so
+ * that every row costs about as many bytes of scan data. */
+static GdkPixbuf *
+noisy_gradient (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = test_pattern_gradient (WIDTH, HEIGHT);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int rowstride = gdk_pixbuf_get_rowstride (pixbuf);
+
+  for (int y = 0; y < HEIGHT; y++)
+    for (int x = 0; x < WIDTH * 3; x++)
+      {
+        int value = pixels[y * rowstride + x] + g_rand_int_range (rand, -24, 25);
+        pixels[y * rowstride + x] = (guint8) CLAMP (value, 0, 255);
+      }
+
+  return g_steal_pointer (&pixbuf);
+}
+
+static GBytes *
+read_bytes (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *data;
+  gsize length;
+
+  g_file_get_contents (path, &data, &length, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (data, length);
+}
+
+static void
+write_bytes (const char   *path,
+             const guint8 *data,
+             gsize         length)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, (const char *) data, (gssize) length, &error);
+  g_assert_no_error (error);
+}
+
+/* The offset of the first byte after the @nth (from 1) SOS header of a
+ * JPEG file: where that scan's entropy-coded data starts. */
+static gsize
+scan_data_start (GBytes *jpeg,
+                 guint   nth)
+{
+  gsize length;
+  const guint8 *data = g_bytes_get_data (jpeg, &length);
+  guint seen = 0;
+
+  for (gsize i = 2; i + 3 < length; i++)
+    {
+      if (data[i] != 0xFF || data[i + 1] != 0xDA)
+        continue;
+      if (++seen == nth)
+        return i + 2 + (gsize) (data[i + 2] << 8 | data[i + 3]);
+    }
+
+  g_assert_not_reached ();
+}
+
+/* Writes @source's thumbnail for a BOX x BOX box to @dir/@name; returns
+ * it loaded, or NULL with @error set; @damage gets the damage. */
+static GdkPixbuf *
+thumbnail_full (const char  *source,
+                const char  *dir,
+                const char  *name,
+                gboolean     strict,
+                char       **damage,
+                GError     **error)
+{
+  g_autofree char *destination = g_build_filename (dir, name, NULL);
+  WpThumbnailRequest request = { destination, BOX, BOX, 0, 0 };
+  WpThumbnailOptions options = WP_THUMBNAIL_OPTIONS_INIT;
+  g_autoptr(GError) load_error = NULL;
+  GdkPixbuf *pixbuf;
+
+  options.quality = 95;
+  options.strict = strict;
+  if (!wp_thumbnail_write (source, &request, 1, &options, damage, NULL, error))
+    {
+      g_assert_false (g_file_test (destination, G_FILE_TEST_EXISTS));
+      return NULL;
+    }
+
+  pixbuf = gdk_pixbuf_new_from_file (destination, &load_error);
+  g_assert_no_error (load_error);
+  return pixbuf;
+}
+
+/* The thumbnail of an intact file: no damage. */
+static GdkPixbuf *
+thumbnail_intact (const char *source,
+                  const char *dir,
+                  const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *damage = NULL;
+  GdkPixbuf *pixbuf = thumbnail_full (source, dir, name, FALSE, &damage, &error);
+
+  g_assert_no_error (error);
+  g_assert_null (damage);
+  return pixbuf;
+}
+
+/* The thumbnail of a damaged file, whose damage must start with
+ * @expected. */
+static GdkPixbuf *
+thumbnail_damaged (const char *source,
+                   const char *dir,
+                   const char *name,
+                   const char *expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *damage = NULL;
+  GdkPixbuf *pixbuf = thumbnail_full (source, dir, name, FALSE, &damage, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (damage);
+  g_test_message ("%s: %s", name, damage);
+  if (!g_str_has_prefix (damage, expected))
+    g_error ("damage “%s” does not start with “%s”", damage, expected);
+  return pixbuf;
+}
+
+/* The mean absolute difference of the channels of row @y of @a and @b. */
+static double
+row_difference (GdkPixbuf *a,
+                GdkPixbuf *b,
+                int        y)
+{
+  const guint8 *pa = gdk_pixbuf_read_pixels (a) + y * gdk_pixbuf_get_rowstride (a);
+  const guint8 *pb = gdk_pixbuf_read_pixels (b) + y * gdk_pixbuf_get_rowstride (b);
+  int n = gdk_pixbuf_get_width (a) * 3;
+  double sum = 0;
+
+  g_assert_cmpint (gdk_pixbuf_get_width (a), ==, gdk_pixbuf_get_width (b));
+  for (int i = 0; i < n; i++)
+    sum += ABS (pa[i] - pb[i]);
+  return sum / n;
+}
+
+/* Whether every pixel of row @y is within @tolerance of mid-grey. */
+static gboolean
+row_is_grey (GdkPixbuf *pixbuf,
+             int        y,
+             int        tolerance)
+{
+  for (int x = 0; x < gdk_pixbuf_get_width (pixbuf); x++)
+    if (!test_colour_near (test_pixel (pixbuf, x, y), GREY, tolerance))
+      return FALSE;
+  return TRUE;
+}
+
+/* The intact noisy gradient as a JPEG in @dir, and its bytes. */
+static GBytes *
+write_intact_jpeg (const char *path,
+                   gboolean    progressive)
+{
+  g_autoptr(GdkPixbuf) pattern = noisy_gradient ();
+  TestJpegOptions options = { 0, };
+
+  options.progressive = progressive;
+  test_write_jpeg (path, pattern, &options);
+  return read_bytes (path);
+}
+
+/* ---- JPEG --------------------------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  double      kept;   /* of the scan data */
+} Truncation;
+
+static const Truncation truncations[] = {
+  { "/thumbnail/damaged/jpeg/truncated/25", 0.25 },
+  { "/thumbnail/damaged/jpeg/truncated/50", 0.50 },
+  { "/thumbnail/damaged/jpeg/truncated/90", 0.90 },
+};
+
+static void
+test_jpeg_truncated (gconstpointer data)
+{
+  const Truncation *truncation = data;
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
+  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
+  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, FALSE);
+  g_autoptr(GdkPixbuf) expected = thumbnail_intact (intact, dir, "intact-thumb.jpg");
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  gsize length, start = scan_data_start (bytes, 1), end;
+  const guint8 *jpeg = g_bytes_get_data (bytes, &length);
+  int height, top, bottom, y;
+
+  g_test_summary ("A baseline JPEG cut in its scan data gets a thumbnail that "
+                  "matches the intact file's above the cut and is mid-grey below, "
+                  "damaged: “Premature end of JPEG file”");
+
+  end = start + (gsize) ((double) (length - 2 - start) * truncation->kept);
+  write_bytes (cut, jpeg, end);
+  thumb = thumbnail_damaged (cut, dir, "cut-thumb.jpg", "Premature end of JPEG file");
+
+  height = gdk_pixbuf_get_height (thumb);
+  g_assert_cmpint (gdk_pixbuf_get_width (thumb), ==, BOX);
+  g_assert_cmpint (height, ==, BOX * HEIGHT / WIDTH);
+
+  /* The rows cost about the same: the cut is near kept * height, give or
+   * take a 16-row MCU row (4 thumbnail rows) and the filter's reach. */
+  top = (int) (truncation->kept * height) - 8;
+  bottom = (int) (truncation->kept * height) + 8;
+  for (y = 0; y < top; y++)
+    if (row_difference (thumb, expected, y) > 2.0)
+      g_error ("row %d differs from the intact thumbnail's by %.1f", y,
+               row_difference (thumb, expected, y));
+  for (y = bottom; y < height; y++)
+    if (!row_is_grey (thumb, y, 6))
+      g_error ("row %d is not mid-grey", y);
+  g_assert_cmpint (top, >, 0);
+  remove_dir (dir);
+}
+
+static void
+test_jpeg_header_only (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
+  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
+  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  g_autofree char *damage = NULL;
+
+  g_test_summary ("A JPEG cut right after its headers has nothing to show: it "
+                  "fails, writing nothing");
+
+  write_bytes (cut, g_bytes_get_data (bytes, NULL), scan_data_start (bytes, 1));
+  thumb = thumbnail_full (cut, dir, "cut-thumb.jpg", FALSE, &damage, &error);
+  g_assert_null (thumb);
+  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
+  g_assert_nonnull (strstr (error->message, "Premature end of JPEG file before any image data"));
+  g_assert_nonnull (strstr (error->message, cut));
+  g_assert_null (damage);
+  remove_dir (dir);
+}
+
+static void
+test_jpeg_missing_end (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
+  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
+  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, FALSE);
+  g_autoptr(GdkPixbuf) expected = thumbnail_intact (intact, dir, "intact-thumb.jpg");
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  gsize length;
+  const guint8 *jpeg = g_bytes_get_data (bytes, &length);
+
+  g_test_summary ("A JPEG missing its last 14 bytes gets the intact file's "
+                  "thumbnail but for its last MCU row, damaged");
+
+  write_bytes (cut, jpeg, length - 14);
+  thumb = thumbnail_damaged (cut, dir, "cut-thumb.jpg", "Premature end of JPEG file");
+  for (int y = 0; y < gdk_pixbuf_get_height (thumb) - 6; y++)
+    g_assert_cmpfloat (row_difference (thumb, expected, y), <=, 2.0);
+  remove_dir (dir);
+}
+
+static void
+test_jpeg_corrupt_data (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
+  g_autofree char *corrupt = g_build_filename (dir, "corrupt.jpg", NULL);
+  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, FALSE);
+  g_autoptr(GdkPixbuf) expected = thumbnail_intact (intact, dir, "intact-thumb.jpg");
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  gsize length = g_bytes_get_size (bytes), start = scan_data_start (bytes, 1), middle;
+  g_autofree guint8 *jpeg = g_memdup2 (g_bytes_get_data (bytes, NULL), length);
+
+  g_test_summary ("A JPEG with corrupt entropy-coded data in its middle gets "
+                  "a thumbnail whose top is the intact file's, damaged: "
+                  "“Corrupt JPEG data: …”");
+
+  /* A stray marker, then random bytes, from the middle of the scan. */
+  middle = start + (length - start) / 2;
+  jpeg[middle] = 0xFF;
+  jpeg[middle + 1] = 0xD4;
+  for (gsize i = middle + 2; i < middle + 64; i++)
+    jpeg[i] = (guint8) g_rand_int_range (rand, 0, 0xFF);
+  write_bytes (corrupt, jpeg, length);
+
+  thumb = thumbnail_damaged (corrupt, dir, "corrupt-thumb.jpg", "Corrupt JPEG data: ");
+  for (int y = 0; y < gdk_pixbuf_get_height (thumb) / 2 - 8; y++)
+    g_assert_cmpfloat (row_difference (thumb, expected, y), <=, 2.0);
+  remove_dir (dir);
+}
+
+static void
+test_jpeg_progressive_truncated (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
+  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
+  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, TRUE);
+  g_autoptr(GdkPixbuf) expected = thumbnail_intact (intact, dir, "intact-thumb.jpg");
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  gsize length, start = scan_data_start (bytes, 2), next = scan_data_start (bytes, 3);
+  const guint8 *jpeg = g_bytes_get_data (bytes, &length);
+  double total = 0;
+  int height;
+
+  g_test_summary ("A progressive JPEG cut in its second scan gets a thumbnail "
+                  "from the scans present: the whole picture, coarser, damaged");
+
+  write_bytes (cut, jpeg, start + (next - start) / 2);
+  thumb = thumbnail_damaged (cut, dir, "cut-thumb.jpg", "Premature end of JPEG file");
+
+  /* The first scan has every block's average: every row is about right,
+   * the bottom one too, nothing is grey. */
+  height = gdk_pixbuf_get_height (thumb);
+  for (int y = 0; y < height; y++)
+    {
+      double difference = row_difference (thumb, expected, y);
+
+      g_assert_cmpfloat (difference, <, 24.0);
+      total += difference;
+    }
+  g_assert_cmpfloat (total / height, <, 12.0);
+  g_assert_false (row_is_grey (thumb, height - 1, 16));
+  remove_dir (dir);
+}
+
+static void
+test_jpeg_strict (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
+  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
+  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, FALSE);
+  g_autofree char *expected = g_strdup_printf ("Image “%s” is damaged: Premature end "
+                                               "of JPEG file", cut);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  g_autofree char *damage = NULL;
+  gsize length;
+
+  g_test_summary ("With strict, a damaged JPEG is GDK_PIXBUF_ERROR_CORRUPT_IMAGE "
+                  "naming the file and the damage, and nothing is written");
+
+  write_bytes (cut, g_bytes_get_data (bytes, &length), g_bytes_get_size (bytes) / 2);
+  thumb = thumbnail_full (cut, dir, "cut-thumb.jpg", TRUE, &damage, &error);
+  g_assert_null (thumb);
+  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_assert_null (damage);
+  remove_dir (dir);
+}
+
+/* ---- GIF ---------------------------------------------------------------- */
+
+/* Bits, least significant first, as LZW codes go in a GIF. */
+typedef struct {
+  GByteArray *bytes;
+  guint32     accumulator;
+  guint       n_bits;
+} BitWriter;
+
+static void
+put_code (BitWriter *writer,
+          guint      code,
+          guint      width)
+{
+  writer->accumulator |= code << writer->n_bits;
+  writer->n_bits += width;
+  while (writer->n_bits >= 8)
+    {
+      guint8 byte = writer->accumulator & 0xFF;
+
+      g_byte_array_append (writer->bytes, &byte, 1);
+      writer->accumulator >>= 8;
+      writer->n_bits -= 8;
+    }
+}
+
+/* One frame of @width x @height of a 4-colour GIF: its image descriptor
+ * and its data, one clear code before each pixel's code, so that every
+ * code is 3 bits wide and no table is ever built. */
+static void
+append_frame (GByteArray   *gif,
+              int           width,
+              int           height,
+              const guint8 *indices)
+{
+  enum { MIN_CODE_SIZE = 2, CLEAR = 4, END = 5, CODE_WIDTH = 3 };
+  g_autoptr(GByteArray) codes = g_byte_array_new ();
+  BitWriter writer = { codes, 0, 0 };
+  const guint8 descriptor[] = {
+    0x2C, 0, 0, 0, 0, width & 0xFF, width >> 8, height & 0xFF, height >> 8, 0,
+    MIN_CODE_SIZE,
+  };
+  const guint8 terminator = 0;
+
+  for (int i = 0; i < width * height; i++)
+    {
+      put_code (&writer, CLEAR, CODE_WIDTH);
+      put_code (&writer, indices[i], CODE_WIDTH);
+    }
+  put_code (&writer, END, CODE_WIDTH);
+  put_code (&writer, 0, 7);  /* flush */
+
+  g_byte_array_append (gif, descriptor, sizeof descriptor);
+  for (guint offset = 0; offset < codes->len; offset += 255)
+    {
+      guint8 size = (guint8) MIN (255, codes->len - offset);
+
+      g_byte_array_append (gif, &size, 1);
+      g_byte_array_append (gif, codes->data + offset, size);
+    }
+  g_byte_array_append (gif, &terminator, 1);
+}
+
+#define GIF_SIDE 32
+
+/* A 2-frame GIF: red left, blue right; then all green.  @frame_ends gets
+ * the offsets after the first and the second frame. */
+static GBytes *
+two_frame_gif (gsize frame_ends[2])
+{
+  static const guint8 header[] = {
+    'G', 'I', 'F', '8', '9', 'a', GIF_SIDE, 0, GIF_SIDE, 0,
+    0x81, 0, 0,                                    /* a 4-colour table */
+    0xDC, 0x14, 0x14,  0x14, 0x14, 0xDC,  0x14, 0xC8, 0x14,  0, 0, 0,
+  };
+  static const guint8 graphic_control[] = { 0x21, 0xF9, 4, 0, 10, 0, 0, 0 };
+  guint8 first[GIF_SIDE * GIF_SIDE], second[GIF_SIDE * GIF_SIDE];
+  GByteArray *gif = g_byte_array_new ();
+  const guint8 trailer = 0x3B;
+
+  for (int y = 0; y < GIF_SIDE; y++)
+    for (int x = 0; x < GIF_SIDE; x++)
+      {
+        first[y * GIF_SIDE + x] = x < GIF_SIDE / 2 ? 0 : 1;
+        second[y * GIF_SIDE + x] = 2;
+      }
+
+  g_byte_array_append (gif, header, sizeof header);
+  g_byte_array_append (gif, graphic_control, sizeof graphic_control);
+  append_frame (gif, GIF_SIDE, GIF_SIDE, first);
+  frame_ends[0] = gif->len;
+  g_byte_array_append (gif, graphic_control, sizeof graphic_control);
+  append_frame (gif, GIF_SIDE, GIF_SIDE, second);
+  frame_ends[1] = gif->len;
+  g_byte_array_append (gif, &trailer, 1);
+
+  return g_byte_array_free_to_bytes (gif);
+}
+
+static void
+assert_first_frame (GdkPixbuf *thumb)
+{
+  g_assert_cmpint (gdk_pixbuf_get_width (thumb), ==, GIF_SIDE);
+  g_assert_true (test_colour_near (test_pixel (thumb, 4, 16), TEST_RED, 16));
+  g_assert_true (test_colour_near (test_pixel (thumb, 27, 16), TEST_BLUE, 16));
+}
+
+static void
+test_gif_intact (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "intact.gif", NULL);
+  gsize frame_ends[2];
+  g_autoptr(GBytes) gif = two_frame_gif (frame_ends);
+  g_autoptr(GdkPixbuf) thumb = NULL;
+
+  g_test_summary ("The test's 2-frame GIF is intact: its thumbnail is its first "
+                  "frame, with no damage");
+
+  write_bytes (path, g_bytes_get_data (gif, NULL), g_bytes_get_size (gif));
+  thumb = thumbnail_intact (path, dir, "thumb.jpg");
+  assert_first_frame (thumb);
+  remove_dir (dir);
+}
+
+static void
+test_gif_later_frame_cut (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "cut.gif", NULL);
+  gsize frame_ends[2];
+  g_autoptr(GBytes) gif = two_frame_gif (frame_ends);
+  g_autoptr(GdkPixbuf) thumb = NULL;
+
+  g_test_summary ("A GIF cut in its second frame gets a thumbnail of its "
+                  "intact first frame, damaged: “frame 2 of the GIF is damaged: …”");
+
+  write_bytes (path, g_bytes_get_data (gif, NULL),
+               frame_ends[0] + (frame_ends[1] - frame_ends[0]) / 2);
+  thumb = thumbnail_damaged (path, dir, "thumb.jpg", "frame 2 of the GIF is damaged: ");
+  assert_first_frame (thumb);
+  remove_dir (dir);
+}
+
+static void
+test_gif_first_frame_cut (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "cut.gif", NULL);
+  gsize frame_ends[2];
+  g_autoptr(GBytes) gif = two_frame_gif (frame_ends);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  g_autofree char *damage = NULL;
+
+  g_test_summary ("A GIF cut in its first frame fails, writing nothing");
+
+  write_bytes (path, g_bytes_get_data (gif, NULL), frame_ends[0] / 2);
+  thumb = thumbnail_full (path, dir, "thumb.jpg", FALSE, &damage, &error);
+  g_assert_null (thumb);
+  /* The loader's own error. */
+  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INCOMPLETE_ANIMATION);
+  g_assert_nonnull (strstr (error->message, path));
+  remove_dir (dir);
+}
+
+static void
+test_gif_strict (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "cut.gif", NULL);
+  gsize frame_ends[2];
+  g_autoptr(GBytes) gif = two_frame_gif (frame_ends);
+  g_autofree char *expected = g_strdup_printf ("Image “%s” is damaged: frame 2 of the "
+                                               "GIF is damaged: ", path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) thumb = NULL;
+
+  g_test_summary ("With strict, a GIF whose second frame is cut fails, writing "
+                  "nothing");
+
+  write_bytes (path, g_bytes_get_data (gif, NULL), frame_ends[1] - 8);
+  thumb = thumbnail_full (path, dir, "thumb.jpg", TRUE, NULL, &error);
+  g_assert_null (thumb);
+  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
+  g_assert_true (g_str_has_prefix (error->message, expected));
+  remove_dir (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (truncations); i++)
+    g_test_add_data_func (truncations[i].name, &truncations[i], test_jpeg_truncated);
+  g_test_add_func ("/thumbnail/damaged/jpeg/header-only", test_jpeg_header_only);
+  g_test_add_func ("/thumbnail/damaged/jpeg/missing-end", test_jpeg_missing_end);
+  g_test_add_func ("/thumbnail/damaged/jpeg/corrupt-data", test_jpeg_corrupt_data);
+  g_test_add_func ("/thumbnail/damaged/jpeg/progressive", test_jpeg_progressive_truncated);
+  g_test_add_func ("/thumbnail/damaged/jpeg/strict", test_jpeg_strict);
+  g_test_add_func ("/thumbnail/damaged/gif/intact", test_gif_intact);
+  g_test_add_func ("/thumbnail/damaged/gif/later-frame-cut", test_gif_later_frame_cut);
+  g_test_add_func ("/thumbnail/damaged/gif/first-frame-cut", test_gif_first_frame_cut);
+  g_test_add_func ("/thumbnail/damaged/gif/strict", test_gif_strict);
+
+  return g_test_run ();
+}
