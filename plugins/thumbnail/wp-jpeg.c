@@ -44,7 +44,11 @@
  *   Grayscale is expanded to RGB by libjpeg; CMYK and YCCK are converted
  *   here, reading Adobe files as inverted CMYK.
  * - The reader reads the descriptor it is given from its current offset
- *   (0) with read(2), and neither seeks nor closes it.
+ *   (0) with read(2), and neither seeks nor closes it.  Only a
+ *   multi-scan file cut inside the header of a later scan (or a table
+ *   between scans), which libjpeg cannot get past, is read a second time,
+ *   with pread(2) up to its last marker, so that its earlier scans show
+ *   (reader_retry()).
  * - A decode is refused before libjpeg allocates anything for it when its
  *   output (at the chosen DCT scale, not the image's nominal size) has
  *   more pixels than the reader's limit, or when what it needs does not
@@ -241,6 +245,8 @@ typedef struct {
   struct jpeg_source_mgr  pub;
   int                     fd;
   guint64                 bytes_read;   /* from the file, not the fake EOI */
+  gboolean                hit_eof;
+  guint64                 limit;        /* > 0: pread() up to here (a retry) */
   JOCTET                  buffer[SOURCE_BUFFER_SIZE];
 } WpJpegSource;
 
@@ -276,7 +282,15 @@ source_fill (j_decompress_ptr cinfo)
   gssize n;
 
   do
-    n = read (source->fd, source->buffer, sizeof source->buffer);
+    {
+      if (source->limit > 0)
+        n = pread (source->fd, source->buffer,
+                   (size_t) MIN ((guint64) sizeof source->buffer,
+                                 source->limit - source->bytes_read),
+                   (off_t) source->bytes_read);
+      else
+        n = read (source->fd, source->buffer, sizeof source->buffer);
+    }
   while (n < 0 && errno == EINTR);
 
   if (n < 0)
@@ -293,6 +307,7 @@ source_fill (j_decompress_ptr cinfo)
     {
       /* libjpeg's convention: a warning and a fake EOI marker, after
        * which the decode fills what is missing. */
+      source->hit_eof = TRUE;
       WARNMS (cinfo, JWRN_JPEG_EOF);
       source->buffer[0] = 0xFF;
       source->buffer[1] = JPEG_EOI;
@@ -830,6 +845,84 @@ reader_decode (WpJpegReader  *reader,
   return TRUE;
 }
 
+/* Whether @b, after an FF byte, makes a marker that starts a segment or
+ * a frame, rather than stuffing (00), fill (FF) or a restart (D0-D7). */
+static gboolean
+is_segment_marker (guint8 b)
+{
+  return b >= 0xC0 && b != 0xFF && !(b >= JPEG_RST0 && b <= JPEG_RST0 + 7);
+}
+
+/* The offset of the last marker in the first @size bytes of @fd, or 0. */
+static guint64
+find_last_marker (int     fd,
+                  guint64 size)
+{
+  guint8 tail[SOURCE_BUFFER_SIZE + 2];
+  gsize length = (gsize) MIN (size, (guint64) sizeof tail);
+  guint64 start = size - length;
+  gssize n;
+  gsize i;
+
+  do
+    n = pread (fd, tail, length, (off_t) start);
+  while (n < 0 && errno == EINTR);
+  if (n != (gssize) length || length < 2)
+    return 0;
+
+  for (i = length - 2; i > 0; i--)
+    if (tail[i] == 0xFF && is_segment_marker (tail[i + 1]))
+      {
+        while (i > 0 && tail[i - 1] == 0xFF)
+          i--;
+        return start + i;
+      }
+
+  return 0;
+}
+
+/* Whether a decode that failed with @error may be retried up to the last
+ * marker of the file: a multi-scan file cut inside a marker segment
+ * between scans (libjpeg, fed a fake EOI in a scan or table header,
+ * fails before any row), whose scans before it hold the image. */
+static gboolean
+reader_may_retry (WpJpegReader *reader,
+                  const GError *error)
+{
+  return g_error_matches (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE) &&
+         reader->err.libjpeg_error && reader->source.hit_eof &&
+         reader->source.limit == 0 && reader->rows_done == 0 &&
+         reader->cinfo.input_scan_number > 1;
+}
+
+/* Decodes the file again, from its start with pread(), as if it ended at
+ * its last marker. */
+static gboolean
+reader_retry (WpJpegReader  *reader,
+              int            min_width,
+              int            min_height,
+              GError       **error)
+{
+  guint64 limit = find_last_marker (reader->source.fd, reader->source.bytes_read);
+
+  if (limit <= reader->scan_data_offset)
+    return FALSE;
+
+  jpeg_destroy_decompress (&reader->cinfo);
+  memset (&reader->cinfo, 0, sizeof reader->cinfo);
+  reader->cinfo.err = &reader->err.pub;
+  g_clear_pointer (&reader->icc_profile, g_bytes_unref);
+  g_clear_pointer (&reader->err.damage, g_free);
+  reader->err.libjpeg_error = FALSE;
+  reader->source.bytes_read = 0;
+  reader->source.hit_eof = FALSE;
+  reader->source.limit = limit;
+  reader->rows_done = 0;
+
+  return reader_read_header (reader, reader->source.fd, error) &&
+         reader_decode (reader, min_width, min_height, error);
+}
+
 /**
  * wp_jpeg_reader_decode:
  * @reader: a reader whose image was not decoded yet
@@ -858,6 +951,7 @@ wp_jpeg_reader_decode (WpJpegReader  *reader,
                        GCancellable  *cancellable,
                        GError       **error)
 {
+  g_autoptr(GError) local_error = NULL;
   gboolean decoded;
 
   g_return_val_if_fail (reader != NULL, NULL);
@@ -866,8 +960,22 @@ wp_jpeg_reader_decode (WpJpegReader  *reader,
 
   reader->decoded = TRUE;
   reader->cancellable = cancellable;
-  decoded = reader_decode (reader, min_width, min_height, error);
+  decoded = reader_decode (reader, min_width, min_height, &local_error);
+  if (!decoded && reader_may_retry (reader, local_error))
+    {
+      g_autoptr(GError) retry_error = NULL;
+
+      decoded = reader_retry (reader, min_width, min_height, &retry_error);
+      if (decoded)
+        g_clear_error (&local_error);
+      else if (retry_error != NULL)
+        g_debug ("%s: decoding up to the last marker failed too: %s",
+                 reader->path, retry_error->message);
+    }
   reader->cancellable = NULL;
+
+  if (local_error != NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
 
   return decoded ? g_steal_pointer (&reader->pixbuf) : NULL;
 }

@@ -7,7 +7,7 @@
  * static library) on damaged files made here from intact ones: JPEGs
  * truncated at several points of their scan data, missing their last
  * bytes, with corrupt entropy-coded data, a progressive one cut in a
- * scan, and GIFs (written by the small encoder below, one LZW code per
+ * scan or in a scan's header, and GIFs (written by the small encoder below, one LZW code per
  * pixel) whose later frame is cut or whose first frame is.  A damaged
  * file's thumbnail must match the intact file's where the data was
  * there, be mid-grey where it was not, and come with the damage named;
@@ -98,25 +98,32 @@ write_bytes (const char   *path,
   g_assert_no_error (error);
 }
 
-/* The offset of the first byte after the @nth (from 1) SOS header of a
- * JPEG file: where that scan's entropy-coded data starts. */
+/* The offset of the @nth (from 1) SOS marker of a JPEG file. */
 static gsize
-scan_data_start (GBytes *jpeg,
-                 guint   nth)
+scan_marker_offset (GBytes *jpeg,
+                    guint   nth)
 {
   gsize length;
   const guint8 *data = g_bytes_get_data (jpeg, &length);
   guint seen = 0;
 
   for (gsize i = 2; i + 3 < length; i++)
-    {
-      if (data[i] != 0xFF || data[i + 1] != 0xDA)
-        continue;
-      if (++seen == nth)
-        return i + 2 + (gsize) (data[i + 2] << 8 | data[i + 3]);
-    }
+    if (data[i] == 0xFF && data[i + 1] == 0xDA && ++seen == nth)
+      return i;
 
   g_assert_not_reached ();
+}
+
+/* The offset of the first byte after the @nth (from 1) SOS header of a
+ * JPEG file: where that scan's entropy-coded data starts. */
+static gsize
+scan_data_start (GBytes *jpeg,
+                 guint   nth)
+{
+  const guint8 *data = g_bytes_get_data (jpeg, NULL);
+  gsize marker = scan_marker_offset (jpeg, nth);
+
+  return marker + 2 + (gsize) (data[marker + 2] << 8 | data[marker + 3]);
 }
 
 /* Writes @source's thumbnail for a BOX x BOX box to @dir/@name; returns
@@ -392,6 +399,33 @@ test_jpeg_progressive_truncated (void)
 }
 
 static void
+test_jpeg_progressive_cut_in_header (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
+  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
+  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, TRUE);
+  g_autoptr(GdkPixbuf) expected = thumbnail_intact (intact, dir, "intact-thumb.jpg");
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  const guint8 *jpeg = g_bytes_get_data (bytes, NULL);
+  int height;
+
+  g_test_summary ("A progressive JPEG cut inside the header of its third scan, "
+                  "which libjpeg cannot get past, gets a thumbnail from its first "
+                  "two scans, damaged");
+
+  /* FF DA and half of its length field. */
+  write_bytes (cut, jpeg, scan_marker_offset (bytes, 3) + 3);
+  thumb = thumbnail_damaged (cut, dir, "cut-thumb.jpg", "Premature end of JPEG file");
+
+  height = gdk_pixbuf_get_height (thumb);
+  for (int y = 0; y < height; y++)
+    g_assert_cmpfloat (row_difference (thumb, expected, y), <, 24.0);
+  g_assert_false (row_is_grey (thumb, height - 1, 16));
+  remove_dir (dir);
+}
+
+static void
 test_jpeg_strict (void)
 {
   g_autofree char *dir = make_temp_dir ();
@@ -618,6 +652,8 @@ main (int   argc,
   g_test_add_func ("/thumbnail/damaged/jpeg/missing-end", test_jpeg_missing_end);
   g_test_add_func ("/thumbnail/damaged/jpeg/corrupt-data", test_jpeg_corrupt_data);
   g_test_add_func ("/thumbnail/damaged/jpeg/progressive", test_jpeg_progressive_truncated);
+  g_test_add_func ("/thumbnail/damaged/jpeg/progressive-cut-in-header",
+                   test_jpeg_progressive_cut_in_header);
   g_test_add_func ("/thumbnail/damaged/jpeg/strict", test_jpeg_strict);
   g_test_add_func ("/thumbnail/damaged/gif/intact", test_gif_intact);
   g_test_add_func ("/thumbnail/damaged/gif/later-frame-cut", test_gif_later_frame_cut);

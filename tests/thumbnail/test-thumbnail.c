@@ -1968,8 +1968,9 @@ static const BadInput bad_inputs[] = {
     "Premature end of JPEG file" },
   { "truncated-no-eoi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
     "Premature end of JPEG file" },
-  /* Cut inside the header of a later scan, which libjpeg cannot get past. */
-  { "truncated-progressive.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end", NULL },
+  /* Cut inside the header of a later scan: decoded again up to it. */
+  { "truncated-progressive.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "Premature end of JPEG file" },
   { "truncated-half.png", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
     "the file is truncated: 16 of 48 rows decoded" },
   { "truncated-half.bmp", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
