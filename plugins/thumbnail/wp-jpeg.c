@@ -207,6 +207,8 @@ error_exit (j_common_ptr cinfo)
   fail (cinfo, NULL);
 }
 
+static void note_data_end (j_decompress_ptr cinfo);
+
 static void
 emit_message (j_common_ptr cinfo,
               int          msg_level)
@@ -217,6 +219,14 @@ emit_message (j_common_ptr cinfo,
   cinfo->err->num_warnings++;
   if (!warning_is_benign (cinfo->err->msg_code))
     note_damage (cinfo);
+
+  /* The end of the file, or a marker in the scan's data with no restart
+   * markers to resume at: this scan has no more data. */
+  if (cinfo->is_decompressor &&
+      (cinfo->err->msg_code == JWRN_JPEG_EOF ||
+       (cinfo->err->msg_code == JWRN_HIT_MARKER &&
+        ((j_decompress_ptr) cinfo)->restart_interval == 0)))
+    note_data_end ((j_decompress_ptr) cinfo);
 }
 
 static void
@@ -265,6 +275,9 @@ struct _WpJpegReader {
 
   /* Only during wp_jpeg_reader_decode(): */
   JDIMENSION                     rows_done;    /* rows of pixbuf complete */
+  JDIMENSION                     data_rows;    /* > 0: rows past which a
+                                                * single-scan file that
+                                                * ended has no data */
   GdkPixbuf                     *pixbuf;
   guint8                        *cmyk_rows;
 };
@@ -272,6 +285,26 @@ struct _WpJpegReader {
 static void
 source_init (j_decompress_ptr cinfo)
 {
+}
+
+/* At the end of a single-scan file's data while rows are output: the
+ * rows of the iMCU row being decoded hold the last data, the rows of the
+ * next one may blend with it (fancy upsampling); all later ones would
+ * be decoded from nothing, so the decode stops after those two and fills
+ * the rest (reader_decode()).  The rows per iMCU row are estimated from
+ * below, so the stop never comes early. */
+static void
+note_data_end (j_decompress_ptr cinfo)
+{
+  WpJpegReader *reader = cinfo->client_data;
+  JDIMENSION rows_per_imcu_row;
+
+  if (reader->pixbuf == NULL || reader->data_rows > 0 ||
+      jpeg_has_multiple_scans (cinfo) || cinfo->total_iMCU_rows == 0)
+    return;
+
+  rows_per_imcu_row = MAX (1, cinfo->output_height / cinfo->total_iMCU_rows);
+  reader->data_rows = MAX (1, (cinfo->input_iMCU_row + 3) * rows_per_imcu_row);
 }
 
 static boolean
@@ -741,6 +774,18 @@ reader_decoded_nothing (WpJpegReader *reader)
          reader->source.bytes_read <= reader->scan_data_offset;
 }
 
+/* Fails a decode that reader_decoded_nothing(); returns FALSE. */
+static gboolean
+reader_fail_nothing (WpJpegReader  *reader,
+                     GError       **error)
+{
+  g_clear_object (&reader->pixbuf);
+  g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+               "Failed to decode JPEG image “%s”: %s before any image data",
+               reader->path, reader->err.damage);
+  return FALSE;
+}
+
 /* The libjpeg part of wp_jpeg_reader_decode(): fills reader->pixbuf. */
 static gboolean
 reader_decode (WpJpegReader  *reader,
@@ -825,6 +870,18 @@ reader_decode (WpJpegReader  *reader,
                             cinfo->output_width, cinfo->saw_Adobe_marker);
 
       reader->rows_done = first + got;
+
+      /* Past the data of a file that ended: the rest is mid-grey. */
+      if (reader->data_rows > 0 && reader->rows_done >= reader->data_rows &&
+          reader->rows_done < cinfo->output_height)
+        {
+          g_assert (reader->err.damage != NULL);
+          jpeg_abort_decompress (cinfo);
+          g_clear_pointer (&reader->cmyk_rows, g_free);
+          fill_missing_rows (reader);
+          return !reader_decoded_nothing (reader) ||
+                 reader_fail_nothing (reader, error);
+        }
     }
 
   /* Reads up to EOI, so that a file truncated after the last row is
@@ -834,13 +891,7 @@ reader_decode (WpJpegReader  *reader,
   g_clear_pointer (&reader->cmyk_rows, g_free);
 
   if (reader_decoded_nothing (reader))
-    {
-      g_clear_object (&reader->pixbuf);
-      g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
-                   "Failed to decode JPEG image “%s”: %s before any image data",
-                   reader->path, reader->err.damage);
-      return FALSE;
-    }
+    return reader_fail_nothing (reader, error);
 
   return TRUE;
 }
@@ -918,6 +969,7 @@ reader_retry (WpJpegReader  *reader,
   reader->source.hit_eof = FALSE;
   reader->source.limit = limit;
   reader->rows_done = 0;
+  reader->data_rows = 0;
 
   return reader_read_header (reader, reader->source.fd, error) &&
          reader_decode (reader, min_width, min_height, error);
