@@ -24,7 +24,9 @@
  *   of file, corrupt entropy data, ...) lets libjpeg go on, which fills
  *   what is missing with zero coefficients (mid-grey), and a libjpeg
  *   error after some rows were output keeps those rows, the rest filled
- *   with mid-grey here.  The first such message is the reader's damage
+ *   with mid-grey here; a single-scan decode whose data ended stops two
+ *   iMCU rows later and fills the rest itself (note_data_end()).  The
+ *   first such message is the reader's damage
  *   (wp_jpeg_reader_get_damage()).  A decode whose data ends or breaks
  *   before a single byte of the first scan's data, or before any row
  *   is output, has nothing to show and fails.
