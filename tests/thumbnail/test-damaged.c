@@ -18,8 +18,6 @@
 
 #include <string.h>
 
-#include <glib/gstdio.h>
-
 #include "wp-thumbnail.h"
 
 #include "thumbnail-test-images.h"
@@ -34,25 +32,7 @@
 static char *
 make_temp_dir (void)
 {
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("wp-damaged-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (dir);
+  return test_make_temp_dir ("wp-damaged-XXXXXX");
 }
 
 /* The gradient of thumbnail-test-images.c with deterministic noise, so
@@ -234,6 +214,42 @@ write_intact_jpeg (const char *path,
 
 /* ---- JPEG --------------------------------------------------------------- */
 
+/* A JPEG test's folder, with the intact noisy gradient, its bytes and
+ * its thumbnail, and where to write the damaged file. */
+typedef struct {
+  char      *dir;
+  char      *intact;
+  char      *cut;
+  GBytes    *bytes;
+  GdkPixbuf *expected;
+} JpegCase;
+
+static JpegCase
+jpeg_case_make (gboolean progressive)
+{
+  JpegCase c;
+
+  c.dir = make_temp_dir ();
+  c.intact = g_build_filename (c.dir, "intact.jpg", NULL);
+  c.cut = g_build_filename (c.dir, "cut.jpg", NULL);
+  c.bytes = write_intact_jpeg (c.intact, progressive);
+  c.expected = thumbnail_intact (c.intact, c.dir, "intact-thumb.jpg");
+  return c;
+}
+
+static void
+jpeg_case_clear (JpegCase *c)
+{
+  test_remove_dir (c->dir);
+  g_free (c->dir);
+  g_free (c->intact);
+  g_free (c->cut);
+  g_bytes_unref (c->bytes);
+  g_object_unref (c->expected);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JpegCase, jpeg_case_clear)
+
 typedef struct {
   const char *name;
   double      kept;   /* of the scan data */
@@ -249,14 +265,10 @@ static void
 test_jpeg_truncated (gconstpointer data)
 {
   const Truncation *truncation = data;
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
-  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
-  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, FALSE);
-  g_autoptr(GdkPixbuf) expected = thumbnail_intact (intact, dir, "intact-thumb.jpg");
+  g_auto(JpegCase) c = jpeg_case_make (FALSE);
   g_autoptr(GdkPixbuf) thumb = NULL;
-  gsize length, start = scan_data_start (bytes, 1), end;
-  const guint8 *jpeg = g_bytes_get_data (bytes, &length);
+  gsize length, start = scan_data_start (c.bytes, 1), end;
+  const guint8 *jpeg = g_bytes_get_data (c.bytes, &length);
   int height, top, bottom, y;
 
   g_test_summary ("A baseline JPEG cut in its scan data gets a thumbnail that "
@@ -264,8 +276,8 @@ test_jpeg_truncated (gconstpointer data)
                   "damaged: “Premature end of JPEG file”");
 
   end = start + (gsize) ((double) (length - 2 - start) * truncation->kept);
-  write_bytes (cut, jpeg, end);
-  thumb = thumbnail_damaged (cut, dir, "cut-thumb.jpg", "Premature end of JPEG file");
+  write_bytes (c.cut, jpeg, end);
+  thumb = thumbnail_damaged (c.cut, c.dir, "cut-thumb.jpg", "Premature end of JPEG file");
 
   height = gdk_pixbuf_get_height (thumb);
   g_assert_cmpint (gdk_pixbuf_get_width (thumb), ==, BOX);
@@ -276,23 +288,19 @@ test_jpeg_truncated (gconstpointer data)
   top = (int) (truncation->kept * height) - 8;
   bottom = (int) (truncation->kept * height) + 8;
   for (y = 0; y < top; y++)
-    if (row_difference (thumb, expected, y) > 2.0)
+    if (row_difference (thumb, c.expected, y) > 2.0)
       g_error ("row %d differs from the intact thumbnail's by %.1f", y,
-               row_difference (thumb, expected, y));
+               row_difference (thumb, c.expected, y));
   for (y = bottom; y < height; y++)
     if (!row_is_grey (thumb, y, 6))
       g_error ("row %d is not mid-grey", y);
   g_assert_cmpint (top, >, 0);
-  remove_dir (dir);
 }
 
 static void
 test_jpeg_header_only (void)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
-  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
-  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, FALSE);
+  g_auto(JpegCase) c = jpeg_case_make (FALSE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GdkPixbuf) thumb = NULL;
   g_autofree char *damage = NULL;
@@ -300,50 +308,41 @@ test_jpeg_header_only (void)
   g_test_summary ("A JPEG cut right after its headers has nothing to show: it "
                   "fails, writing nothing");
 
-  write_bytes (cut, g_bytes_get_data (bytes, NULL), scan_data_start (bytes, 1));
-  thumb = thumbnail_full (cut, dir, "cut-thumb.jpg", FALSE, &damage, &error);
+  write_bytes (c.cut, g_bytes_get_data (c.bytes, NULL), scan_data_start (c.bytes, 1));
+  thumb = thumbnail_full (c.cut, c.dir, "cut-thumb.jpg", FALSE, &damage, &error);
   g_assert_null (thumb);
   g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
   g_assert_nonnull (strstr (error->message, "Premature end of JPEG file before any image data"));
-  g_assert_nonnull (strstr (error->message, cut));
+  g_assert_nonnull (strstr (error->message, c.cut));
   g_assert_null (damage);
-  remove_dir (dir);
 }
 
 static void
 test_jpeg_missing_end (void)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
-  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
-  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, FALSE);
-  g_autoptr(GdkPixbuf) expected = thumbnail_intact (intact, dir, "intact-thumb.jpg");
+  g_auto(JpegCase) c = jpeg_case_make (FALSE);
   g_autoptr(GdkPixbuf) thumb = NULL;
   gsize length;
-  const guint8 *jpeg = g_bytes_get_data (bytes, &length);
+  const guint8 *jpeg = g_bytes_get_data (c.bytes, &length);
 
   g_test_summary ("A JPEG missing its last 14 bytes gets the intact file's "
                   "thumbnail but for its last MCU row, damaged");
 
-  write_bytes (cut, jpeg, length - 14);
-  thumb = thumbnail_damaged (cut, dir, "cut-thumb.jpg", "Premature end of JPEG file");
+  write_bytes (c.cut, jpeg, length - 14);
+  thumb = thumbnail_damaged (c.cut, c.dir, "cut-thumb.jpg", "Premature end of JPEG file");
   for (int y = 0; y < gdk_pixbuf_get_height (thumb) - 6; y++)
-    g_assert_cmpfloat (row_difference (thumb, expected, y), <=, 2.0);
-  remove_dir (dir);
+    g_assert_cmpfloat (row_difference (thumb, c.expected, y), <=, 2.0);
 }
 
 static void
 test_jpeg_corrupt_data (void)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
-  g_autofree char *corrupt = g_build_filename (dir, "corrupt.jpg", NULL);
-  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, FALSE);
-  g_autoptr(GdkPixbuf) expected = thumbnail_intact (intact, dir, "intact-thumb.jpg");
+  g_auto(JpegCase) c = jpeg_case_make (FALSE);
+  g_autofree char *corrupt = g_build_filename (c.dir, "corrupt.jpg", NULL);
   g_autoptr(GdkPixbuf) thumb = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (11);
-  gsize length = g_bytes_get_size (bytes), start = scan_data_start (bytes, 1), middle;
-  g_autofree guint8 *jpeg = g_memdup2 (g_bytes_get_data (bytes, NULL), length);
+  gsize length = g_bytes_get_size (c.bytes), start = scan_data_start (c.bytes, 1), middle;
+  g_autofree guint8 *jpeg = g_memdup2 (g_bytes_get_data (c.bytes, NULL), length);
 
   g_test_summary ("A JPEG with corrupt entropy-coded data in its middle gets "
                   "a thumbnail whose top is the intact file's, damaged: "
@@ -357,57 +356,47 @@ test_jpeg_corrupt_data (void)
     jpeg[i] = (guint8) g_rand_int_range (rand, 0, 0xFF);
   write_bytes (corrupt, jpeg, length);
 
-  thumb = thumbnail_damaged (corrupt, dir, "corrupt-thumb.jpg", "Corrupt JPEG data: ");
+  thumb = thumbnail_damaged (corrupt, c.dir, "corrupt-thumb.jpg", "Corrupt JPEG data: ");
   for (int y = 0; y < gdk_pixbuf_get_height (thumb) / 2 - 8; y++)
-    g_assert_cmpfloat (row_difference (thumb, expected, y), <=, 2.0);
-  remove_dir (dir);
+    g_assert_cmpfloat (row_difference (thumb, c.expected, y), <=, 2.0);
 }
 
 static void
 test_jpeg_progressive_truncated (void)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
-  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
-  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, TRUE);
-  g_autoptr(GdkPixbuf) expected = thumbnail_intact (intact, dir, "intact-thumb.jpg");
+  g_auto(JpegCase) c = jpeg_case_make (TRUE);
   g_autoptr(GdkPixbuf) thumb = NULL;
-  gsize length, start = scan_data_start (bytes, 2), next = scan_data_start (bytes, 3);
-  const guint8 *jpeg = g_bytes_get_data (bytes, &length);
+  gsize length, start = scan_data_start (c.bytes, 2), next = scan_data_start (c.bytes, 3);
+  const guint8 *jpeg = g_bytes_get_data (c.bytes, &length);
   double total = 0;
   int height;
 
   g_test_summary ("A progressive JPEG cut in its second scan gets a thumbnail "
                   "from the scans present: the whole picture, coarser, damaged");
 
-  write_bytes (cut, jpeg, start + (next - start) / 2);
-  thumb = thumbnail_damaged (cut, dir, "cut-thumb.jpg", "Premature end of JPEG file");
+  write_bytes (c.cut, jpeg, start + (next - start) / 2);
+  thumb = thumbnail_damaged (c.cut, c.dir, "cut-thumb.jpg", "Premature end of JPEG file");
 
   /* The first scan has every block's average: every row is about right,
    * the bottom one too, nothing is grey. */
   height = gdk_pixbuf_get_height (thumb);
   for (int y = 0; y < height; y++)
     {
-      double difference = row_difference (thumb, expected, y);
+      double difference = row_difference (thumb, c.expected, y);
 
       g_assert_cmpfloat (difference, <, 24.0);
       total += difference;
     }
   g_assert_cmpfloat (total / height, <, 12.0);
   g_assert_false (row_is_grey (thumb, height - 1, 16));
-  remove_dir (dir);
 }
 
 static void
 test_jpeg_progressive_cut_in_header (void)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
-  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
-  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, TRUE);
-  g_autoptr(GdkPixbuf) expected = thumbnail_intact (intact, dir, "intact-thumb.jpg");
+  g_auto(JpegCase) c = jpeg_case_make (TRUE);
   g_autoptr(GdkPixbuf) thumb = NULL;
-  const guint8 *jpeg = g_bytes_get_data (bytes, NULL);
+  const guint8 *jpeg = g_bytes_get_data (c.bytes, NULL);
   int height;
 
   g_test_summary ("A progressive JPEG cut inside the header of its third scan, "
@@ -415,40 +404,34 @@ test_jpeg_progressive_cut_in_header (void)
                   "two scans, damaged");
 
   /* FF DA and half of its length field. */
-  write_bytes (cut, jpeg, scan_marker_offset (bytes, 3) + 3);
-  thumb = thumbnail_damaged (cut, dir, "cut-thumb.jpg", "Premature end of JPEG file");
+  write_bytes (c.cut, jpeg, scan_marker_offset (c.bytes, 3) + 3);
+  thumb = thumbnail_damaged (c.cut, c.dir, "cut-thumb.jpg", "Premature end of JPEG file");
 
   height = gdk_pixbuf_get_height (thumb);
   for (int y = 0; y < height; y++)
-    g_assert_cmpfloat (row_difference (thumb, expected, y), <, 24.0);
+    g_assert_cmpfloat (row_difference (thumb, c.expected, y), <, 24.0);
   g_assert_false (row_is_grey (thumb, height - 1, 16));
-  remove_dir (dir);
 }
 
 static void
 test_jpeg_strict (void)
 {
-  g_autofree char *dir = make_temp_dir ();
-  g_autofree char *intact = g_build_filename (dir, "intact.jpg", NULL);
-  g_autofree char *cut = g_build_filename (dir, "cut.jpg", NULL);
-  g_autoptr(GBytes) bytes = write_intact_jpeg (intact, FALSE);
-  g_autofree char *expected = g_strdup_printf ("Image “%s” is damaged: Premature end "
-                                               "of JPEG file", cut);
+  g_auto(JpegCase) c = jpeg_case_make (FALSE);
+  g_autofree char *message = g_strdup_printf ("Image “%s” is damaged: Premature end "
+                                              "of JPEG file", c.cut);
   g_autoptr(GError) error = NULL;
   g_autoptr(GdkPixbuf) thumb = NULL;
   g_autofree char *damage = NULL;
-  gsize length;
 
   g_test_summary ("With strict, a damaged JPEG is GDK_PIXBUF_ERROR_CORRUPT_IMAGE "
                   "naming the file and the damage, and nothing is written");
 
-  write_bytes (cut, g_bytes_get_data (bytes, &length), g_bytes_get_size (bytes) / 2);
-  thumb = thumbnail_full (cut, dir, "cut-thumb.jpg", TRUE, &damage, &error);
+  write_bytes (c.cut, g_bytes_get_data (c.bytes, NULL), g_bytes_get_size (c.bytes) / 2);
+  thumb = thumbnail_full (c.cut, c.dir, "cut-thumb.jpg", TRUE, &damage, &error);
   g_assert_null (thumb);
   g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
-  g_assert_cmpstr (error->message, ==, expected);
+  g_assert_cmpstr (error->message, ==, message);
   g_assert_null (damage);
-  remove_dir (dir);
 }
 
 /* ---- GIF ---------------------------------------------------------------- */
@@ -573,7 +556,7 @@ test_gif_intact (void)
   write_bytes (path, g_bytes_get_data (gif, NULL), g_bytes_get_size (gif));
   thumb = thumbnail_intact (path, dir, "thumb.jpg");
   assert_first_frame (thumb);
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 static void
@@ -592,7 +575,7 @@ test_gif_later_frame_cut (void)
                frame_ends[0] + (frame_ends[1] - frame_ends[0]) / 2);
   thumb = thumbnail_damaged (path, dir, "thumb.jpg", "frame 2 of the GIF is damaged: ");
   assert_first_frame (thumb);
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 static void
@@ -614,7 +597,7 @@ test_gif_first_frame_cut (void)
   /* The loader's own error. */
   g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INCOMPLETE_ANIMATION);
   g_assert_nonnull (strstr (error->message, path));
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 static void
@@ -637,7 +620,7 @@ test_gif_strict (void)
   g_assert_null (thumb);
   g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
   g_assert_true (g_str_has_prefix (error->message, expected));
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 int
