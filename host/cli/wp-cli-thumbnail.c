@@ -6,8 +6,8 @@
  *   workpool thumbnail [--sizes WxH,…] [--workers N] [--quality Q] [--force]
  *                      [--one-job-per-size] [--ext EXT,…|all] [--quiet]
  *                      [--progress=auto|always|never] [--memory-limit SIZE]
- *                      [--max-pixels N] [--timeout SECONDS] [--output OUT]
- *                      [--plugin-dir DIR] DIR…
+ *                      [--max-pixels N] [--strict] [--timeout SECONDS]
+ *                      [--output OUT] [--plugin-dir DIR] DIR…
  *
  *   $ workpool thumbnail ~/Photos
  *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 0 passed over,
@@ -48,8 +48,16 @@
  * atomically, and when it fails or is cancelled it discards them.  A
  * thumbnail whose file cannot be created (a link in the way, a file
  * where its folder should be) fails the image, and the others are still
- * written.  The options give the quality, the pixel limit and the
- * image's path, for the plugin's messages.
+ * written.  The options give the quality, the pixel limit, `strict` with
+ * --strict and the image's path, for the plugin's messages.
+ *
+ * Damaged images.  An image that decodes in part (a truncated or corrupt
+ * JPEG, a GIF whose later frame is damaged) gets thumbnails of what
+ * decodes; the `write_fds` report's `damage` says what is wrong.  Such
+ * an image counts as done and, apart, as damaged, with a warning line on
+ * stderr (not with --quiet); it does not change the exit status.  With
+ * --strict the plugin refuses it instead, writing nothing (the command
+ * discards its files), and it fails like any other image.
  *
  * Flow.  An idle source (feed_pool) takes images from the walk and
  * submits their jobs while fewer than the window's jobs are in flight,
@@ -115,7 +123,8 @@
  * second Ctrl-C does not kill the command before its workers are gone.
  *
  * Counting.  Every image the walk gives is, at the end, exactly one of
- * done, skipped, failed or (when interrupted) not done.  "Thumbnails
+ * done, skipped, failed or (when interrupted) not done; "damaged" counts
+ * the done ones whose thumbnails show only what decodes.  "Thumbnails
  * written" counts files: those the command named after their job
  * succeeded (a failed or cancelled job writes none).
  * "Passed over" counts the walk's entries that could not be taken.
@@ -124,12 +133,14 @@
  * terminal or with --progress=always; a line on stderr per failed image
  * or entry passed over, `workpool: PATH: message`, the message without
  * the mentions of PATH that the plugin's messages make (wp_cli_fail();
- * the error's domain and code are a debug message); one summary line on
+ * the error's domain and code are a debug message); a line on stderr per
+ * damaged image, `workpool: PATH: warning: damaged, thumbnails show what
+ * decodes: DAMAGE` (not with --quiet, which prints only errors); one summary line on
  * stdout (not with --quiet), whose failed write is an error, and when no
  * image was found, a line on stderr saying which extensions were looked
  * for among how many other files, and which other extensions there were.
- * Exit status 0, 1 when an image failed, an entry was passed over or the
- * summary could not be written (all the other images are still done), 2
+ * Exit status 0 (damaged images included), 1 when an image failed, an
+ * entry was passed over or the summary could not be written (all the other images are still done), 2
  * on a usage error (a DIR that is not a folder is one), 128 + N when
  * interrupted by signal N.
  *
@@ -213,6 +224,7 @@ typedef struct {
   gboolean      force;
   gboolean      one_job_per_size;
   gboolean      quiet;
+  gboolean      strict;       /* a damaged image fails */
   ProgressMode  progress;
 } ThumbOptions;
 
@@ -220,6 +232,7 @@ typedef struct {
   guint64 found;      /* images the walk gave */
   guint64 skipped;    /* up to date */
   guint64 done;       /* every thumbnail written */
+  guint64 damaged;    /* of done: from what decodes, warned on stderr */
   guint64 failed;     /* reported on stderr */
   guint64 cancelled;  /* stopped by an interruption */
   guint64 written;    /* thumbnails */
@@ -254,6 +267,7 @@ typedef struct {
   guint      pending;       /* jobs not returned yet */
   guint      written;       /* thumbnails */
   GError    *error;         /* the first failure */
+  char      *damage;        /* the first job's report of damage */
 } ImageTask;
 
 /* One job of an image: the boxes from @first to @last - 1, whose files
@@ -484,9 +498,10 @@ thumbnail_option_context_new (GOptionEntry *entries)
                                     "With --output OUT, FOLDER is OUT/NAME/SUBDIR for "
                                     "DIR/SUBDIR, NAME being DIR's name.\n"
                                     "Folders named “thumbnails” "
-                                    "are not walked.\nExit status: 0 all done, 1 an "
-                                    "image failed or an entry was passed over, 2 usage "
-                                    "error,\n130 or 143 interrupted by SIGINT or SIGTERM.\n"
+                                    "are not walked.\nExit status: 0 all done (damaged "
+                                    "images too, unless --strict), 1 an image failed\nor "
+                                    "an entry was passed over, 2 usage error, 130 or 143 "
+                                    "interrupted by SIGINT\nor SIGTERM.\n"
                                     "Example: workpool thumbnail --sizes 256x256,64x64 "
                                     "~/Photos");
   g_option_context_add_main_entries (context, entries, NULL);
@@ -521,8 +536,8 @@ parse_options (int            *argc,
       "the installed gdk-pixbuf loaders read (default: " DEFAULT_EXTENSIONS ")",
       "EXT,…|all" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
-      "Print only errors: no summary, no progress bar unless "
-      "--progress=always", NULL },
+      "Print only errors: no summary, no warnings about damaged images, no "
+      "progress bar unless --progress=always", NULL },
     { "progress", 0, 0, G_OPTION_ARG_STRING, &progress,
       "Show a progress bar on stderr: auto (when it is a terminal), "
       "always or never", "WHEN" },
@@ -532,6 +547,9 @@ parse_options (int            *argc,
     { "max-pixels", 0, 0, G_OPTION_ARG_STRING, &max_pixels,
       "Largest number of pixels an image may decode to (a JPEG at the scale its "
       "thumbnails need), such as 250M; 0 or none for no limit (default: 100M)", "N" },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &options->strict,
+      "Fail damaged images (truncated or corrupt files that decode in part) "
+      "instead of writing thumbnails of what decodes", NULL },
     { "output", 0, 0, G_OPTION_ARG_FILENAME, &options->output,
       "Write the thumbnails under OUT, in OUT/NAME/SUBDIR/thumbnails, NAME being "
       "each DIR's own name (default: beside the images)", "OUT" },
@@ -786,6 +804,7 @@ image_task_free (ImageTask *task)
   g_free (task->source);
   g_ptr_array_unref (task->destinations);
   g_clear_error (&task->error);
+  g_free (task->damage);
   g_free (task);
 }
 
@@ -815,6 +834,8 @@ job_options_new (const ThumbOptions *options,
   g_variant_builder_add (&write_options, "{sv}", "max-pixels",
                          g_variant_new_uint64 (options->max_pixels));
   g_variant_builder_add (&write_options, "{sv}", "name", g_variant_new_string (source));
+  if (options->strict)
+    g_variant_builder_add (&write_options, "{sv}", "strict", g_variant_new_boolean (TRUE));
   return g_variant_builder_end (&write_options);
 }
 
@@ -961,6 +982,24 @@ report_failure (ThumbRun     *run,
   wp_cli_fail (display, error);
 }
 
+/* "workpool: PATH: warning: damaged, thumbnails show what decodes:
+ * DAMAGE" on stderr, under the bar; nothing with --quiet. */
+static void
+report_damage (ThumbRun   *run,
+               const char *path,
+               const char *damage)
+{
+  g_autofree char *display = NULL;
+
+  if (run->options->quiet)
+    return;
+  display = g_filename_display_name (path);
+  if (run->progress != NULL)
+    wp_cli_progress_clear (run->progress);
+  g_printerr ("workpool: %s: warning: damaged, thumbnails show what decodes: %s\n",
+              display, damage);
+}
+
 /* The plugin's paths are GVariant strings, which are UTF-8. */
 static void
 fail_non_utf8 (ThumbRun *run,
@@ -1053,7 +1092,14 @@ finish_image (ImageTask *task)
   check_signal (run);
   run->counts.written += task->written;
   if (task->error == NULL)
-    run->counts.done++;
+    {
+      run->counts.done++;
+      if (task->damage != NULL)
+        {
+          run->counts.damaged++;
+          report_damage (run, task->source, task->damage);
+        }
+    }
   else if (run->stopping
            || g_error_matches (task->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     run->counts.cancelled++;
@@ -1105,6 +1151,14 @@ on_job_done (GObject      *object,
   task->written += committed;
   if (reply == NULL)
     image_task_fail (task, g_steal_pointer (&error));
+  else if (g_variant_is_of_type (reply, G_VARIANT_TYPE ("(a(ii)a{sv})")))
+    {
+      g_autoptr(GVariant) report = g_variant_get_child_value (reply, 1);
+      const char *damage;
+
+      if (task->damage == NULL && g_variant_lookup (report, "damage", "&s", &damage))
+        task->damage = g_strdup (damage);
+    }
 
   run->in_flight--;
   if (--task->pending == 0)
@@ -1286,7 +1340,8 @@ on_progress_tick (gpointer user_data)
 /* The run */
 
 /* "40 images, 240 thumbnails written, 0 skipped, 0 failed, 0 passed
- * over, 1.23 s, 32.52 images/s", with "N not done" after "passed over"
+ * over, 1.23 s, 32.52 images/s", with "N damaged" after "failed" when
+ * images were done from what decodes, "N not done" after "passed over"
  * when interrupted (images the walk had not reached are not in it), in
  * the C locale's number format; the rate counts the images that took
  * work, not skipped ones.  FALSE, with a message on stderr, when stdout
@@ -1299,6 +1354,7 @@ print_summary (ThumbRun *run)
   double rate = seconds > 0 ? (counts->done + counts->failed) / seconds : 0;
   char seconds_text[G_ASCII_DTOSTR_BUF_SIZE], rate_text[G_ASCII_DTOSTR_BUF_SIZE];
   g_autofree char *not_done = NULL;
+  g_autofree char *damaged = NULL;
   g_autofree char *line = NULL;
   g_autoptr(GError) error = NULL;
   int saved_errno;
@@ -1307,11 +1363,13 @@ print_summary (ThumbRun *run)
   g_ascii_formatd (rate_text, sizeof rate_text, "%.2f", rate);
   if (run->stopping)
     not_done = g_strdup_printf (", %" G_GUINT64_FORMAT " not done", counts->cancelled);
+  if (counts->damaged > 0)
+    damaged = g_strdup_printf (", %" G_GUINT64_FORMAT " damaged", counts->damaged);
   line = g_strdup_printf ("%" G_GUINT64_FORMAT " images, %" G_GUINT64_FORMAT " thumbnails "
                           "written, %" G_GUINT64_FORMAT " skipped, %" G_GUINT64_FORMAT
-                          " failed, %" G_GUINT64_FORMAT " passed over%s, %s s, "
+                          " failed%s, %" G_GUINT64_FORMAT " passed over%s, %s s, "
                           "%s images/s\n", counts->found, counts->written, counts->skipped,
-                          counts->failed, counts->passed_over,
+                          counts->failed, damaged != NULL ? damaged : "", counts->passed_over,
                           not_done != NULL ? not_done : "", seconds_text, rate_text);
 
   if (fputs (line, stdout) != EOF && fflush (stdout) == 0)

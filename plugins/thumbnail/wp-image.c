@@ -24,9 +24,19 @@
  * every row was decoded, which some loaders do not check).  Around the
  * loaders: the EXIF orientation of PNG, WebP, HEIF and AVIF files, which
  * their loaders do not report, comes from wp-exif.c; an ICO file is loaded from
- * the largest of its entries that loads (wp-ico.c); a file no loader
+ * the largest of its entries that loads whole (wp-ico.c); a file no loader
  * recognises gets an error naming its format and the missing loader's
  * package when wp-format.c knows them from its content.
+ *
+ * Damaged files show what decodes, and wp_image_get_damage() says what
+ * is wrong: a truncated or corrupt JPEG decodes in part, the rest
+ * mid-grey (wp-jpeg.c); a GIF that the loader refuses for a damaged
+ * later frame is loaded from its first frame alone when that one is
+ * whole (wp-gif.c); a BMP or non-interlaced PNG whose loader filled
+ * whole rows before failing, or stopped short, keeps those rows, the
+ * rows it never filled set to mid-grey here (an interlaced PNG's rows
+ * are filled in part by its first passes, so it fails, as other
+ * formats do).  A file of which nothing decodes fails.
  *
  * The pixel limit applies to the pixels actually decoded: for JPEG the
  * output at the DCT scale the decode chooses (wp-jpeg.c checks it, with
@@ -69,6 +79,7 @@
 
 #include "wp-exif.h"
 #include "wp-format.h"
+#include "wp-gif.h"
 #include "wp-ico.h"
 #include "wp-image.h"
 #include "wp-jpeg.h"
@@ -90,6 +101,7 @@ struct _WpImage {
   GBytes        *icc_profile;   /* nullable */
   WpJpegReader  *jpeg;          /* JPEG sources, until decoded */
   GdkPixbuf     *pixbuf;        /* stored orientation, RGB; NULL until decoded */
+  char          *damage;        /* what is wrong with a damaged file; nullable */
   GPtrArray     *scaled;        /* of GdkPixbuf, stored orientation */
 };
 
@@ -255,6 +267,80 @@ all_rows_filled (LoadState *state,
   return span->start <= 0 && span->end >= height;
 }
 
+/* The number of rows the loader filled. */
+static int
+count_filled_rows (LoadState *state)
+{
+  int rows = 0;
+  guint i;
+
+  for (i = 0; i < state->filled->len; i++)
+    rows += g_array_index (state->filled, RowSpan, i).end
+            - g_array_index (state->filled, RowSpan, i).start;
+  return rows;
+}
+
+/* Whether the rows the loader filled of a @format_name file are whole
+ * rows of the final image, so that a damaged file's can be kept: BMP
+ * rows come whole; PNG rows only when not interlaced (an interlaced
+ * file's first passes fill rows in part, the rest undefined). */
+static gboolean
+filled_rows_are_whole (const char *format_name,
+                       int         fd)
+{
+  guint8 interlace;
+
+  if (format_name == NULL)
+    return FALSE;
+
+  if (g_str_equal (format_name, "bmp"))
+    return TRUE;
+
+  /* IHDR's interlace method: signature (8), length and type (8),
+   * width, height, depth, colour type, compression, filter (12). */
+  if (g_str_equal (format_name, "png"))
+    return wp_format_read_at (fd, &interlace, 1, 28) && interlace == 0;
+
+  return FALSE;
+}
+
+/* Sets the rows of @pixbuf that the loader never filled to opaque
+ * mid-grey, as a damaged JPEG's missing part is. */
+static void
+fill_unfilled_rows (GdkPixbuf *pixbuf,
+                    LoadState *state)
+{
+  int n_channels = gdk_pixbuf_get_n_channels (pixbuf);
+  int width = gdk_pixbuf_get_width (pixbuf);
+  int height = gdk_pixbuf_get_height (pixbuf);
+  gsize rowstride = (gsize) gdk_pixbuf_get_rowstride (pixbuf);
+  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  guint span = 0;
+  int y;
+
+  g_assert (gdk_pixbuf_get_bits_per_sample (pixbuf) == 8);
+
+  for (y = 0; y < height; y++)
+    {
+      guint8 *row = pixels + y * rowstride;
+      int x;
+
+      while (span < state->filled->len &&
+             g_array_index (state->filled, RowSpan, span).end <= y)
+        span++;
+      if (span < state->filled->len &&
+          g_array_index (state->filled, RowSpan, span).start <= y)
+        continue;
+
+      for (x = 0; x < width; x++, row += n_channels)
+        {
+          row[0] = row[1] = row[2] = 0x80;
+          if (n_channels == 4)
+            row[3] = 0xFF;
+        }
+    }
+}
+
 /* Composites @pixbuf on white when it has alpha. */
 static GdkPixbuf *
 flatten_on_white (GdkPixbuf   *pixbuf,
@@ -310,8 +396,58 @@ flatten_on_white (GdkPixbuf   *pixbuf,
   return flat;
 }
 
+static gboolean open_with_gdk_pixbuf (WpImage       *image,
+                                      int            fd,
+                                      guint64        max_pixels,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
+
+/* A GIF that gdk-pixbuf refused with @load_error: from its first frame
+ * alone when that is whole (wp-gif.c), the damage naming the frame. */
+static gboolean
+open_gif_first_frame (WpImage       *image,
+                      guint64        max_pixels,
+                      GError        *load_error,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  g_autoptr(GError) frame_error = NULL;
+  guint damaged_frame;
+  gboolean loaded;
+  int frame_fd;
+
+  frame_fd = wp_gif_open_first_frame (image->fd, image->file_size, &damaged_frame);
+  if (frame_fd < 0)
+    return FALSE;
+
+  loaded = open_with_gdk_pixbuf (image, frame_fd, max_pixels, cancellable, &frame_error);
+  close (frame_fd);
+
+  if (g_error_matches (frame_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&frame_error));
+      return FALSE;
+    }
+
+  if (!loaded)
+    {
+      g_debug ("%s: the first frame alone does not load either: %s",
+               image->path, frame_error->message);
+      return FALSE;
+    }
+
+  g_clear_pointer (&image->damage, g_free);
+  if (damaged_frame >= 2)
+    image->damage = g_strdup_printf ("frame %u of the GIF is damaged: %s",
+                                     damaged_frame, load_error->message);
+  else
+    image->damage = g_strdup_printf ("a frame after the first of the GIF is damaged: %s",
+                                     load_error->message);
+  return TRUE;
+}
+
 /* Loads the image file @fd with gdk-pixbuf: @image's own, or one made
- * from it (an ICO entry). */
+ * from it (an ICO entry, a GIF's first frame). */
 static gboolean
 open_with_gdk_pixbuf (WpImage       *image,
                       int            fd,
@@ -324,6 +460,7 @@ open_with_gdk_pixbuf (WpImage       *image,
   g_autofree guint8 *buffer = g_malloc (READ_BUFFER_SIZE);
   g_autoptr(GError) local_error = NULL;
   LoadState state = { max_pixels, 0, 0, FALSE, filled };
+  g_autofree char *format_name = NULL;
   GdkPixbufFormat *format;
   GdkPixbuf *pixbuf;
   const char *option;
@@ -369,7 +506,35 @@ open_with_gdk_pixbuf (WpImage       *image,
     return check_pixel_limit (image->path, state.width, state.height,
                               max_pixels, error);
 
-  if (local_error != NULL)
+  pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
+  format = gdk_pixbuf_loader_get_format (loader);
+  if (format != NULL)
+    format_name = gdk_pixbuf_format_get_name (format);
+
+  /* A damaged GIF: its first frame, when whole (not from a frame file
+   * this made, which would loop). */
+  if (local_error != NULL && format_name != NULL && g_str_equal (format_name, "gif") &&
+      fd == image->fd &&
+      (g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INCOMPLETE_ANIMATION) ||
+       g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE)))
+    {
+      GError *frame_error = NULL;
+
+      if (open_gif_first_frame (image, max_pixels, local_error, cancellable, &frame_error))
+        return TRUE;
+      if (frame_error != NULL)
+        {
+          g_propagate_error (error, frame_error);
+          return FALSE;
+        }
+    }
+
+  /* A damaged file whose loader filled whole rows before it failed:
+   * those rows, the rest mid-grey (below). */
+  if (local_error != NULL &&
+      !(pixbuf != NULL && state.filled->len > 0 &&
+        g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE) &&
+        filled_rows_are_whole (format_name, fd)))
     {
       /* The pixel limit is checked above: this one is an allocation. */
       if (g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY))
@@ -379,8 +544,6 @@ open_with_gdk_pixbuf (WpImage       *image,
       return FALSE;
     }
 
-  pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
-  format = gdk_pixbuf_loader_get_format (loader);
   if (pixbuf == NULL || format == NULL)
     {
       g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
@@ -388,19 +551,32 @@ open_with_gdk_pixbuf (WpImage       *image,
       return FALSE;
     }
 
-  image->format_name = gdk_pixbuf_format_get_name (format);
+  image->format_name = g_steal_pointer (&format_name);
 
   /* The GIF loader reports truncated files itself, and its updates cover
    * the frame, which may be smaller than the image.  libavif's loader
    * ("avif") decodes whole files only, failing on a truncated one, and
    * emits no update at all. */
-  if (!g_str_equal (image->format_name, "gif") &&
-      !g_str_equal (image->format_name, "avif") &&
-      !all_rows_filled (&state, gdk_pixbuf_get_height (pixbuf)))
+  if (g_str_equal (image->format_name, "gif") || g_str_equal (image->format_name, "avif"))
+    g_assert (local_error == NULL);
+  else if (local_error != NULL || !all_rows_filled (&state, gdk_pixbuf_get_height (pixbuf)))
     {
-      g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
-                   "Failed to load image “%s”: the file is truncated", image->path);
-      return FALSE;
+      int height = gdk_pixbuf_get_height (pixbuf);
+
+      if (state.filled->len == 0 || !filled_rows_are_whole (image->format_name, fd))
+        {
+          g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+                       "Failed to load image “%s”: %s", image->path,
+                       local_error != NULL ? local_error->message : "the file is truncated");
+          return FALSE;
+        }
+
+      fill_unfilled_rows (pixbuf, &state);
+      g_clear_pointer (&image->damage, g_free);
+      image->damage = g_strdup_printf ("%s: %d of %d rows decoded",
+                                       local_error != NULL ? local_error->message
+                                                           : "the file is truncated",
+                                       count_filled_rows (&state), height);
     }
 
   option = gdk_pixbuf_get_option (pixbuf, "orientation");
@@ -463,6 +639,7 @@ open_ico (WpImage       *image,
       /* Whatever a failed entry left. */
       g_clear_pointer (&image->format_name, g_free);
       g_clear_pointer (&image->icc_profile, g_bytes_unref);
+      g_clear_pointer (&image->damage, g_free);
       g_clear_object (&image->pixbuf);
       image->orientation = 1;
 
@@ -471,6 +648,16 @@ open_ico (WpImage       *image,
         {
           loaded = open_with_gdk_pixbuf (image, entry_fd, max_pixels, cancellable, &local_error);
           close (entry_fd);
+        }
+
+      /* A damaged entry that decodes in part comes after intact ones. */
+      if (loaded && image->damage != NULL)
+        {
+          local_error = g_error_new (GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+                                     "Failed to load image “%s”: its %dx%d entry is "
+                                     "damaged: %s", image->path, entry->width,
+                                     entry->height, image->damage);
+          loaded = FALSE;
         }
 
       if (loaded)
@@ -781,6 +968,26 @@ wp_image_get_icc_profile (WpImage *image)
 }
 
 /**
+ * wp_image_get_damage:
+ * @image: an image, decoded
+ *
+ * Says what is wrong with a damaged file whose pixels were decoded in
+ * part: a truncated or corrupt JPEG, whose missing part is mid-grey, a
+ * GIF whose later frame is damaged, which shows its first frame, or a
+ * file another loader returned rows of before failing.
+ *
+ * Returns: (nullable): the damage, in a few words, or %NULL when the
+ *   image is intact
+ */
+const char *
+wp_image_get_damage (WpImage *image)
+{
+  g_return_val_if_fail (image != NULL, NULL);
+
+  return image->damage;
+}
+
+/**
  * wp_image_decode:
  * @image: an image
  * @min_width: the largest width that will be rendered (displayed)
@@ -819,6 +1026,9 @@ wp_image_decode (WpImage       *image,
   else
     image->pixbuf = wp_jpeg_reader_decode (image->jpeg, min_width, min_height,
                                            cancellable, error);
+
+  if (image->pixbuf != NULL)
+    image->damage = g_strdup (wp_jpeg_reader_get_damage (image->jpeg));
 
   g_clear_pointer (&image->jpeg, wp_jpeg_reader_free);
 
@@ -962,6 +1172,7 @@ wp_image_free (WpImage *image)
   g_clear_object (&image->pixbuf);
   g_clear_pointer (&image->scaled, g_ptr_array_unref);
   g_clear_pointer (&image->icc_profile, g_bytes_unref);
+  g_free (image->damage);
   g_free (image->format_name);
   g_free (image->path);
   g_free (image);

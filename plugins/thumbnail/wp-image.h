@@ -42,6 +42,7 @@ gboolean    wp_image_decode          (WpImage       *image,
                                       int            min_height,
                                       GCancellable  *cancellable,
                                       GError       **error) G_GNUC_WARN_UNUSED_RESULT;
+const char *wp_image_get_damage      (WpImage       *image);
 GdkPixbuf  *wp_image_render          (WpImage       *image,
                                       int            width,
                                       int            height,

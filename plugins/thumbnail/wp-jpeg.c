@@ -13,14 +13,23 @@
  *
  * Invariants:
  *
- * - libjpeg never prints and never exits.  Every error, and every warning
- *   that means lost image data (premature end of file, corrupt entropy
- *   data, ...), longjmps back to the function of this file that called
- *   libjpeg, which turns it into a GError (GDK_PIXBUF_ERROR, or
- *   G_FILE_ERROR for a failed read(), or G_IO_ERROR_CANCELLED).  Warnings
- *   that lose no pixels (stray bytes between markers, an unknown JFIF
- *   revision or Adobe transform, a malformed ICC marker) are ignored, as
- *   every viewer does.
+ * - libjpeg never prints and never exits.  Every error longjmps back to
+ *   the function of this file that called libjpeg, which turns it into a
+ *   GError (GDK_PIXBUF_ERROR, or G_FILE_ERROR for a failed read(), or
+ *   G_IO_ERROR_CANCELLED).  Warnings that lose no pixels (stray bytes
+ *   between markers, an unknown JFIF revision or Adobe transform, a
+ *   malformed ICC marker) are ignored, as every viewer does.
+ * - A damaged file decodes to what its data holds, as libvips and every
+ *   viewer show it: a warning that means lost image data (premature end
+ *   of file, corrupt entropy data, ...) lets libjpeg go on, which fills
+ *   what is missing with zero coefficients (mid-grey), and a libjpeg
+ *   error after some rows were output keeps those rows, the rest filled
+ *   with mid-grey here; a single-scan decode whose data ended stops two
+ *   iMCU rows later and fills the rest itself (note_data_end()).  The
+ *   first such message is the reader's damage
+ *   (wp_jpeg_reader_get_damage()).  A decode whose data ends or breaks
+ *   before a single byte of the first scan's data, or before any row
+ *   is output, has nothing to show and fails.
  * - The three functions that call libjpeg (reader_read_header(),
  *   reader_decode(), writer_encode()) set their setjmp point before the
  *   first call and keep everything they allocate in a heap structure (the
@@ -36,8 +45,12 @@
  *   the caller rotates small thumbnails rather than the full image.
  *   Grayscale is expanded to RGB by libjpeg; CMYK and YCCK are converted
  *   here, reading Adobe files as inverted CMYK.
- * - The reader reads the descriptor it is given from its current offset
- *   (0) with read(2), and neither seeks nor closes it.
+ * - The reader reads the descriptor it is given from its start with
+ *   pread(2), whatever its offset (a pipe with read(2)), and neither
+ *   seeks nor closes it.  Only a multi-scan file cut inside the header
+ *   of a later scan (or a table between scans), which libjpeg cannot get
+ *   past, is read a second time, from the same descriptor, up to its
+ *   last marker, so that its earlier scans show (reader_retry()).
  * - A decode is refused before libjpeg allocates anything for it when its
  *   output (at the chosen DCT scale, not the image's nominal size) has
  *   more pixels than the reader's limit, or when what it needs does not
@@ -84,6 +97,8 @@ typedef struct {
   jmp_buf                jump;
   const char            *path;   /* the file being read, NULL when encoding */
   GError                *error;  /* set just before the longjmp */
+  char                  *damage; /* decoding: the first message of lost data */
+  gboolean               libjpeg_error;  /* error was libjpeg's own */
 } WpJpegErrorMgr;
 
 static gboolean
@@ -131,7 +146,12 @@ error_from_libjpeg (j_common_ptr cinfo)
       break;
     }
 
-  if (cinfo->is_decompressor)
+  /* The first damage, such as a premature end, is what led to it. */
+  if (cinfo->is_decompressor && err->damage != NULL && !g_str_equal (err->damage, message))
+    error = g_error_new (GDK_PIXBUF_ERROR, code,
+                         "Failed to decode JPEG image “%s”: %s (%s)",
+                         err->path, err->damage, message);
+  else if (cinfo->is_decompressor)
     error = g_error_new (GDK_PIXBUF_ERROR, code,
                          "Failed to decode JPEG image “%s”: %s",
                          err->path, message);
@@ -162,11 +182,34 @@ fail (j_common_ptr  cinfo,
   longjmp (err->jump, 1);
 }
 
+/* Keeps libjpeg's current message as the damage, unless there is one. */
+static void
+note_damage (j_common_ptr cinfo)
+{
+  WpJpegErrorMgr *err = (WpJpegErrorMgr *) cinfo->err;
+  char message[JMSG_LENGTH_MAX];
+
+  if (!cinfo->is_decompressor || err->damage != NULL)
+    return;
+
+  cinfo->err->format_message (cinfo, message);
+  err->damage = g_strdup (message);
+}
+
 static void
 error_exit (j_common_ptr cinfo)
 {
+  WpJpegErrorMgr *err = (WpJpegErrorMgr *) cinfo->err;
+
+  if (err->error == NULL)
+    {
+      err->libjpeg_error = TRUE;
+      note_damage (cinfo);
+    }
   fail (cinfo, NULL);
 }
+
+static void note_data_end (j_decompress_ptr cinfo);
 
 static void
 emit_message (j_common_ptr cinfo,
@@ -177,7 +220,15 @@ emit_message (j_common_ptr cinfo,
 
   cinfo->err->num_warnings++;
   if (!warning_is_benign (cinfo->err->msg_code))
-    fail (cinfo, NULL);
+    note_damage (cinfo);
+
+  /* The end of the file, or a marker in the scan's data with no restart
+   * markers to resume at: this scan has no more data. */
+  if (cinfo->is_decompressor &&
+      (cinfo->err->msg_code == JWRN_JPEG_EOF ||
+       (cinfo->err->msg_code == JWRN_HIT_MARKER &&
+        ((j_decompress_ptr) cinfo)->restart_interval == 0)))
+    note_data_end ((j_decompress_ptr) cinfo);
 }
 
 static void
@@ -196,6 +247,8 @@ error_mgr_init (WpJpegErrorMgr *err,
   err->pub.output_message = output_message;
   err->path = path;
   err->error = NULL;
+  err->damage = NULL;
+  err->libjpeg_error = FALSE;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -203,7 +256,11 @@ error_mgr_init (WpJpegErrorMgr *err,
 typedef struct {
   struct jpeg_source_mgr  pub;
   int                     fd;
-  off_t                   offset;   /* of the next read: pread(), the descriptor's own is left alone */
+  guint64                 bytes_read;   /* from the file, not the fake EOI: the
+                                         * offset of the next pread() (the
+                                         * descriptor's own is left alone) */
+  gboolean                hit_eof;
+  guint64                 limit;        /* > 0: read up to here (a retry) */
   JOCTET                  buffer[SOURCE_BUFFER_SIZE];
 } WpJpegSource;
 
@@ -218,8 +275,13 @@ struct _WpJpegReader {
   GBytes                        *icc_profile;
   gboolean                       decoded;
   guint64                        max_pixels;   /* of the decoded output */
+  guint64                        scan_data_offset;  /* after the first SOS */
 
   /* Only during wp_jpeg_reader_decode(): */
+  JDIMENSION                     rows_done;    /* rows of pixbuf complete */
+  JDIMENSION                     data_rows;    /* > 0: rows past which a
+                                                * single-scan file that
+                                                * ended has no data */
   GdkPixbuf                     *pixbuf;
   guint8                        *cmyk_rows;
 };
@@ -227,6 +289,26 @@ struct _WpJpegReader {
 static void
 source_init (j_decompress_ptr cinfo)
 {
+}
+
+/* At the end of a single-scan file's data while rows are output: the
+ * rows of the iMCU row being decoded hold the last data, the rows of the
+ * next one may blend with it (fancy upsampling); all later ones would
+ * be decoded from nothing, so the decode stops after those two and fills
+ * the rest (reader_decode()).  The rows per iMCU row are estimated from
+ * below, so the stop never comes early. */
+static void
+note_data_end (j_decompress_ptr cinfo)
+{
+  WpJpegReader *reader = cinfo->client_data;
+  JDIMENSION rows_per_imcu_row;
+
+  if (reader->pixbuf == NULL || reader->data_rows > 0 ||
+      jpeg_has_multiple_scans (cinfo) || cinfo->total_iMCU_rows == 0)
+    return;
+
+  rows_per_imcu_row = MAX (1, cinfo->output_height / cinfo->total_iMCU_rows);
+  reader->data_rows = MAX (1, (cinfo->input_iMCU_row + 3) * rows_per_imcu_row);
 }
 
 static boolean
@@ -238,15 +320,17 @@ source_fill (j_decompress_ptr cinfo)
 
   do
     {
-      n = pread (source->fd, source->buffer, sizeof source->buffer, source->offset);
-      /* A pipe has no offset to read at (the tests feed one). */
+      size_t length = sizeof source->buffer;
+
+      if (source->limit > 0)
+        length = (size_t) MIN ((guint64) length, source->limit - source->bytes_read);
+      n = pread (source->fd, source->buffer, length, (off_t) source->bytes_read);
+      /* A pipe has no offset to read at (the tests feed one); it is never
+       * retried (find_last_marker() cannot pread() it). */
       if (n < 0 && errno == ESPIPE)
-        n = read (source->fd, source->buffer, sizeof source->buffer);
+        n = read (source->fd, source->buffer, length);
     }
   while (n < 0 && errno == EINTR);
-
-  if (n > 0)
-    source->offset += n;
 
   if (n < 0)
     {
@@ -260,13 +344,16 @@ source_fill (j_decompress_ptr cinfo)
 
   if (n == 0)
     {
-      /* Our emit_message() turns this warning into an error; the fake
-       * EOI marker is libjpeg's convention should it ever return. */
+      /* libjpeg's convention: a warning and a fake EOI marker, after
+       * which the decode fills what is missing. */
+      source->hit_eof = TRUE;
       WARNMS (cinfo, JWRN_JPEG_EOF);
       source->buffer[0] = 0xFF;
       source->buffer[1] = JPEG_EOI;
       n = 2;
     }
+  else
+    source->bytes_read += (guint64) n;
 
   source->pub.next_input_byte = source->buffer;
   source->pub.bytes_in_buffer = n;
@@ -358,6 +445,8 @@ reader_read_header (WpJpegReader  *reader,
   jpeg_save_markers (&reader->cinfo, JPEG_APP0 + 1, 0xFFFF);
   jpeg_save_markers (&reader->cinfo, JPEG_APP0 + 2, 0xFFFF);
   jpeg_read_header (&reader->cinfo, TRUE);
+  reader->scan_data_offset = reader->source.bytes_read
+                             - reader->source.pub.bytes_in_buffer;
 
   for (marker = reader->cinfo.marker_list; marker != NULL; marker = marker->next)
     {
@@ -669,6 +758,42 @@ convert_cmyk_row (const guint8 *cmyk,
     }
 }
 
+/* Fills the rows of reader->pixbuf from reader->rows_done down with
+ * mid-grey, what libjpeg shows for data it does not have. */
+static void
+fill_missing_rows (WpJpegReader *reader)
+{
+  guint8 *pixels = gdk_pixbuf_get_pixels (reader->pixbuf);
+  gsize rowstride = (gsize) gdk_pixbuf_get_rowstride (reader->pixbuf);
+  gsize row_bytes = (gsize) gdk_pixbuf_get_width (reader->pixbuf) * 3;
+  int y;
+
+  for (y = (int) reader->rows_done; y < gdk_pixbuf_get_height (reader->pixbuf); y++)
+    memset (pixels + y * rowstride, 0x80, row_bytes);
+}
+
+/* Whether the decode that just ended, damaged, had nothing to show: its
+ * data ended before a single byte of the first scan's entropy-coded
+ * data (libjpeg then outputs a grey image of its own). */
+static gboolean
+reader_decoded_nothing (WpJpegReader *reader)
+{
+  return reader->err.damage != NULL &&
+         reader->source.bytes_read <= reader->scan_data_offset;
+}
+
+/* Fails a decode that reader_decoded_nothing(); returns FALSE. */
+static gboolean
+reader_fail_nothing (WpJpegReader  *reader,
+                     GError       **error)
+{
+  g_clear_object (&reader->pixbuf);
+  g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+               "Failed to decode JPEG image “%s”: %s before any image data",
+               reader->path, reader->err.damage);
+  return FALSE;
+}
+
 /* The libjpeg part of wp_jpeg_reader_decode(): fills reader->pixbuf. */
 static gboolean
 reader_decode (WpJpegReader  *reader,
@@ -680,9 +805,23 @@ reader_decode (WpJpegReader  *reader,
 
   if (setjmp (reader->err.jump))
     {
-      g_clear_object (&reader->pixbuf);
       g_clear_pointer (&reader->cmyk_rows, g_free);
       jpeg_abort_decompress (&reader->cinfo);
+
+      /* libjpeg's own error on corrupt data, after some rows: keep them. */
+      if (reader->pixbuf != NULL && reader->rows_done > 0 &&
+          reader->err.libjpeg_error &&
+          g_error_matches (reader->err.error, GDK_PIXBUF_ERROR,
+                           GDK_PIXBUF_ERROR_CORRUPT_IMAGE) &&
+          !reader_decoded_nothing (reader))
+        {
+          g_assert (reader->err.damage != NULL);
+          g_clear_error (&reader->err.error);
+          fill_missing_rows (reader);
+          return TRUE;
+        }
+
+      g_clear_object (&reader->pixbuf);
       reader_propagate_error (reader, error);
       return FALSE;
     }
@@ -737,15 +876,111 @@ reader_decode (WpJpegReader  *reader,
         for (i = 0; i < got; i++)
           convert_cmyk_row (rows[i], pixels + (first + i) * rowstride,
                             cinfo->output_width, cinfo->saw_Adobe_marker);
+
+      reader->rows_done = first + got;
+
+      /* Past the data of a file that ended: the rest is mid-grey. */
+      if (reader->data_rows > 0 && reader->rows_done >= reader->data_rows &&
+          reader->rows_done < cinfo->output_height)
+        {
+          g_assert (reader->err.damage != NULL);
+          jpeg_abort_decompress (cinfo);
+          g_clear_pointer (&reader->cmyk_rows, g_free);
+          fill_missing_rows (reader);
+          return !reader_decoded_nothing (reader) ||
+                 reader_fail_nothing (reader, error);
+        }
     }
 
-  /* Reads up to EOI, so that a file truncated after the last row still
-   * fails. */
+  /* Reads up to EOI, so that a file truncated after the last row is
+   * reported damaged. */
   jpeg_finish_decompress (cinfo);
 
   g_clear_pointer (&reader->cmyk_rows, g_free);
 
+  if (reader_decoded_nothing (reader))
+    return reader_fail_nothing (reader, error);
+
   return TRUE;
+}
+
+/* Whether @b, after an FF byte, makes a marker that starts a segment or
+ * a frame, rather than stuffing (00), fill (FF) or a restart (D0-D7). */
+static gboolean
+is_segment_marker (guint8 b)
+{
+  return b >= 0xC0 && b != 0xFF && !(b >= JPEG_RST0 && b <= JPEG_RST0 + 7);
+}
+
+/* The offset of the last marker in the first @size bytes of @fd, or 0. */
+static guint64
+find_last_marker (int     fd,
+                  guint64 size)
+{
+  guint8 tail[SOURCE_BUFFER_SIZE + 2];
+  gsize length = (gsize) MIN (size, (guint64) sizeof tail);
+  guint64 start = size - length;
+  gssize n;
+  gsize i;
+
+  do
+    n = pread (fd, tail, length, (off_t) start);
+  while (n < 0 && errno == EINTR);
+  if (n != (gssize) length || length < 2)
+    return 0;
+
+  for (i = length - 2; i > 0; i--)
+    if (tail[i] == 0xFF && is_segment_marker (tail[i + 1]))
+      {
+        while (i > 0 && tail[i - 1] == 0xFF)
+          i--;
+        return start + i;
+      }
+
+  return 0;
+}
+
+/* Whether a decode that failed with @error may be retried up to the last
+ * marker of the file: a multi-scan file cut inside a marker segment
+ * between scans (libjpeg, fed a fake EOI in a scan or table header,
+ * fails before any row), whose scans before it hold the image. */
+static gboolean
+reader_may_retry (WpJpegReader *reader,
+                  const GError *error)
+{
+  return g_error_matches (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE) &&
+         reader->err.libjpeg_error && reader->source.hit_eof &&
+         reader->source.limit == 0 && reader->rows_done == 0 &&
+         reader->cinfo.input_scan_number > 1;
+}
+
+/* Decodes the file again, from its start with pread(), as if it ended at
+ * its last marker. */
+static gboolean
+reader_retry (WpJpegReader  *reader,
+              int            min_width,
+              int            min_height,
+              GError       **error)
+{
+  guint64 limit = find_last_marker (reader->source.fd, reader->source.bytes_read);
+
+  if (limit <= reader->scan_data_offset)
+    return FALSE;
+
+  jpeg_destroy_decompress (&reader->cinfo);
+  memset (&reader->cinfo, 0, sizeof reader->cinfo);
+  reader->cinfo.err = &reader->err.pub;
+  g_clear_pointer (&reader->icc_profile, g_bytes_unref);
+  g_clear_pointer (&reader->err.damage, g_free);
+  reader->err.libjpeg_error = FALSE;
+  reader->source.bytes_read = 0;
+  reader->source.hit_eof = FALSE;
+  reader->source.limit = limit;
+  reader->rows_done = 0;
+  reader->data_rows = 0;
+
+  return reader_read_header (reader, reader->source.fd, error) &&
+         reader_decode (reader, min_width, min_height, error);
 }
 
 /**
@@ -758,8 +993,10 @@ reader_decode (WpJpegReader  *reader,
  *
  * Decodes the image once, at a DCT scale M/8 whose output is at least
  * @min_width x @min_height: preferably DECODE_GAP times that, and 1/8 only
- * when nothing larger is within the pixel limit (choose_scale()).  Every
- * warning that means lost data, such as a truncated file, is an error.  Before
+ * when nothing larger is within the pixel limit (choose_scale()).  A
+ * damaged file (truncated, corrupt data) decodes to what its data holds,
+ * the rest mid-grey, and wp_jpeg_reader_get_damage() then says what was
+ * wrong; one with no image data at all is an error.  Before
  * anything is allocated, fails with GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY
  * when that output is over wp_jpeg_reader_set_max_pixels()'s limit, or
  * when the decode needs more memory than the process's RLIMIT_AS leaves.
@@ -774,6 +1011,7 @@ wp_jpeg_reader_decode (WpJpegReader  *reader,
                        GCancellable  *cancellable,
                        GError       **error)
 {
+  g_autoptr(GError) local_error = NULL;
   gboolean decoded;
 
   g_return_val_if_fail (reader != NULL, NULL);
@@ -782,10 +1020,42 @@ wp_jpeg_reader_decode (WpJpegReader  *reader,
 
   reader->decoded = TRUE;
   reader->cancellable = cancellable;
-  decoded = reader_decode (reader, min_width, min_height, error);
+  decoded = reader_decode (reader, min_width, min_height, &local_error);
+  if (!decoded && reader_may_retry (reader, local_error))
+    {
+      g_autoptr(GError) retry_error = NULL;
+
+      decoded = reader_retry (reader, min_width, min_height, &retry_error);
+      if (decoded)
+        g_clear_error (&local_error);
+      else if (retry_error != NULL)
+        g_debug ("%s: decoding up to the last marker failed too: %s",
+                 reader->path, retry_error->message);
+    }
   reader->cancellable = NULL;
 
+  if (local_error != NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+
   return decoded ? g_steal_pointer (&reader->pixbuf) : NULL;
+}
+
+/**
+ * wp_jpeg_reader_get_damage:
+ * @reader: a reader
+ *
+ * What is wrong with a damaged file that decoded in part: libjpeg's first
+ * message of lost data, such as "Premature end of JPEG file".
+ *
+ * Returns: (nullable): the damage, or %NULL when the file was intact so
+ *   far (valid until @reader is freed)
+ */
+const char *
+wp_jpeg_reader_get_damage (WpJpegReader *reader)
+{
+  g_return_val_if_fail (reader != NULL, NULL);
+
+  return reader->err.damage;
 }
 
 /**
@@ -804,6 +1074,7 @@ wp_jpeg_reader_free (WpJpegReader *reader)
   g_clear_object (&reader->pixbuf);
   g_free (reader->cmyk_rows);
   g_clear_pointer (&reader->icc_profile, g_bytes_unref);
+  g_free (reader->err.damage);
   g_free (reader->path);
   g_free (reader);
 }
@@ -857,6 +1128,7 @@ static void
 writer_free (WpJpegWriter *writer)
 {
   jpeg_destroy_compress (&writer->cinfo);
+  g_assert (writer->err.damage == NULL);
   g_clear_pointer (&writer->destination.bytes, g_byte_array_unref);
   g_free (writer);
 }

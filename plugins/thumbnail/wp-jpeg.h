@@ -37,6 +37,7 @@ GdkPixbuf    *wp_jpeg_reader_decode          (WpJpegReader  *reader,
                                               int            min_height,
                                               GCancellable  *cancellable,
                                               GError       **error) G_GNUC_WARN_UNUSED_RESULT;
+const char   *wp_jpeg_reader_get_damage      (WpJpegReader  *reader);
 void          wp_jpeg_reader_free            (WpJpegReader  *reader);
 
 /* Writing. */

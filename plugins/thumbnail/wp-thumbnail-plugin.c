@@ -12,9 +12,13 @@
  *   thumbnails_q  (sa(sii)i)  -> a(ii)  the same with a JPEG quality, 1-100
  *   write     (sa(sii)a{sv}) -> (a(ii)a{sv})
  *                                       the same with options, and a
- *                                       report of the job (empty today;
- *                                       callers ignore keys they do not
- *                                       know).  Options, each optional:
+ *                                       report of the job (callers
+ *                                       ignore keys they do not know):
+ *                                         damage (s)   present only for
+ *                                           a damaged image whose
+ *                                           thumbnails show what
+ *                                           decodes: what is wrong
+ *                                       Options, each optional:
  *                                         quality (i)  JPEG quality, 1-100
  *                                         max-pixels (t) the pixel limit
  *                                           of the decode (default
@@ -23,6 +27,8 @@
  *                                           every destination lies
  *                                           under; no symbolic link
  *                                           below it is followed
+ *                                         strict (b)   a damaged image
+ *                                           is an error (default false)
  *                                       An unknown option or one of the
  *                                       wrong type is an error.
  *   write_fds (ha(hii)a{sv}) -> (a(ii)a{sv})
@@ -54,6 +60,11 @@
  *                                             " ('t/a-64.jpg', 64, 64)])"),
  *                       ...);
  *
+ * A damaged image that decodes in part (a truncated or corrupt JPEG, a
+ * GIF whose later frame is damaged) gets thumbnails of what decodes, the
+ * rest mid-grey; thumbnail, thumbnails and thumbnails_q say nothing of
+ * it, write and write_fds report it (or fail with strict).
+ *
  * Thumbnails are JPEG files (quality WP_THUMBNAIL_DEFAULT_QUALITY unless
  * given) that fit their box with the source's aspect ratio, never larger
  * than the source, oriented per EXIF, composited on white, with the
@@ -66,7 +77,8 @@
  *
  * Errors keep their domain: G_FILE_ERROR for a missing or unreadable
  * source and for an unwritable destination, naming the path;
- * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty, truncated or corrupt image,
+ * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty or corrupt image with
+ * nothing to show (or a damaged one with strict),
  * GDK_PIXBUF_ERROR_UNKNOWN_TYPE for a format nothing can read,
  * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY for an image that would decode to
  * more than the pixel limit (100 megapixels unless "max-pixels" says
@@ -116,6 +128,7 @@ thumbnail (GVariant      *args,
            GError       **error)
 {
   WpThumbnailRequest request = { NULL, 0, 0, 0, 0 };
+  WpThumbnailOptions options = WP_THUMBNAIL_OPTIONS_INIT;
   const char *source;
 
   if (!check_args (args, "(ss(ii))", error))
@@ -124,8 +137,7 @@ thumbnail (GVariant      *args,
   g_variant_get (args, "(&s&s(ii))", &source, &request.path,
                  &request.box_width, &request.box_height);
 
-  if (!wp_thumbnail_write (source, &request, 1, WP_THUMBNAIL_DEFAULT_QUALITY,
-                           WP_THUMBNAIL_MAX_PIXELS, cancellable, error))
+  if (!wp_thumbnail_write (source, &request, 1, &options, NULL, cancellable, error))
     return NULL;
 
   return g_variant_new ("(ii)", request.width, request.height);
@@ -145,14 +157,14 @@ sizes_new (const WpThumbnailRequest *requests,
   return g_variant_builder_end (&builder);
 }
 
-/* (sa(sii)...) with @quality and @max_pixels -> a(ii) */
+/* (sa(sii)...) with @options -> a(ii), and the damage when asked */
 static GVariant *
-write_thumbnails (GVariant      *args,
-                  const char    *base,
-                  int            quality,
-                  guint64        max_pixels,
-                  GCancellable  *cancellable,
-                  GError       **error)
+write_thumbnails (GVariant                  *args,
+                  const char                *base,
+                  const WpThumbnailOptions  *options,
+                  char                     **damage,
+                  GCancellable              *cancellable,
+                  GError                   **error)
 {
   g_autoptr(GVariant) list = g_variant_get_child_value (args, 1);
   g_autofree WpThumbnailRequest *requests = NULL;
@@ -167,7 +179,7 @@ write_thumbnails (GVariant      *args,
     g_variant_get_child (list, i, "(&sii)", &requests[i].path,
                          &requests[i].box_width, &requests[i].box_height);
 
-  if (!wp_thumbnail_write_below (source, base, requests, n, quality, max_pixels,
+  if (!wp_thumbnail_write_below (source, base, requests, n, options, damage,
                                  cancellable, error))
     return NULL;
 
@@ -179,11 +191,12 @@ thumbnails (GVariant      *args,
             GCancellable  *cancellable,
             GError       **error)
 {
+  WpThumbnailOptions options = WP_THUMBNAIL_OPTIONS_INIT;
+
   if (!check_args (args, "(sa(sii))", error))
     return NULL;
 
-  return write_thumbnails (args, NULL, WP_THUMBNAIL_DEFAULT_QUALITY,
-                           WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
+  return write_thumbnails (args, NULL, &options, NULL, cancellable, error);
 }
 
 static GVariant *
@@ -191,14 +204,16 @@ thumbnails_q (GVariant      *args,
               GCancellable  *cancellable,
               GError       **error)
 {
+  WpThumbnailOptions options = WP_THUMBNAIL_OPTIONS_INIT;
   gint32 quality;
 
   if (!check_args (args, "(sa(sii)i)", error))
     return NULL;
 
   g_variant_get_child (args, 2, "i", &quality);
+  options.quality = quality;
 
-  return write_thumbnails (args, NULL, quality, WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
+  return write_thumbnails (args, NULL, &options, NULL, cancellable, error);
 }
 
 /* ---- write and write_fds: options and report ------------------------- */
@@ -219,15 +234,15 @@ static const struct {
   { "max-pixels", "t", FOR_BOTH },
   { "base",       "s", FOR_WRITE },
   { "name",       "s", FOR_WRITE_FDS },
+  { "strict",     "b", FOR_BOTH },
 };
 
 /* The options of write and write_fds, parsed; strings point into the
  * options' GVariant. */
 typedef struct {
-  gint32      quality;
-  guint64     max_pixels;
-  const char *base;   /* write */
-  const char *name;   /* write_fds */
+  WpThumbnailOptions thumbnail;   /* quality, max-pixels, strict */
+  const char        *base;        /* write */
+  const char        *name;        /* write_fds */
 } WriteOptions;
 
 /* An option of @function: a known key of its, with a value of its type. */
@@ -282,9 +297,12 @@ parse_write_options (GVariant      *options,
                      WriteOptions  *parsed,
                      GError       **error)
 {
+  const WpThumbnailOptions defaults = WP_THUMBNAIL_OPTIONS_INIT;
   GVariantIter iter;
   const char *key;
   GVariant *value;
+  gint32 quality = defaults.quality;
+  gboolean strict = defaults.strict;
 
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
@@ -296,23 +314,32 @@ parse_write_options (GVariant      *options,
         }
     }
 
-  parsed->quality = WP_THUMBNAIL_DEFAULT_QUALITY;
-  parsed->max_pixels = WP_THUMBNAIL_MAX_PIXELS;
+  parsed->thumbnail = defaults;
   parsed->base = NULL;
   parsed->name = "source";
-  g_variant_lookup (options, "quality", "i", &parsed->quality);
-  g_variant_lookup (options, "max-pixels", "t", &parsed->max_pixels);
+  g_variant_lookup (options, "quality", "i", &quality);
+  g_variant_lookup (options, "max-pixels", "t", &parsed->thumbnail.max_pixels);
+  g_variant_lookup (options, "strict", "b", &strict);
   g_variant_lookup (options, "base", "&s", &parsed->base);
   g_variant_lookup (options, "name", "&s", &parsed->name);
+  parsed->thumbnail.quality = quality;
+  parsed->thumbnail.strict = strict;
   return TRUE;
 }
 
 /* The result of write and write_fds: the sizes, a(ii), and the report of
- * the job (empty today). */
+ * the job: "damage" when @damage is not %NULL. */
 static GVariant *
-write_result_new (GVariant *sizes)
+write_result_new (GVariant   *sizes,
+                  const char *damage)
 {
-  return g_variant_new ("(@a(ii)@a{sv})", sizes, g_variant_new ("a{sv}", NULL));
+  GVariantDict report;
+
+  g_variant_dict_init (&report, NULL);
+  if (damage != NULL)
+    g_variant_dict_insert (&report, "damage", "s", damage);
+
+  return g_variant_new ("(@a(ii)@a{sv})", sizes, g_variant_dict_end (&report));
 }
 
 static GVariant *
@@ -321,6 +348,7 @@ write_with_options (GVariant      *args,
                     GError       **error)
 {
   g_autoptr(GVariant) options = NULL;
+  g_autofree char *damage = NULL;
   WriteOptions parsed;
   GVariant *sizes;
 
@@ -331,12 +359,12 @@ write_with_options (GVariant      *args,
   if (!parse_write_options (options, "write", FOR_WRITE, &parsed, error))
     return NULL;
 
-  sizes = write_thumbnails (args, parsed.base, parsed.quality, parsed.max_pixels,
+  sizes = write_thumbnails (args, parsed.base, &parsed.thumbnail, &damage,
                             cancellable, error);
   if (sizes == NULL)
     return NULL;
 
-  return write_result_new (sizes);
+  return write_result_new (sizes, damage);
 }
 
 /* (ha(hii)a{sv}): each h, in a job's args, is a descriptor of this
@@ -350,6 +378,7 @@ write_fds (GVariant      *args,
   g_autoptr(GVariant) options = NULL;
   g_autofree WpThumbnailRequest *requests = NULL;
   g_autofree int *output_fds = NULL;
+  g_autofree char *damage = NULL;
   WriteOptions parsed;
   gint32 source_fd;
   gsize n, i;
@@ -386,10 +415,10 @@ write_fds (GVariant      *args,
       }
 
   if (!wp_thumbnail_write_fds (source_fd, parsed.name, output_fds, requests, n,
-                               parsed.quality, parsed.max_pixels, cancellable, error))
+                               &parsed.thumbnail, &damage, cancellable, error))
     return NULL;
 
-  return write_result_new (sizes_new (requests, n));
+  return write_result_new (sizes_new (requests, n), damage);
 }
 
 static GVariant *
@@ -423,7 +452,7 @@ static const WpFunction functions[] = {
   { "thumbnails_q", "(sa(sii)i)", "a(ii)", thumbnails_q,
     "Like thumbnails, with a JPEG quality from 1 to 100" },
   { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})", write_with_options,
-    "Like thumbnails, with options (quality, max-pixels, base) and a report" },
+    "Like thumbnails, with options (quality, max-pixels, base, strict) and a report" },
   { "write_fds", "(ha(hii)a{sv})", "(a(ii)a{sv})", write_fds,
     "Like write, on descriptors: the image, and an empty file for each box" },
   { "info", "(s)", "(iis)", info,

@@ -12,7 +12,10 @@
  *      wp_thumbnail_fit_size();
  *   4. decode once, at the smallest scale that covers the largest size,
  *      refusing a JPEG whose decode at that scale is over the pixel
- *      limit or does not fit in the worker's memory limit;
+ *      limit or does not fit in the worker's memory limit; a damaged
+ *      image that decodes in part (wp_image_get_damage()) is reported
+ *      to the caller and its thumbnails show what decodes, or with the
+ *      strict option it is an error before anything is written;
  *   5. for each size, largest first: scale, orient, encode as JPEG with
  *      the source's mtime and size in a comment (wp-thumbnail-stamp.c)
  *      and its ICC profile (wp-jpeg.c), and replace the destination
@@ -146,6 +149,8 @@ validate (const JobFiles      *files,
 {
   const char *base = files->base;
   gsize i;
+
+  g_assert (requests != NULL || n_requests == 0);
 
   if (quality < 1 || quality > 100)
     {
@@ -294,9 +299,9 @@ write_one (WpImage             *image,
  * @requests: (array length=n_requests): the thumbnails to write; their
  *   width and height are set on success
  * @n_requests: the number of @requests
- * @quality: JPEG quality, 1 to 100
- * @max_pixels: the largest number of pixels @source may decode to
- *   (WP_THUMBNAIL_MAX_PIXELS by default)
+ * @options: the quality, pixel limit and strictness
+ * @damage: (out) (optional) (nullable): what is wrong with a damaged
+ *   source whose thumbnails show what decodes, %NULL when it is intact
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
@@ -306,27 +311,27 @@ write_one (WpImage             *image,
  * Returns: %TRUE when every thumbnail was written
  */
 gboolean
-wp_thumbnail_write (const char          *source,
-                    WpThumbnailRequest  *requests,
-                    gsize                n_requests,
-                    int                  quality,
-                    guint64              max_pixels,
-                    GCancellable        *cancellable,
-                    GError             **error)
+wp_thumbnail_write (const char                *source,
+                    WpThumbnailRequest        *requests,
+                    gsize                      n_requests,
+                    const WpThumbnailOptions  *options,
+                    char                     **damage,
+                    GCancellable              *cancellable,
+                    GError                   **error)
 {
-  return wp_thumbnail_write_below (source, NULL, requests, n_requests, quality,
-                                   max_pixels, cancellable, error);
+  return wp_thumbnail_write_below (source, NULL, requests, n_requests, options,
+                                   damage, cancellable, error);
 }
 
 /* The whole job, whichever the files: see the top of this file. */
 static gboolean
-write_thumbnails (const JobFiles      *files,
-                  WpThumbnailRequest  *requests,
-                  gsize                n_requests,
-                  int                  quality,
-                  guint64              max_pixels,
-                  GCancellable        *cancellable,
-                  GError             **error)
+write_thumbnails (const JobFiles            *files,
+                  WpThumbnailRequest        *requests,
+                  gsize                      n_requests,
+                  const WpThumbnailOptions  *options,
+                  char                     **damage,
+                  GCancellable              *cancellable,
+                  GError                   **error)
 {
   g_autoptr(WpImage) image = NULL;
   g_autofree gsize *order = NULL;
@@ -336,17 +341,21 @@ write_thumbnails (const JobFiles      *files,
   int width, height, max_width = 1, max_height = 1;
   gsize i;
 
-  if (!validate (files, requests, n_requests, quality, error))
+  if (damage != NULL)
+    *damage = NULL;
+
+  if (!validate (files, requests, n_requests, options->quality, error))
     return FALSE;
 
   if (n_requests == 0)
     return TRUE;
 
   if (files->source_path != NULL)
-    image = wp_image_open (files->source_path, max_pixels, cancellable, error);
+    image = wp_image_open (files->source_path, options->max_pixels, cancellable,
+                           error);
   else
-    image = wp_image_open_fd (files->source_fd, files->source_name, max_pixels,
-                              cancellable, error);
+    image = wp_image_open_fd (files->source_fd, files->source_name,
+                              options->max_pixels, cancellable, error);
   if (image == NULL)
     return FALSE;
 
@@ -378,6 +387,14 @@ write_thumbnails (const JobFiles      *files,
   if (!wp_image_decode (image, max_width, max_height, cancellable, error))
     return FALSE;
 
+  if (wp_image_get_damage (image) != NULL && options->strict)
+    {
+      g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+                   "Image “%s” is damaged: %s", files->source_name,
+                   wp_image_get_damage (image));
+      return FALSE;
+    }
+
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
@@ -386,10 +403,13 @@ write_thumbnails (const JobFiles      *files,
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
 
-      if (!write_one (image, files, source_folder, requests, order[i], quality,
-                      stamp_comment, error))
+      if (!write_one (image, files, source_folder, requests, order[i],
+                      options->quality, stamp_comment, error))
         return FALSE;
     }
+
+  if (damage != NULL)
+    *damage = g_strdup (wp_image_get_damage (image));
 
   return TRUE;
 }
@@ -402,9 +422,11 @@ write_thumbnails (const JobFiles      *files,
  * @requests: (array length=n_requests): the thumbnails to write; their
  *   width and height are set on success
  * @n_requests: the number of @requests
- * @quality: JPEG quality, 1 to 100
- * @max_pixels: the largest number of pixels @source may decode to
- *   (WP_THUMBNAIL_MAX_PIXELS by default)
+ * @options: the quality (1 to 100), the largest number of pixels @source
+ *   may decode to, and whether a damaged image is an error
+ * @damage: (out) (optional) (nullable): what is wrong with a damaged
+ *   source whose thumbnails show what decodes (such as "Premature end of
+ *   JPEG file"), %NULL when it is intact; set only on success
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
@@ -414,28 +436,30 @@ write_thumbnails (const JobFiles      *files,
  * Errors: G_IO_ERROR_INVALID_ARGUMENT for a bad request (a destination
  * not below @base among them), G_FILE_ERROR
  * for an unreadable source or an unwritable destination (naming it),
- * GDK_PIXBUF_ERROR for a corrupt, unknown or too large image,
- * G_IO_ERROR_CANCELLED.
+ * GDK_PIXBUF_ERROR for a corrupt, unknown or too large image (and
+ * GDK_PIXBUF_ERROR_CORRUPT_IMAGE, naming the damage, for a damaged one
+ * when @options is strict), G_IO_ERROR_CANCELLED.
  *
  * Returns: %TRUE when every thumbnail was written
  */
 gboolean
-wp_thumbnail_write_below (const char          *source,
-                          const char          *base,
-                          WpThumbnailRequest  *requests,
-                          gsize                n_requests,
-                          int                  quality,
-                          guint64              max_pixels,
-                          GCancellable        *cancellable,
-                          GError             **error)
+wp_thumbnail_write_below (const char                *source,
+                          const char                *base,
+                          WpThumbnailRequest        *requests,
+                          gsize                      n_requests,
+                          const WpThumbnailOptions  *options,
+                          char                     **damage,
+                          GCancellable              *cancellable,
+                          GError                   **error)
 {
   const JobFiles files = { source, -1, source, base, NULL };
 
   g_return_val_if_fail (source != NULL, FALSE);
   g_return_val_if_fail (requests != NULL || n_requests == 0, FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return write_thumbnails (&files, requests, n_requests, quality, max_pixels,
+  return write_thumbnails (&files, requests, n_requests, options, damage,
                            cancellable, error);
 }
 
@@ -450,8 +474,11 @@ wp_thumbnail_write_below (const char          *source,
  *   paths may be %NULL (else they name the thumbnails in messages); their
  *   width and height are set on success
  * @n_requests: the number of @requests
- * @quality: JPEG quality, 1 to 100
- * @max_pixels: the largest number of pixels the image may decode to
+ * @options: the quality (1 to 100), the largest number of pixels the
+ *   image may decode to, and whether a damaged image is an error
+ * @damage: (out) (optional) (nullable): what is wrong with a damaged
+ *   image whose thumbnails show what decodes, %NULL when it is intact;
+ *   set only on success
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
@@ -467,15 +494,15 @@ wp_thumbnail_write_below (const char          *source,
  * Returns: %TRUE when every thumbnail was written
  */
 gboolean
-wp_thumbnail_write_fds (int                  source_fd,
-                        const char          *source_name,
-                        const int           *output_fds,
-                        WpThumbnailRequest  *requests,
-                        gsize                n_requests,
-                        int                  quality,
-                        guint64              max_pixels,
-                        GCancellable        *cancellable,
-                        GError             **error)
+wp_thumbnail_write_fds (int                        source_fd,
+                        const char                *source_name,
+                        const int                 *output_fds,
+                        WpThumbnailRequest        *requests,
+                        gsize                      n_requests,
+                        const WpThumbnailOptions  *options,
+                        char                     **damage,
+                        GCancellable              *cancellable,
+                        GError                   **error)
 {
   const JobFiles files = { NULL, source_fd, source_name, NULL, output_fds };
 
@@ -483,8 +510,9 @@ wp_thumbnail_write_fds (int                  source_fd,
   g_return_val_if_fail (source_name != NULL, FALSE);
   g_return_val_if_fail (output_fds != NULL || n_requests == 0, FALSE);
   g_return_val_if_fail (requests != NULL || n_requests == 0, FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return write_thumbnails (&files, requests, n_requests, quality, max_pixels,
+  return write_thumbnails (&files, requests, n_requests, options, damage,
                            cancellable, error);
 }

@@ -22,6 +22,23 @@ G_BEGIN_DECLS
 #define WP_THUMBNAIL_MAX_PIXELS G_GUINT64_CONSTANT (100000000)
 
 /**
+ * WpThumbnailOptions:
+ * @quality: JPEG quality, 1-100
+ * @max_pixels: the decode's pixel limit
+ * @strict: a damaged image is an error
+ *
+ * How a job's thumbnails are made; WP_THUMBNAIL_OPTIONS_INIT has the
+ * defaults.
+ */
+typedef struct {
+  int      quality;      /* JPEG quality, 1-100 */
+  guint64  max_pixels;   /* the decode's pixel limit */
+  gboolean strict;       /* a damaged image is an error */
+} WpThumbnailOptions;
+
+#define WP_THUMBNAIL_OPTIONS_INIT { WP_THUMBNAIL_DEFAULT_QUALITY, WP_THUMBNAIL_MAX_PIXELS, FALSE }
+
+/**
  * WpThumbnailRequest:
  * @path: the destination file; its missing parent directories are
  *   created.  With wp_thumbnail_write_fds(), only a name for messages,
@@ -48,29 +65,29 @@ void     wp_thumbnail_fit_size (int                  width,
                                 int                 *fit_width,
                                 int                 *fit_height);
 
-gboolean wp_thumbnail_write    (const char          *source,
-                                WpThumbnailRequest  *requests,
-                                gsize                n_requests,
-                                int                  quality,
-                                guint64              max_pixels,
-                                GCancellable        *cancellable,
-                                GError             **error) G_GNUC_WARN_UNUSED_RESULT;
-gboolean wp_thumbnail_write_below (const char          *source,
-                                   const char          *base,
-                                   WpThumbnailRequest  *requests,
-                                   gsize                n_requests,
-                                   int                  quality,
-                                   guint64              max_pixels,
-                                   GCancellable        *cancellable,
-                                   GError             **error) G_GNUC_WARN_UNUSED_RESULT;
-gboolean wp_thumbnail_write_fds (int                  source_fd,
-                                 const char          *source_name,
-                                 const int           *output_fds,
-                                 WpThumbnailRequest  *requests,
-                                 gsize                n_requests,
-                                 int                  quality,
-                                 guint64              max_pixels,
-                                 GCancellable        *cancellable,
-                                 GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean wp_thumbnail_write    (const char                *source,
+                                WpThumbnailRequest        *requests,
+                                gsize                      n_requests,
+                                const WpThumbnailOptions  *options,
+                                char                     **damage,
+                                GCancellable              *cancellable,
+                                GError                   **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean wp_thumbnail_write_below (const char                *source,
+                                   const char                *base,
+                                   WpThumbnailRequest        *requests,
+                                   gsize                      n_requests,
+                                   const WpThumbnailOptions  *options,
+                                   char                     **damage,
+                                   GCancellable              *cancellable,
+                                   GError                   **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean wp_thumbnail_write_fds (int                        source_fd,
+                                 const char                *source_name,
+                                 const int                 *output_fds,
+                                 WpThumbnailRequest        *requests,
+                                 gsize                      n_requests,
+                                 const WpThumbnailOptions  *options,
+                                 char                     **damage,
+                                 GCancellable              *cancellable,
+                                 GError                   **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -55,6 +55,7 @@ typedef struct {
   guint written;
   guint skipped;
   guint failed;
+  guint damaged;       /* 0 when the line has none */
   guint passed_over;
   int   not_done;
 } Summary;
@@ -63,12 +64,23 @@ static Summary
 parse_summary (const char *out)
 {
   Summary summary = { 0, };
-  int n, end = 0;
+  int n, end = 0, damaged_end = 0, passed_end = 0;
 
-  n = sscanf (out, "%u images, %u thumbnails written, %u skipped, %u failed, "
-              "%u passed over%n", &summary.images, &summary.written, &summary.skipped,
-              &summary.failed, &summary.passed_over, &end);
-  g_assert_cmpint (n, ==, 5);
+  n = sscanf (out, "%u images, %u thumbnails written, %u skipped, %u failed%n",
+              &summary.images, &summary.written, &summary.skipped, &summary.failed, &end);
+  g_assert_cmpint (n, ==, 4);
+  /* ", N damaged" only when some were. */
+  sscanf (out + end, ", %u damaged%n", &summary.damaged, &damaged_end);
+  if (damaged_end > 0)
+    {
+      g_assert_cmpuint (summary.damaged, >, 0);
+      end += damaged_end;
+    }
+  else
+    summary.damaged = 0;
+  n = sscanf (out + end, ", %u passed over%n", &summary.passed_over, &passed_end);
+  g_assert_cmpint (n, ==, 1);
+  end += passed_end;
   summary.not_done = -1;
   if (sscanf (out + end, ", %d not done, ", &summary.not_done) != 1)
     summary.not_done = -1;
@@ -1389,6 +1401,128 @@ test_failure_written_count (Fixture       *fixture,
 
       g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
     }
+}
+
+/* Damaged images */
+
+/* A 300x200 JPEG at @dir/@name, cut after 60% of its bytes. */
+static char *
+add_truncated_jpeg (const char *dir,
+                    const char *name)
+{
+  char *path = add_jpeg (dir, name);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (path, contents, (gssize) (length * 6 / 10), &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+test_damaged_warning (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *cut = add_truncated_jpeg (fixture->dir, "cut.jpg");
+  g_autofree char *expected = g_strconcat ("workpool: ", cut, ": warning: damaged, "
+                                           "thumbnails show what decodes: Premature end "
+                                           "of JPEG file\n", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+  Summary summary;
+
+  g_test_summary ("a damaged image (a truncated JPEG) gets thumbnails of what "
+                  "decodes and a warning line naming the damage; the summary counts "
+                  "it done and damaged; the exit status is 0");
+
+  run = run_thumbnail (fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 2, 12, 0, 0);
+  summary = parse_summary (run->out);
+  g_assert_cmpuint (summary.damaged, ==, 1);
+  g_assert_nonnull (strstr (run->out, " 0 failed, 1 damaged, 0 passed over, "));
+  g_assert_cmpstr (run->err, ==, expected);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+  assert_default_thumbnails (fixture->dir, "cut", 300, 200);
+}
+
+static void
+test_damaged_quiet (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *cut = add_truncated_jpeg (fixture->dir, "cut.jpg");
+  g_autoptr(WpCliRun) run = NULL;
+
+  g_test_summary ("--quiet prints no warning for a damaged image, which is no "
+                  "error; the exit status is 0");
+
+  run = run_thumbnail ("--quiet", fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_cmpstr (run->err, ==, "");
+  assert_default_thumbnails (fixture->dir, "cut", 300, 200);
+}
+
+static void
+test_damaged_strict (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *cut = add_truncated_jpeg (fixture->dir, "cut.jpg");
+  g_autofree char *expected = g_strconcat ("workpool: ", cut, ": Image is damaged: "
+                                           "Premature end of JPEG file\n", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+  Summary summary;
+
+  g_test_summary ("with --strict a damaged image fails like any other: an error "
+                  "line naming the damage, no thumbnail and no temporary file, exit "
+                  "status 1");
+
+  run = run_thumbnail ("--strict", fixture->dir);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_summary (run->out, 2, 6, 0, 1);
+  summary = parse_summary (run->out);
+  g_assert_cmpuint (summary.damaged, ==, 0);
+  g_assert_cmpstr (run->err, ==, expected);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+  for (int i = 0; i < N_DEFAULT_SIZES; i++)
+    {
+      g_autofree char *path = thumbnail_path (fixture->dir, "a", default_boxes[i]);
+      g_autofree char *folder = g_path_get_dirname (path);
+      g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+      const char *name;
+
+      /* a.jpg's thumbnail alone: nothing of cut.jpg, not even a temporary file. */
+      g_assert_nonnull (dir);
+      while ((name = g_dir_read_name (dir)) != NULL)
+        g_assert_cmpstr (name, ==, "a.jpg");
+    }
+}
+
+static void
+test_damaged_one_job_per_size (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autofree char *cut = add_truncated_jpeg (fixture->dir, "cut.jpg");
+  g_autofree char *expected = g_strconcat ("workpool: ", cut, ": warning: damaged, "
+                                           "thumbnails show what decodes: Premature end "
+                                           "of JPEG file\n", NULL);
+  g_autoptr(WpCliRun) run = NULL;
+  Summary summary;
+
+  g_test_summary ("with --one-job-per-size, a damaged image, whose every job reports "
+                  "the damage, gets one warning line and counts once as damaged");
+
+  run = run_thumbnail ("--one-job-per-size", fixture->dir);
+  g_assert_cmpint (run->status, ==, 0);
+  assert_summary (run->out, 1, 6, 0, 0);
+  summary = parse_summary (run->out);
+  g_assert_cmpuint (summary.damaged, ==, 1);
+  g_assert_cmpstr (run->err, ==, expected);
+  assert_default_thumbnails (fixture->dir, "cut", 300, 200);
 }
 
 /* Usage errors */
@@ -2765,6 +2899,10 @@ main (int    argc,
   ADD ("formats/missing-loader", test_formats_missing_loader);
   ADD ("usage/missing-dir", test_usage_missing_dir);
   ADD ("failure/written-count", test_failure_written_count);
+  ADD ("damaged/warning", test_damaged_warning);
+  ADD ("damaged/quiet", test_damaged_quiet);
+  ADD ("damaged/strict", test_damaged_strict);
+  ADD ("damaged/one-job-per-size", test_damaged_one_job_per_size);
   ADD ("usage/sizes", test_usage_sizes);
   ADD ("usage/dirs", test_usage_dirs);
   ADD ("usage/numbers", test_usage_numbers);

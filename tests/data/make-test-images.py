@@ -15,9 +15,12 @@
 #              embeds well-formed profiles)
 #   srgb.png   a 64x48 RGB PNG with that profile in an iCCP chunk
 #              (gdk-pixbuf's PNG writer cannot embed a profile in RGB files)
-#   bad/       the corpus of inputs the thumbnail plugin must reject with a
-#              clean error and no file left behind; tests/thumbnail knows
-#              the error expected for each file:
+#   bad/       the corpus of bad inputs: the thumbnail plugin must reject
+#              each with a clean error and no file left behind, or, for a
+#              damaged file that decodes in part (truncated-half.*,
+#              truncated-no-eoi.jpg, huge-60000x60000.jpg), write
+#              thumbnails of what decodes and report the damage;
+#              tests/thumbnail knows what to expect of each file:
 #
 #     empty.jpg                 zero bytes
 #     truncated-after-soi.jpg   a JPEG cut after its first 2 bytes

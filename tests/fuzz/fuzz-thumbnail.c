@@ -118,6 +118,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     { large_path, 160, 120, 0, 0 },
     { small_path, 24, 24, 0, 0 },
   };
+  const WpThumbnailOptions options = WP_THUMBNAIL_OPTIONS_INIT;
   g_autoptr(GError) error = NULL;
   gboolean written;
 
@@ -127,8 +128,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     g_error ("%s", error->message);
 
   written = wp_thumbnail_write (source, requests, G_N_ELEMENTS (requests),
-                                WP_THUMBNAIL_DEFAULT_QUALITY, WP_THUMBNAIL_MAX_PIXELS,
-                                NULL, &error);
+                                &options, NULL, NULL, &error);
 
   if (written)
     {

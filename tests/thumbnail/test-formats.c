@@ -45,25 +45,7 @@
 static char *
 make_temp_dir (void)
 {
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("wp-formats-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (dir);
+  return test_make_temp_dir ("wp-formats-XXXXXX");
 }
 
 static void
@@ -373,9 +355,11 @@ thumbnail (const char *source,
   g_autofree char *name = g_strdup_printf ("thumb-%d.jpg", box);
   g_autofree char *destination = g_build_filename (dir, name, NULL);
   WpThumbnailRequest request = { destination, box, box, 0, 0 };
+  WpThumbnailOptions options = WP_THUMBNAIL_OPTIONS_INIT;
   GdkPixbuf *pixbuf;
 
-  g_assert_true (wp_thumbnail_write (source, &request, 1, 95, WP_THUMBNAIL_MAX_PIXELS, NULL, &error));
+  options.quality = 95;
+  g_assert_true (wp_thumbnail_write (source, &request, 1, &options, NULL, NULL, &error));
   g_assert_no_error (error);
 
   pixbuf = gdk_pixbuf_new_from_file (destination, &error);
@@ -456,7 +440,7 @@ check_container_orientation (Container container)
       assert_oriented (source, dir, orientation, format);
     }
 
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 static void
@@ -543,7 +527,7 @@ test_orientation_heif (void)
       g_test_message ("orientation %d", orientation);
       assert_oriented (source, dir, orientation, NULL);
     }
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 /* The AVIF checks; @format: the loader's format name, or NULL for any. */
@@ -576,7 +560,7 @@ check_avif_orientation (const char *format)
   assert_oriented (both, dir, 6, format);
   assert_oriented (exif_only, dir, 6, format);
   assert_oriented (irot_only, dir, 8, format);
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 static void
@@ -643,7 +627,7 @@ check_avif_truncated (void)
   g_assert_nonnull (error);
   g_assert_true (error->domain == GDK_PIXBUF_ERROR);
   g_assert_nonnull (strstr (error->message, "Truncated data"));
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 static void
@@ -669,7 +653,7 @@ test_orientation_avif_libavif (void)
   g_setenv ("GDK_PIXBUF_MODULE_FILE", cache, TRUE);
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_unsetenv ("GDK_PIXBUF_MODULE_FILE");
-  remove_dir (dir);
+  test_remove_dir (dir);
   g_test_trap_assert_passed ();
 }
 
@@ -746,7 +730,7 @@ test_exif_reader_robust (void)
   assert_exif_reader_robust (heic, "heif/avif");
   assert_exif_reader_robust (png, "png");
   assert_exif_reader_robust (webp, "webp");
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 /* ---- ICO -------------------------------------------------------------- */
@@ -767,7 +751,7 @@ test_ico_largest (void)
   thumb = thumbnail (source, dir, 1000);
   g_assert_cmpint (gdk_pixbuf_get_width (thumb), ==, 256);
   test_assert_oriented_quadrants (thumb, 1, 256, 256);
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 static void
@@ -788,7 +772,7 @@ test_ico_damaged_entry (void)
   g_assert_cmpint (gdk_pixbuf_get_width (thumb), ==, 48);
   colour = test_pixel (thumb, 24, 24);
   g_assert_true (test_colour_near (colour, 0x00FF00, 12));
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 /* ---- sniffing --------------------------------------------------------- */
@@ -848,7 +832,7 @@ test_sniff (void)
   g_assert_null (wp_format_sniff (text, sizeof text));
   g_assert_null (wp_format_sniff (text, 0));
 
-  remove_dir (dir);
+  test_remove_dir (dir);
 }
 
 int

@@ -1516,8 +1516,10 @@ test_write_bad_options (Fixture       *fixture,
     const char *options;
     const char *message;
   } cases[] = {
-    { "{'colour': <true>}", "Unknown option “colour” (known: quality, max-pixels, base)" },
+    { "{'colour': <true>}",
+      "Unknown option “colour” (known: quality, max-pixels, base, strict)" },
     { "{'quality': <'high'>}", "Option “quality” must be of type i, not s" },
+    { "{'strict': <1>}", "Option “strict” must be of type b, not i" },
     { "{'base': <42>}", "Option “base” must be of type s, not i" },
     { "{'quality': <0>}", "JPEG quality must be between 1 and 100, not 0" },
   };
@@ -1611,18 +1613,6 @@ open_empty_output (Fixture    *fixture,
   return fd;
 }
 
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *contents;
-  gsize length;
-
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, length);
-}
-
 /* write_fds and write of @source to 256x256 and 64x64 give the same
  * files, byte for byte (the same stamp: the same source file). */
 static void
@@ -1669,10 +1659,10 @@ check_fds_like_paths (Fixture    *fixture,
   close (out_256);
   close (out_64);
 
-  a = read_bytes (by_path_256);
-  b = read_bytes (by_fd_256);
-  c = read_bytes (by_path_64);
-  d = read_bytes (by_fd_64);
+  a = test_read_bytes (by_path_256);
+  b = test_read_bytes (by_fd_256);
+  c = test_read_bytes (by_path_64);
+  d = test_read_bytes (by_fd_64);
   g_assert_cmpuint (g_bytes_get_size (a), >, 0);
   g_assert_true (g_bytes_equal (a, b));
   g_assert_true (g_bytes_equal (c, d));
@@ -1738,9 +1728,11 @@ test_write_fds_bad_options (Fixture       *fixture,
     const char *message;
   } cases[] = {
     { "{'base': <'/tmp'>}", "Option “base” is not one of write_fds's: its thumbnails "
-      "are descriptors, not paths (known: quality, max-pixels, name)" },
-    { "{'colour': <true>}", "Unknown option “colour” (known: quality, max-pixels, name)" },
+      "are descriptors, not paths (known: quality, max-pixels, name, strict)" },
+    { "{'colour': <true>}",
+      "Unknown option “colour” (known: quality, max-pixels, name, strict)" },
     { "{'name': <42>}", "Option “name” must be of type s, not i" },
+    { "{'strict': <1>}", "Option “strict” must be of type b, not i" },
     { "{'quality': <101>}", "JPEG quality must be between 1 and 100, not 101" },
   };
   int source_fd, out;
@@ -2161,31 +2153,177 @@ typedef struct {
   const char *name;
   int         code;     /* in GDK_PIXBUF_ERROR */
   const char *message;  /* expected in the message, or NULL */
+  const char *damage;   /* a damaged file that decodes in part: the
+                         * write report's damage; NULL: the file fails */
 } BadInput;
 
 static const BadInput bad_inputs[] = {
-  { "empty.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "contains no data" },
-  { "truncated-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-header.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-at-scan.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-half.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-no-eoi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-progressive.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end" },
-  { "truncated-half.png", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "truncated" },
-  { "truncated-half.bmp", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "truncated" },
-  { "garbage-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL },
-  /* Decoded at 1/8, 7500x7500, within the pixel limit: its missing data
-   * is what fails it. */
-  { "huge-60000x60000.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "premature end" },
+  { "empty.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "contains no data", NULL },
+  { "truncated-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+    "Premature end of JPEG file (JPEG datastream contains no image)", NULL },
+  { "truncated-header.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "Premature end", NULL },
+  { "truncated-at-scan.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+    "Premature end of JPEG file before any image data", NULL },
+  { "truncated-half.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "Premature end of JPEG file" },
+  { "truncated-no-eoi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "Premature end of JPEG file" },
+  /* Cut inside the header of a later scan: decoded again up to it. */
+  { "truncated-progressive.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "Premature end of JPEG file" },
+  { "truncated-half.png", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "the file is truncated: 16 of 48 rows decoded" },
+  { "truncated-half.bmp", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "the file is truncated: 23 of 48 rows decoded" },
+  { "garbage-after-soi.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL, NULL },
+  /* Decoded at 1/8, 7500x7500, within the pixel limit: its first rows
+   * decode, the rest is missing. */
+  { "huge-60000x60000.jpg", GDK_PIXBUF_ERROR_CORRUPT_IMAGE, NULL,
+    "Corrupt JPEG data: premature end of data segment" },
   { "huge-60000x60000.png", GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
-    "is 60000x60000 = 3600000000 pixels, over the pixel limit of 100000000" },
-  { "not-an-image.jpg", GDK_PIXBUF_ERROR_UNKNOWN_TYPE, NULL },
+    "is 60000x60000 = 3600000000 pixels, over the pixel limit of 100000000", NULL },
+  { "not-an-image.jpg", GDK_PIXBUF_ERROR_UNKNOWN_TYPE, NULL, NULL },
 };
 
 static char *
 bad_input_path (const char *name)
 {
   return g_test_build_filename (G_TEST_DIST, "..", "data", "bad", name, NULL);
+}
+
+/* @bad, damaged, through write_fds (the source's offset at its end):
+ * the very result of write, @path_result (NULL: its @path_error), and,
+ * when that succeeded, the very files write wrote in @path_out; with
+ * strict, nothing written in any output. */
+static void
+check_damaged_fds (const char     *source,
+                   gboolean        strict,
+                   GVariant       *path_result,
+                   const GError   *path_error,
+                   const char     *path_out)
+{
+  g_autofree char *out = g_strconcat (path_out, "-fds", NULL);
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  int outputs[G_N_ELEMENTS (six_boxes)];
+  GVariantBuilder list;
+  int source_fd;
+
+  source_fd = open (source, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (source_fd, >=, 0);
+  g_assert_cmpint (lseek (source_fd, 0, SEEK_END), >, 0);
+  g_assert_cmpint (g_mkdir (out, 0755), ==, 0);
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(hii)"));
+  for (gsize i = 0; i < G_N_ELEMENTS (six_boxes); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%d.jpg", six_boxes[i]);
+      g_autofree char *path = g_build_filename (out, name, NULL);
+
+      outputs[i] = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      g_assert_cmpint (outputs[i], >=, 0);
+      g_variant_builder_add (&list, "(hii)", outputs[i], six_boxes[i], six_boxes[i]);
+    }
+
+  result = call ("write_fds",
+                 g_variant_new_parsed ("(%h, %@a(hii), {'strict': <%b>, 'name': <%s>})",
+                                       source_fd, g_variant_builder_end (&list), strict,
+                                       source),
+                 NULL, &error);
+
+  if (path_result == NULL)
+    {
+      g_assert_nonnull (path_error);
+      g_assert_error (error, path_error->domain, path_error->code);
+      g_assert_cmpstr (error->message, ==, path_error->message);
+      g_assert_null (result);
+    }
+  else
+    {
+      g_assert_no_error (error);
+      g_assert_true (g_variant_equal (result, path_result));
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (six_boxes); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%d.jpg", six_boxes[i]);
+      g_autofree char *path = g_build_filename (out, name, NULL);
+      g_autoptr(GBytes) written = test_read_bytes (path);
+
+      if (path_result == NULL)
+        g_assert_cmpuint (g_bytes_get_size (written), ==, 0);
+      else
+        {
+          g_autofree char *by_path = g_build_filename (path_out, name, NULL);
+          g_autoptr(GBytes) expected = test_read_bytes (by_path);
+
+          g_assert_cmpuint (g_bytes_get_size (written), >, 0);
+          g_assert_true (g_bytes_equal (written, expected));
+        }
+      close (outputs[i]);
+    }
+  close (source_fd);
+}
+
+/* @bad, damaged, through write and write_fds: its thumbnails and the
+ * damage in the report; with strict, CORRUPT_IMAGE naming the file and
+ * the damage, and nothing written. */
+static void
+test_damaged_input (Fixture        *fixture,
+                    const char     *source,
+                    const BadInput *bad)
+{
+  const char *modes[] = { "shown", "strict" };
+
+  for (gsize m = 0; m < G_N_ELEMENTS (modes); m++)
+    {
+      gboolean strict = m == 1;
+      g_autofree char *out = fixture_path (fixture, modes[m]);
+      g_autoptr(GVariant) result = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *tree = NULL;
+      GVariantBuilder list;
+
+      g_assert_cmpint (g_mkdir (out, 0755), ==, 0);
+      g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
+      for (gsize i = 0; i < G_N_ELEMENTS (six_boxes); i++)
+        {
+          g_autofree char *name = g_strdup_printf ("%d.jpg", six_boxes[i]);
+          g_autofree char *destination = g_build_filename (out, name, NULL);
+
+          g_variant_builder_add (&list, "(sii)", destination, six_boxes[i], six_boxes[i]);
+        }
+
+      result = call ("write",
+                     g_variant_new_parsed ("(%s, %@a(sii), {'strict': <%b>, 'base': <%s>})",
+                                           source, g_variant_builder_end (&list), strict, out),
+                     NULL, &error);
+      tree = list_tree (out);
+
+      if (strict)
+        {
+          g_autofree char *expected = g_strdup_printf ("Image “%s” is damaged: %s",
+                                                       source, bad->damage);
+
+          g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
+          g_assert_true (g_str_has_prefix (error->message, expected));
+          g_assert_null (result);
+          g_assert_cmpstr (tree, ==, "");
+        }
+      else
+        {
+          g_autoptr(GVariant) report = NULL;
+          const char *damage = NULL;
+
+          g_assert_no_error (error);
+          report = g_variant_get_child_value (result, 1);
+          g_assert_true (g_variant_lookup (report, "damage", "&s", &damage));
+          g_assert_true (g_str_has_prefix (damage, bad->damage));
+          g_assert_cmpstr (tree, ==, "1024.jpg 128.jpg 256.jpg 32.jpg 512.jpg 64.jpg");
+          g_test_message ("%s", damage);
+        }
+
+      check_damaged_fds (source, strict, result, error, out);
+    }
 }
 
 static void
@@ -2202,9 +2340,17 @@ test_bad_input (Fixture       *fixture,
   gsize i;
 
   g_test_summary ("Each file of tests/data/bad fails with its GDK_PIXBUF_ERROR "
-                  "and leaves nothing in the destination directory");
+                  "and leaves nothing in the destination directory, or, damaged but "
+                  "decodable in part, gets its thumbnails and a report of the damage, "
+                  "and fails with strict, through write and write_fds alike");
 
   g_assert_true (g_file_test (source, G_FILE_TEST_IS_REGULAR));
+
+  if (bad->damage != NULL)
+    {
+      test_damaged_input (fixture, source, bad);
+      return;
+    }
 
   g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
   for (i = 0; i < G_N_ELEMENTS (six_boxes); i++)

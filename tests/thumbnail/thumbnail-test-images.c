@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <jpeglib.h>
 
 #include "thumbnail-test-images.h"
@@ -717,4 +718,58 @@ test_write_big_jpeg_apart (const char *path,
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, &error));
   g_assert_no_error (error);
+}
+
+/**
+ * test_make_temp_dir:
+ * @template: a g_dir_make_tmp() template, such as "wp-formats-XXXXXX"
+ *
+ * Returns: (transfer full): a new empty folder, for test_remove_dir()
+ */
+char *
+test_make_temp_dir (const char *template)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp (template, &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+/**
+ * test_read_bytes:
+ * @path: a file
+ *
+ * Returns: (transfer full): the contents of @path
+ */
+GBytes *
+test_read_bytes (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents;
+  gsize length;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, length);
+}
+
+/**
+ * test_remove_dir:
+ * @dir: a folder of files, no subfolders
+ *
+ * Removes @dir and the files in it.
+ */
+void
+test_remove_dir (const char *dir)
+{
+  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
 }

@@ -50,6 +50,10 @@ void       test_write_big_jpeg_apart (const char         *path,
                                       int                 height,
                                       gboolean            progressive);
 
+char      *test_make_temp_dir     (const char            *template);
+void       test_remove_dir        (const char            *dir);
+GBytes    *test_read_bytes        (const char            *path);
+
 guint32    test_pixel             (GdkPixbuf             *pixbuf,
                                    int                    x,
                                    int                    y);
