@@ -32,23 +32,42 @@
  * its thumbnails records, in a JPEG comment the plugin writes, the
  * image's current mtime (in nanoseconds) and size (wp-thumbnail-stamp.c):
  * a second run costs a walk, a stat() per image and a read of the first
- * few KiB of each thumbnail.  A file name that is not
- * UTF-8 fails its image: the plugin's paths are GVariant strings.
+ * few KiB of each thumbnail.  A file name that is not UTF-8 fails its
+ * image (the plugin names the image in its messages with a GVariant
+ * string).
  *
- * Job shape.  One `write` job per image (decode once, write every size)
- * by default; with --one-job-per-size, the reference program's shape, one
- * per (image, size).  Its options give the quality, the pixel limit and,
- * as `base`, the folder below which the plugin follows no symbolic link:
- * the image's folder, or OUT with --output.
+ * Job shape.  One `write_fds` job per image (decode once, write every
+ * size; MAX_BOXES_PER_JOB sizes at most, more take several) by default;
+ * with --one-job-per-size, the reference program's shape, one per
+ * (image, size).  The workers read no path: the command opens the image
+ * (refusing what is not a regular file: a FIFO does not block it) and
+ * creates each thumbnail as an unnamed file in its destination's folder,
+ * following no symbolic link below the image's folder, or OUT with
+ * --output, and passes their descriptors (wp-thumbnail-files.c); when
+ * the job succeeds it names them, each replacing the old thumbnail
+ * atomically, and when it fails or is cancelled it discards them.  A
+ * thumbnail whose file cannot be created (a link in the way, a file
+ * where its folder should be) fails the image, and the others are still
+ * written.  The options give the quality, the pixel limit and the
+ * image's path, for the plugin's messages.
  *
  * Flow.  An idle source (feed_pool) takes images from the walk and
- * submits their jobs while fewer than WINDOW_PER_WORKER jobs per worker
- * are in flight, and stops when the window is full; every returning job
+ * submits their jobs while fewer than the window's jobs are in flight,
+ * and stops when the window is full; every returning job
  * makes room and schedules it again.  So the first job starts as soon as
  * the first image is found, and however large the tree, the host holds
  * at most a window of jobs, one walk stack and the counters.  An
  * ImageTask lives from an image's submission to its last job's return
  * and is then folded into the counters and freed.
+ *
+ * Descriptors.  A job's files are opened right before it is submitted
+ * and closed when it returns: WP_THUMBNAIL_FILES_FDS (boxes), 19 for the
+ * six default sizes.  The window is WINDOW_PER_WORKER (4) jobs per worker,
+ * fewer when their descriptors, with an image's other jobs submitted
+ * together, would pass half of RLIMIT_NOFILE, whose soft limit is first
+ * raised towards the hard one (up to MAX_NOFILE): so however large the
+ * tree, the command holds at most window x 19 descriptors for jobs
+ * (152 with two workers), never near the limit.
  *
  * Memory.  Each worker runs under a memory limit (RLIMIT_AS, see
  * wp_pool_set_worker_memory_limit()), 1 GiB unless --memory-limit says
@@ -76,19 +95,20 @@
  * done: the run stops as if interrupted, prints that error once and
  * exits with status 1.
  *
- * Leftovers.  A worker killed while replacing a thumbnail (by a timeout,
- * or with the command) can leave the complete new file under its
- * temporary name (wp-atomic-file.c).  Before the first job that writes
- * in a thumbnail folder is submitted, the run removes the files there
- * that have exactly such a name, opening the folder as the plugin does,
- * following no link below the image's folder.
+ * Leftovers.  The command killed while replacing a thumbnail can leave
+ * the complete new file under its temporary name, and where the file
+ * system has no O_TMPFILE, a partial one (wp-atomic-file.c).  Before
+ * the first job that writes in a thumbnail folder is submitted, the run
+ * removes the files there that have exactly such a name, opening the
+ * folder as it creates thumbnails there, following no link below the
+ * image's folder (or OUT).
  *
  * Interruption.  SIGINT and SIGTERM stop the feeding and cancel `stop`,
  * the cancellable shared by every job: queued jobs fail at once and
  * running ones are cancelled in their workers (killed after the pool's
- * grace period), and the plugin writes each file atomically, so no
- * partial thumbnail or temporary file is left.  Once every job has come
- * back the pool is closed and waited for, and the exit status is 128
+ * grace period), and their files are discarded, so no partial thumbnail
+ * or temporary file is left.  Once every job has come back the pool is
+ * closed and waited for, and the exit status is 128
  * plus the signal's number (130, 143).  A signal that comes once every
  * job is back, interrupted or not, is caught and ignored until the
  * command exits: the exit status is then the one the work earned, and a
@@ -96,9 +116,8 @@
  *
  * Counting.  Every image the walk gives is, at the end, exactly one of
  * done, skipped, failed or (when interrupted) not done.  "Thumbnails
- * written" counts files: those a job reports writing, and for a job that
- * failed or was cancelled part way (the plugin then reports nothing),
- * those of its destinations that a new file occupies (count_replaced()).
+ * written" counts files: those the command named after their job
+ * succeeded (a failed or cancelled job writes none).
  * "Passed over" counts the walk's entries that could not be taken.
  *
  * Output.  Progress bar on stderr (wp-cli-progress.c) when stderr is a
@@ -128,6 +147,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,6 +159,7 @@
 #include "wp-cli-names.h"
 #include "wp-cli-progress.h"
 #include "wp-cli-walk.h"
+#include "wp-thumbnail-files.h"
 #include "wp-thumbnail-stamp.h"
 #include "wp-atomic-file.h"
 
@@ -148,6 +169,8 @@
 #define DEFAULT_QUALITY      65    /* the plugin's own default */
 #define MAX_BOX_SIDE         65500 /* the largest JPEG side */
 #define WINDOW_PER_WORKER    4     /* jobs in flight per worker */
+#define MAX_BOXES_PER_JOB    32    /* the pool takes 64 descriptors per job */
+#define MAX_NOFILE           65536 /* the soft RLIMIT_NOFILE raised to at most */
 #define FEED_BATCH           64    /* walk entries per feed_pool() call */
 #define PROGRESS_TICK_MS     100
 #define EXIT_SIGNAL_BASE     128   /* + the signal's number, as shells report it */
@@ -223,30 +246,23 @@ typedef struct {
   ThumbCounts         counts;
 } ThumbRun;
 
-/* Which file a path named, to tell whether a job replaced it. */
-typedef struct {
-  gboolean        exists;
-  dev_t           device;
-  ino_t           inode;
-  struct timespec mtime;
-} FileStamp;
-
 /* One image, from its submission to the return of its last job. */
 typedef struct {
   ThumbRun  *run;
   char      *source;
   GPtrArray *destinations;  /* char *, one per box */
-  GArray    *before;        /* FileStamp of each destination at submission */
   guint      pending;       /* jobs not returned yet */
   guint      written;       /* thumbnails */
   GError    *error;         /* the first failure */
 } ImageTask;
 
-/* One job of an image: the boxes from @first to @last - 1. */
+/* One job of an image: the boxes from @first to @last - 1, whose files
+ * are open from its submission to its return. */
 typedef struct {
-  ImageTask *task;
-  guint      first;
-  guint      last;
+  ImageTask        *task;
+  WpThumbnailFiles *files;
+  guint             first;
+  guint             last;
 } ImageJob;
 
 /* Options */
@@ -769,7 +785,6 @@ image_task_free (ImageTask *task)
 {
   g_free (task->source);
   g_ptr_array_unref (task->destinations);
-  g_array_unref (task->before);
   g_clear_error (&task->error);
   g_free (task);
 }
@@ -786,94 +801,104 @@ write_base (const ThumbOptions *options,
   return g_path_get_dirname (source);
 }
 
-/* The args of one `write` job for @source, (sa(sii)a{sv}), listing the
- * boxes from @first to @last - 1. */
+/* The options of every write_fds job for @source: the quality, the
+ * pixel limit and the image's name in the plugin's messages. */
 static GVariant *
-job_args_new (const ThumbOptions *options,
-              const char         *source,
-              GPtrArray          *destinations,
-              guint               first,
-              guint               last)
+job_options_new (const ThumbOptions *options,
+                 const char         *source)
 {
-  g_autofree char *base = write_base (options, source);
-  GVariantBuilder list, write_options;
+  GVariantBuilder write_options;
 
-  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(sii)"));
-  for (guint i = first; i < last; i++)
-    {
-      const BoxSize *size = &g_array_index (options->sizes, BoxSize, i);
-
-      g_variant_builder_add (&list, "(sii)", g_ptr_array_index (destinations, i),
-                             size->width, size->height);
-    }
   g_variant_builder_init (&write_options, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&write_options, "{sv}", "quality",
                          g_variant_new_int32 (options->quality));
   g_variant_builder_add (&write_options, "{sv}", "max-pixels",
                          g_variant_new_uint64 (options->max_pixels));
-  g_variant_builder_add (&write_options, "{sv}", "base", g_variant_new_string (base));
-  return g_variant_new ("(sa(sii)a{sv})", source, &list, &write_options);
+  g_variant_builder_add (&write_options, "{sv}", "name", g_variant_new_string (source));
+  return g_variant_builder_end (&write_options);
 }
 
-static FileStamp
-file_stamp (const char *path)
-{
-  FileStamp stamp = { FALSE, };
-  struct stat info;
-
-  if (stat (path, &info) == 0)
-    {
-      stamp.exists = TRUE;
-      stamp.device = info.st_dev;
-      stamp.inode = info.st_ino;
-      stamp.mtime = info.st_mtim;
-    }
-  return stamp;
-}
-
-/* The destinations of @job that a file other than the one there at
- * submission now occupies.  The plugin writes each thumbnail to a new
- * file that it renames into place and reports nothing when it fails part
- * way, so after a failed job these are the thumbnails it wrote. */
+/* How many boxes a job has: every one, or one with --one-job-per-size;
+ * at most MAX_BOXES_PER_JOB. */
 static guint
-count_replaced (ImageJob *job)
+boxes_per_job (const ThumbOptions *options)
 {
-  ImageTask *task = job->task;
-  guint n = 0;
-
-  for (guint i = job->first; i < job->last; i++)
-    {
-      const FileStamp *before = &g_array_index (task->before, FileStamp, i);
-      FileStamp after = file_stamp (g_ptr_array_index (task->destinations, i));
-
-      if (after.exists
-          && (!before->exists
-              || after.device != before->device || after.inode != before->inode
-              || after.mtime.tv_sec != before->mtime.tv_sec
-              || after.mtime.tv_nsec != before->mtime.tv_nsec))
-        n++;
-    }
-  return n;
+  if (options->one_job_per_size)
+    return 1;
+  return MIN (options->sizes->len, MAX_BOXES_PER_JOB);
 }
 
+static void
+image_job_free (ImageJob *job)
+{
+  wp_thumbnail_files_free (job->files);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImageJob, image_job_free)
+
+/* Records @error (owned) as @task's failure unless it has one. */
+static void
+image_task_fail (ImageTask *task,
+                 GError    *error)
+{
+  if (task->error == NULL)
+    task->error = error;
+  else
+    g_error_free (error);
+}
+
+/* Opens the files of the boxes from @first to @last - 1 of @task and
+ * submits their write_fds job.  A box whose file cannot be created fails
+ * the image, and the others still get their thumbnails. */
 static void
 submit_job (ImageTask *task,
             guint      first,
             guint      last)
 {
   ThumbRun *run = task->run;
-  ImageJob *job = g_new (ImageJob, 1);
-  GVariant *args = job_args_new (run->options, task->source, task->destinations,
-                                 first, last);
+  const ThumbOptions *options = run->options;
+  g_autofree char *base = write_base (options, task->source);
+  g_autoptr(ImageJob) job = g_new0 (ImageJob, 1);
+  g_autoptr(GUnixFDList) fd_list = NULL;
+  GError *error = NULL;
+  GVariant *args;
 
   job->task = task;
   job->first = first;
   job->last = last;
+  job->files = wp_thumbnail_files_new (task->source, &error);
+  if (job->files == NULL)
+    {
+      image_task_fail (task, error);
+      return;
+    }
+  for (guint i = first; i < last; i++)
+    {
+      const BoxSize *size = &g_array_index (options->sizes, BoxSize, i);
+
+      if (!wp_thumbnail_files_add_output (job->files, base,
+                                          g_ptr_array_index (task->destinations, i),
+                                          size->width, size->height,
+                                          WP_ATOMIC_FILE_CREATE_PARENTS, &error))
+        image_task_fail (task, g_steal_pointer (&error));
+    }
+  if (wp_thumbnail_files_get_n_outputs (job->files) == 0)
+    return;
+
+  args = wp_thumbnail_files_build_args (job->files, job_options_new (options, task->source),
+                                        &fd_list, &error);
+  if (args == NULL)
+    {
+      image_task_fail (task, error);
+      return;
+    }
+
   task->pending++;
   run->in_flight++;
-  wp_pool_call_full_async (run->pool, PLUGIN, "write", args,
-                           run->options->timeout_s * 1000, G_PRIORITY_DEFAULT,
-                           run->stop, on_job_done, job);
+  wp_pool_call_with_unix_fd_list_full_async (run->pool, PLUGIN, "write_fds", args, fd_list,
+                                             options->timeout_s * 1000, G_PRIORITY_DEFAULT,
+                                             run->stop, on_job_done, g_steal_pointer (&job));
 }
 
 /* Removes leftover temporary files from the thumbnail folders of
@@ -900,6 +925,8 @@ remove_leftovers (ThumbRun   *run,
     }
 }
 
+static void finish_image (ImageTask *task);
+
 /* Submits the jobs of one image: one, or one per box. */
 static void
 submit_image (ThumbRun  *run,
@@ -914,18 +941,11 @@ submit_image (ThumbRun  *run,
   task->source = source;
   remove_leftovers (run, source, destinations);
   task->destinations = g_ptr_array_ref (destinations);
-  task->before = g_array_sized_new (FALSE, FALSE, sizeof (FileStamp), n);
-  for (guint i = 0; i < n; i++)
-    {
-      FileStamp stamp = file_stamp (g_ptr_array_index (destinations, i));
-
-      g_array_append_val (task->before, stamp);
-    }
-  if (!options->one_job_per_size)
-    submit_job (task, 0, n);
-  else
-    for (guint i = 0; i < n; i++)
-      submit_job (task, i, i + 1);
+  for (guint first = 0, per_job = boxes_per_job (options); first < n; first += per_job)
+    submit_job (task, first, MIN (first + per_job, n));
+  /* No job could be submitted: the image failed already. */
+  if (task->pending == 0)
+    finish_image (task);
 }
 
 /* "workpool: PATH: message" on stderr, under the bar. */
@@ -1069,27 +1089,22 @@ on_job_done (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  g_autofree ImageJob *job = user_data;
+  g_autoptr(ImageJob) job = user_data;
   ImageTask *task = job->task;
   ThumbRun *run = task->run;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
+  guint committed = 0;
 
-  reply = wp_pool_call_finish (WP_POOL (object), result, &error);
+  reply = wp_pool_call_with_unix_fd_list_finish (WP_POOL (object), NULL, result, &error);
   if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_FAILED))
     abort_run (run, error);
-  if (reply != NULL && g_variant_is_of_type (reply, G_VARIANT_TYPE ("(a(ii)a{sv})")))
-    {
-      g_autoptr(GVariant) sizes = g_variant_get_child_value (reply, 0);
-
-      task->written += (guint) g_variant_n_children (sizes);
-    }
-  else
-    {
-      task->written += count_replaced (job);
-      if (task->error == NULL)
-        task->error = g_steal_pointer (&error);
-    }
+  /* A failed or cancelled job's files are discarded with the job. */
+  if (reply != NULL && !wp_thumbnail_files_commit (job->files, &committed, &error))
+    g_clear_pointer (&reply, g_variant_unref);
+  task->written += committed;
+  if (reply == NULL)
+    image_task_fail (task, g_steal_pointer (&error));
 
   run->in_flight--;
   if (--task->pending == 0)
@@ -1386,6 +1401,47 @@ exit_status (ThumbRun *run,
   return WP_CLI_EXIT_OK;
 }
 
+/* The soft RLIMIT_NOFILE, first raised towards the hard one (up to
+ * MAX_NOFILE): the default soft limit, 1024, is for select(), which
+ * nothing here uses. */
+static guint64
+raise_nofile_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return 1024;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < MAX_NOFILE
+      && (limit.rlim_max == RLIM_INFINITY || limit.rlim_max > limit.rlim_cur))
+    {
+      struct rlimit raised = limit;
+
+      raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? MAX_NOFILE
+                                                        : MIN (limit.rlim_max, MAX_NOFILE);
+      if (setrlimit (RLIMIT_NOFILE, &raised) == 0)
+        limit = raised;
+    }
+  return limit.rlim_cur == RLIM_INFINITY ? MAX_NOFILE : (guint64) limit.rlim_cur;
+}
+
+/* Jobs in flight at most: WINDOW_PER_WORKER per worker, fewer when
+ * their descriptors would take more than half of RLIMIT_NOFILE (see
+ * Descriptors at the top of this file); at least one. */
+static guint
+job_window (const ThumbOptions *options,
+            guint               n_workers)
+{
+  guint per_job = boxes_per_job (options);
+  guint jobs_per_image = (options->sizes->len + per_job - 1) / per_job;
+  guint64 fds_per_job = WP_THUMBNAIL_FILES_FDS (per_job);
+  guint64 budget = raise_nofile_limit () / 2 / fds_per_job;
+  guint64 window = (guint64) WINDOW_PER_WORKER * n_workers;
+
+  /* An image's jobs are submitted together, past the window. */
+  budget = budget > jobs_per_image ? budget - (jobs_per_image - 1) : 1;
+  return (guint) MAX (1, MIN (window, budget));
+}
+
 static int
 run_thumbnail (const ThumbOptions *options,
                WpPool             *pool,
@@ -1404,7 +1460,7 @@ run_thumbnail (const ThumbOptions *options,
     .names = names,
     .stop = stop,
     .progress = progress,
-    .window = WINDOW_PER_WORKER * wp_pool_get_n_workers (pool),
+    .window = job_window (options, wp_pool_get_n_workers (pool)),
   };
   g_autoptr(GHashTable) cleaned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GError) error = NULL;

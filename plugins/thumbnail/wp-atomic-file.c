@@ -23,6 +23,19 @@
  *    destination, and unlinked on every error path; a kill while it is
  *    written leaves it, partly written, under its temporary name.
  *
+ * The two halves are also separate, for a writer in another process:
+ * wp_atomic_file_create_below() makes the new file (unnamed, or under
+ * its temporary name) and keeps it and its folder open; its descriptor
+ * can be handed to whoever writes the contents; wp_atomic_file_commit()
+ * then names it as above, and wp_atomic_file_free() without a commit
+ * discards it.  wp_atomic_file_replace_below() is those three steps with
+ * the contents written in between.  With a base folder and
+ * WP_ATOMIC_FILE_CREATE_PARENTS, an unnamed file is created in the
+ * deepest of the destination's folders that exists, and the missing
+ * ones are created by the commit (linkat() names the file in any folder
+ * of its file system): a file discarded leaves no empty folder.  A named
+ * one is created in its own folder, created first.
+ *
  * Temporary names are ".NAME.wptmp-XXXXXX" (NAME cut to
  * TEMP_NAME_PREFIX_MAX bytes, X from [A-Za-z0-9]) and nothing else has
  * such a name, so wp_atomic_file_is_temp_name() recognises exactly the
@@ -69,6 +82,15 @@ static int open_destination_folder (const char         *base,
                                     const char         *directory,
                                     const char         *path,
                                     WpAtomicFileFlags   flags,
+                                    GStrv              *missing,
+                                    GError            **error);
+static int open_folders_at         (int                 fd,
+                                    char              **names,
+                                    GString            *display,
+                                    const char         *base,
+                                    const char         *path,
+                                    gboolean            create,
+                                    GStrv              *missing,
                                     GError            **error);
 
 static const char temp_letters[] =
@@ -224,7 +246,7 @@ wp_atomic_file_remove_temps_below (const char *base,
   g_return_val_if_fail (base != NULL && directory != NULL, 0);
   g_return_val_if_fail (wp_atomic_file_path_is_below (directory, base), 0);
 
-  dirfd = open_destination_folder (base, directory, directory, WP_ATOMIC_FILE_NONE, NULL);
+  dirfd = open_destination_folder (base, directory, directory, WP_ATOMIC_FILE_NONE, NULL, NULL);
   if (dirfd < 0)
     return 0;
   removed = wp_atomic_file_remove_temps_at (dirfd);
@@ -232,148 +254,159 @@ wp_atomic_file_remove_temps_below (const char *base,
   return removed;
 }
 
-/* Strategy 1.  Sets *unsupported and returns FALSE without an error when
- * this file system or kernel cannot do it. */
+/* A file on its way to its destination: unnamed (strategy 1) or under
+ * a temporary name (strategy 2) in the destination's folder, which
+ * stays open so that the name it gets is in that folder whatever
+ * happens to the path meanwhile. */
+struct _WpAtomicFile {
+  char     *path;       /* the destination, for messages */
+  char     *basename;   /* its name in dirfd */
+  char     *temp;       /* strategy 2: the temporary name; NULL once renamed */
+  char     *base;       /* nullable */
+  GStrv     missing;    /* strategy 1: folders to create below dirfd at the commit */
+  int       dirfd;
+  int       fd;         /* open for writing */
+  gboolean  committed;
+};
+
+/* Whether linkat() can name an unnamed file: through /proc/self/fd. */
 static gboolean
-replace_with_o_tmpfile (int          dirfd,
-                        const char  *basename,
-                        const char  *path,
-                        GBytes      *contents,
-                        gboolean    *unsupported,
-                        GError     **error)
+proc_fd_available (void)
 {
-  char proc_path[64];
-  gsize length;
-  const guint8 *data = g_bytes_get_data (contents, &length);
-  int fd, saved_errno, attempt;
+  static gsize available = 0;
 
-  *unsupported = FALSE;
-
-  fd = openat (dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
-  if (fd < 0)
-    {
-      /* EISDIR or EINVAL: a kernel older than 3.11; EOPNOTSUPP: a file
-       * system without O_TMPFILE. */
-      if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
-        {
-          *unsupported = TRUE;
-          return FALSE;
-        }
-      return set_error_from_errno (error, errno, path);
-    }
-
-  if (!wp_atomic_file_write_all (fd, data, length))
-    {
-      saved_errno = errno;
-      close (fd);
-      return set_error_from_errno (error, saved_errno, path);
-    }
-
-  g_snprintf (proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
-
-  if (linkat (AT_FDCWD, proc_path, dirfd, basename, AT_SYMLINK_FOLLOW) == 0)
-    {
-      close (fd);
-      return TRUE;
-    }
-
-  saved_errno = errno;
-  if (saved_errno != EEXIST)
-    {
-      close (fd);
-      if (saved_errno == ENOENT && !g_file_test ("/proc/self/fd", G_FILE_TEST_IS_DIR))
-        {
-          *unsupported = TRUE;  /* no /proc */
-          return FALSE;
-        }
-      return set_error_from_errno (error, saved_errno, path);
-    }
-
-  /* The destination exists: link to a temporary name, rename over it.
-   * The unnamed file stays open until then, so that a temporary name
-   * removed in between by a cleaner is simply linked again. */
-  for (attempt = 0; attempt < TEMP_NAME_ATTEMPTS; attempt++)
-    {
-      g_autofree char *temp = temp_name (basename);
-
-      if (linkat (AT_FDCWD, proc_path, dirfd, temp, AT_SYMLINK_FOLLOW) < 0)
-        {
-          if (errno == EEXIST)
-            continue;
-          saved_errno = errno;
-          close (fd);
-          return set_error_from_errno (error, saved_errno, path);
-        }
-
-      if (renameat (dirfd, temp, dirfd, basename) < 0)
-        {
-          saved_errno = errno;
-          if (saved_errno == ENOENT)
-            continue;
-          unlinkat (dirfd, temp, 0);
-          close (fd);
-          return set_error_from_errno (error, saved_errno, path);
-        }
-
-      close (fd);
-      return TRUE;
-    }
-
-  close (fd);
-  return set_error_from_errno (error, EEXIST, path);
+  if (g_once_init_enter (&available))
+    g_once_init_leave (&available, g_file_test ("/proc/self/fd", G_FILE_TEST_IS_DIR) ? 2 : 1);
+  return available == 2;
 }
 
-/* Strategy 2. */
-static gboolean
-replace_with_named_temp (int          dirfd,
-                         const char  *basename,
-                         const char  *path,
-                         GBytes      *contents,
-                         GError     **error)
+/* Strategy 1: an unnamed file in @dirfd.  -1 without an error when this
+ * file system or kernel cannot do it. */
+static int
+create_unnamed (int          dirfd,
+                const char  *path,
+                GError     **error)
 {
-  gsize length;
-  const guint8 *data = g_bytes_get_data (contents, &length);
-  int attempt;
+  int fd;
 
-  for (attempt = 0; attempt < TEMP_NAME_ATTEMPTS; attempt++)
+  if (!proc_fd_available ())
+    return -1;
+
+  fd = openat (dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  if (fd >= 0)
+    return fd;
+
+  /* EISDIR or EINVAL: a kernel older than 3.11; EOPNOTSUPP: a file
+   * system without O_TMPFILE. */
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+    set_error_from_errno (error, errno, path);
+  return -1;
+}
+
+/* Strategy 2: a new file under a temporary name in @dirfd, set in
+ * *@temp. */
+static int
+create_named (int          dirfd,
+              const char  *basename,
+              const char  *path,
+              char       **temp,
+              GError     **error)
+{
+  for (int attempt = 0; attempt < TEMP_NAME_ATTEMPTS; attempt++)
     {
-      g_autofree char *temp = temp_name (basename);
-      int fd, saved_errno;
+      g_autofree char *name = temp_name (basename);
+      int fd;
 
-      fd = openat (dirfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+      fd = openat (dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
       if (fd < 0 && errno == EEXIST)
         continue;
       if (fd < 0)
-        return set_error_from_errno (error, errno, path);
-
-      if (!wp_atomic_file_write_all (fd, data, length))
         {
-          saved_errno = errno;
-          close (fd);
-          unlinkat (dirfd, temp, 0);
-          return set_error_from_errno (error, saved_errno, path);
+          set_error_from_errno (error, errno, path);
+          return -1;
+        }
+      *temp = g_steal_pointer (&name);
+      return fd;
+    }
+
+  set_error_from_errno (error, EEXIST, path);
+  return -1;
+}
+
+/* The path of @file's dirfd, for messages: the destination's folder
+ * without the folders still missing. */
+static GString *
+folder_display (WpAtomicFile *file)
+{
+  g_autofree char *directory = g_path_get_dirname (file->path);
+  GString *display = g_string_new (directory);
+
+  g_assert (file->missing != NULL);
+  for (gsize i = g_strv_length (file->missing); i > 0; i--)
+    {
+      const char *slash = strrchr (display->str, G_DIR_SEPARATOR);
+
+      if (file->missing[i - 1][0] == '\0' || g_str_equal (file->missing[i - 1], "."))
+        continue;
+      if (slash != NULL)
+        g_string_truncate (display, (gsize) (slash - display->str));
+    }
+  return display;
+}
+
+/* Names the unnamed file: straight to the destination when there is
+ * none, else to a temporary name renamed over it (linkat() cannot
+ * replace).  The file stays open until then, so that a temporary name
+ * removed in between by a cleaner is simply linked again. */
+static gboolean
+commit_unnamed (WpAtomicFile  *file,
+                GError       **error)
+{
+  char proc_path[64];
+  int saved_errno;
+
+  if (file->missing != NULL)
+    {
+      g_autoptr(GString) display = folder_display (file);
+
+      file->dirfd = open_folders_at (file->dirfd, file->missing, display, file->base,
+                                     file->path, TRUE, NULL, error);
+      g_clear_pointer (&file->missing, g_strfreev);
+      if (file->dirfd < 0)
+        return FALSE;
+    }
+
+  g_snprintf (proc_path, sizeof proc_path, "/proc/self/fd/%d", file->fd);
+
+  if (linkat (AT_FDCWD, proc_path, file->dirfd, file->basename, AT_SYMLINK_FOLLOW) == 0)
+    return TRUE;
+  if (errno != EEXIST)
+    return set_error_from_errno (error, errno, file->path);
+
+  for (int attempt = 0; attempt < TEMP_NAME_ATTEMPTS; attempt++)
+    {
+      g_autofree char *temp = temp_name (file->basename);
+
+      if (linkat (AT_FDCWD, proc_path, file->dirfd, temp, AT_SYMLINK_FOLLOW) < 0)
+        {
+          if (errno == EEXIST)
+            continue;
+          return set_error_from_errno (error, errno, file->path);
         }
 
-      if (close (fd) < 0)
-        {
-          saved_errno = errno;
-          unlinkat (dirfd, temp, 0);
-          return set_error_from_errno (error, saved_errno, path);
-        }
-
-      if (renameat (dirfd, temp, dirfd, basename) < 0)
+      if (renameat (file->dirfd, temp, file->dirfd, file->basename) < 0)
         {
           saved_errno = errno;
           if (saved_errno == ENOENT)
-            continue;  /* removed by a cleaner: write it again */
-          unlinkat (dirfd, temp, 0);
-          return set_error_from_errno (error, saved_errno, path);
+            continue;
+          unlinkat (file->dirfd, temp, 0);
+          return set_error_from_errno (error, saved_errno, file->path);
         }
 
       return TRUE;
     }
 
-  return set_error_from_errno (error, EEXIST, path);
+  return set_error_from_errno (error, EEXIST, file->path);
 }
 
 /* Opens @name, a folder in @parent_fd, following no link; creates it
@@ -445,20 +478,88 @@ wp_atomic_file_path_is_below (const char *path,
   return path[length] == G_DIR_SEPARATOR && path[length + 1] != '\0';
 }
 
+/* Opens, from @fd (consumed), each of @names in turn following no link
+ * (skipping empty ones and "."; ".." is an error), creating the missing
+ * ones when @create.  @display is the path of @fd, extended as it goes.
+ * With @missing, a missing folder is not created: the folder above it
+ * is returned and *@missing set to the names from it on (else NULL). */
+static int
+open_folders_at (int          fd,
+                 char       **names,
+                 GString     *display,
+                 const char  *base,
+                 const char  *path,
+                 gboolean     create,
+                 GStrv       *missing,
+                 GError     **error)
+{
+  if (missing != NULL)
+    *missing = NULL;
+
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gsize display_length = display->len;
+      int child;
+
+      if (names[i][0] == '\0' || g_str_equal (names[i], "."))
+        continue;
+      g_string_append_printf (display, G_DIR_SEPARATOR_S "%s", names[i]);
+      if (g_str_equal (names[i], ".."))
+        {
+          close (fd);
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                       "Failed to write “%s”: “..” below “%s”", path, base);
+          return -1;
+        }
+      child = open_folder_at (fd, names[i], display->str, path,
+                              create && missing == NULL, &local_error);
+      if (child < 0 && create && missing != NULL
+          && g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          /* ".." further down is an error now, not at the commit. */
+          for (gsize j = i + 1; names[j] != NULL; j++)
+            if (g_str_equal (names[j], ".."))
+              {
+                close (fd);
+                g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                             "Failed to write “%s”: “..” below “%s”", path, base);
+                return -1;
+              }
+          g_string_truncate (display, display_length);
+          *missing = g_strdupv (names + i);
+          return fd;
+        }
+      close (fd);
+      if (child < 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return -1;
+        }
+      fd = child;
+    }
+  return fd;
+}
+
 /* Opens @directory, the folder of @path: @base following links, then
  * each folder below it without; or, with no @base, the folder itself,
- * created with its parents when asked. */
+ * created with its parents when asked.  With @missing and a @base, the
+ * missing folders are left for later: see open_folders_at(). */
 static int
 open_destination_folder (const char         *base,
                          const char         *directory,
                          const char         *path,
                          WpAtomicFileFlags   flags,
+                         GStrv              *missing,
                          GError            **error)
 {
   gboolean create = (flags & WP_ATOMIC_FILE_CREATE_PARENTS) != 0;
   g_auto(GStrv) names = NULL;
   g_autoptr(GString) display = NULL;
   int fd, saved_errno;
+
+  if (missing != NULL)
+    *missing = NULL;
 
   if (base == NULL)
     {
@@ -488,27 +589,209 @@ open_destination_folder (const char         *base,
 
   names = g_strsplit (directory + strlen (base), G_DIR_SEPARATOR_S, -1);
   display = g_string_new (base);
-  for (gsize i = 0; names[i] != NULL; i++)
-    {
-      int child;
+  return open_folders_at (fd, names, display, base, path, create, missing, error);
+}
 
-      if (names[i][0] == '\0' || g_str_equal (names[i], "."))
-        continue;
-      g_string_append_printf (display, G_DIR_SEPARATOR_S "%s", names[i]);
-      if (g_str_equal (names[i], ".."))
+/**
+ * wp_atomic_file_create_below:
+ * @base: (nullable): a folder that @path lies under, or %NULL
+ * @path: the destination
+ * @flags: #WpAtomicFileFlags
+ * @error: return location for an error
+ *
+ * Opens the folder of @path as wp_atomic_file_replace_below() does
+ * (following no symbolic link below @base, creating the missing ones
+ * with WP_ATOMIC_FILE_CREATE_PARENTS: for an unnamed file with a @base,
+ * at the commit, see the top of this file) and creates in it a new, empty
+ * file open for writing, unnamed where the file system allows, else
+ * under a temporary name: see the top of this file.  Its contents
+ * appear at @path with wp_atomic_file_commit(); wp_atomic_file_free()
+ * without a commit leaves no trace of it.
+ *
+ * Returns: (transfer full): the file, or %NULL with @error set (a
+ *   G_FILE_ERROR naming @path or the folder that failed)
+ */
+WpAtomicFile *
+wp_atomic_file_create_below (const char         *base,
+                             const char         *path,
+                             WpAtomicFileFlags   flags,
+                             GError            **error)
+{
+  g_autoptr(WpAtomicFile) file = NULL;
+  g_autofree char *directory = NULL;
+
+  g_return_val_if_fail (path != NULL && *path != '\0', NULL);
+  g_return_val_if_fail (base == NULL || wp_atomic_file_path_is_below (path, base), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  file = g_new0 (WpAtomicFile, 1);
+  file->fd = -1;
+  file->path = g_strdup (path);
+  file->base = g_strdup (base);
+  file->basename = g_path_get_basename (path);
+  directory = g_path_get_dirname (path);
+  file->dirfd = open_destination_folder (base, directory, path, flags,
+                                         (flags & WP_ATOMIC_FILE_NO_O_TMPFILE) ? NULL
+                                                                               : &file->missing,
+                                         error);
+  if (file->dirfd < 0)
+    return NULL;
+
+  if (!(flags & WP_ATOMIC_FILE_NO_O_TMPFILE))
+    {
+      GError *local_error = NULL;
+
+      /* In the deepest folder there is: the same file system as the
+       * folders to create in it, where linkat() can name it. */
+      file->fd = create_unnamed (file->dirfd, path, &local_error);
+      if (local_error != NULL)
         {
-          close (fd);
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                       "Failed to write “%s”: “..” below “%s”", path, base);
-          return -1;
+          g_propagate_error (error, local_error);
+          return NULL;
         }
-      child = open_folder_at (fd, names[i], display->str, path, create, error);
-      close (fd);
-      if (child < 0)
-        return -1;
-      fd = child;
     }
-  return fd;
+  if (file->missing != NULL)
+    {
+      g_autoptr(GString) display = folder_display (file);
+
+      if (file->fd < 0)
+        {
+          /* A named file goes in its own folder: create it now. */
+          file->dirfd = open_folders_at (file->dirfd, file->missing, display, base, path,
+                                         TRUE, NULL, error);
+          g_clear_pointer (&file->missing, g_strfreev);
+          if (file->dirfd < 0)
+            return NULL;
+        }
+    }
+  if (file->fd < 0)
+    file->fd = create_named (file->dirfd, file->basename, path, &file->temp, error);
+  if (file->fd < 0)
+    return NULL;
+
+  return g_steal_pointer (&file);
+}
+
+/**
+ * wp_atomic_file_get_fd:
+ * @file: a file from wp_atomic_file_create_below()
+ *
+ * Returns: (transfer none): its descriptor, open for writing (and given
+ *   away by dup() only: @file keeps it until freed)
+ */
+int
+wp_atomic_file_get_fd (WpAtomicFile *file)
+{
+  g_return_val_if_fail (file != NULL, -1);
+
+  return file->fd;
+}
+
+/**
+ * wp_atomic_file_is_unnamed:
+ * @file: a file from wp_atomic_file_create_below()
+ *
+ * Returns: %TRUE when @file is an O_TMPFILE one, %FALSE when it has a
+ *   temporary name
+ */
+gboolean
+wp_atomic_file_is_unnamed (WpAtomicFile *file)
+{
+  g_return_val_if_fail (file != NULL, FALSE);
+
+  return file->temp == NULL && !file->committed;
+}
+
+/* Commits @file; *@gone when its temporary name was removed under it
+ * (by a cleaner), which a writer that still has the contents can
+ * overcome by writing them again. */
+static gboolean
+commit_file (WpAtomicFile  *file,
+             gboolean      *gone,
+             GError       **error)
+{
+  int saved_errno;
+
+  *gone = FALSE;
+  if (file->temp == NULL)
+    {
+      if (!commit_unnamed (file, error))
+        return FALSE;
+      file->committed = TRUE;
+      return TRUE;
+    }
+
+  /* Closed first: a write-back error shows on close(). */
+  saved_errno = close (file->fd) < 0 ? errno : 0;
+  file->fd = -1;
+  if (saved_errno == 0 && renameat (file->dirfd, file->temp, file->dirfd, file->basename) < 0)
+    saved_errno = errno;
+  if (saved_errno != 0)
+    {
+      *gone = saved_errno == ENOENT;
+      if (!*gone)
+        unlinkat (file->dirfd, file->temp, 0);
+      g_clear_pointer (&file->temp, g_free);
+      return set_error_from_errno (error, saved_errno, file->path);
+    }
+
+  g_clear_pointer (&file->temp, g_free);
+  file->committed = TRUE;
+  return TRUE;
+}
+
+/**
+ * wp_atomic_file_commit:
+ * @file: a file from wp_atomic_file_create_below(), whose contents are
+ *   complete
+ * @error: return location for an error
+ *
+ * Gives @file its destination's name, replacing whatever file had it,
+ * atomically: readers see the old file (or none) or the new one.  On
+ * failure nothing of @file remains (once freed) and the destination is
+ * untouched.  At most once.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set (a G_FILE_ERROR
+ *   naming the destination)
+ */
+gboolean
+wp_atomic_file_commit (WpAtomicFile  *file,
+                       GError       **error)
+{
+  gboolean gone;
+
+  g_return_val_if_fail (file != NULL, FALSE);
+  g_return_val_if_fail (!file->committed && file->fd >= 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return commit_file (file, &gone, error);
+}
+
+/**
+ * wp_atomic_file_free:
+ * @file: (nullable): a file from wp_atomic_file_create_below()
+ *
+ * Closes @file; one that was not committed is discarded: an unnamed
+ * one vanishes with its descriptor, a named one is unlinked.
+ */
+void
+wp_atomic_file_free (WpAtomicFile *file)
+{
+  if (file == NULL)
+    return;
+
+  if (file->fd >= 0)
+    close (file->fd);
+  if (file->temp != NULL)
+    unlinkat (file->dirfd, file->temp, 0);
+  if (file->dirfd >= 0)
+    close (file->dirfd);
+  g_free (file->temp);
+  g_strfreev (file->missing);
+  g_free (file->base);
+  g_free (file->basename);
+  g_free (file->path);
+  g_free (file);
 }
 
 /**
@@ -521,8 +804,9 @@ open_destination_folder (const char         *base,
  *
  * Creates or replaces @path with @contents, atomically, following no
  * symbolic link in the folders between @base and @path (a link there is
- * a G_FILE_ERROR_LOOP naming it): see the top of this file.  With no
- * @base, the destination's folder is taken as it is.
+ * a G_FILE_ERROR_LOOP naming it): wp_atomic_file_create_below(), the
+ * contents written, wp_atomic_file_commit().  With no @base, the
+ * destination's folder is taken as it is.
  *
  * Returns: %TRUE on success, %FALSE with @error set (a G_FILE_ERROR)
  */
@@ -533,38 +817,36 @@ wp_atomic_file_replace_below (const char         *base,
                               WpAtomicFileFlags   flags,
                               GError            **error)
 {
-  g_autofree char *basename = NULL;
-  g_autofree char *directory = NULL;
-  gboolean ok;
-  int dirfd;
+  gsize length;
+  const guint8 *data;
 
   g_return_val_if_fail (path != NULL && *path != '\0', FALSE);
   g_return_val_if_fail (base == NULL || wp_atomic_file_path_is_below (path, base), FALSE);
   g_return_val_if_fail (contents != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  basename = g_path_get_basename (path);
-  directory = g_path_get_dirname (path);
-  dirfd = open_destination_folder (base, directory, path, flags, error);
-  if (dirfd < 0)
-    return FALSE;
-
-  ok = FALSE;
-  if (!(flags & WP_ATOMIC_FILE_NO_O_TMPFILE))
+  data = g_bytes_get_data (contents, &length);
+  for (int attempt = 0; attempt < TEMP_NAME_ATTEMPTS; attempt++)
     {
-      gboolean unsupported;
+      g_autoptr(WpAtomicFile) file = wp_atomic_file_create_below (base, path, flags, error);
+      g_autoptr(GError) local_error = NULL;
+      gboolean gone;
 
-      ok = replace_with_o_tmpfile (dirfd, basename, path, contents, &unsupported, error);
-      if (ok || !unsupported)
+      if (file == NULL)
+        return FALSE;
+      if (!wp_atomic_file_write_all (file->fd, data, length))
+        return set_error_from_errno (error, errno, path);
+      if (commit_file (file, &gone, &local_error))
+        return TRUE;
+      if (!gone)
         {
-          close (dirfd);
-          return ok;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
         }
+      /* Removed by a cleaner: write it again. */
     }
 
-  ok = replace_with_named_temp (dirfd, basename, path, contents, error);
-  close (dirfd);
-  return ok;
+  return set_error_from_errno (error, EEXIST, path);
 }
 
 /**

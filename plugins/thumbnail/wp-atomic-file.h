@@ -27,6 +27,8 @@ typedef enum {
   WP_ATOMIC_FILE_NO_O_TMPFILE   = 1 << 1,
 } WpAtomicFileFlags;
 
+typedef struct _WpAtomicFile WpAtomicFile;
+
 gboolean wp_atomic_file_replace            (const char         *path,
                                             GBytes             *contents,
                                             WpAtomicFileFlags   flags,
@@ -36,6 +38,15 @@ gboolean wp_atomic_file_replace_below      (const char         *base,
                                             GBytes             *contents,
                                             WpAtomicFileFlags   flags,
                                             GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+WpAtomicFile *wp_atomic_file_create_below (const char         *base,
+                                           const char         *path,
+                                           WpAtomicFileFlags   flags,
+                                           GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+int      wp_atomic_file_get_fd             (WpAtomicFile       *file);
+gboolean wp_atomic_file_is_unnamed         (WpAtomicFile       *file);
+gboolean wp_atomic_file_commit             (WpAtomicFile       *file,
+                                            GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+void     wp_atomic_file_free               (WpAtomicFile       *file);
 gboolean wp_atomic_file_is_temp_name       (const char         *name);
 gboolean wp_atomic_file_path_is_below      (const char         *path,
                                             const char         *folder);
@@ -45,5 +56,7 @@ guint    wp_atomic_file_remove_temps_below (const char         *base,
 gboolean wp_atomic_file_write_all          (int                 fd,
                                             const guint8       *data,
                                             gsize               length);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpAtomicFile, wp_atomic_file_free)
 
 G_END_DECLS

@@ -48,7 +48,10 @@
  *   in both directions (never from a rendering that is about the same
  *   size, which would blur).  Renderings keep the stored orientation in
  *   image->scaled for that purpose.
- * - The descriptor is open from wp_image_open() to wp_image_free().
+ * - The descriptor is open from wp_image_open() to wp_image_free(); it
+ *   is only ever read with pread(), so that a descriptor given by
+ *   wp_image_open_fd() is read from the start whatever its offset (which
+ *   it shares with the caller's) and is left where it was.
  * - Opening never blocks and reading is bounded: the file is opened with
  *   O_NONBLOCK (a FIFO put in a regular file's place would otherwise
  *   block open() until a writer comes) and must then be a regular file
@@ -328,7 +331,7 @@ open_with_gdk_pixbuf (WpImage       *image,
   g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &state);
   g_signal_connect (loader, "area-updated", G_CALLBACK (on_area_updated), &state);
 
-  for (;;)
+  for (off_t offset = 0;;)
     {
       gssize n;
 
@@ -338,7 +341,7 @@ open_with_gdk_pixbuf (WpImage       *image,
           return FALSE;
         }
 
-      n = read (fd, buffer, READ_BUFFER_SIZE);
+      n = pread (fd, buffer, READ_BUFFER_SIZE, offset);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
@@ -349,6 +352,7 @@ open_with_gdk_pixbuf (WpImage       *image,
         }
       if (n == 0)
         break;
+      offset += n;
 
       /* A failed write closes the loader. */
       if (!gdk_pixbuf_loader_write (loader, buffer, (gsize) n, &local_error) ||
@@ -520,74 +524,60 @@ open_with_loaders (WpImage       *image,
 
 /* ---- public ----------------------------------------------------------- */
 
-/**
- * wp_image_open:
- * @path: an image file
- * @max_pixels: the largest number of pixels the image may decode to
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for an error
- *
- * Opens an image and reads what the thumbnails need to know about it.
- * JPEG files are only parsed up to their first scan; other formats are
- * decoded.  A non-JPEG image larger than @max_pixels is refused from its
- * header; a JPEG image by wp_image_decode(), whose DCT scale sets how
- * many pixels are decoded.
- *
- * Errors: G_FILE_ERROR when the file cannot be read, is not a regular
- * file or is over WP_IMAGE_MAX_FILE_SIZE (the message names it), GDK_PIXBUF_ERROR_UNKNOWN_TYPE for an unknown format,
- * GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty or corrupt file,
- * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY over the pixel limit,
- * G_IO_ERROR_CANCELLED.
- *
- * Returns: (transfer full): the image, or %NULL with @error set
- */
-WpImage *
-wp_image_open (const char    *path,
-               guint64        max_pixels,
-               GCancellable  *cancellable,
-               GError       **error)
+/* What @mode is, for "not a regular file" errors. */
+static const char *
+describe_file_type (mode_t mode)
+{
+  if (S_ISFIFO (mode))
+    return "a FIFO (named pipe) or pipe";
+  if (S_ISSOCK (mode))
+    return "a socket";
+  if (S_ISCHR (mode))
+    return "a character device";
+  if (S_ISBLK (mode))
+    return "a block device";
+  if (S_ISLNK (mode))
+    return "a symbolic link";
+  return "of an unknown type";
+}
+
+/* wp_image_open() and wp_image_open_fd() once the file is open: @fd,
+ * owned, named @name in messages. */
+static WpImage *
+open_image (int            fd,
+            const char    *name,
+            guint64        max_pixels,
+            GCancellable  *cancellable,
+            GError       **error)
 {
   g_autoptr(WpImage) image = NULL;
   struct stat st;
   guint8 magic[4];
   gssize n;
-  int fd;
-
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return NULL;
-
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0)
-    {
-      set_file_error (error, errno, "Failed to open “%s”", path);
-      return NULL;
-    }
 
   image = g_new0 (WpImage, 1);
   image->fd = fd;
-  image->path = g_strdup (path);
+  image->path = g_strdup (name);
   image->orientation = 1;
   image->scaled = g_ptr_array_new_with_free_func (g_object_unref);
 
   if (fstat (fd, &st) < 0)
     {
-      set_file_error (error, errno, "Failed to open “%s”", path);
+      set_file_error (error, errno, "Failed to open “%s”", name);
       return NULL;
     }
 
   if (S_ISDIR (st.st_mode))
     {
-      set_file_error (error, EISDIR, "Failed to open “%s”", path);
+      set_file_error (error, EISDIR, "Failed to open “%s”", name);
       return NULL;
     }
 
   if (!S_ISREG (st.st_mode))
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "Failed to open “%s”: not a regular file", path);
+                   "Failed to open “%s”: not a regular file but %s", name,
+                   describe_file_type (st.st_mode));
       return NULL;
     }
 
@@ -596,7 +586,7 @@ wp_image_open (const char    *path,
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                    "Failed to open “%s”: %" G_GUINT64_FORMAT " bytes, over the "
                    "%" G_GUINT64_FORMAT " MiB limit of an image file",
-                   path, (guint64) st.st_size, WP_IMAGE_MAX_FILE_SIZE >> 20);
+                   name, (guint64) st.st_size, WP_IMAGE_MAX_FILE_SIZE >> 20);
       return NULL;
     }
 
@@ -607,7 +597,7 @@ wp_image_open (const char    *path,
   if (st.st_size == 0)
     {
       g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
-                   "Image file “%s” contains no data", path);
+                   "Image file “%s” contains no data", name);
       return NULL;
     }
 
@@ -617,7 +607,7 @@ wp_image_open (const char    *path,
 
   if (n < 0)
     {
-      set_file_error (error, errno, "Failed to read “%s”", path);
+      set_file_error (error, errno, "Failed to read “%s”", name);
       return NULL;
     }
 
@@ -633,6 +623,94 @@ wp_image_open (const char    *path,
     }
 
   return g_steal_pointer (&image);
+}
+
+/**
+ * wp_image_open:
+ * @path: an image file
+ * @max_pixels: the largest number of pixels the image may decode to
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Opens an image and reads what the thumbnails need to know about it.
+ * JPEG files are only parsed up to their first scan; other formats are
+ * decoded.  A non-JPEG image larger than @max_pixels is refused from its
+ * header; a JPEG image by wp_image_decode(), whose DCT scale sets how
+ * many pixels are decoded.
+ *
+ * Errors: G_FILE_ERROR when the file cannot be read, is not a regular
+ * file (the message says what it is) or is over WP_IMAGE_MAX_FILE_SIZE
+ * (the message names it), GDK_PIXBUF_ERROR_UNKNOWN_TYPE for an unknown
+ * format, GDK_PIXBUF_ERROR_CORRUPT_IMAGE for an empty or corrupt file,
+ * GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY over the pixel limit,
+ * G_IO_ERROR_CANCELLED.
+ *
+ * Returns: (transfer full): the image, or %NULL with @error set
+ */
+WpImage *
+wp_image_open (const char    *path,
+               guint64        max_pixels,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  int fd;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0)
+    {
+      set_file_error (error, errno, "Failed to open “%s”", path);
+      return NULL;
+    }
+
+  return open_image (fd, path, max_pixels, cancellable, error);
+}
+
+/**
+ * wp_image_open_fd:
+ * @fd: a descriptor open for reading an image file; borrowed: the image
+ *   reads a duplicate of it, with pread() only, so that neither its
+ *   offset matters nor is it moved
+ * @name: what to call the file in messages
+ * @max_pixels: the largest number of pixels the image may decode to
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * wp_image_open() of a file already open, which opens no path: the
+ * same checks (a regular file, of at most WP_IMAGE_MAX_FILE_SIZE bytes)
+ * and the same errors, naming @name.
+ *
+ * Returns: (transfer full): the image, or %NULL with @error set
+ */
+WpImage *
+wp_image_open_fd (int            fd,
+                  const char    *name,
+                  guint64        max_pixels,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  int own_fd;
+
+  g_return_val_if_fail (fd >= 0, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  own_fd = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  if (own_fd < 0)
+    {
+      set_file_error (error, errno, "Failed to open “%s”", name);
+      return NULL;
+    }
+
+  return open_image (own_fd, name, max_pixels, cancellable, error);
 }
 
 /**

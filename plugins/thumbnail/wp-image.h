@@ -24,6 +24,11 @@ WpImage    *wp_image_open            (const char    *path,
                                       guint64        max_pixels,
                                       GCancellable  *cancellable,
                                       GError       **error) G_GNUC_WARN_UNUSED_RESULT;
+WpImage    *wp_image_open_fd         (int            fd,
+                                      const char    *name,
+                                      guint64        max_pixels,
+                                      GCancellable  *cancellable,
+                                      GError       **error) G_GNUC_WARN_UNUSED_RESULT;
 const char *wp_image_get_format_name (WpImage       *image);
 void        wp_image_get_size        (WpImage       *image,
                                       int           *width,

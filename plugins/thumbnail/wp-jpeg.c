@@ -203,6 +203,7 @@ error_mgr_init (WpJpegErrorMgr *err,
 typedef struct {
   struct jpeg_source_mgr  pub;
   int                     fd;
+  off_t                   offset;   /* of the next read: pread(), the descriptor's own is left alone */
   JOCTET                  buffer[SOURCE_BUFFER_SIZE];
 } WpJpegSource;
 
@@ -236,8 +237,16 @@ source_fill (j_decompress_ptr cinfo)
   gssize n;
 
   do
-    n = read (source->fd, source->buffer, sizeof source->buffer);
+    {
+      n = pread (source->fd, source->buffer, sizeof source->buffer, source->offset);
+      /* A pipe has no offset to read at (the tests feed one). */
+      if (n < 0 && errno == ESPIPE)
+        n = read (source->fd, source->buffer, sizeof source->buffer);
+    }
   while (n < 0 && errno == EINTR);
+
+  if (n > 0)
+    source->offset += n;
 
   if (n < 0)
     {
@@ -373,8 +382,10 @@ reader_read_header (WpJpegReader  *reader,
 
 /**
  * wp_jpeg_reader_new:
- * @fd: a descriptor open for reading at the start of a JPEG file; the
- *   reader borrows it and must be freed before it is closed
+ * @fd: a descriptor open for reading a JPEG file, read from its start
+ *   with pread() whatever its offset (which is left alone), or a pipe,
+ *   read with read(); the reader
+ *   borrows it and must be freed before it is closed
  * @path: the file's name, for error messages
  * @cancellable: (nullable): polled while reading the header
  * @error: return location for an error

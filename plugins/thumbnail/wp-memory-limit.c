@@ -16,9 +16,14 @@
  * wp_memory_limit_get_headroom() tells a decoder, before it allocates,
  * how much address space the limit still leaves, so that a decode known
  * not to fit is refused with the figures instead of failing part way.
+ * It reads the address space in use from /proc/self/statm, through a
+ * descriptor wp_memory_limit_open() keeps from the plugin's init on (so
+ * that a job opens no path: workers may be denied /proc), or else
+ * through the path.
  */
 
-#include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -49,22 +54,65 @@ wp_memory_limit_note (GError *error)
   error->message = message;
 }
 
-/* The process's address space in bytes (VmSize), from /proc; 0 when it
- * cannot be read. */
+#define STATM_PATH "/proc/self/statm"
+
+/* /proc/self/statm, kept open by wp_memory_limit_open(); -1 when not. */
+static int statm_fd = -1;
+
+/**
+ * wp_memory_limit_open:
+ *
+ * Opens /proc/self/statm and keeps it open until wp_memory_limit_close(),
+ * for wp_memory_limit_get_headroom() to read without opening a path;
+ * nothing when it is open already or cannot be opened.  Called from the
+ * plugin's init, in the worker's main thread.
+ */
+void
+wp_memory_limit_open (void)
+{
+  if (statm_fd < 0)
+    statm_fd = open (STATM_PATH, O_RDONLY | O_CLOEXEC);
+}
+
+/**
+ * wp_memory_limit_close:
+ *
+ * Closes what wp_memory_limit_open() opened.
+ */
+void
+wp_memory_limit_close (void)
+{
+  if (statm_fd >= 0)
+    close (statm_fd);
+  statm_fd = -1;
+}
+
+/* The process's address space in bytes (VmSize), from /proc: with the
+ * descriptor kept open (pread() at 0 makes the kernel write the figures
+ * afresh), or else opening the path; 0 when it cannot be read. */
 static guint64
 address_space_size (void)
 {
-  unsigned long long pages = 0;
+  char text[128];
   long page_size = sysconf (_SC_PAGESIZE);
-  FILE *statm = fopen ("/proc/self/statm", "re");
+  gssize n = -1;
+  int fd = statm_fd;
 
-  if (statm == NULL)
+  if (fd < 0)
+    fd = open (STATM_PATH, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      do
+        n = pread (fd, text, sizeof text - 1, 0);
+      while (n < 0 && errno == EINTR);
+      if (fd != statm_fd)
+        close (fd);
+    }
+  if (n <= 0 || page_size <= 0)
     return 0;
-  if (fscanf (statm, "%llu", &pages) != 1)
-    pages = 0;
-  fclose (statm);
 
-  return page_size > 0 ? (guint64) pages * (guint64) page_size : 0;
+  text[n] = '\0';
+  return (guint64) g_ascii_strtoull (text, NULL, 10) * (guint64) page_size;
 }
 
 /**

@@ -12,6 +12,8 @@
 
 G_BEGIN_DECLS
 
+void     wp_memory_limit_open         (void);
+void     wp_memory_limit_close        (void);
 void     wp_memory_limit_note         (GError  *error);
 gboolean wp_memory_limit_get_headroom (guint64 *limit,
                                        guint64 *headroom);

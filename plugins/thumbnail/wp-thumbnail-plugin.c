@@ -25,6 +25,25 @@
  *                                           below it is followed
  *                                       An unknown option or one of the
  *                                       wrong type is an error.
+ *   write_fds (ha(hii)a{sv}) -> (a(ii)a{sv})
+ *                                       write on descriptors, opening no
+ *                                       path: the image (a regular file
+ *                                       open for reading, read with
+ *                                       pread() whatever its offset, its
+ *                                       stamp from fstat()), and for each
+ *                                       box an empty regular file open for
+ *                                       writing, into which the plugin
+ *                                       writes a complete JPEG; whoever
+ *                                       gave them names them when the job
+ *                                       succeeds and discards them when
+ *                                       it fails (the plugin may then
+ *                                       have written some).  The same
+ *                                       options and report as write, but
+ *                                       base (an error: nothing here is a
+ *                                       path), and:
+ *                                         name (s)     what to call the
+ *                                           image in messages (default
+ *                                           “source”)
  *   info          (s)         -> (iis)  width and height as displayed (after
  *                                       EXIF orientation) and format name
  *
@@ -40,7 +59,8 @@
  * than the source, oriented per EXIF, composited on white, with the
  * source's ICC profile and, in a comment, the source file's mtime and
  * size (wp-thumbnail-stamp.c), and no other metadata, written atomically; missing
- * parent directories of a destination are created.  Any format gdk-pixbuf
+ * parent directories of a destination are created (write_fds: its
+ * caller's business, as the folders and atomicity are).  Any format gdk-pixbuf
  * loads is accepted as a source.  The rules live in wp-thumbnail.c; this
  * file only converts GVariants.
  *
@@ -56,16 +76,19 @@
  * and for an allocation that failed (the message of both then names the
  * worker's RLIMIT_AS, wp-memory-limit.c); G_IO_ERROR_INVALID_ARGUMENT
  * for a box side <= 0, a quality outside 1-100 or an unknown option;
- * G_IO_ERROR_CANCELLED.  A failed job
- * leaves no partial thumbnail and no temporary file.
+ * G_IO_ERROR_CANCELLED.  A failed job of the path functions leaves no
+ * partial thumbnail and no temporary file.
  *
  * Every function runs in a worker's main thread, one job at a time; the
- * plugin keeps no state between jobs.
+ * plugin keeps no state between jobs.  Its init opens /proc/self/statm
+ * for the memory checks (wp-memory-limit.c), which write_fds jobs then
+ * read without opening a path.
  */
 
 #include "workpool/wp-plugin.h"
 
 #include "wp-image.h"
+#include "wp-memory-limit.h"
 #include "wp-thumbnail.h"
 
 #ifndef WP_THUMBNAIL_VERSION
@@ -108,6 +131,20 @@ thumbnail (GVariant      *args,
   return g_variant_new ("(ii)", request.width, request.height);
 }
 
+/* The thumbnails' sizes, a(ii), in the order of @requests. */
+static GVariant *
+sizes_new (const WpThumbnailRequest *requests,
+           gsize                     n)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ii)"));
+  for (gsize i = 0; i < n; i++)
+    g_variant_builder_add (&builder, "(ii)", requests[i].width, requests[i].height);
+
+  return g_variant_builder_end (&builder);
+}
+
 /* (sa(sii)...) with @quality and @max_pixels -> a(ii) */
 static GVariant *
 write_thumbnails (GVariant      *args,
@@ -119,7 +156,6 @@ write_thumbnails (GVariant      *args,
 {
   g_autoptr(GVariant) list = g_variant_get_child_value (args, 1);
   g_autofree WpThumbnailRequest *requests = NULL;
-  GVariantBuilder builder;
   const char *source;
   gsize n, i;
 
@@ -135,11 +171,7 @@ write_thumbnails (GVariant      *args,
                                  cancellable, error))
     return NULL;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ii)"));
-  for (i = 0; i < n; i++)
-    g_variant_builder_add (&builder, "(ii)", requests[i].width, requests[i].height);
-
-  return g_variant_builder_end (&builder);
+  return sizes_new (requests, n);
 }
 
 static GVariant *
@@ -169,35 +201,118 @@ thumbnails_q (GVariant      *args,
   return write_thumbnails (args, NULL, quality, WP_THUMBNAIL_MAX_PIXELS, cancellable, error);
 }
 
-/* An option of write: a known key with a value of its type. */
+/* ---- write and write_fds: options and report ------------------------- */
+
+/* Which of write and write_fds an option is for. */
+typedef enum {
+  FOR_WRITE     = 1 << 0,
+  FOR_WRITE_FDS = 1 << 1,
+  FOR_BOTH      = FOR_WRITE | FOR_WRITE_FDS,
+} OptionUse;
+
+static const struct {
+  const char *key;
+  const char *type;
+  OptionUse   use;
+} write_options[] = {
+  { "quality",    "i", FOR_BOTH },
+  { "max-pixels", "t", FOR_BOTH },
+  { "base",       "s", FOR_WRITE },
+  { "name",       "s", FOR_WRITE_FDS },
+};
+
+/* The options of write and write_fds, parsed; strings point into the
+ * options' GVariant. */
+typedef struct {
+  gint32      quality;
+  guint64     max_pixels;
+  const char *base;   /* write */
+  const char *name;   /* write_fds */
+} WriteOptions;
+
+/* An option of @function: a known key of its, with a value of its type. */
 static gboolean
-check_option (const char  *key,
+check_option (const char  *function,
+              OptionUse    use,
+              const char  *key,
               GVariant    *value,
               GError     **error)
 {
-  static const char * const options[][2] = {
-    { "quality", "i" },
-    { "max-pixels", "t" },
-    { "base", "s" },
-  };
+  g_autoptr(GString) known = g_string_new (NULL);
+  gboolean elsewhere = FALSE;
   gsize i;
 
-  for (i = 0; i < G_N_ELEMENTS (options); i++)
+  for (i = 0; i < G_N_ELEMENTS (write_options); i++)
     {
-      if (!g_str_equal (key, options[i][0]))
+      if (write_options[i].use & use)
+        g_string_append_printf (known, "%s%s", known->len > 0 ? ", " : "",
+                                write_options[i].key);
+      if (!g_str_equal (key, write_options[i].key))
         continue;
-      if (g_variant_is_of_type (value, G_VARIANT_TYPE (options[i][1])))
+      if (!(write_options[i].use & use))
+        {
+          elsewhere = TRUE;
+          continue;
+        }
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE (write_options[i].type)))
         return TRUE;
 
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Option “%s” must be of type %s, not %s", key, options[i][1],
+                   "Option “%s” must be of type %s, not %s", key, write_options[i].type,
                    g_variant_get_type_string (value));
       return FALSE;
     }
 
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "Unknown option “%s” (known: quality, max-pixels, base)", key);
+  if (elsewhere && g_str_equal (key, "base"))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "Option “base” is not one of %s's: its thumbnails are descriptors, "
+                 "not paths (known: %s)", function, known->str);
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "Unknown option “%s” (known: %s)", key, known->str);
   return FALSE;
+}
+
+/* Checks and reads the a{sv} of @function into @parsed, with the
+ * defaults for what it does not give. */
+static gboolean
+parse_write_options (GVariant      *options,
+                     const char    *function,
+                     OptionUse      use,
+                     WriteOptions  *parsed,
+                     GError       **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      if (!check_option (function, use, key, value, error))
+        {
+          g_variant_unref (value);
+          return FALSE;
+        }
+    }
+
+  parsed->quality = WP_THUMBNAIL_DEFAULT_QUALITY;
+  parsed->max_pixels = WP_THUMBNAIL_MAX_PIXELS;
+  parsed->base = NULL;
+  parsed->name = "source";
+  g_variant_lookup (options, "quality", "i", &parsed->quality);
+  g_variant_lookup (options, "max-pixels", "t", &parsed->max_pixels);
+  g_variant_lookup (options, "base", "&s", &parsed->base);
+  g_variant_lookup (options, "name", "&s", &parsed->name);
+  return TRUE;
+}
+
+/* The result of write and write_fds: the sizes, a(ii), and the report of
+ * the job (empty today). */
+static GVariant *
+write_result_new (GVariant *sizes)
+{
+  return g_variant_new ("(@a(ii)@a{sv})", sizes, g_variant_new ("a{sv}", NULL));
 }
 
 static GVariant *
@@ -206,37 +321,75 @@ write_with_options (GVariant      *args,
                     GError       **error)
 {
   g_autoptr(GVariant) options = NULL;
-  gint32 quality = WP_THUMBNAIL_DEFAULT_QUALITY;
-  guint64 max_pixels = WP_THUMBNAIL_MAX_PIXELS;
-  const char *base = NULL;
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
+  WriteOptions parsed;
   GVariant *sizes;
 
   if (!check_args (args, "(sa(sii)a{sv})", error))
     return NULL;
 
   options = g_variant_get_child_value (args, 2);
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
-    {
-      if (!check_option (key, value, error))
-        {
-          g_variant_unref (value);
-          return NULL;
-        }
-    }
+  if (!parse_write_options (options, "write", FOR_WRITE, &parsed, error))
+    return NULL;
 
-  g_variant_lookup (options, "quality", "i", &quality);
-  g_variant_lookup (options, "max-pixels", "t", &max_pixels);
-  g_variant_lookup (options, "base", "&s", &base);
-
-  sizes = write_thumbnails (args, base, quality, max_pixels, cancellable, error);
+  sizes = write_thumbnails (args, parsed.base, parsed.quality, parsed.max_pixels,
+                            cancellable, error);
   if (sizes == NULL)
     return NULL;
 
-  return g_variant_new ("(@a(ii)@a{sv})", sizes, g_variant_new ("a{sv}", NULL));
+  return write_result_new (sizes);
+}
+
+/* (ha(hii)a{sv}): each h, in a job's args, is a descriptor of this
+ * worker, open until the function returns. */
+static GVariant *
+write_fds (GVariant      *args,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GVariant) options = NULL;
+  g_autofree WpThumbnailRequest *requests = NULL;
+  g_autofree int *output_fds = NULL;
+  WriteOptions parsed;
+  gint32 source_fd;
+  gsize n, i;
+
+  if (!check_args (args, "(ha(hii)a{sv})", error))
+    return NULL;
+
+  options = g_variant_get_child_value (args, 2);
+  if (!parse_write_options (options, "write_fds", FOR_WRITE_FDS, &parsed, error))
+    return NULL;
+
+  g_variant_get_child (args, 0, "h", &source_fd);
+  list = g_variant_get_child_value (args, 1);
+  n = g_variant_n_children (list);
+  requests = g_new0 (WpThumbnailRequest, MAX (n, 1));
+  output_fds = g_new (int, MAX (n, 1));
+  for (i = 0; i < n; i++)
+    g_variant_get_child (list, i, "(hii)", &output_fds[i],
+                         &requests[i].box_width, &requests[i].box_height);
+
+  if (source_fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "The source of “%s” is not a descriptor (%d)", parsed.name, source_fd);
+      return NULL;
+    }
+  for (i = 0; i < n; i++)
+    if (output_fds[i] < 0)
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                     "Thumbnail %" G_GSIZE_FORMAT " of “%s” is not a descriptor (%d)",
+                     i, parsed.name, output_fds[i]);
+        return NULL;
+      }
+
+  if (!wp_thumbnail_write_fds (source_fd, parsed.name, output_fds, requests, n,
+                               parsed.quality, parsed.max_pixels, cancellable, error))
+    return NULL;
+
+  return write_result_new (sizes_new (requests, n));
 }
 
 static GVariant *
@@ -271,16 +424,35 @@ static const WpFunction functions[] = {
     "Like thumbnails, with a JPEG quality from 1 to 100" },
   { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})", write_with_options,
     "Like thumbnails, with options (quality, max-pixels, base) and a report" },
+  { "write_fds", "(ha(hii)a{sv})", "(a(ii)a{sv})", write_fds,
+    "Like write, on descriptors: the image, and an empty file for each box" },
   { "info", "(s)", "(iis)", info,
     "Displayed width and height, and format name, of an image" },
   { NULL }
 };
+
+/* What jobs read without opening a path: the address space in use
+ * (wp-memory-limit.c). */
+static gboolean
+thumbnail_init (GError **error)
+{
+  wp_memory_limit_open ();
+  return TRUE;
+}
+
+static void
+thumbnail_shutdown (void)
+{
+  wp_memory_limit_close ();
+}
 
 static const WpPlugin plugin = {
   WP_PLUGIN_ABI_VERSION, sizeof (WpPlugin),
   "thumbnail", WP_THUMBNAIL_VERSION,
   "JPEG thumbnails of images: decode once, write every size",
   functions,
+  thumbnail_init,
+  thumbnail_shutdown,
 };
 
 WP_PLUGIN_DEFINE (plugin)

@@ -24,6 +24,14 @@
  *      every destination must lie under, or else the source's folder for
  *      the destinations under it (as FOLDER/thumbnails/WxH/NAME.jpg is).
  *
+ * wp_thumbnail_write_fds() is the same job on descriptors, opening no
+ * path: the source is read with pread() (wp_image_open_fd()), its stamp
+ * comes from fstat() of the descriptor, and each thumbnail is written
+ * into an empty regular file that whoever gave it names or discards
+ * (atomicity and folders are theirs then).  The two share every step
+ * but the opening of the source and the writing of a thumbnail
+ * (JobFiles says which).
+ *
  * The cancellable is checked between the stages: after the header, after
  * the decode and before each size (and, inside the JPEG decoder, every
  * few rows).
@@ -35,8 +43,11 @@
  * written.  Sizes never depend on the decode scale or on each other.
  */
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "wp-atomic-file.h"
 #include "wp-image.h"
@@ -104,13 +115,36 @@ base_for (const char *base,
   return base;
 }
 
+/* Where a job reads and writes: files by path, or descriptors.  The
+ * only difference between wp_thumbnail_write_below() and
+ * wp_thumbnail_write_fds(). */
+typedef struct {
+  const char *source_path;  /* NULL: source_fd */
+  int         source_fd;
+  const char *source_name;  /* in messages */
+  const char *base;         /* with paths; nullable */
+  const int  *output_fds;   /* NULL: each request's path; else one per request */
+} JobFiles;
+
+/* The name of @request's thumbnail in messages. */
+static char *
+request_name (const JobFiles           *files,
+              const WpThumbnailRequest *request)
+{
+  if (request->path != NULL)
+    return g_strdup (request->path);
+  return g_strdup_printf ("%dx%d thumbnail of %s", request->box_width,
+                          request->box_height, files->source_name);
+}
+
 static gboolean
-validate (const char          *base,
+validate (const JobFiles      *files,
           WpThumbnailRequest  *requests,
           gsize                n_requests,
           int                  quality,
           GError             **error)
 {
+  const char *base = files->base;
   gsize i;
 
   if (quality < 1 || quality > 100)
@@ -122,7 +156,8 @@ validate (const char          *base,
 
   for (i = 0; i < n_requests; i++)
     {
-      if (requests[i].path == NULL || requests[i].path[0] == '\0')
+      if (files->output_fds == NULL
+          && (requests[i].path == NULL || requests[i].path[0] == '\0'))
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                                "Empty thumbnail destination path");
@@ -131,10 +166,11 @@ validate (const char          *base,
 
       if (requests[i].box_width <= 0 || requests[i].box_height <= 0)
         {
+          g_autofree char *name = request_name (files, &requests[i]);
+
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                        "Invalid box %dx%d for “%s”: both sides must be positive",
-                       requests[i].box_width, requests[i].box_height,
-                       requests[i].path);
+                       requests[i].box_width, requests[i].box_height, name);
           return FALSE;
         }
 
@@ -150,27 +186,85 @@ validate (const char          *base,
   return TRUE;
 }
 
-/* Largest thumbnail first, so that smaller ones can be scaled from it. */
+/* Largest thumbnail first, so that smaller ones can be scaled from it:
+ * indices into the requests. */
 static int
-compare_by_area_descending (const void *a,
-                            const void *b)
+compare_by_area_descending (gconstpointer a,
+                            gconstpointer b,
+                            gpointer      user_data)
 {
-  const WpThumbnailRequest *ra = *(WpThumbnailRequest * const *) a;
-  const WpThumbnailRequest *rb = *(WpThumbnailRequest * const *) b;
+  const WpThumbnailRequest *requests = user_data;
+  const WpThumbnailRequest *ra = &requests[*(const gsize *) a];
+  const WpThumbnailRequest *rb = &requests[*(const gsize *) b];
   gint64 area_a = (gint64) ra->width * ra->height;
   gint64 area_b = (gint64) rb->width * rb->height;
 
   return area_a < area_b ? 1 : area_a > area_b ? -1 : 0;
 }
 
+/* Writes @jpeg into @fd, an empty regular file, from its start whatever
+ * its offset. */
+static gboolean
+write_to_fd (int           fd,
+             GBytes       *jpeg,
+             const char   *name,
+             GError      **error)
+{
+  gsize length;
+  const guint8 *data = g_bytes_get_data (jpeg, &length);
+  struct stat st;
+  off_t offset = 0;
+
+  if (fstat (fd, &st) < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Failed to write the %s: %s", name, g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode) || st.st_size != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "Failed to write the %s: its descriptor is not an empty regular file",
+                   name);
+      return FALSE;
+    }
+
+  while ((gsize) offset < length)
+    {
+      gssize n = pwrite (fd, data + offset, MIN (length - (gsize) offset, (gsize) G_MAXSSIZE),
+                         offset);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                       "Failed to write the %s: %s", name, g_strerror (saved_errno));
+          return FALSE;
+        }
+      offset += n;
+    }
+
+  return TRUE;
+}
+
+/* Renders, encodes and writes @requests[@index]: to its path, replaced
+ * atomically, or to its descriptor. */
 static gboolean
 write_one (WpImage             *image,
-           const char          *base,
-           WpThumbnailRequest  *request,
+           const JobFiles      *files,
+           const char          *source_folder,
+           WpThumbnailRequest  *requests,
+           gsize                index,
            int                  quality,
            const char          *stamp,
            GError             **error)
 {
+  WpThumbnailRequest *request = &requests[index];
   g_autoptr(GdkPixbuf) pixbuf = NULL;
   g_autoptr(GBytes) jpeg = NULL;
 
@@ -182,7 +276,15 @@ write_one (WpImage             *image,
   if (jpeg == NULL)
     return FALSE;
 
-  return wp_atomic_file_replace_below (base, request->path, jpeg,
+  if (files->output_fds != NULL)
+    {
+      g_autofree char *name = request_name (files, request);
+
+      return write_to_fd (files->output_fds[index], jpeg, name, error);
+    }
+
+  return wp_atomic_file_replace_below (base_for (files->base, source_folder, request->path),
+                                       request->path, jpeg,
                                        WP_ATOMIC_FILE_CREATE_PARENTS, error);
 }
 
@@ -214,6 +316,82 @@ wp_thumbnail_write (const char          *source,
 {
   return wp_thumbnail_write_below (source, NULL, requests, n_requests, quality,
                                    max_pixels, cancellable, error);
+}
+
+/* The whole job, whichever the files: see the top of this file. */
+static gboolean
+write_thumbnails (const JobFiles      *files,
+                  WpThumbnailRequest  *requests,
+                  gsize                n_requests,
+                  int                  quality,
+                  guint64              max_pixels,
+                  GCancellable        *cancellable,
+                  GError             **error)
+{
+  g_autoptr(WpImage) image = NULL;
+  g_autofree gsize *order = NULL;
+  g_autofree char *stamp_comment = NULL;
+  WpThumbnailStamp stamp;
+  g_autofree char *source_folder = NULL;
+  int width, height, max_width = 1, max_height = 1;
+  gsize i;
+
+  if (!validate (files, requests, n_requests, quality, error))
+    return FALSE;
+
+  if (n_requests == 0)
+    return TRUE;
+
+  if (files->source_path != NULL)
+    image = wp_image_open (files->source_path, max_pixels, cancellable, error);
+  else
+    image = wp_image_open_fd (files->source_fd, files->source_name, max_pixels,
+                              cancellable, error);
+  if (image == NULL)
+    return FALSE;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  wp_image_get_size (image, &width, &height);
+  wp_image_get_file_stat (image, &stamp.mtime_ns, &stamp.size);
+  stamp_comment = wp_thumbnail_stamp_to_comment (&stamp);
+
+  order = g_new (gsize, n_requests);
+  for (i = 0; i < n_requests; i++)
+    {
+      WpThumbnailRequest *request = &requests[i];
+
+      wp_thumbnail_fit_size (width, height,
+                             request->box_width, request->box_height,
+                             &request->width, &request->height);
+      max_width = MAX (max_width, request->width);
+      max_height = MAX (max_height, request->height);
+      order[i] = i;
+    }
+
+  g_qsort_with_data (order, (gint) n_requests, sizeof *order, compare_by_area_descending,
+                     requests);
+  if (files->source_path != NULL)
+    source_folder = g_path_get_dirname (files->source_path);
+
+  if (!wp_image_decode (image, max_width, max_height, cancellable, error))
+    return FALSE;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  for (i = 0; i < n_requests; i++)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      if (!write_one (image, files, source_folder, requests, order[i], quality,
+                      stamp_comment, error))
+        return FALSE;
+    }
+
+  return TRUE;
 }
 
 /**
@@ -251,66 +429,62 @@ wp_thumbnail_write_below (const char          *source,
                           GCancellable        *cancellable,
                           GError             **error)
 {
-  g_autoptr(WpImage) image = NULL;
-  g_autofree WpThumbnailRequest **order = NULL;
-  g_autofree char *stamp_comment = NULL;
-  WpThumbnailStamp stamp;
-  g_autofree char *source_folder = NULL;
-  int width, height, max_width = 1, max_height = 1;
-  gsize i;
+  const JobFiles files = { source, -1, source, base, NULL };
 
   g_return_val_if_fail (source != NULL, FALSE);
   g_return_val_if_fail (requests != NULL || n_requests == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!validate (base, requests, n_requests, quality, error))
-    return FALSE;
+  return write_thumbnails (&files, requests, n_requests, quality, max_pixels,
+                           cancellable, error);
+}
 
-  if (n_requests == 0)
-    return TRUE;
+/**
+ * wp_thumbnail_write_fds:
+ * @source_fd: the image file, open for reading; read with pread() only,
+ *   whatever its offset
+ * @source_name: what to call the image in messages
+ * @output_fds: (array length=n_requests): for each request, an empty
+ *   regular file open for writing, into which its thumbnail is written
+ * @requests: (array length=n_requests): the thumbnails to write; their
+ *   paths may be %NULL (else they name the thumbnails in messages); their
+ *   width and height are set on success
+ * @n_requests: the number of @requests
+ * @quality: JPEG quality, 1 to 100
+ * @max_pixels: the largest number of pixels the image may decode to
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * wp_thumbnail_write_below() with descriptors: the same decode, the same
+ * thumbnails, the stamp from fstat() of @source_fd, and no path opened.
+ * Whoever gave the outputs names them on success and discards them on
+ * failure (a failure may leave some of them written, others empty).
+ *
+ * Errors: as wp_thumbnail_write_below()'s; a source that is not a
+ * regular file and an output that is not an empty regular file are
+ * G_FILE_ERROR.
+ *
+ * Returns: %TRUE when every thumbnail was written
+ */
+gboolean
+wp_thumbnail_write_fds (int                  source_fd,
+                        const char          *source_name,
+                        const int           *output_fds,
+                        WpThumbnailRequest  *requests,
+                        gsize                n_requests,
+                        int                  quality,
+                        guint64              max_pixels,
+                        GCancellable        *cancellable,
+                        GError             **error)
+{
+  const JobFiles files = { NULL, source_fd, source_name, NULL, output_fds };
 
-  image = wp_image_open (source, max_pixels, cancellable, error);
-  if (image == NULL)
-    return FALSE;
+  g_return_val_if_fail (source_fd >= 0, FALSE);
+  g_return_val_if_fail (source_name != NULL, FALSE);
+  g_return_val_if_fail (output_fds != NULL || n_requests == 0, FALSE);
+  g_return_val_if_fail (requests != NULL || n_requests == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-
-  wp_image_get_size (image, &width, &height);
-  wp_image_get_file_stat (image, &stamp.mtime_ns, &stamp.size);
-  stamp_comment = wp_thumbnail_stamp_to_comment (&stamp);
-
-  order = g_new (WpThumbnailRequest *, n_requests);
-  for (i = 0; i < n_requests; i++)
-    {
-      WpThumbnailRequest *request = &requests[i];
-
-      wp_thumbnail_fit_size (width, height,
-                             request->box_width, request->box_height,
-                             &request->width, &request->height);
-      max_width = MAX (max_width, request->width);
-      max_height = MAX (max_height, request->height);
-      order[i] = request;
-    }
-
-  qsort (order, n_requests, sizeof *order, compare_by_area_descending);
-  source_folder = g_path_get_dirname (source);
-
-  if (!wp_image_decode (image, max_width, max_height, cancellable, error))
-    return FALSE;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-
-  for (i = 0; i < n_requests; i++)
-    {
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-
-      if (!write_one (image, base_for (base, source_folder, order[i]->path),
-                      order[i], quality, stamp_comment, error))
-        return FALSE;
-    }
-
-  return TRUE;
+  return write_thumbnails (&files, requests, n_requests, quality, max_pixels,
+                           cancellable, error);
 }

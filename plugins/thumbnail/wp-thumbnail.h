@@ -23,7 +23,9 @@ G_BEGIN_DECLS
 
 /**
  * WpThumbnailRequest:
- * @path: the destination file; its missing parent directories are created
+ * @path: the destination file; its missing parent directories are
+ *   created.  With wp_thumbnail_write_fds(), only a name for messages,
+ *   and may be %NULL
  * @box_width: the width of the box the thumbnail must fit in, > 0
  * @box_height: the height of the box, > 0
  * @width: (out): the width of the written thumbnail
@@ -61,5 +63,14 @@ gboolean wp_thumbnail_write_below (const char          *source,
                                    guint64              max_pixels,
                                    GCancellable        *cancellable,
                                    GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean wp_thumbnail_write_fds (int                  source_fd,
+                                 const char          *source_name,
+                                 const int           *output_fds,
+                                 WpThumbnailRequest  *requests,
+                                 gsize                n_requests,
+                                 int                  quality,
+                                 guint64              max_pixels,
+                                 GCancellable        *cancellable,
+                                 GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -22,6 +22,7 @@
 #include <math.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -2131,6 +2132,51 @@ test_interrupt_after_work (Fixture       *fixture,
   assert_default_thumbnails (fixture->dir, "b", 300, 200);
 }
 
+/* Descriptors */
+
+#define LOW_NOFILE     64
+#define LOW_NOFILE_IMAGES 40
+
+/* A child setup: RLIMIT_NOFILE of LOW_NOFILE, soft and hard, so that the
+ * command cannot raise it. */
+static void
+limit_open_files (gpointer user_data)
+{
+  struct rlimit limit = { LOW_NOFILE, LOW_NOFILE };
+
+  setrlimit (RLIMIT_NOFILE, &limit);
+}
+
+static void
+test_descriptors_low_limit (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(GPtrArray) argv = wp_cli_command_line_new ("thumbnail",
+    (const char * const[]) { "--workers", "2", fixture->dir, NULL });
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int wait_status;
+
+  g_test_summary ("Under an open-file limit of 64, which two workers' jobs of six "
+                  "sizes, four each, would pass (19 descriptors a job), the command "
+                  "bounds its jobs in flight and does every image");
+  for (guint i = 0; i < LOW_NOFILE_IMAGES; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%02u.jpg", i);
+      g_autofree char *path = add_jpeg (fixture->dir, name);
+    }
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, limit_open_files, NULL,
+                &out, &err, &wait_status, &error);
+  g_assert_no_error (error);
+  g_test_message ("stdout: %s\nstderr: %s", out, err);
+  g_assert_true (WIFEXITED (wait_status));
+  g_assert_cmpint (WEXITSTATUS (wait_status), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  assert_summary (out, LOW_NOFILE_IMAGES, LOW_NOFILE_IMAGES * N_DEFAULT_SIZES, 0, 0);
+}
+
 /* Job shapes and options */
 
 static void
@@ -2732,6 +2778,7 @@ main (int    argc,
   ADD ("interrupt/after-work", test_interrupt_after_work);
   ADD ("interrupt/group-sigterm", test_interrupt_group_sigterm);
   ADD ("one-job-per-size", test_one_job_per_size);
+  ADD ("descriptors/low-limit", test_descriptors_low_limit);
   ADD ("quality", test_quality);
   ADD ("robustness/workers-cannot-start", test_workers_cannot_start);
   ADD ("robustness/worker-missing", test_worker_missing);

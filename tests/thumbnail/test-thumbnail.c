@@ -339,11 +339,12 @@ test_plugin_query (void)
     { "thumbnails", "(sa(sii))", "a(ii)" },
     { "thumbnails_q", "(sa(sii)i)", "a(ii)" },
     { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})" },
+    { "write_fds", "(ha(hii)a{sv})", "(a(ii)a{sv})" },
     { "info", "(s)", "(iis)" },
   };
   gsize i;
 
-  g_test_summary ("The plugin describes itself and its five functions with their "
+  g_test_summary ("The plugin describes itself and its six functions with their "
                   "specified types");
 
   g_assert_cmpuint (plugin->abi_version, ==, WP_PLUGIN_ABI_VERSION);
@@ -1596,6 +1597,215 @@ test_write_base_link (Fixture       *fixture,
 
 /* ---- errors ----------------------------------------------------------- */
 
+/* ---- write_fds: the same job on descriptors ------------------------- */
+
+/* An empty file of the fixture, open for reading and writing. */
+static int
+open_empty_output (Fixture    *fixture,
+                   const char *name)
+{
+  g_autofree char *path = fixture_path (fixture, name);
+  int fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+  g_assert_cmpint (fd, >=, 0);
+  return fd;
+}
+
+static GBytes *
+read_bytes (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents;
+  gsize length;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, length);
+}
+
+/* write_fds and write of @source to 256x256 and 64x64 give the same
+ * files, byte for byte (the same stamp: the same source file). */
+static void
+check_fds_like_paths (Fixture    *fixture,
+                      const char *source,
+                      const char *stem)
+{
+  g_autofree char *by_path_256 = g_strdup_printf ("%s/%s-path-256.jpg", fixture->dir, stem);
+  g_autofree char *by_path_64 = g_strdup_printf ("%s/%s-path-64.jpg", fixture->dir, stem);
+  g_autofree char *fd_name_256 = g_strdup_printf ("%s-fd-256.jpg", stem);
+  g_autofree char *fd_name_64 = g_strdup_printf ("%s-fd-64.jpg", stem);
+  g_autofree char *by_fd_256 = fixture_path (fixture, fd_name_256);
+  g_autofree char *by_fd_64 = fixture_path (fixture, fd_name_64);
+  g_autoptr(GVariant) path_result = NULL;
+  g_autoptr(GVariant) fd_result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) a = NULL, b = NULL, c = NULL, d = NULL;
+  int source_fd, out_256, out_64;
+
+  path_result = call ("write",
+                      g_variant_new_parsed ("(%s, [(%s, 256, 256), (%s, 64, 64)], "
+                                            "@a{sv} {})", source, by_path_256, by_path_64),
+                      NULL, &error);
+  g_assert_no_error (error);
+
+  /* At its end: the plugin must read from the start whatever the offset. */
+  source_fd = open (source, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (source_fd, >=, 0);
+  g_assert_cmpint (lseek (source_fd, 0, SEEK_END), >, 0);
+  out_256 = open_empty_output (fixture, fd_name_256);
+  out_64 = open_empty_output (fixture, fd_name_64);
+
+  fd_result = call ("write_fds",
+                    g_variant_new ("(h@a(hii)@a{sv})", source_fd,
+                                   g_variant_new_parsed ("[(%h, 256, 256), (%h, 64, 64)]",
+                                                         out_256, out_64),
+                                   g_variant_new_parsed ("{'name': <%s>}", source)),
+                    NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_variant_equal (fd_result, path_result));
+  /* The source's offset is left where it was. */
+  g_assert_cmpint (lseek (source_fd, 0, SEEK_CUR), ==, lseek (source_fd, 0, SEEK_END));
+  close (source_fd);
+  close (out_256);
+  close (out_64);
+
+  a = read_bytes (by_path_256);
+  b = read_bytes (by_fd_256);
+  c = read_bytes (by_path_64);
+  d = read_bytes (by_fd_64);
+  g_assert_cmpuint (g_bytes_get_size (a), >, 0);
+  g_assert_true (g_bytes_equal (a, b));
+  g_assert_true (g_bytes_equal (c, d));
+}
+
+static void
+test_write_fds_like_paths (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autofree char *jpeg = fixture_path (fixture, "rotated.jpg");
+  g_autofree char *png = fixture_path (fixture, "source.png");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_quadrants (800, 600);
+  g_autoptr(GBytes) profile = srgb_profile ();
+  TestJpegOptions options = { .orientation = 6, .icc_profile = profile };
+
+  g_test_summary ("write_fds of a JPEG (EXIF-rotated, with an ICC profile) and of a PNG, "
+                  "given as descriptors whatever their offset, writes into the output "
+                  "descriptors the very files write writes to paths, and the same sizes");
+  test_write_jpeg (jpeg, pattern, &options);
+  test_write_png (png, pattern);
+  check_fds_like_paths (fixture, jpeg, "jpeg");
+  check_fds_like_paths (fixture, png, "png");
+}
+
+static void
+test_write_fds_pipe_source (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  struct stat st;
+  int fds[2], out;
+
+  g_test_summary ("write_fds refuses a source descriptor that is not a regular file "
+                  "(a pipe), saying what it is, at once and without reading it, and "
+                  "writes nothing");
+  g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
+  out = open_empty_output (fixture, "out.jpg");
+
+  result = call ("write_fds",
+                 g_variant_new_parsed ("(%h, [(%h, 64, 64)], {'name': <'a.jpg'>})",
+                                       fds[0], out),
+                 NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "Failed to open “a.jpg”: not a regular file but "
+                   "a FIFO (named pipe) or pipe");
+  g_assert_cmpint (fstat (out, &st), ==, 0);
+  g_assert_cmpint (st.st_size, ==, 0);
+  close (fds[0]);
+  close (fds[1]);
+  close (out);
+}
+
+static void
+test_write_fds_bad_options (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (400, 300);
+  struct {
+    const char *options;
+    const char *message;
+  } cases[] = {
+    { "{'base': <'/tmp'>}", "Option “base” is not one of write_fds's: its thumbnails "
+      "are descriptors, not paths (known: quality, max-pixels, name)" },
+    { "{'colour': <true>}", "Unknown option “colour” (known: quality, max-pixels, name)" },
+    { "{'name': <42>}", "Option “name” must be of type s, not i" },
+    { "{'quality': <101>}", "JPEG quality must be between 1 and 100, not 101" },
+  };
+  int source_fd, out;
+
+  g_test_summary ("write_fds takes write's options but base, which names a path, "
+                  "and refuses it and the others write refuses, naming each, writing "
+                  "nothing");
+  test_write_jpeg (source, pattern, NULL);
+  source_fd = open (source, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (source_fd, >=, 0);
+  out = open_empty_output (fixture, "out.jpg");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GVariant) options = g_variant_parse (G_VARIANT_TYPE_VARDICT,
+                                                     cases[i].options, NULL, NULL, NULL);
+      g_autoptr(GVariant) result = NULL;
+      g_autoptr(GError) error = NULL;
+      struct stat st;
+
+      g_assert_nonnull (options);
+      result = call ("write_fds",
+                     g_variant_new_parsed ("(%h, [(%h, 64, 64)], %@a{sv})",
+                                           source_fd, out, options),
+                     NULL, &error);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+      g_assert_null (result);
+      g_assert_cmpint (fstat (out, &st), ==, 0);
+      g_assert_cmpint (st.st_size, ==, 0);
+    }
+
+  close (source_fd);
+  close (out);
+}
+
+static void
+test_write_fds_output_not_empty (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autoptr(GdkPixbuf) pattern = test_pattern_gradient (400, 300);
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  int source_fd, out;
+
+  g_test_summary ("write_fds writes only into an empty regular file: an output "
+                  "with contents is an error naming the thumbnail");
+  test_write_jpeg (source, pattern, NULL);
+  source_fd = open (source, O_RDONLY | O_CLOEXEC);
+  out = open_empty_output (fixture, "out.jpg");
+  g_assert_cmpint (write (out, "old", 3), ==, 3);
+
+  result = call ("write_fds",
+                 g_variant_new_parsed ("(%h, [(%h, 64, 48)], {'name': <'s.jpg'>})",
+                                       source_fd, out),
+                 NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+  g_assert_cmpstr (error->message, ==, "Failed to write the 64x48 thumbnail of s.jpg: "
+                   "its descriptor is not an empty regular file");
+  close (source_fd);
+  close (out);
+}
+
 static void
 test_error_missing_source (Fixture       *fixture,
                            gconstpointer  data)
@@ -2383,6 +2593,27 @@ write_huge_image (Fixture    *fixture,
   return g_steal_pointer (&path);
 }
 
+/* Memory-limit tests run in a subprocess, which they may limit: TRUE
+ * there; FALSE in the parent, once the subprocess passed, and in an
+ * AddressSanitizer build (skipped). */
+static gboolean
+in_memory_limit_subprocess (void)
+{
+  if (WP_ASAN_BUILD)
+    {
+      g_test_skip ("AddressSanitizer reserves terabytes of address space, so a process "
+                   "cannot run under a memory limit in this build");
+      return FALSE;
+    }
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 test_memory_limit_named (Fixture       *fixture,
                          gconstpointer  data)
@@ -2400,19 +2631,8 @@ test_memory_limit_named (Fixture       *fixture,
   g_test_summary ("an image that needs more memory than the process's RLIMIT_AS fails "
                   "with GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY, whose message names the "
                   "limit in bytes, and leaves nothing");
-  if (WP_ASAN_BUILD)
-    {
-      g_test_skip ("AddressSanitizer reserves terabytes of address space, so a process "
-                   "cannot run under a memory limit in this build");
-      return;
-    }
-
-  if (!g_test_subprocess ())
-    {
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (!in_memory_limit_subprocess ())
+    return;
 
   source = write_huge_image (fixture, name);
   destination = fixture_path (fixture, "thumbnails/a.jpg");
@@ -2449,6 +2669,62 @@ test_memory_limit_named (Fixture       *fixture,
 
   tree = list_tree (fixture->dir);
   g_assert_cmpstr (tree, ==, name);
+}
+
+/* How many of this process's descriptors are open on a statm file. */
+static guint
+count_statm_descriptors (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+
+      if (target != NULL && g_str_has_suffix (target, "/statm"))
+        n++;
+    }
+  g_dir_close (dir);
+  return n;
+}
+
+static void
+test_memory_limit_kept_descriptor (void)
+{
+  const gsize grown = 64 << 20;
+  g_autoptr(GError) error = NULL;
+  guint64 limit_seen, before, after;
+  struct rlimit limit;
+  guint8 *block;
+
+  g_test_summary ("after the plugin's init, the memory checks read the address space "
+                  "in use through the descriptor it keeps, afresh at each check");
+  if (!in_memory_limit_subprocess ())
+    return;
+
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &limit), ==, 0);
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? G_GUINT64_CONSTANT (1) << 40
+                                                   : limit.rlim_max;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+  g_assert_cmpuint (count_statm_descriptors (), ==, 0);
+  g_assert_nonnull (plugin->init);
+  g_assert_true (plugin->init (&error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_statm_descriptors (), ==, 1);
+
+  g_assert_true (wp_memory_limit_get_headroom (&limit_seen, &before));
+  g_assert_cmpuint (limit_seen, ==, limit.rlim_cur);
+  block = g_malloc (grown);   /* a mapping of its own */
+  g_assert_true (wp_memory_limit_get_headroom (&limit_seen, &after));
+  g_assert_cmpuint (after + grown, <=, before + (4 << 20));
+  g_assert_cmpuint (after + grown, >=, before - (4 << 20));
+  g_free (block);
+  plugin->shutdown ();
+  g_assert_cmpuint (count_statm_descriptors (), ==, 0);
 }
 
 static void
@@ -2699,6 +2975,10 @@ main (int   argc,
   ADD ("/thumbnail/write/options", test_write_options);
   ADD ("/thumbnail/write/bad-options", test_write_bad_options);
   ADD ("/thumbnail/write/base-link", test_write_base_link);
+  ADD ("/thumbnail/write-fds/like-paths", test_write_fds_like_paths);
+  ADD ("/thumbnail/write-fds/pipe-source", test_write_fds_pipe_source);
+  ADD ("/thumbnail/write-fds/bad-options", test_write_fds_bad_options);
+  ADD ("/thumbnail/write-fds/output-not-empty", test_write_fds_output_not_empty);
 
   ADD ("/thumbnail/error/missing-source", test_error_missing_source);
   ADD ("/thumbnail/error/directory-source", test_error_directory_source);
@@ -2713,6 +2993,7 @@ main (int   argc,
   ADD_DATA ("/thumbnail/memory-limit/progressive-jpeg", "huge.jpg", test_memory_limit_named);
   ADD_DATA ("/thumbnail/memory-limit/png", "huge.png", test_memory_limit_named);
   g_test_add_func ("/thumbnail/memory-limit/no-limit", test_memory_limit_note);
+  g_test_add_func ("/thumbnail/memory-limit/kept-descriptor", test_memory_limit_kept_descriptor);
 
   ADD ("/thumbnail/big/20000x20000", test_big_jpeg);
   ADD ("/thumbnail/big/largest-header", test_big_jpeg_largest_header);

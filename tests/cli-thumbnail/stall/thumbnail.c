@@ -3,7 +3,8 @@
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Named "thumbnail" with the real plugin's `write` signature, so that
+ * Named "thumbnail" with the real plugin's `write` and `write_fds`
+ * signatures, so that
  * `workpool thumbnail --plugin-dir` this folder submits jobs that hang in
  * C code and ignore their cancellable, as a decoder stuck on a hopeless
  * file would: only the job's timeout, which kills the worker, ends them.
@@ -25,6 +26,7 @@ write_never (GVariant      *args,
 
 static const WpFunction functions[] = {
   { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})", write_never, "Never returns" },
+  { "write_fds", "(ha(hii)a{sv})", "(a(ii)a{sv})", write_never, "Never returns" },
   { NULL }
 };
 
