@@ -69,6 +69,11 @@
  * tree, the command holds at most window x 19 descriptors for jobs
  * (152 with two workers), never near the limit.
  *
+ * Sandbox.  The workers run under WP_SANDBOX_STRICT unless --sandbox=none
+ * says otherwise (wp_pool_set_sandbox()): they read no path, so a decoder
+ * exploit in an image reads no secret, writes nothing and reaches no one;
+ * where the kernel cannot confine them, every image fails saying why.
+ *
  * Memory.  Each worker runs under a memory limit (RLIMIT_AS, see
  * wp_pool_set_worker_memory_limit()), 1 GiB unless --memory-limit says
  * otherwise: enough for the plugin's largest decode (100 megapixels
@@ -200,6 +205,7 @@ typedef struct {
 
 typedef struct {
   char         *plugin_dir;
+  char         *sandbox;      /* --sandbox; NULL: strict */
   char         *output;       /* --output; NULL: beside the images */
   GPtrArray    *output_roots; /* OutputRoot *, with --output */
   GArray       *sizes;        /* BoxSize */
@@ -271,6 +277,7 @@ static void
 thumb_options_clear (ThumbOptions *options)
 {
   g_clear_pointer (&options->plugin_dir, g_free);
+  g_clear_pointer (&options->sandbox, g_free);
   g_clear_pointer (&options->output, g_free);
   g_clear_pointer (&options->output_roots, g_ptr_array_unref);
   g_clear_pointer (&options->sizes, g_array_unref);
@@ -539,6 +546,7 @@ parse_options (int            *argc,
       "Seconds an image may take in a worker before it fails; 0 for no limit "
       "(default: 60)", "SECONDS" },
     WP_CLI_OPTION_PLUGIN_DIR (&options->plugin_dir),
+    WP_CLI_OPTION_SANDBOX (&options->sandbox, "strict"),
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = thumbnail_option_context_new (entries);
@@ -1526,7 +1534,8 @@ wp_cli_thumbnail (int    argc,
   if (status != WP_CLI_EXIT_OK)
     return status;
 
-  pool = wp_cli_pool_new (options.plugin_dir, options.n_workers, &status);
+  pool = wp_cli_pool_new (options.plugin_dir, options.n_workers,
+                          options.sandbox != NULL ? options.sandbox : "strict", &status);
   if (pool == NULL)
     return status;
   wp_pool_set_worker_memory_limit (pool, options.memory_limit);
