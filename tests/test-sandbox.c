@@ -9,10 +9,13 @@
  * wp_pool_set_sandbox() promises:
  *
  *   /sandbox/read-secrets     $HOME/.ssh and /tmp files, the test's own
- *                             /proc/PID/environ: EACCES; /usr readable
+ *                             /proc/PID/environ and /proc/PID/mem:
+ *                             EACCES; /usr readable
  *   /sandbox/write            create, write, rename, unlink: EACCES, and
  *                             every file as it was
  *   /sandbox/sockets          AF_UNIX, AF_INET, AF_INET6, AF_NETLINK: EPERM
+ *   /sandbox/connect          a TCP port and a Unix socket the test listens
+ *                             on: EPERM
  *   /sandbox/session-bus      a real dbus-daemon: unreachable
  *   /sandbox/processes        fork, vfork, clone: EPERM; threads work
  *   /sandbox/exec             kills the worker: WORKER_CRASHED naming the
@@ -41,6 +44,7 @@
 #include <unistd.h>
 
 #include <gio/gunixfdlist.h>
+#include <gio/gunixsocketaddress.h>
 #include <workpool/workpool.h>
 
 #include "wp-test-util.h"
@@ -147,6 +151,7 @@ test_read_secrets (Fixture       *fixture,
   g_autofree char *key = write_secret (fixture->tmp_dir, "home/.ssh/id_ed25519");
   g_autofree char *tmp_file = write_secret (fixture->tmp_dir, "notes.txt");
   g_autofree char *environ_path = g_strdup_printf ("/proc/%d/environ", (int) getpid ());
+  g_autofree char *mem_path = g_strdup_printf ("/proc/%d/mem", (int) getpid ());
 
   g_test_summary ("A sandboxed plugin reads no secret: not in $HOME/.ssh, not in /tmp, not the "
                   "environment of the program that started it; /usr stays readable");
@@ -154,6 +159,7 @@ test_read_secrets (Fixture       *fixture,
   assert_refused (fixture, "read", g_variant_new ("(s)", key), EACCES);
   assert_refused (fixture, "read", g_variant_new ("(s)", tmp_file), EACCES);
   assert_refused (fixture, "read", g_variant_new ("(s)", environ_path), EACCES);
+  assert_refused (fixture, "open", g_variant_new ("(s)", mem_path), EACCES);
   g_assert_cmpint (attempt (fixture->strict, "read", g_variant_new ("(s)", "/usr/lib/os-release")),
                    ==, 0);
   g_assert_cmpint (attempt (fixture->strict, "read", g_variant_new ("(s)", "/etc/ld.so.cache")),
@@ -211,6 +217,36 @@ test_sockets (Fixture       *fixture,
 
   for (gsize i = 0; i < G_N_ELEMENTS (families); i++)
     assert_refused (fixture, "socket", g_variant_new ("(i)", families[i]), EPERM);
+}
+
+static void
+test_connect (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GSocketAddress) unix_address = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *socket_path = g_build_filename (fixture->tmp_dir, "socket", NULL);
+  g_autofree char *tcp = NULL;
+  g_autofree char *unix_target = g_strconcat ("unix:", socket_path, NULL);
+  guint16 port;
+
+  g_test_summary ("A sandboxed plugin connects neither to a TCP port nor to a Unix socket "
+                  "its program listens on");
+
+  /* The kernel completes the connections into the listen queues: nothing
+   * needs to accept them. */
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  tcp = g_strdup_printf ("tcp:%u", port);
+  unix_address = g_unix_socket_address_new (socket_path);
+  g_socket_listener_add_address (listener, unix_address, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  assert_refused (fixture, "connect", g_variant_new ("(s)", tcp), EPERM);
+  assert_refused (fixture, "connect", g_variant_new ("(s)", unix_target), EPERM);
+  g_socket_listener_close (listener);
 }
 
 static char *
@@ -559,6 +595,7 @@ main (int    argc,
   ADD ("read-secrets", test_read_secrets, NULL);
   ADD ("write", test_write, NULL);
   ADD ("sockets", test_sockets, NULL);
+  ADD ("connect", test_connect, NULL);
   ADD ("session-bus", test_session_bus, NULL);
   ADD ("processes", test_processes, NULL);
   ADD ("exec", test_exec, NULL);

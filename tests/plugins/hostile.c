@@ -7,8 +7,9 @@
  * Each attempt really makes the system calls and returns the errno it
  * got (0: it worked), so a test can hold the same job to succeeding in
  * an unconfined worker and failing in a sandboxed one: read reads a
- * file, write creates and writes one, rename and unlink do that, socket
- * makes a socket of a family, bus connects to a D-Bus address, spawn
+ * file, open only opens one, write creates and writes one, rename and
+ * unlink do that, socket makes a socket of a family, connect connects to
+ * "tcp:PORT" on 127.0.0.1 or "unix:PATH", bus connects to a D-Bus address, spawn
  * starts a process (fork, vfork, clone) or a thread, exec runs /bin/sh
  * (the sandbox kills the worker for it), ptrace attaches to a process,
  * signal sends one to a process, write_fd writes to a descriptor it was
@@ -27,7 +28,9 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +63,22 @@ hostile_read (GVariant      *args,
       close (fd);
       return g_variant_new ("(i)", saved);
     }
+  close (fd);
+  return g_variant_new ("(i)", 0);
+}
+
+static GVariant *
+hostile_open (GVariant      *args,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  const char *path;
+  int fd;
+
+  g_variant_get (args, "(&s)", &path);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return g_variant_new ("(i)", errno);
   close (fd);
   return g_variant_new ("(i)", 0);
 }
@@ -123,6 +142,51 @@ hostile_socket (GVariant      *args,
     return g_variant_new ("(i)", errno);
   close (fd);
   return g_variant_new ("(i)", 0);
+}
+
+static int
+connect_to (const char *where)
+{
+  struct sockaddr_storage address = { 0, };
+  socklen_t length;
+  int fd, res, saved;
+
+  if (g_str_has_prefix (where, "tcp:"))
+    {
+      struct sockaddr_in *in = (struct sockaddr_in *) &address;
+
+      in->sin_family = AF_INET;
+      in->sin_port = htons ((guint16) g_ascii_strtoull (where + 4, NULL, 10));
+      in->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+      length = sizeof *in;
+    }
+  else
+    {
+      struct sockaddr_un *un = (struct sockaddr_un *) &address;
+
+      un->sun_family = AF_UNIX;
+      g_strlcpy (un->sun_path, where + strlen ("unix:"), sizeof un->sun_path);
+      length = sizeof *un;
+    }
+
+  fd = socket (address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return errno;
+  res = connect (fd, (struct sockaddr *) &address, length);
+  saved = errno;
+  close (fd);
+  return res < 0 ? saved : 0;
+}
+
+static GVariant *
+hostile_connect (GVariant      *args,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  const char *where;
+
+  g_variant_get (args, "(&s)", &where);
+  return g_variant_new ("(i)", connect_to (where));
 }
 
 /* "" when it connected to the bus at the address, else the error. */
@@ -278,10 +342,12 @@ hostile_status (GVariant      *args,
 
 static const WpFunction functions[] = {
   { "read", "(s)", "(i)", hostile_read, "Reads a byte of a file" },
+  { "open", "(s)", "(i)", hostile_open, "Opens a file for reading" },
   { "write", "(s)", "(i)", hostile_write, "Creates and writes a file" },
   { "rename", "(ss)", "(i)", hostile_rename, "Renames a file" },
   { "unlink", "(s)", "(i)", hostile_unlink, "Removes a file" },
   { "socket", "(i)", "(i)", hostile_socket, "Makes a socket of an address family" },
+  { "connect", "(s)", "(i)", hostile_connect, "Connects to tcp:PORT on 127.0.0.1 or unix:PATH" },
   { "bus", "(s)", "(s)", hostile_bus, "Connects to a D-Bus address" },
   { "spawn", "(s)", "(i)", hostile_spawn, "Starts a process (fork, vfork, clone) or a thread" },
   { "exec", "()", "(i)", hostile_exec, "Runs /bin/sh" },
