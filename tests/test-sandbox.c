@@ -11,7 +11,8 @@
  *   /sandbox/read-secrets     $HOME/.ssh and /tmp files, the test's own
  *                             /proc/PID/environ and /proc/PID/mem:
  *                             EACCES; /usr readable
- *   /sandbox/write            create, write, rename, unlink: EACCES, and
+ *   /sandbox/write            create, write, rename, unlink, truncate:
+ *                             refused, and
  *                             every file as it was
  *   /sandbox/sockets          AF_UNIX, AF_INET, AF_INET6, AF_NETLINK: EPERM
  *   /sandbox/connect          a TCP port and a Unix socket the test listens
@@ -20,6 +21,7 @@
  *   /sandbox/processes        fork, vfork, clone: EPERM; threads work
  *   /sandbox/exec             kills the worker: WORKER_CRASHED naming the
  *                             sandbox, and the next job runs
+ *   /sandbox/other-arch       so does a call through the x32 ABI
  *   /sandbox/other-processes  ptrace and signals to the test process and
  *                             to another process: EPERM; to itself: fine
  *   /sandbox/descriptors      writes to a descriptor it was given; holds
@@ -195,6 +197,7 @@ test_write (Fixture       *fixture,
   g_assert_cmpint (attempt (fixture->strict, "rename", g_variant_new ("(ss)", victim, renamed)),
                    ==, EACCES);
   g_assert_cmpint (attempt (fixture->strict, "unlink", g_variant_new ("(s)", victim)), ==, EACCES);
+  g_assert_cmpint (attempt (fixture->strict, "truncate", g_variant_new ("(s)", victim)), !=, 0);
   assert_contents (victim, "secret\n");
   g_assert_false (g_file_test (renamed, G_FILE_TEST_EXISTS));
 
@@ -341,6 +344,26 @@ test_exec (Fixture       *fixture,
   g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED);
   g_assert_nonnull (strstr (error->message, "killed by the sandbox"));
 
+  g_assert_cmpint (attempt (fixture->strict, "spawn", g_variant_new ("(s)", "thread")), ==, 0);
+}
+
+static void
+test_other_arch (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  g_test_summary ("A system call through another ABI (x32 on x86_64) kills a sandboxed worker");
+
+#ifndef __x86_64__
+  g_test_skip ("x32 exists on x86_64 only");
+  return;
+#endif
+  result = wp_test_call (fixture->strict, "hostile", "x32", NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED);
+  g_assert_nonnull (strstr (error->message, "killed by the sandbox"));
   g_assert_cmpint (attempt (fixture->strict, "spawn", g_variant_new ("(s)", "thread")), ==, 0);
 }
 
@@ -545,6 +568,9 @@ test_landlock_abi (Fixture       *fixture,
   g_assert_cmpint (attempt (pool, "write", g_variant_new ("(s)", created)), ==, EACCES);
   g_assert_false (g_file_test (created, G_FILE_TEST_EXISTS));
   g_assert_cmpint (attempt (pool, "socket", g_variant_new ("(i)", AF_INET)), ==, EPERM);
+  /* Before ABI 3 Landlock lets truncate() by path through: seccomp not. */
+  g_assert_cmpint (attempt (pool, "truncate", g_variant_new ("(s)", secret)), ==, EPERM);
+  assert_contents (secret, "secret\n");
   g_unsetenv ("WORKPOOL_TEST_LANDLOCK_ABI");
 
   stats = wp_pool_get_stats (pool);
@@ -599,6 +625,7 @@ main (int    argc,
   ADD ("session-bus", test_session_bus, NULL);
   ADD ("processes", test_processes, NULL);
   ADD ("exec", test_exec, NULL);
+  ADD ("other-arch", test_other_arch, NULL);
   ADD ("other-processes", test_other_processes, NULL);
   ADD ("descriptors", test_descriptors, NULL);
   ADD ("stats", test_stats, NULL);

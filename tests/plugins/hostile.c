@@ -11,7 +11,8 @@
  * unlink do that, socket makes a socket of a family, connect connects to
  * "tcp:PORT" on 127.0.0.1 or "unix:PATH", bus connects to a D-Bus address, spawn
  * starts a process (fork, vfork, clone) or a thread, exec runs /bin/sh
- * (the sandbox kills the worker for it), ptrace attaches to a process,
+ * (the sandbox kills the worker for it), x32 makes a call through the x32
+ * ABI (likewise), truncate truncates a file by path, ptrace attaches to a process,
  * signal sends one to a process, write_fd writes to a descriptor it was
  * given, and status reports the worker's RLIMIT_CORE, RLIMIT_NOFILE,
  * no-new-privs flag and open descriptors.
@@ -277,6 +278,31 @@ hostile_exec (GVariant      *args,
   return g_variant_new ("(i)", errno);
 }
 
+/* getpid() through x32's system call numbers, an ABI the sandbox does
+ * not admit. */
+static GVariant *
+hostile_x32 (GVariant      *args,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+#ifdef __x86_64__
+  return g_variant_new ("(i)", errno_of ((int) syscall (0x40000000 | SYS_getpid)));
+#else
+  return g_variant_new ("(i)", ENOSYS);
+#endif
+}
+
+static GVariant *
+hostile_truncate (GVariant      *args,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  const char *path;
+
+  g_variant_get (args, "(&s)", &path);
+  return g_variant_new ("(i)", errno_of (truncate (path, 0)));
+}
+
 static GVariant *
 hostile_ptrace (GVariant      *args,
                 GCancellable  *cancellable,
@@ -351,6 +377,8 @@ static const WpFunction functions[] = {
   { "bus", "(s)", "(s)", hostile_bus, "Connects to a D-Bus address" },
   { "spawn", "(s)", "(i)", hostile_spawn, "Starts a process (fork, vfork, clone) or a thread" },
   { "exec", "()", "(i)", hostile_exec, "Runs /bin/sh" },
+  { "x32", "()", "(i)", hostile_x32, "Calls getpid() through the x32 ABI" },
+  { "truncate", "(s)", "(i)", hostile_truncate, "Truncates a file by its path" },
   { "ptrace", "(i)", "(i)", hostile_ptrace, "Attaches to a process" },
   { "signal", "(ii)", "(i)", hostile_signal, "Sends a signal to a process" },
   { "write_fd", "(h)", "(i)", hostile_write_fd, "Writes to a descriptor it was given" },
