@@ -2325,8 +2325,12 @@ run_snooping (const char *dir,
               const char *secret,
               const char *sandbox_option)
 {
+  g_autofree char *test_folder = g_strdup (g_getenv ("WORKPOOL_TEST_SANDBOX_FOLDER"));
   WpCliRun *run;
 
+  /* Under `meson test --setup strict`, which opens /tmp to the workers:
+   * the sandbox tested here is the one users get. */
+  g_unsetenv ("WORKPOOL_TEST_SANDBOX_FOLDER");
   g_setenv ("WP_TEST_SNOOP", secret, TRUE);
   if (sandbox_option != NULL)
     run = run_thumbnail ("--plugin-dir", g_getenv ("WORKPOOL_STALL_PLUGIN_DIR"),
@@ -2335,6 +2339,8 @@ run_snooping (const char *dir,
     run = run_thumbnail ("--plugin-dir", g_getenv ("WORKPOOL_STALL_PLUGIN_DIR"),
                          "--workers", "1", dir);
   g_unsetenv ("WP_TEST_SNOOP");
+  if (test_folder != NULL)
+    g_setenv ("WORKPOOL_TEST_SANDBOX_FOLDER", test_folder, TRUE);
   g_test_message ("%s", run->err);
   g_assert_cmpint (run->status, ==, 1);
   return run;
