@@ -5,7 +5,7 @@
  *
  * Covers the keys and types of the stats (a{sv} of uint64: submitted,
  * completed, failed, cancelled, crashed, timed-out, queued, prefetched,
- * running, workers, spawned), their values on a fresh pool, while jobs run, after
+ * running, workers, spawned; and sandbox, a string), their values on a fresh pool, while jobs run, after
  * a seeded mix of successes and failures (each counter against the
  * callbacks), for calls refused at once, and after close; and that
  * submitted = completed + failed + cancelled + queued + running holds
@@ -28,7 +28,8 @@ test_stats_keys (WpTestFixture *fixture,
   const char *key;
   GVariant *value;
 
-  g_test_summary ("The stats are an a{sv} with the eleven documented keys, every value a uint64");
+  g_test_summary ("The stats are an a{sv} with the eleven documented counters, each a uint64, "
+                  "and the sandbox, a string, empty before a worker started");
 
   stats = g_variant_take_ref (wp_pool_get_stats (fixture->pool));
   g_assert_cmpstr (g_variant_get_type_string (stats), ==, "a{sv}");
@@ -44,8 +45,11 @@ test_stats_keys (WpTestFixture *fixture,
 
   g_variant_iter_init (&iter, stats);
   while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
-    if (!g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    if (g_str_equal (key, "sandbox"))
+      g_assert_cmpstr (g_variant_get_string (value, NULL), ==, "");
+    else if (!g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
       g_error ("stats \"%s\" is of type %s", key, g_variant_get_type_string (value));
+  g_assert_cmpuint (g_variant_n_children (stats), ==, G_N_ELEMENTS (stat_keys) + 1);
 }
 
 static void

@@ -377,7 +377,7 @@ kind_takes_body (guint8    kind,
 {
   static const struct { guint8 kind; const char *type; } kinds[] = {
     { WP_WIRE_CALL, "(ssv)" }, { WP_WIRE_DESCRIBE, "(s)" }, { WP_WIRE_CANCEL, "()" },
-    { WP_WIRE_HELLO, "(ui)" }, { WP_WIRE_LOADED, "(sttx)" }, { WP_WIRE_ERROR, "(sis)" },
+    { WP_WIRE_HELLO, "(uis)" }, { WP_WIRE_LOADED, "(sttx)" }, { WP_WIRE_ERROR, "(sis)" },
   };
   g_autoptr(GVariant) body = NULL;
 

@@ -325,11 +325,13 @@ wp_cli_parse_options (GOptionContext   *context,
 
 /* Pools */
 
-/* A --plugin-dir that does not exist is a usage error; any other failure
- * (including a missing default directory) is a failure. */
+/* A --plugin-dir that does not exist, or a --sandbox (@sandbox; NULL for
+ * the pool's default) other than none or strict, is a usage error; any
+ * other failure (including a missing default directory) is a failure. */
 WpPool *
 wp_cli_pool_new (const char *plugin_dir,
                  guint       n_workers,
+                 const char *sandbox,
                  int        *exit_status)
 {
   g_autoptr(GError) error = NULL;
@@ -341,14 +343,38 @@ wp_cli_pool_new (const char *plugin_dir,
                                          "“%s”", plugin_dir);
       return NULL;
     }
+  if (sandbox != NULL && !g_str_equal (sandbox, "none") && !g_str_equal (sandbox, "strict"))
+    {
+      *exit_status = wp_cli_usage_error ("--sandbox: “%s” is not none or strict", sandbox);
+      return NULL;
+    }
 
   pool = wp_pool_new (plugin_dir, n_workers, &error);
   if (pool == NULL)
     {
       *exit_status = wp_cli_fail (NULL, error);
       wp_cli_hint_worker ();
+      return NULL;
     }
+  if (sandbox != NULL)
+    wp_pool_set_sandbox (pool, g_str_equal (sandbox, "strict") ? WP_SANDBOX_STRICT
+                                                               : WP_SANDBOX_NONE);
   return pool;
+}
+
+/* "sandbox: MECHANISMS" on stdout when @pool's workers are confined. */
+void
+wp_cli_print_sandbox (WpPool *pool)
+{
+  g_autoptr(GVariant) stats = NULL;
+  const char *mechanisms;
+
+  if (wp_pool_get_sandbox (pool) == WP_SANDBOX_NONE)
+    return;
+
+  stats = wp_pool_get_stats (pool);
+  if (g_variant_lookup (stats, "sandbox", "&s", &mechanisms) && *mechanisms != '\0')
+    g_print ("sandbox: %s\n", mechanisms);
 }
 
 /* Closes @pool and waits until its workers have exited. */

@@ -187,10 +187,12 @@ run_call (WpPool            *pool,
 
 static GOptionContext *
 call_option_context_new (char **plugin_dir,
+                         char **sandbox,
                          int   *timeout_ms)
 {
   const GOptionEntry entries[] = {
     WP_CLI_OPTION_PLUGIN_DIR (plugin_dir),
+    WP_CLI_OPTION_SANDBOX (sandbox, "$WORKPOOL_SANDBOX, else none"),
     { "timeout", 0, 0, G_OPTION_ARG_INT, timeout_ms,
       "Fail the job when it runs longer than MS milliseconds "
       "(default: 0, no limit)", "MS" },
@@ -219,8 +221,9 @@ wp_cli_call (int    argc,
              char **argv)
 {
   g_autofree char *plugin_dir = NULL;
+  g_autofree char *sandbox = NULL;
   int timeout_ms = 0;
-  g_autoptr(GOptionContext) context = call_option_context_new (&plugin_dir,
+  g_autoptr(GOptionContext) context = call_option_context_new (&plugin_dir, &sandbox,
                                                                &timeout_ms);
   g_autoptr(WpPool) pool = NULL;
   CallRequest request = { NULL, };
@@ -242,7 +245,7 @@ wp_cli_call (int    argc,
   request.args_text = argc > 3 ? argv[3] : NULL;
   request.timeout_ms = timeout_ms;
 
-  pool = wp_cli_pool_new (plugin_dir, 1, &status);
+  pool = wp_cli_pool_new (plugin_dir, 1, sandbox, &status);
   if (pool == NULL)
     return status;
   status = run_call (pool, &request);

@@ -3,7 +3,7 @@
  * Copyright 2026 The workpool authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   workpool list [--plugin-dir DIR]
+ *   workpool list [--plugin-dir DIR] [--sandbox none|strict]
  *
  * Prints every plugin of the plugin directory, in name order, with its
  * version and summary, then one aligned line per function:
@@ -16,7 +16,10 @@
  * over its workers) and printed in order as their answers come in.  A
  * plugin that cannot describe itself is listed as "(unavailable)" and its
  * error goes to stderr; the others are still listed, and the exit status
- * is 1.
+ * is 1.  With --sandbox=strict (or $WORKPOOL_SANDBOX=strict) a last line
+ * says which mechanisms confine the workers:
+ *
+ *   sandbox: landlock (ABI 7), seccomp, no-new-privs, rlimits
  */
 
 #include "config.h"
@@ -144,8 +147,10 @@ wp_cli_list (int    argc,
              char **argv)
 {
   g_autofree char *plugin_dir = NULL;
+  g_autofree char *sandbox = NULL;
   const GOptionEntry entries[] = {
     WP_CLI_OPTION_PLUGIN_DIR (&plugin_dir),
+    WP_CLI_OPTION_SANDBOX (&sandbox, "$WORKPOOL_SANDBOX, else none"),
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -160,10 +165,12 @@ wp_cli_list (int    argc,
   if (argc > 1)
     return wp_cli_usage_error ("unexpected argument “%s”", argv[1]);
 
-  pool = wp_cli_pool_new (plugin_dir, 0, &status);
+  pool = wp_cli_pool_new (plugin_dir, 0, sandbox, &status);
   if (pool == NULL)
     return status;
   status = list_plugins (pool);
+  if (status == WP_CLI_EXIT_OK)
+    wp_cli_print_sandbox (pool);
   if (!wp_cli_pool_close (pool))
     status = WP_CLI_EXIT_FAILED;
   return status;

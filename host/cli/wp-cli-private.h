@@ -43,6 +43,13 @@ typedef enum {
     "Load plugins from DIR (default: $WORKPOOL_PLUGIN_DIR, else the "   \
     "installed plugins)", "DIR" }
 
+/* An option entry for --sandbox; @location is a `char **`, given to
+ * wp_cli_pool_new(). */
+#define WP_CLI_OPTION_SANDBOX(location, default_text)                   \
+  { "sandbox", 0, 0, G_OPTION_ARG_STRING, (location),                   \
+    "Confine the workers: none or strict (default: " default_text ")",  \
+    "SANDBOX" }
+
 /* Subcommands */
 
 int           wp_cli_list          (int              argc,
@@ -72,7 +79,9 @@ gboolean      wp_cli_parse_options (GOptionContext  *context,
 
 WpPool       *wp_cli_pool_new      (const char      *plugin_dir,
                                     guint            n_workers,
+                                    const char      *sandbox,
                                     int             *exit_status);
+void          wp_cli_print_sandbox (WpPool          *pool);
 gboolean      wp_cli_pool_close    (WpPool          *pool);
 
 /* Waiting for async operations */

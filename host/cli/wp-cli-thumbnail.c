@@ -7,7 +7,7 @@
  *                      [--one-job-per-size] [--ext EXT,…|all] [--quiet]
  *                      [--progress=auto|always|never] [--memory-limit SIZE]
  *                      [--max-pixels N] [--strict] [--timeout SECONDS]
- *                      [--output OUT] [--plugin-dir DIR] DIR…
+ *                      [--output OUT] [--sandbox strict|none] [--plugin-dir DIR] DIR…
  *
  *   $ workpool thumbnail ~/Photos
  *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 0 passed over,
@@ -76,6 +76,11 @@
  * raised towards the hard one (up to MAX_NOFILE): so however large the
  * tree, the command holds at most window x 19 descriptors for jobs
  * (152 with two workers), never near the limit.
+ *
+ * Sandbox.  The workers run under WP_SANDBOX_STRICT unless --sandbox=none
+ * says otherwise (wp_pool_set_sandbox()): they read no path, so a decoder
+ * exploit in an image reads no secret, writes nothing and reaches no one;
+ * where the kernel cannot confine them, every image fails saying why.
  *
  * Memory.  Each worker runs under a memory limit (RLIMIT_AS, see
  * wp_pool_set_worker_memory_limit()), 1 GiB unless --memory-limit says
@@ -211,6 +216,7 @@ typedef struct {
 
 typedef struct {
   char         *plugin_dir;
+  char         *sandbox;      /* --sandbox; NULL: strict */
   char         *output;       /* --output; NULL: beside the images */
   GPtrArray    *output_roots; /* OutputRoot *, with --output */
   GArray       *sizes;        /* BoxSize */
@@ -285,6 +291,7 @@ static void
 thumb_options_clear (ThumbOptions *options)
 {
   g_clear_pointer (&options->plugin_dir, g_free);
+  g_clear_pointer (&options->sandbox, g_free);
   g_clear_pointer (&options->output, g_free);
   g_clear_pointer (&options->output_roots, g_ptr_array_unref);
   g_clear_pointer (&options->sizes, g_array_unref);
@@ -557,6 +564,7 @@ parse_options (int            *argc,
       "Seconds an image may take in a worker before it fails; 0 for no limit "
       "(default: 60)", "SECONDS" },
     WP_CLI_OPTION_PLUGIN_DIR (&options->plugin_dir),
+    WP_CLI_OPTION_SANDBOX (&options->sandbox, "strict"),
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = thumbnail_option_context_new (entries);
@@ -1584,7 +1592,8 @@ wp_cli_thumbnail (int    argc,
   if (status != WP_CLI_EXIT_OK)
     return status;
 
-  pool = wp_cli_pool_new (options.plugin_dir, options.n_workers, &status);
+  pool = wp_cli_pool_new (options.plugin_dir, options.n_workers,
+                          options.sandbox != NULL ? options.sandbox : "strict", &status);
   if (pool == NULL)
     return status;
   wp_pool_set_worker_memory_limit (pool, options.memory_limit);

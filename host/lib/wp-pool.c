@@ -125,6 +125,7 @@ enum {
   PROP_WORKER_MEMORY_LIMIT,
   PROP_MAX_FRAME_SIZE,
   PROP_PREFETCH,
+  PROP_SANDBOX,
   N_PROPS
 };
 
@@ -309,6 +310,9 @@ wp_pool_get_property (GObject    *object,
     case PROP_PREFETCH:
       g_value_set_uint (value, wp_pool_get_prefetch (self));
       break;
+    case PROP_SANDBOX:
+      g_value_set_enum (value, wp_pool_get_sandbox (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -349,6 +353,9 @@ wp_pool_set_property (GObject      *object,
       break;
     case PROP_PREFETCH:
       wp_pool_set_prefetch (self, g_value_get_uint (value));
+      break;
+    case PROP_SANDBOX:
+      wp_pool_set_sandbox (self, g_value_get_enum (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -451,6 +458,15 @@ wp_pool_class_init (WpPoolClass *klass)
     g_param_spec_uint ("prefetch", NULL, NULL, 0, WP_CLAIM_SLOTS, WP_CLAIM_SLOTS,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * WpPool:sandbox:
+   *
+   * How the workers are confined.  See [method@Workpool.Pool.set_sandbox].
+   */
+  properties[PROP_SANDBOX] =
+    g_param_spec_enum ("sandbox", NULL, NULL, WP_TYPE_SANDBOX, WP_SANDBOX_NONE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* A worker can die while the pool writes to it.  As GSocket does, ignore
@@ -474,6 +490,16 @@ default_prefetch (void)
   return WP_CLAIM_SLOTS;
 }
 
+/* $WORKPOOL_SANDBOX, "strict" or "none", else none: how an administrator
+ * or a test suite confines the workers of programs that do not say. */
+static WpSandbox
+default_sandbox (void)
+{
+  const char *value = g_getenv ("WORKPOOL_SANDBOX");
+
+  return g_strcmp0 (value, "strict") == 0 ? WP_SANDBOX_STRICT : WP_SANDBOX_NONE;
+}
+
 static void
 wp_pool_init (WpPool *self)
 {
@@ -484,6 +510,7 @@ wp_pool_init (WpPool *self)
   wp_scheduler_init (&self->scheduler, G_OBJECT (self), context, on_drained, self);
   self->scheduler.n_workers = g_get_num_processors ();
   self->scheduler.prefetch = default_prefetch ();
+  self->scheduler.sandbox = default_sandbox ();
 }
 
 /* Creating */
@@ -1141,7 +1168,8 @@ set_uint (WpPool *pool,
  * wp_pool_get_stats:
  * @pool: a #WpPool
  *
- * Counters of the pool's life so far, as an `a{sv}` of `t` (uint64):
+ * Counters of the pool's life so far, as an `a{sv}` of `t` (uint64)
+ * but one:
  * submitted, completed, failed, cancelled, crashed, timed-out, queued,
  * prefetched, running, workers, spawned.  submitted = completed + failed
  * + cancelled + queued + running; crashed and timed-out count jobs also
@@ -1149,7 +1177,10 @@ set_uint (WpPool *pool,
  * a busy worker, to run when its current job ends (the pool still takes
  * them back to cancel them or to run them on a worker that goes idle);
  * workers is the number of worker processes now, spawned the number ever
- * started.
+ * started.  One more entry is a string, `s`: sandbox, the mechanisms
+ * confining the last worker started (such as "landlock (ABI 7), seccomp,
+ * no-new-privs, rlimits"; see [method@Workpool.Pool.set_sandbox]), "" for
+ * none.
  *
  * Call from the pool's thread.
  *
@@ -1180,6 +1211,9 @@ wp_pool_get_stats (WpPool *pool)
   ADD ("running", scheduler->counts.n_running);
   ADD ("workers", scheduler->workers.all.length);
   ADD ("spawned", scheduler->stats.spawned);
+  g_variant_builder_add (&builder, "{sv}", "sandbox",
+                         g_variant_new_string (scheduler->sandbox_in_force != NULL
+                                               ? scheduler->sandbox_in_force : ""));
 
 #undef ADD
 
@@ -1380,7 +1414,8 @@ wp_pool_set_worker_memory_limit (WpPool  *pool,
   if (pool->scheduler.memory_limit == bytes)
     return;
 
-  wp_scheduler_set_limits (&pool->scheduler, pool->scheduler.max_frame, bytes);
+  wp_scheduler_set_limits (&pool->scheduler, pool->scheduler.max_frame, bytes,
+                           pool->scheduler.sandbox);
   g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_WORKER_MEMORY_LIMIT]);
 }
 
@@ -1440,7 +1475,8 @@ wp_pool_set_max_frame_size (WpPool *pool,
   if (pool->scheduler.max_frame == bytes)
     return;
 
-  wp_scheduler_set_limits (&pool->scheduler, bytes, pool->scheduler.memory_limit);
+  wp_scheduler_set_limits (&pool->scheduler, bytes, pool->scheduler.memory_limit,
+                           pool->scheduler.sandbox);
   g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_MAX_FRAME_SIZE]);
 }
 
@@ -1508,4 +1544,73 @@ wp_pool_get_prefetch (WpPool *pool)
   g_return_val_if_fail (WP_IS_POOL (pool), 0);
 
   return pool->scheduler.prefetch;
+}
+
+/**
+ * wp_pool_set_sandbox:
+ * @pool: a #WpPool
+ * @sandbox: how to confine the workers
+ *
+ * Confines the workers.  Under %WP_SANDBOX_STRICT each worker, as it
+ * starts and before it loads any plugin, closes every descriptor it was
+ * not meant to have, sets `RLIMIT_CORE` to 0 and bounds `RLIMIT_NOFILE`,
+ * sets `PR_SET_NO_NEW_PRIVS` and makes itself undumpable, and then, for
+ * the rest of its life:
+ *
+ * - reads, through Landlock at the best ABI the kernel offers, no file
+ *   outside `/usr`, `/lib*`, `/etc/ld.so.cache`, `/etc/localtime`, the font
+ *   configuration and cache, `/dev/urandom`, its own `/proc/self`, the
+ *   plugin directory, the worker executable's directory and
+ *   `$GDK_PIXBUF_MODULE_FILE`, and writes, creates, renames, links,
+ *   truncates or removes no file anywhere: it works on the descriptors it
+ *   is given ([method@Workpool.Pool.call_with_unix_fd_list_async]);
+ * - makes no socket of any family and connects to nothing, starts no
+ *   process (threads still work), can neither ptrace nor signal any
+ *   process but itself, and is refused the kernel's other escape hatches
+ *   (namespaces, mounts, BPF, io_uring and the like), through a seccomp
+ *   filter.
+ *
+ * A forbidden call fails with `EPERM` or `EACCES`, so a plugin sees an
+ * ordinary error, except execve() and execveat(), which kill the worker:
+ * the job then fails with %WP_POOL_ERROR_WORKER_CRASHED, whose message
+ * says that the sandbox killed it.  Where the kernel lacks Landlock or
+ * seccomp, every job fails with %WP_POOL_ERROR_SANDBOX naming what is
+ * missing: no job runs unconfined instead.  The mechanisms in force are
+ * the "sandbox" entry of [method@Workpool.Pool.get_stats].
+ *
+ * The default is %WP_SANDBOX_NONE, unless `$WORKPOOL_SANDBOX` is
+ * `strict`.  A change retires the workers started under the old setting,
+ * as for [method@Workpool.Pool.set_worker_memory_limit].
+ *
+ * Call from the pool's thread.
+ */
+void
+wp_pool_set_sandbox (WpPool    *pool,
+                     WpSandbox  sandbox)
+{
+  g_return_if_fail (WP_IS_POOL (pool));
+  g_return_if_fail (sandbox == WP_SANDBOX_NONE || sandbox == WP_SANDBOX_STRICT);
+
+  if (pool->scheduler.sandbox == sandbox)
+    return;
+
+  wp_scheduler_set_limits (&pool->scheduler, pool->scheduler.max_frame,
+                           pool->scheduler.memory_limit, sandbox);
+  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_SANDBOX]);
+}
+
+/**
+ * wp_pool_get_sandbox:
+ * @pool: a #WpPool
+ *
+ * Gets how the workers are confined.  Call from the pool's thread.
+ *
+ * Returns: the pool's sandbox
+ */
+WpSandbox
+wp_pool_get_sandbox (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), WP_SANDBOX_NONE);
+
+  return pool->scheduler.sandbox;
 }

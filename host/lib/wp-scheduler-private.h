@@ -47,6 +47,8 @@ struct _WpScheduler {
   guint                   prefetch;       /* offers per busy worker, at most WP_CLAIM_SLOTS */
   gsize                   max_frame;
   guint64                 memory_limit;   /* 0: none */
+  WpSandbox               sandbox;
+  char                   *sandbox_in_force; /* the last started worker's; NULL before */
 
   GMainContext           *context;
   GObject                *owner;          /* the pool; held while user code runs */
@@ -99,7 +101,8 @@ void      wp_scheduler_abort             (WpScheduler            *self);
 
 void      wp_scheduler_set_limits        (WpScheduler            *self,
                                           gsize                   max_frame,
-                                          guint64                 memory_limit);
+                                          guint64                 memory_limit,
+                                          WpSandbox               sandbox);
 void      wp_scheduler_set_prefetch      (WpScheduler            *self,
                                           guint                   prefetch);
 

@@ -426,6 +426,7 @@ worker_config (WpScheduler *self)
     .plugin_dir = self->plugin_dir,
     .max_frame = self->max_frame,
     .memory_limit = self->memory_limit,
+    .sandbox = self->sandbox,
   };
 
   return config;
@@ -705,6 +706,8 @@ on_worker_ready (WpWorkerHandle *worker,
   WpScheduler *self = user_data;
 
   self->start_failures = 0;
+  g_free (self->sandbox_in_force);
+  self->sandbox_in_force = g_strdup (wp_worker_handle_get_sandbox_in_force (worker));
   dispatch (self);
 }
 
@@ -965,13 +968,15 @@ wp_scheduler_abort (WpScheduler *self)
 void
 wp_scheduler_set_limits (WpScheduler *self,
                          gsize        max_frame,
-                         guint64      memory_limit)
+                         guint64      memory_limit,
+                         WpSandbox    sandbox)
 {
   g_autoptr(GPtrArray) queued = NULL;
   GList *link;
 
   self->max_frame = max_frame;
   self->memory_limit = memory_limit;
+  self->sandbox = sandbox;
 
   /* A job offered to a worker with the old limits has not started: it
    * waits for a worker with the new ones, unless that worker took it. */
@@ -1061,6 +1066,7 @@ wp_scheduler_clear (WpScheduler *self)
   wp_job_queue_clear (&self->queue);
   g_mutex_clear (&self->cancel_lock);
   g_clear_pointer (&self->plugin_dir, g_free);
+  g_clear_pointer (&self->sandbox_in_force, g_free);
   g_clear_pointer (&self->stat_plugin, g_free);
   g_clear_pointer (&self->stat_path, g_free);
   g_clear_pointer (&self->worker_path, g_free);

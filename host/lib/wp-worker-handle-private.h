@@ -11,6 +11,7 @@
 
 #include "wp-job-private.h"
 #include "wp-plugin-dir-private.h"
+#include "workpool/wp-pool.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,7 @@ typedef struct {
   const char *plugin_dir;
   gsize       max_frame;     /* bytes, both directions */
   guint64     memory_limit;  /* RLIMIT_AS in bytes; 0 for none */
+  WpSandbox   sandbox;
 } WpWorkerHandleConfig;
 
 /* The handles of one pool.  Each handle keeps its place here as it
@@ -97,6 +99,7 @@ gboolean               wp_worker_handle_failed_to_start    (WpWorkerHandle      
 guint                  wp_worker_handle_get_jobs_done      (WpWorkerHandle              *worker);
 gboolean               wp_worker_handle_has_limits         (WpWorkerHandle              *worker,
                                                             const WpWorkerHandleConfig  *config);
+const char          *wp_worker_handle_get_sandbox_in_force (WpWorkerHandle *worker);
 const WpPluginFileId  *wp_worker_handle_get_plugin_file_id (WpWorkerHandle              *worker,
                                                             const char                  *plugin);
 GError                *wp_worker_handle_dup_death_error    (WpWorkerHandle              *worker);

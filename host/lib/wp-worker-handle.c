@@ -156,6 +156,8 @@ struct _WpWorkerHandle {
   guint                       jobs_done;
   gsize                       max_frame;         /* the limits it was started with */
   guint64                     memory_limit;
+  WpSandbox                   sandbox;
+  char                       *sandbox_in_force;  /* from HELLO; "" for none */
   gboolean                    reaped;
   int                         pidfd;             /* -1 if none; see reap_if_left */
   GSource                    *reap_source;       /* retries reap_if_left */
@@ -428,14 +430,17 @@ handle_hello (WpWorkerHandle  *worker,
               WpWireMessage   *message,
               GError         **error)
 {
+  const char *sandbox;
+
   if (worker->state != WP_WORKER_HANDLE_STARTING)
     return wp_wire_protocol_error (error, "Worker %s said hello twice", worker->pid);
 
-  if (!wp_wire_hello_check (message->body, error))
+  if (!wp_wire_hello_check (message->body, &sandbox, error))
     {
       g_prefix_error (error, "Worker %s: ", worker->pid);
       return FALSE;
     }
+  worker->sandbox_in_force = g_strdup (sandbox);
 
   set_state (worker, WP_WORKER_HANDLE_IDLE);
   worker->ready = TRUE;
@@ -907,6 +912,7 @@ launch (const WpWorkerHandleConfig  *config,
     "--host-pid", host_pid,
     "--max-frame", max_frame,
     "--memory-limit", memory_limit,
+    "--sandbox", config->sandbox == WP_SANDBOX_STRICT ? "strict" : "none",
     NULL
   };
   GSubprocess *process;
@@ -1005,6 +1011,7 @@ wp_worker_handle_spawn (WpWorkerSet                 *set,
   worker->fds_fd = g_steal_fd (&fds_socket[0]);
   worker->max_frame = config->max_frame;
   worker->memory_limit = config->memory_limit;
+  worker->sandbox = config->sandbox;
   capacity = fcntl (worker->request_fd, F_GETPIPE_SZ);
   worker->request_capacity = capacity > 0 ? (gsize) capacity : 0;
   g_queue_init (&worker->requests);
@@ -1069,6 +1076,7 @@ wp_worker_handle_unref (WpWorkerHandle *worker)
   g_clear_error (&worker->protocol_error);
   munmap (worker->claims, sizeof (WpClaimPage));
   g_free (worker->pid);
+  g_free (worker->sandbox_in_force);
   g_free (worker);
 }
 
@@ -1126,7 +1134,16 @@ gboolean
 wp_worker_handle_has_limits (WpWorkerHandle             *worker,
                              const WpWorkerHandleConfig *config)
 {
-  return worker->max_frame == config->max_frame && worker->memory_limit == config->memory_limit;
+  return worker->max_frame == config->max_frame && worker->memory_limit == config->memory_limit
+         && worker->sandbox == config->sandbox;
+}
+
+/* The mechanisms of the worker's sandbox, as its HELLO said; "" for none,
+ * NULL before its HELLO. */
+const char *
+wp_worker_handle_get_sandbox_in_force (WpWorkerHandle *worker)
+{
+  return worker->sandbox_in_force;
 }
 
 /* The file the worker loaded @plugin from; NULL if it has not. */
@@ -1148,6 +1165,18 @@ wp_worker_handle_get_plugin_file_id (WpWorkerHandle *worker,
 }
 
 static char *
+describe_signal (WpWorkerHandle *worker,
+                 int             signum)
+{
+  /* The seccomp filter kills with SIGSYS (wp-sandbox.c). */
+  if (signum == SIGSYS && worker->sandbox == WP_SANDBOX_STRICT)
+    return g_strdup_printf ("was killed by the sandbox (signal %d, %s): it made a system call "
+                            "the sandbox forbids, such as execve", signum, g_strsignal (signum));
+
+  return g_strdup_printf ("was killed by signal %d (%s)", signum, g_strsignal (signum));
+}
+
+static char *
 describe_exit (WpWorkerHandle *worker)
 {
   GSubprocess *process = worker->process;
@@ -1155,15 +1184,10 @@ describe_exit (WpWorkerHandle *worker)
   if (worker->reaped_here && worker->own_status.si_code == CLD_EXITED)
     return g_strdup_printf ("exited with status %d", worker->own_status.si_status);
   if (worker->reaped_here)
-    return g_strdup_printf ("was killed by signal %d (%s)", worker->own_status.si_status,
-                            g_strsignal (worker->own_status.si_status));
+    return describe_signal (worker, worker->own_status.si_status);
 
   if (g_subprocess_get_if_signaled (process))
-    {
-      int signum = g_subprocess_get_term_sig (process);
-
-      return g_strdup_printf ("was killed by signal %d (%s)", signum, g_strsignal (signum));
-    }
+    return describe_signal (worker, g_subprocess_get_term_sig (process));
 
   return g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (process));
 }

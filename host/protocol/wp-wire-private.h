@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 /* 2: the page of claims (wp-claim-private.h), which a worker must honour
  * before it runs a job: one of version 1 would run jobs taken back.
  * 3: file descriptors in jobs (wp-wire-fds-private.h). */
-#define WP_WIRE_PROTOCOL_VERSION  3
+#define WP_WIRE_PROTOCOL_VERSION  4
 #define WP_WIRE_HEADER_SIZE       8
 #define WP_WIRE_MAGIC             0x31305057u  /* "WP01", little-endian */
 #define WP_WIRE_DEFAULT_MAX_FRAME (256u * 1024 * 1024)
@@ -42,7 +42,8 @@ typedef enum {
   /* host → worker, on the control pipe */
   WP_WIRE_CANCEL   = 3,   /* (): cancel the job with this id */
   /* worker → host, on the reply pipe */
-  WP_WIRE_HELLO    = 16,  /* (ui): protocol version, pid; the worker is ready */
+  WP_WIRE_HELLO    = 16,  /* (uis): protocol version, pid, the sandbox's
+                           * mechanisms ("" for none); the worker is ready */
   WP_WIRE_LOADED   = 17,  /* (sttx): plugin, device, inode, mtime in ns */
   WP_WIRE_RESULT   = 18,  /* the job's result, any type */
   WP_WIRE_ERROR    = 19,  /* (sis): the job's error: domain, code, message */
@@ -160,6 +161,7 @@ gboolean      wp_wire_decode             (GBytes         *body,
  * wp_wire_call_get() relies on to read it by its offsets); the checks
  * that need no state of either end.  Strings point into @body. */
 gboolean      wp_wire_hello_check        (GVariant       *body,
+                                          const char    **sandbox,
                                           GError        **error);
 const char   *wp_wire_loaded_get         (GVariant       *body,
                                           WpPluginFileId *id);

@@ -395,7 +395,7 @@ body_type_for_kind (WpWireKind   kind,
     case WP_WIRE_DESCRIBE: *type = "(s)";    return TRUE;
     case WP_WIRE_CALL_FDS: *type = "(ssv)";  return TRUE;
     case WP_WIRE_CANCEL:   *type = "()";     return TRUE;
-    case WP_WIRE_HELLO:    *type = "(ui)";   return TRUE;
+    case WP_WIRE_HELLO:    *type = "(uis)";  return TRUE;
     case WP_WIRE_LOADED:   *type = "(sttx)"; return TRUE;
     case WP_WIRE_RESULT:   *type = NULL;     return TRUE;
     case WP_WIRE_ERROR:    *type = "(sis)";  return TRUE;
@@ -712,18 +712,28 @@ wp_wire_reader_next (WpWireReader   *reader,
 
 /* Bodies */
 
-/* A HELLO body "(ui)": the worker must speak our protocol version. */
+/* The longest description of a sandbox a worker may send. */
+#define MAX_SANDBOX_DESCRIPTION 256
+
+/* A HELLO body "(uis)": the worker must speak our protocol version.
+ * @sandbox: the mechanisms of the worker's sandbox, "" for none. */
 gboolean
-wp_wire_hello_check (GVariant  *body,
-                     GError   **error)
+wp_wire_hello_check (GVariant    *body,
+                     const char **sandbox,
+                     GError     **error)
 {
   guint32 version;
   gint32 pid;
+  gsize length;
 
-  g_variant_get (body, "(ui)", &version, &pid);
+  g_variant_get (body, "(ui&s)", &version, &pid, sandbox);
   if (version != WP_WIRE_PROTOCOL_VERSION)
     return wp_wire_protocol_error (error, "Worker speaks protocol version %u, not %u",
                                    version, WP_WIRE_PROTOCOL_VERSION);
+  length = strlen (*sandbox);
+  if (length > MAX_SANDBOX_DESCRIPTION)
+    return wp_wire_protocol_error (error, "Worker describes its sandbox in %" G_GSIZE_FORMAT
+                                   " bytes, more than %d", length, MAX_SANDBOX_DESCRIPTION);
   return TRUE;
 }
 

@@ -76,6 +76,7 @@
 
 #include "wp-claim-private.h"
 #include "wp-plugin-loader.h"
+#include "wp-sandbox.h"
 #include "wp-sanitizer-private.h"
 #include "wp-wire-private.h"
 #include "wp-wire-fds-private.h"
@@ -105,6 +106,9 @@ typedef struct {
   guint64         running_job;   /* 0 when no job runs; guarded by lock */
   guint64         cancelled_job; /* the last CANCEL's job; guarded by lock */
   GCancellable   *cancellable;   /* the running job's; guarded by lock */
+
+  char           *sandbox;       /* the mechanisms in force; "" for none */
+  GError         *sandbox_error; /* a sandbox was asked for and cannot be */
 } Worker;
 
 static void G_GNUC_NORETURN
@@ -595,7 +599,15 @@ serve (Worker *worker)
           continue;
         }
 
-      if (message.kind == WP_WIRE_CALL)
+      /* No plugin code runs where the sandbox asked for is missing. */
+      if (worker->sandbox_error != NULL && message.kind != WP_WIRE_CANCEL)
+        {
+          wp_wire_fds_close (fds, n_fds);
+          g_clear_pointer (&fds, g_free);
+          send_message (worker, WP_WIRE_ERROR, message.job_id,
+                        wp_wire_error_to_variant (worker->sandbox_error));
+        }
+      else if (message.kind == WP_WIRE_CALL)
         handle_call (worker, message.job_id, message.body);
       else if (message.kind == WP_WIRE_CALL_FDS)
         {
@@ -641,8 +653,10 @@ parse_options (int      *argc,
                char    **plugin_dir,
                gint64   *host_pid,
                gsize    *max_frame,
-               guint64  *memory_limit)
+               guint64  *memory_limit,
+               gboolean *strict)
 {
+  g_autofree char *sandbox = NULL;
   gint64 frame = WP_WIRE_DEFAULT_MAX_FRAME;
   gint64 limit = 0;
   GOptionEntry entries[] = {
@@ -652,6 +666,8 @@ parse_options (int      *argc,
       "Largest frame read or sent, in bytes, header not counted", "BYTES" },
     { "memory-limit", 0, 0, G_OPTION_ARG_INT64, &limit,
       "Address space limit (RLIMIT_AS) in bytes, 0 for none", "BYTES" },
+    { "sandbox", 0, 0, G_OPTION_ARG_STRING, &sandbox,
+      "none (the default) or strict (wp-sandbox.c)", "SANDBOX" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- runs jobs for a workpool pool");
@@ -663,9 +679,44 @@ parse_options (int      *argc,
   if (*plugin_dir == NULL || frame <= 0 || frame > WP_WIRE_MAX_FRAME_LIMIT || limit < 0)
     die (EXIT_USAGE, "--plugin-dir is required, --max-frame must be from 1 to %u, and "
          "--memory-limit may not be negative", WP_WIRE_MAX_FRAME_LIMIT);
+  if (sandbox != NULL && !g_str_equal (sandbox, "none") && !g_str_equal (sandbox, "strict"))
+    die (EXIT_USAGE, "--sandbox must be none or strict, not %s", sandbox);
   *max_frame = (gsize) frame;
   *memory_limit = (guint64) limit;
+  *strict = sandbox != NULL && g_str_equal (sandbox, "strict");
 }
+
+/* Under --sandbox=strict, before any thread starts and any plugin loads:
+ * see wp-sandbox.c.  A sandbox that cannot be had leaves the worker
+ * answering every job with the reason. */
+static void
+enter_sandbox (Worker     *worker,
+               const char *plugin_dir)
+{
+  const int keep[] = { WP_WIRE_CONTROL_FD, WP_WIRE_FDS_FD, worker->requests, worker->replies };
+  g_autoptr(GError) error = NULL;
+
+  if (wp_sandbox_enter (plugin_dir, keep, G_N_ELEMENTS (keep), &worker->sandbox, &error))
+    return;
+
+  worker->sandbox = g_strdup ("");
+  worker->sandbox_error = g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_SANDBOX, "%s",
+                                       error->message);
+}
+
+#ifdef WP_SANITIZER_BUILD
+static gboolean sandboxed;
+
+/* LeakSanitizer's check at exit needs ptrace and a new process, which the
+ * sandbox refuses: a sandboxed worker skips it. */
+int __lsan_is_turned_off (void);
+
+int
+__lsan_is_turned_off (void)
+{
+  return sandboxed;
+}
+#endif
 
 int
 main (int    argc,
@@ -674,10 +725,12 @@ main (int    argc,
   char *plugin_dir = NULL;
   gint64 host_pid = 0;
   guint64 memory_limit = 0;
+  gboolean strict = FALSE;
   Worker worker = { 0, };
 
   report_sanitizer_errors ();
-  parse_options (&argc, &argv, &plugin_dir, &host_pid, &worker.max_frame, &memory_limit);
+  parse_options (&argc, &argv, &plugin_dir, &host_pid, &worker.max_frame, &memory_limit,
+                 &strict);
 
   signal (SIGPIPE, SIG_IGN);
   /* Ctrl-C in a terminal reaches the whole process group: it is for the
@@ -694,6 +747,13 @@ main (int    argc,
   mallopt (M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
   setup_descriptors (&worker);
+  if (strict)
+    enter_sandbox (&worker, plugin_dir);
+  else
+    worker.sandbox = g_strdup ("");
+#ifdef WP_SANITIZER_BUILD
+  sandboxed = strict;
+#endif
 
   worker.loader = wp_plugin_loader_new (plugin_dir);
   g_free (plugin_dir);
@@ -705,7 +765,8 @@ main (int    argc,
   g_thread_unref (g_thread_new ("wp-control", control_thread, &worker));
 
   send_message (&worker, WP_WIRE_HELLO, 0,
-                g_variant_new ("(ui)", WP_WIRE_PROTOCOL_VERSION, (gint32) getpid ()));
+                g_variant_new ("(uis)", WP_WIRE_PROTOCOL_VERSION, (gint32) getpid (),
+                               worker.sandbox));
 
   serve (&worker);
 

@@ -65,6 +65,9 @@ G_BEGIN_DECLS
  * @WP_POOL_ERROR_PROTOCOL: a worker sent something malformed, or a
  *   result or error larger than the pool's frame size limit (the message
  *   names both sizes)
+ * @WP_POOL_ERROR_SANDBOX: the pool's sandbox
+ *   ([method@Workpool.Pool.set_sandbox]) cannot be set up on this system:
+ *   the message names what is missing (no job runs unconfined instead)
  *
  * Error codes in the %WP_POOL_ERROR domain, the failures of the pool
  * itself.  The errors a plugin function raises keep their own domain.
@@ -80,6 +83,7 @@ typedef enum {
   WP_POOL_ERROR_TIMED_OUT,
   WP_POOL_ERROR_CLOSED,
   WP_POOL_ERROR_PROTOCOL,
+  WP_POOL_ERROR_SANDBOX,
 } WpPoolError;
 
 WP_AVAILABLE_IN_ALL

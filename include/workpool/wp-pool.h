@@ -33,6 +33,24 @@
 
 G_BEGIN_DECLS
 
+/**
+ * WpSandbox:
+ * @WP_SANDBOX_NONE: workers run with every right of the program's user
+ *   (the default)
+ * @WP_SANDBOX_STRICT: each worker confines itself before any plugin
+ *   code runs, for the rest of its life: it reads only the system's
+ *   read-only locations and the plugin directory, writes, creates and
+ *   removes no file, makes no socket, starts no process, and can neither
+ *   trace nor signal any other process.  See
+ *   [method@Workpool.Pool.set_sandbox].
+ *
+ * How the pool's workers are confined.
+ */
+typedef enum {
+  WP_SANDBOX_NONE,
+  WP_SANDBOX_STRICT,
+} WpSandbox;
+
 #define WP_TYPE_POOL (wp_pool_get_type ())
 
 WP_AVAILABLE_IN_ALL
@@ -167,6 +185,11 @@ void        wp_pool_set_prefetch            (WpPool               *pool,
                                              guint                 n_jobs);
 WP_AVAILABLE_IN_ALL
 guint       wp_pool_get_prefetch            (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_set_sandbox             (WpPool               *pool,
+                                             WpSandbox             sandbox);
+WP_AVAILABLE_IN_ALL
+WpSandbox   wp_pool_get_sandbox             (WpPool               *pool);
 
 G_END_DECLS
 

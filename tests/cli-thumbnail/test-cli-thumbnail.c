@@ -2453,6 +2453,60 @@ test_workers_cannot_start (Fixture       *fixture,
   assert_no_thumbnails (fixture->dir);
 }
 
+/* The stand-in plugin's jobs try to read a secret beside the images. */
+static WpCliRun *
+run_snooping (const char *dir,
+              const char *secret,
+              const char *sandbox_option)
+{
+  g_autofree char *test_folder = g_strdup (g_getenv ("WORKPOOL_TEST_SANDBOX_FOLDER"));
+  WpCliRun *run;
+
+  /* Under `meson test --setup strict`, which opens /tmp to the workers:
+   * the sandbox tested here is the one users get. */
+  g_unsetenv ("WORKPOOL_TEST_SANDBOX_FOLDER");
+  g_setenv ("WP_TEST_SNOOP", secret, TRUE);
+  if (sandbox_option != NULL)
+    run = run_thumbnail ("--plugin-dir", g_getenv ("WORKPOOL_STALL_PLUGIN_DIR"),
+                         "--workers", "1", sandbox_option, dir);
+  else
+    run = run_thumbnail ("--plugin-dir", g_getenv ("WORKPOOL_STALL_PLUGIN_DIR"),
+                         "--workers", "1", dir);
+  g_unsetenv ("WP_TEST_SNOOP");
+  if (test_folder != NULL)
+    g_setenv ("WORKPOOL_TEST_SANDBOX_FOLDER", test_folder, TRUE);
+  g_test_message ("%s", run->err);
+  g_assert_cmpint (run->status, ==, 1);
+  return run;
+}
+
+static void
+test_sandbox (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *secret = g_build_filename (fixture->dir, "secret.txt", NULL);
+  g_autoptr(WpCliRun) strict = NULL;
+  g_autoptr(WpCliRun) explicit_strict = NULL;
+  g_autoptr(WpCliRun) none = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("The workers are sandboxed unless --sandbox=none: a plugin that tries "
+                  "to read a file beside the images cannot");
+
+  g_file_set_contents (secret, "secret\n", -1, &error);
+  g_assert_no_error (error);
+
+  strict = run_snooping (fixture->dir, secret, NULL);
+  g_assert_nonnull (strstr (strict->err, "could not snoop on"));
+  g_assert_nonnull (strstr (strict->err, g_strerror (EACCES)));
+  explicit_strict = run_snooping (fixture->dir, secret, "--sandbox=strict");
+  g_assert_nonnull (strstr (explicit_strict->err, "could not snoop on"));
+  none = run_snooping (fixture->dir, secret, "--sandbox=none");
+  g_assert_nonnull (strstr (none->err, "snooped on"));
+  g_assert_null (strstr (none->err, "could not"));
+}
+
 static void
 test_timeout (Fixture       *fixture,
               gconstpointer  data)
@@ -2921,6 +2975,7 @@ main (int    argc,
   ADD ("robustness/workers-cannot-start", test_workers_cannot_start);
   ADD ("robustness/worker-missing", test_worker_missing);
   ADD ("robustness/timeout", test_timeout);
+  ADD ("robustness/sandbox", test_sandbox);
   ADD ("usage/timeout", test_usage_timeout);
   ADD ("robustness/thumbnails-link", test_thumbnails_link);
   ADD ("robustness/leftovers-removed", test_leftovers_removed);

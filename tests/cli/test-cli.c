@@ -196,6 +196,10 @@ static const UsageCase usage_cases[] = {
     { "call", "demo" }, NULL },
   { "/cli/call/usage/too-many-args", "ARGS split over several words is a usage error",
     { "call", "demo", "add", "(2,", "3)" }, NULL },
+  { "/cli/usage/bad-sandbox", "a --sandbox other than none or strict is a usage error naming it",
+    { "list", "--sandbox", "loose" }, "--sandbox: “loose” is not none or strict" },
+  { "/cli/thumbnail/usage/bad-sandbox", "so it is for thumbnail",
+    { "thumbnail", "--sandbox=off", "." }, "--sandbox: “off” is not none or strict" },
   { "/cli/thumbnail/usage/missing-dir", "a DIR that does not exist is a usage error that "
     "says so", { "thumbnail", "/nonexistent/nope" },
     "workpool: /nonexistent/nope: no such folder\n" },
@@ -232,6 +236,28 @@ test_list_demo (void)
   g_assert_nonnull (strstr (run->out, "(dd) -> (d)"));
   g_assert_nonnull (strstr (run->out, "  wordcount "));
   g_assert_cmpstr (run->err, ==, "");
+}
+
+static void
+test_list_sandbox (void)
+{
+  g_autoptr(WpCliRun) strict = NULL;
+  g_autoptr(WpCliRun) none = NULL;
+  const char *line;
+
+  g_test_summary ("list --sandbox=strict ends with the mechanisms confining the workers; "
+                  "--sandbox=none lists none");
+  strict = run_cli ("list", "--sandbox=strict");
+  g_assert_cmpint (strict->status, ==, 0);
+  g_assert_true (g_str_has_prefix (strict->out, "demo 1.0: "));
+  line = strstr (strict->out, "\nsandbox: landlock (ABI ");
+  g_assert_nonnull (line);
+  g_assert_nonnull (strstr (line, ", seccomp, no-new-privs, rlimits"));
+  g_assert_cmpstr (strchr (line + 1, '\n'), ==, "\n");
+
+  none = run_cli ("list", "--sandbox=none");
+  g_assert_cmpint (none->status, ==, 0);
+  g_assert_null (strstr (none->out, "sandbox:"));
 }
 
 static void
@@ -572,6 +598,7 @@ main (int    argc,
   g_test_add_func ("/cli/usage/no-command", test_usage_no_command);
   g_test_add_func ("/cli/list/demo", test_list_demo);
   g_test_add_func ("/cli/list/plugin-dir", test_list_plugin_dir);
+  g_test_add_func ("/cli/list/sandbox", test_list_sandbox);
   g_test_add_func ("/cli/list/broken-plugin", test_list_broken_plugin);
   g_test_add_func ("/cli/list/untrusted-plugin", test_list_untrusted_plugin);
   g_test_add_func ("/cli/list/missing-plugin-dir", test_list_missing_plugin_dir);

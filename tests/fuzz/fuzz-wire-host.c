@@ -36,7 +36,14 @@ handle_reply (const WpWireMessage  *message,
   switch (message->kind)
     {
     case WP_WIRE_HELLO:
-      return wp_wire_hello_check (message->body, error);
+      {
+        const char *sandbox;
+
+        if (!wp_wire_hello_check (message->body, &sandbox, error))
+          return FALSE;
+        g_assert (g_utf8_validate (sandbox, -1, NULL));
+        return TRUE;
+      }
 
     case WP_WIRE_LOADED:
       {

@@ -46,16 +46,16 @@ typedef struct {
 #define END { 0, 0, NULL, NULL, NULL, 0 }
 
 static const Frame hello[] = {
-  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL, 0 }, END };
+  { WP_WIRE_HELLO, 0, "(uint32 4, 4242, 'landlock (ABI 7), seccomp, no-new-privs, rlimits')", NULL, NULL, 0 }, END };
 static const Frame hello_version_2[] = {
-  { WP_WIRE_HELLO, 0, "(uint32 2, 4242)", NULL, NULL, 0 }, END };
+  { WP_WIRE_HELLO, 0, "(uint32 2, 4242, '')", NULL, NULL, 0 }, END };
 static const Frame job_result[] = {
-  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL, 0 },
+  { WP_WIRE_HELLO, 0, "(uint32 4, 4242, '')", NULL, NULL, 0 },
   { WP_WIRE_LOADED, 1, "('demo', uint64 2049, uint64 131, int64 1700000000000000000)", NULL, NULL, 0 },
   { WP_WIRE_RESULT, 1, "(5,)", NULL, NULL, 0 },
   END };
 static const Frame job_error[] = {
-  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL, 0 },
+  { WP_WIRE_HELLO, 0, "(uint32 4, 4242, '')", NULL, NULL, 0 },
   { WP_WIRE_ERROR, 7, "('g-io-error-quark', 13, 'Division by zero')", NULL, NULL, 0 },
   { WP_WIRE_ERROR, 8, "('not a domain!', 1, 'bad')", NULL, NULL, 0 },
   END };
@@ -70,7 +70,7 @@ static const Frame results[] = {
 /* Over the reader's 16 KiB threshold: a body that keeps the reader's
  * buffer, after a frame that makes the reader move what it holds. */
 static const Frame large_results[] = {
-  { WP_WIRE_HELLO, 0, "(uint32 1, 4242)", NULL, NULL, 0 },
+  { WP_WIRE_HELLO, 0, "(uint32 4, 4242, '')", NULL, NULL, 0 },
   { WP_WIRE_RESULT, 1, NULL, NULL, NULL, 17000 },
   { WP_WIRE_RESULT, 2, "(2,)", NULL, NULL, 0 },
   { WP_WIRE_RESULT, 3, NULL, NULL, NULL, 17000 },

@@ -16,6 +16,7 @@
 # at the shipped plugins, WORKPOOL_TEST_PLUGIN_DIR at the test plugins
 # (sleep.so), WORKPOOL_PHOTOS at data/photos.
 
+import errno
 import fractions
 import os
 import random
@@ -249,6 +250,14 @@ def test_properties(t):
     assert notified == ['job-timeout', 'prefetch'], notified
     assert pool.props.prefetch == 0
     assert call(pool, 'arith', 'add', GLib.Variant('(ii)', (2, 3))).unpack() == (5,)
+
+    # The sandbox: an enum property; a sandboxed worker makes no socket.
+    assert pool.props.sandbox == Workpool.Sandbox.NONE
+    assert Workpool.Sandbox.__gtype__.name == 'WpSandbox', Workpool.Sandbox.__gtype__
+    pool.props.sandbox = Workpool.Sandbox.STRICT
+    assert pool.get_sandbox() == Workpool.Sandbox.STRICT
+    assert notified == ['job-timeout', 'prefetch', 'sandbox'], notified
+    assert call(pool, 'hostile', 'socket', GLib.Variant('(i)', (2,))).unpack() == (errno.EPERM,)
     close(pool)
 
     # No properties: $WORKPOOL_PLUGIN_DIR (the shipped plugins).

@@ -8,7 +8,9 @@
  *
  * On a pool of one worker, with the test plugins: 20 times, a job that
  * segfaults its worker (time from submission to its callback) and the job
- * after it (the replacement worker's start-up plus the job); 20 times, a
+ * after it (the replacement worker's start-up plus the job), with the
+ * workers unconfined and then under WP_SANDBOX_STRICT (whose start-up
+ * adds the sandbox's set-up); 20 times, a
  * sleep job cancelled 20 ms after submission (it honours its cancellable:
  * time from g_cancellable_cancel() to the callback); 10 times, a busy
  * loop cancelled the same way (it ignores the cancellable, so the worker
@@ -94,7 +96,7 @@ main (int    argc,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(WpPool) pool = wp_pool_new (BENCH_PLUGIN_DIR, 1, &error);
-  gint64 crash[20], respawn[20], cooperative[20], forced[10];
+  gint64 crash[20], respawn[20], respawn_sandboxed[20], cooperative[20], forced[10];
 
   if (pool == NULL)
     g_error ("%s", error->message);
@@ -106,6 +108,15 @@ main (int    argc,
       crash[i] = time_job (pool, "crash", "segv", NULL, NULL, 0);
       respawn[i] = time_job (pool, "echo", "noop", NULL, NULL, 0);
     }
+
+  wp_pool_set_sandbox (pool, WP_SANDBOX_STRICT);
+  time_job (pool, "echo", "noop", NULL, NULL, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (respawn_sandboxed); i++)
+    {
+      time_job (pool, "crash", "segv", NULL, NULL, 0);
+      respawn_sandboxed[i] = time_job (pool, "echo", "noop", NULL, NULL, 0);
+    }
+  wp_pool_set_sandbox (pool, WP_SANDBOX_NONE);
 
   for (guint i = 0; i < G_N_ELEMENTS (cooperative); i++)
     {
@@ -125,6 +136,8 @@ main (int    argc,
 
   report ("crash_reported", "crash: submission to callback", crash, G_N_ELEMENTS (crash));
   report ("crash_next_job", "next job (new worker started, job run)", respawn, G_N_ELEMENTS (respawn));
+  report ("crash_next_job_sandboxed", "… the worker under WP_SANDBOX_STRICT", respawn_sandboxed,
+          G_N_ELEMENTS (respawn_sandboxed));
   report ("cancel_cooperative", "cooperative cancel to callback", cooperative, G_N_ELEMENTS (cooperative));
   report ("cancel_forced", "forced cancel (200 ms grace) to callback", forced, G_N_ELEMENTS (forced));
 

@@ -20,14 +20,17 @@
 #   floor        djpeg -scale M/8 of each photo to /dev/null, two at once
 #                (xargs -P2), M the smallest scale covering the 1024 box:
 #                one decode, no resize, no encode, no file written
-#   workpool     workpool thumbnail --workers 2 --force (one job per image)
+#   workpool     workpool thumbnail --workers 2 --force (one job per image),
+#                its workers sandboxed (the default)
+#   unsandboxed  the same with --sandbox=none
 #   per-size     the same with --one-job-per-size (one job per image and
 #                size, the reference's shape)
 #   reference    reference.py: Pillow, multiprocessing.Pool(2), one task per
 #                (image, size)
 #
-# then `NAME VALUE UNIT` lines for machines and the two ratios that have
-# targets: workpool/floor (<= 1.25) and reference/workpool (>= 4).
+# then `NAME VALUE UNIT` lines for machines and the three ratios that have
+# targets: workpool/floor (<= 1.25), reference/workpool (>= 4) and
+# workpool/unsandboxed (<= 1.05).
 #
 # Then the quality, untimed: workpool's thumbnails and vipsthumbnail's
 # (libvips, `-s WxH> -o %s.jpg[Q=65]`, one run per size, the same six
@@ -231,29 +234,34 @@ report () {
   local -A label=(
     [floor]="floor: djpeg -scale M/8, 2 at once"
     [workpool]="workpool thumbnail"
+    [workpool_unsandboxed]="workpool thumbnail --sandbox=none"
     [workpool_one_job_per_size]="workpool thumbnail --one-job-per-size"
     [reference]="reference: Pillow, Pool(2), task per size"
   )
 
   echo
   print_row "" "median s" "images/s" "x floor"
-  for name in floor workpool workpool_one_job_per_size reference; do
+  for name in floor workpool workpool_unsandboxed workpool_one_job_per_size reference; do
     print_row "${label[$name]}" "${MEDIAN[$name]}" "$(rate "${MEDIAN[$name]}")" \
               "$(ratio "${MEDIAN[$name]}" "$floor")"
   done
   echo
-  for name in floor workpool workpool_one_job_per_size reference; do
+  for name in floor workpool workpool_unsandboxed workpool_one_job_per_size reference; do
     echo "thumbnail_${name}_seconds ${MEDIAN[$name]} s"
   done
   echo "thumbnail_workpool_images_per_second $(rate "${MEDIAN[workpool]}") images/s"
   echo "thumbnail_workpool_vs_floor $(ratio "${MEDIAN[workpool]}" "$floor") x"
   echo "thumbnail_reference_vs_workpool $(ratio "${MEDIAN[reference]}" "${MEDIAN[workpool]}") x"
+  echo "thumbnail_sandboxed_vs_unsandboxed $(ratio "${MEDIAN[workpool]}" "${MEDIAN[workpool_unsandboxed]}") x"
   echo "thumbnail_one_job_per_size_vs_workpool $(ratio "${MEDIAN[workpool_one_job_per_size]}" "${MEDIAN[workpool]}") x"
   echo
   echo "targets: workpool/floor <= 1.25: $(ratio "${MEDIAN[workpool]}" "$floor");" \
-       "reference/workpool >= 4: $(ratio "${MEDIAN[reference]}" "${MEDIAN[workpool]}")"
+       "reference/workpool >= 4: $(ratio "${MEDIAN[reference]}" "${MEDIAN[workpool]}");" \
+       "sandboxed/unsandboxed <= 1.05:" \
+       "$(ratio "${MEDIAN[workpool]}" "${MEDIAN[workpool_unsandboxed]}")"
   SPEED_MET=$(awk -v w="${MEDIAN[workpool]}" -v f="$floor" -v r="${MEDIAN[reference]}" \
-                'BEGIN { print (w <= 1.25 * f && r >= 4 * w) ? 1 : 0 }')
+                -v u="${MEDIAN[workpool_unsandboxed]}" \
+                'BEGIN { print (w <= 1.25 * f && r >= 4 * w && w <= 1.05 * u) ? 1 : 0 }')
   ((SPEED_MET)) || echo "speed target MISSED"
 }
 
@@ -305,12 +313,14 @@ main () {
     time_once floor run_floor
     time_once workpool run_workpool
     check_thumbnails workpool
+    time_once workpool_unsandboxed run_workpool --sandbox=none
+    check_thumbnails workpool_unsandboxed
     time_once workpool_one_job_per_size run_workpool --one-job-per-size
     check_thumbnails workpool_one_job_per_size
     time_once reference run_reference
     check_thumbnails reference
   done
-  for name in floor workpool workpool_one_job_per_size reference; do
+  for name in floor workpool workpool_unsandboxed workpool_one_job_per_size reference; do
     # shellcheck disable=SC2086 # the times are words
     MEDIAN[$name]=$(median ${TIMES[$name]})
     echo "  $name: ${TIMES[$name]}s"
