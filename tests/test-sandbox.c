@@ -27,6 +27,8 @@
  *   /sandbox/descriptors      writes to a descriptor it was given; holds
  *                             no stray descriptor of the test's; no core
  *                             dumps, a bounded RLIMIT_NOFILE, no-new-privs
+ *   /sandbox/ld-debug         ld.so's LD_DEBUG_OUTPUT never lands in a
+ *                             job's file
  *   /sandbox/stats            the stats name the mechanisms
  *   /sandbox/change           setting the property retires the workers
  *   /sandbox/landlock-abi/N   with the Landlock ABI capped at 1 and 2
@@ -481,6 +483,53 @@ test_descriptors (Fixture       *fixture,
 }
 
 static void
+test_ld_debug (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GUnixFDList) fd_list = g_unix_fd_list_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = g_build_filename (fixture->tmp_dir, "output", NULL);
+  g_autofree char *trace = g_build_filename (fixture->tmp_dir, "trace", NULL);
+  WpPool *pool;
+  FdCall call = { 0, };
+  int out_fd;
+
+  g_test_summary ("A descriptor the dynamic linker writes to (LD_DEBUG_OUTPUT) never lands "
+                  "in a job's file: the sandbox points it at /dev/null instead of freeing "
+                  "its number");
+
+  /* For the workers the pool starts from now: ld.so opens the trace
+   * before main() and keeps writing to it as plugins load. */
+  g_setenv ("LD_DEBUG", "libs", TRUE);
+  g_setenv ("LD_DEBUG_OUTPUT", trace, TRUE);
+  pool = new_pool (WP_SANDBOX_STRICT);
+
+  /* Two descriptors, as a thumbnail job's source and output: the first
+   * takes the worker's lowest free number, the second the next, which
+   * was the trace's before the sandbox when it freed it. */
+  for (int i = 0; i < 2; i++)
+    {
+      out_fd = open (output, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      g_assert_cmpint (out_fd, >=, 0);
+      g_unix_fd_list_append (fd_list, out_fd, &error);
+      g_assert_no_error (error);
+      close (out_fd);
+    }
+
+  /* The hostile plugin loads in this job, after the sandbox: ld.so
+   * traces it. */
+  wp_pool_call_with_unix_fd_list_async (pool, "hostile", "write_fd", g_variant_new ("(h)", 1),
+                                        fd_list, NULL, fd_call_done, &call);
+  wp_test_wait_until (&call.done);
+  g_unsetenv ("LD_DEBUG");
+  g_unsetenv ("LD_DEBUG_OUTPUT");
+  g_assert_no_error (call.error);
+  g_variant_unref (call.result);
+  assert_contents (output, "written\n");
+  drop_pool (&pool);
+}
+
+static void
 test_stats (Fixture       *fixture,
             gconstpointer  data)
 {
@@ -628,6 +677,7 @@ main (int    argc,
   ADD ("other-arch", test_other_arch, NULL);
   ADD ("other-processes", test_other_processes, NULL);
   ADD ("descriptors", test_descriptors, NULL);
+  ADD ("ld-debug", test_ld_debug, NULL);
   ADD ("stats", test_stats, NULL);
   ADD ("change", test_change, NULL);
   ADD ("landlock-abi/1", test_landlock_abi, "1");

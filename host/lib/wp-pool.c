@@ -1552,8 +1552,8 @@ wp_pool_get_prefetch (WpPool *pool)
  * @sandbox: how to confine the workers
  *
  * Confines the workers.  Under %WP_SANDBOX_STRICT each worker, as it
- * starts and before it loads any plugin, closes every descriptor it was
- * not meant to have, sets `RLIMIT_CORE` to 0 and bounds `RLIMIT_NOFILE`,
+ * starts and before it loads any plugin, points every descriptor it was
+ * not meant to have at `/dev/null`, sets `RLIMIT_CORE` to 0 and bounds `RLIMIT_NOFILE`,
  * sets `PR_SET_NO_NEW_PRIVS` and makes itself undumpable, and then, for
  * the rest of its life:
  *

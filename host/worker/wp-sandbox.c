@@ -7,7 +7,8 @@
  * life, with the kernel's own mechanisms and no helper process:
  *
  *   descriptors  every descriptor above 2 but those the worker keeps
- *                (its protocol pipes and sockets) is closed
+ *                (its protocol pipes and sockets) is pointed at /dev/null:
+ *                nothing the process held reaches a file, socket or pipe
  *   rlimits      RLIMIT_CORE 0 (no core dumps), RLIMIT_NOFILE
  *                WP_SANDBOX_MAX_FILES, soft and hard
  *   prctl        PR_SET_NO_NEW_PRIVS; PR_SET_DUMPABLE 0, so no other
@@ -151,39 +152,55 @@ is_kept (int        fd,
   return FALSE;
 }
 
-/* Closes every descriptor above 2 but @keep_fds. */
+/* Points every descriptor above 2 but @keep_fds at /dev/null.  Not
+ * closed: the C library may still write to a number it opened itself
+ * (ld.so's LD_DEBUG_OUTPUT), which a job's file could otherwise take. */
 static gboolean
-close_other_fds (const int  *keep_fds,
-                 guint       n_keep_fds,
-                 GError    **error)
+neutralize_other_fds (const int  *keep_fds,
+                      guint       n_keep_fds,
+                      GError    **error)
 {
-  g_autoptr(GPtrArray) unwanted = g_ptr_array_new ();
+  g_autoptr(GArray) unwanted = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GDir) dir = NULL;
   g_autoptr(GError) local_error = NULL;
   const char *name;
+  int devnull;
+
+  devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0)
+    return fail_errno (error, errno, "opening /dev/null");
 
   dir = g_dir_open ("/proc/self/fd", 0, &local_error);
   if (dir == NULL)
-    return fail_errno (error, EACCES, "listing its descriptors: %s", local_error->message);
+    {
+      close (devnull);
+      return fail_errno (error, EACCES, "listing its descriptors: %s", local_error->message);
+    }
 
   /* GDir's own descriptor is in the listing: closed first, by GDir, and
    * so skipped below. */
   while ((name = g_dir_read_name (dir)) != NULL)
     {
-      gint64 fd = g_ascii_strtoll (name, NULL, 10);
+      int fd = (int) g_ascii_strtoll (name, NULL, 10);
 
-      if (fd > 2 && !is_kept ((int) fd, keep_fds, n_keep_fds))
-        g_ptr_array_add (unwanted, GINT_TO_POINTER ((int) fd));
+      if (fd > 2 && fd != devnull && !is_kept (fd, keep_fds, n_keep_fds))
+        g_array_append_val (unwanted, fd);
     }
   g_clear_pointer (&dir, g_dir_close);
 
   for (guint i = 0; i < unwanted->len; i++)
     {
-      int fd = GPOINTER_TO_INT (g_ptr_array_index (unwanted, i));
+      int fd = g_array_index (unwanted, int, i);
 
-      if (fcntl (fd, F_GETFD) >= 0)
-        close (fd);
+      if (fcntl (fd, F_GETFD) >= 0 && dup3 (devnull, fd, O_CLOEXEC) < 0)
+        {
+          int saved_errno = errno;
+
+          close (devnull);
+          return fail_errno (error, saved_errno, "replacing descriptor %d", fd);
+        }
     }
+  close (devnull);
   return TRUE;
 }
 
@@ -518,7 +535,7 @@ wp_sandbox_enter (const char  *plugin_dir,
 
   g_assert (plugin_dir != NULL);
 
-  if (!close_other_fds (keep_fds, n_keep_fds, error)
+  if (!neutralize_other_fds (keep_fds, n_keep_fds, error)
       || !set_rlimit (RLIMIT_CORE, 0, "RLIMIT_CORE", error)
       || !set_rlimit (RLIMIT_NOFILE, WP_SANDBOX_MAX_FILES, "RLIMIT_NOFILE", error))
     return FALSE;
