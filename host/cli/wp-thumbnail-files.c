@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "wp-thumbnail-files.h"
+#include "wp-file-type.h"
 
 typedef struct {
   WpAtomicFile *file;
@@ -60,23 +61,6 @@ struct _WpThumbnailFiles {
   int     source_fd;  /* -1 once handed to a list */
   GArray *outputs;    /* Output; NULL file once committed and freed */
 };
-
-/* What @mode is, for "not a regular file" errors. */
-static const char *
-describe_file_type (mode_t mode)
-{
-  if (S_ISDIR (mode))
-    return "a folder";
-  if (S_ISFIFO (mode))
-    return "a FIFO (named pipe)";
-  if (S_ISSOCK (mode))
-    return "a socket";
-  if (S_ISCHR (mode))
-    return "a character device";
-  if (S_ISBLK (mode))
-    return "a block device";
-  return "of an unknown type";
-}
 
 /**
  * wp_thumbnail_files_open_source:
@@ -116,7 +100,7 @@ wp_thumbnail_files_open_source (const char  *path,
       g_set_error (error, G_FILE_ERROR,
                    S_ISDIR (st.st_mode) ? G_FILE_ERROR_ISDIR : G_FILE_ERROR_FAILED,
                    "Failed to open “%s”: not a regular file but %s", path,
-                   describe_file_type (st.st_mode));
+                   wp_file_type_describe (st.st_mode));
       return -1;
     }
 

@@ -82,6 +82,7 @@
 #include "wp-gif.h"
 #include "wp-ico.h"
 #include "wp-image.h"
+#include "wp-file-type.h"
 #include "wp-jpeg.h"
 #include "wp-memory-limit.h"
 #include "wp-resample.h"
@@ -711,23 +712,6 @@ open_with_loaders (WpImage       *image,
 
 /* ---- public ----------------------------------------------------------- */
 
-/* What @mode is, for "not a regular file" errors. */
-static const char *
-describe_file_type (mode_t mode)
-{
-  if (S_ISFIFO (mode))
-    return "a FIFO (named pipe) or pipe";
-  if (S_ISSOCK (mode))
-    return "a socket";
-  if (S_ISCHR (mode))
-    return "a character device";
-  if (S_ISBLK (mode))
-    return "a block device";
-  if (S_ISLNK (mode))
-    return "a symbolic link";
-  return "of an unknown type";
-}
-
 /* wp_image_open() and wp_image_open_fd() once the file is open: @fd,
  * owned, named @name in messages. */
 static WpImage *
@@ -764,7 +748,7 @@ open_image (int            fd,
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                    "Failed to open “%s”: not a regular file but %s", name,
-                   describe_file_type (st.st_mode));
+                   wp_file_type_describe (st.st_mode));
       return NULL;
     }
 

@@ -367,7 +367,7 @@ test_fifo_source (Fixture       *fixture,
 {
   g_autofree char *fifo = g_build_filename (fixture->dir, "a.jpg", NULL);
   g_autofree char *expected = g_strdup_printf ("Failed to open “%s”: not a regular file "
-                                               "but a FIFO (named pipe)", fifo);
+                                               "but a FIFO (named pipe) or pipe", fifo);
   g_autofree char *folder_expected = g_strdup_printf ("Failed to open “%s”: not a regular "
                                                       "file but a folder", fixture->dir);
   g_autoptr(WpThumbnailFiles) files = NULL;
