@@ -540,6 +540,14 @@ open_with_gdk_pixbuf (WpImage       *image,
       /* The pixel limit is checked above: this one is an allocation. */
       if (g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY))
         wp_memory_limit_note (local_error);
+      /* A loader's own domain (librsvg's rsvg-error-quark, say) means
+       * nothing to callers: the file is corrupt, as far as they can act. */
+      if (local_error->domain != GDK_PIXBUF_ERROR && local_error->domain != G_FILE_ERROR
+          && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          local_error->domain = GDK_PIXBUF_ERROR;
+          local_error->code = GDK_PIXBUF_ERROR_CORRUPT_IMAGE;
+        }
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                   "Failed to load image “%s”: ", image->path);
       return FALSE;
