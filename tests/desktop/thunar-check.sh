@@ -11,7 +11,8 @@
 #
 # Debian's Thunar runs under Xvfb on a private session bus whose only
 # service files are the thumbnailer's (org.freedesktop.thumbnails.
-# Thumbnailer1 and Cache1, Exec= THUMBNAILER ARG...) and xfconfd's, with
+# Thumbnailer1 and Cache1, Exec= THUMBNAILER ARG...) and xfconfd's
+# (private-bus.sh), with
 # HOME and XDG_CACHE_HOME in a temporary folder.  Thunar opens a folder
 # of the bundled photos (data/photos); the check passes when, for every
 # photo, the thumbnail Thunar asked for is in the cache under the name the
@@ -31,6 +32,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PHOTOS_SRC=$HERE/../../data/photos
 PYTHON=/usr/bin/python3
+# shellcheck source=private-bus.sh
+. "$HERE/private-bus.sh"
 TIMEOUT=${THUNAR_CHECK_TIMEOUT:-60}
 
 skip () {
@@ -86,35 +89,8 @@ find "$PHOTOS_SRC" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png
 N_PHOTOS=$(find "$PHOTOS" -type f | wc -l)
 [[ $N_PHOTOS -gt 0 ]] || fail "no photos in $PHOTOS_SRC"
 
-# The bus: only these service files.
-SERVICES=$TMP/services
-mkdir -p "$SERVICES"
-exec_line=$(printf '%q ' "$@")
-for name in Thumbnailer1 Cache1; do
-  printf '[D-BUS Service]\nName=org.freedesktop.thumbnails.%s\nExec=%s\n' \
-    "$name" "$exec_line" > "$SERVICES/org.freedesktop.thumbnails.$name.service"
-done
-cp /usr/share/dbus-1/services/org.xfce.Xfconf.service "$SERVICES/"
-cat > "$TMP/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=$TMP/run</listen>
-  <servicedir>$SERVICES</servicedir>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOF
-exec {bus_fd}< <(exec dbus-daemon --config-file="$TMP/bus.conf" --nofork --print-address=1 \
-                   --print-pid=1)
-read -r -t 10 -u "$bus_fd" DBUS_SESSION_BUS_ADDRESS || fail "dbus-daemon gave no address"
-read -r -t 10 -u "$bus_fd" bus_pid || fail "dbus-daemon gave no pid"
-PIDS+=("$bus_pid")
-export DBUS_SESSION_BUS_ADDRESS
+# The bus: only the thumbnailer's and xfconfd's service files.
+start_private_bus "$TMP/bus" "$@" || fail "dbus-daemon did not start: $(cat "$TMP/bus/bus.log")"
 
 # The display: Xvfb picks a free one and writes its number.
 exec {x_fd}< <(exec Xvfb -displayfd 1 -screen 0 1280x1024x24 -nolisten tcp 2>"$TMP/xvfb.log"; )

@@ -4,11 +4,12 @@
 # Copyright 2026 The workpool authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-#   corpus.py scales DIR    "M/8 PATH" per JPEG: the smallest DCT scale
+#   corpus.py scales DIR [BOX]
+#                           "M/8 PATH" per JPEG: the smallest DCT scale
 #                           whose output still covers the image's
-#                           thumbnail in a 1024x1024 box, i.e. what the
-#                           thumbnail plugin decodes at (the floor's djpeg
-#                           -scale)
+#                           thumbnail in a BOXxBOX box (1024), i.e. what
+#                           the thumbnail plugin decodes at (the floor's
+#                           djpeg -scale)
 #   corpus.py baseline DIR  the baseline (not progressive) JPEGs, one a
 #                           line
 #   corpus.py describe DIR  one line: count, megapixel range and median,
@@ -22,7 +23,6 @@ import sys
 
 from PIL import Image
 
-BOX = 1024
 
 
 def jpegs(root):
@@ -31,15 +31,15 @@ def jpegs(root):
             yield os.path.join(root, name)
 
 
-def fit(width, height):
-    if width <= BOX and height <= BOX:
+def fit(width, height, box):
+    if width <= box and height <= box:
         return width, height
-    scale = min(BOX / width, BOX / height)
+    scale = min(box / width, box / height)
     return max(1, int(width * scale + 0.5)), max(1, int(height * scale + 0.5))
 
 
-def covering_scale(width, height):
-    fit_width, fit_height = fit(width, height)
+def covering_scale(width, height, box):
+    fit_width, fit_height = fit(width, height, box)
     for m in range(1, 9):
         # libjpeg: output size = ceil(size * M / 8)
         if -(-width * m // 8) >= fit_width and -(-height * m // 8) >= fit_height:
@@ -47,10 +47,10 @@ def covering_scale(width, height):
     return 8
 
 
-def scales(root):
+def scales(root, box="1024"):
     for path in jpegs(root):
         with Image.open(path) as image:
-            print("%d/8 %s" % (covering_scale(*image.size), path))
+            print("%d/8 %s" % (covering_scale(*image.size, int(box)), path))
 
 
 def is_progressive(image):
@@ -77,4 +77,4 @@ def describe(root):
 
 
 if __name__ == "__main__":
-    {"scales": scales, "baseline": baseline, "describe": describe}[sys.argv[1]](sys.argv[2])
+    {"scales": scales, "baseline": baseline, "describe": describe}[sys.argv[1]](*sys.argv[2:])
