@@ -93,11 +93,15 @@ N_PHOTOS=$(find "$PHOTOS" -type f | wc -l)
 start_private_bus "$TMP/bus" "$@" || fail "dbus-daemon did not start: $(cat "$TMP/bus/bus.log")"
 
 # The display: Xvfb picks a free one and writes its number.
-exec {x_fd}< <(exec Xvfb -displayfd 1 -screen 0 1280x1024x24 -nolisten tcp 2>"$TMP/xvfb.log"; )
-read -r -t 20 -u "$x_fd" display || fail "Xvfb did not start: $(cat "$TMP/xvfb.log")"
-x_pid=$(pgrep -n -f "Xvfb -displayfd 1 -screen 0 1280x1024x24" || true)
-[[ -n $x_pid ]] && PIDS+=("$x_pid")
-export DISPLAY=:$display
+Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3>"$TMP/display" 2>"$TMP/xvfb.log" &
+PIDS+=("$!")
+deadline=$((SECONDS + 20))
+until [[ -s $TMP/display ]] && grep -q '^[0-9][0-9]*$' "$TMP/display"; do
+  ((SECONDS < deadline)) && kill -0 "${PIDS[-1]}" 2>/dev/null \
+    || fail "Xvfb did not start: $(cat "$TMP/xvfb.log")"
+  sleep 0.1
+done
+export DISPLAY=:$(cat "$TMP/display")
 
 dbus-monitor --session "type='method_call',interface='org.freedesktop.thumbnails.Thumbnailer1'" \
   > "$TMP/monitor.log" 2>&1 &
