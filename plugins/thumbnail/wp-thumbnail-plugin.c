@@ -29,6 +29,14 @@
  *                                           below it is followed
  *                                         strict (b)   a damaged image
  *                                           is an error (default false)
+ *                                         format (s)   "jpeg" (default)
+ *                                           or "png": 8-bit RGBA, for
+ *                                           the freedesktop thumbnail
+ *                                           cache (wp-png.c)
+ *                                         text (a{ss}) with "png", text
+ *                                           chunks to write (keyword:
+ *                                           value); Thumb::Image::Width
+ *                                           and Height are added
  *                                       An unknown option or one of the
  *                                       wrong type is an error.
  *   write_fds (ha(hii)a{sv}) -> (a(ii)a{sv})
@@ -65,7 +73,8 @@
  * rest mid-grey; thumbnail, thumbnails and thumbnails_q say nothing of
  * it, write and write_fds report it (or fail with strict).
  *
- * Thumbnails are JPEG files (quality WP_THUMBNAIL_DEFAULT_QUALITY unless
+ * Thumbnails are JPEG files (PNG with the "format" option of write and
+ * write_fds; quality WP_THUMBNAIL_DEFAULT_QUALITY unless
  * given) that fit their box with the source's aspect ratio, never larger
  * than the source, oriented per EXIF, composited on white, with the
  * source's ICC profile and, in a comment, the source file's mtime and
@@ -235,15 +244,65 @@ static const struct {
   { "base",       "s", FOR_WRITE },
   { "name",       "s", FOR_WRITE_FDS },
   { "strict",     "b", FOR_BOTH },
+  { "format",     "s", FOR_BOTH },
+  { "text",       "a{ss}", FOR_BOTH },
 };
 
 /* The options of write and write_fds, parsed; strings point into the
  * options' GVariant. */
 typedef struct {
-  WpThumbnailOptions thumbnail;   /* quality, max-pixels, strict */
+  WpThumbnailOptions thumbnail;   /* quality, max-pixels, strict, format, text */
   const char        *base;        /* write */
   const char        *name;        /* write_fds */
+  const char       **text;        /* owned array; its strings are the options' */
 } WriteOptions;
+
+static void
+write_options_clear (WriteOptions *parsed)
+{
+  g_clear_pointer (&parsed->text, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WriteOptions, write_options_clear)
+
+/* "format" and "text" into @parsed. */
+static gboolean
+parse_format (GVariant      *options,
+              WriteOptions  *parsed,
+              GError       **error)
+{
+  g_autoptr(GVariant) text = g_variant_lookup_value (options, "text", G_VARIANT_TYPE ("a{ss}"));
+  const char *format = "jpeg";
+  gsize n, i;
+
+  g_variant_lookup (options, "format", "&s", &format);
+  if (g_str_equal (format, "png"))
+    parsed->thumbnail.format = WP_THUMBNAIL_FORMAT_PNG;
+  else if (g_str_equal (format, "jpeg"))
+    parsed->thumbnail.format = WP_THUMBNAIL_FORMAT_JPEG;
+  else
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Unknown thumbnail format “%s” (known: jpeg, png)", format);
+      return FALSE;
+    }
+
+  if (text == NULL)
+    return TRUE;
+  if (parsed->thumbnail.format != WP_THUMBNAIL_FORMAT_PNG)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "Option “text” needs format “png”: JPEG thumbnails have no text chunks");
+      return FALSE;
+    }
+
+  n = g_variant_n_children (text);
+  parsed->text = g_new0 (const char *, 2 * n + 1);
+  for (i = 0; i < n; i++)
+    g_variant_get_child (text, i, "{&s&s}", &parsed->text[2 * i], &parsed->text[2 * i + 1]);
+  parsed->thumbnail.text = parsed->text;
+  return TRUE;
+}
 
 /* An option of @function: a known key of its, with a value of its type. */
 static gboolean
@@ -315,6 +374,7 @@ parse_write_options (GVariant      *options,
     }
 
   parsed->thumbnail = defaults;
+  parsed->text = NULL;
   parsed->base = NULL;
   parsed->name = "source";
   g_variant_lookup (options, "quality", "i", &quality);
@@ -324,7 +384,7 @@ parse_write_options (GVariant      *options,
   g_variant_lookup (options, "name", "&s", &parsed->name);
   parsed->thumbnail.quality = quality;
   parsed->thumbnail.strict = strict;
-  return TRUE;
+  return parse_format (options, parsed, error);
 }
 
 /* The result of write and write_fds: the sizes, a(ii), and the report of
@@ -349,7 +409,7 @@ write_with_options (GVariant      *args,
 {
   g_autoptr(GVariant) options = NULL;
   g_autofree char *damage = NULL;
-  WriteOptions parsed;
+  g_auto(WriteOptions) parsed = { { 0 } };
   GVariant *sizes;
 
   if (!check_args (args, "(sa(sii)a{sv})", error))
@@ -379,7 +439,7 @@ write_fds (GVariant      *args,
   g_autofree WpThumbnailRequest *requests = NULL;
   g_autofree int *output_fds = NULL;
   g_autofree char *damage = NULL;
-  WriteOptions parsed;
+  g_auto(WriteOptions) parsed = { { 0 } };
   gint32 source_fd;
   gsize n, i;
 
@@ -452,7 +512,7 @@ static const WpFunction functions[] = {
   { "thumbnails_q", "(sa(sii)i)", "a(ii)", thumbnails_q,
     "Like thumbnails, with a JPEG quality from 1 to 100" },
   { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})", write_with_options,
-    "Like thumbnails, with options (quality, max-pixels, base, strict) and a report" },
+    "Like thumbnails, with options (quality, max-pixels, base, strict, format, text) and a report" },
   { "write_fds", "(ha(hii)a{sv})", "(a(ii)a{sv})", write_fds,
     "Like write, on descriptors: the image, and an empty file for each box" },
   { "info", "(s)", "(iis)", info,

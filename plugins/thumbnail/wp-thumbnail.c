@@ -18,7 +18,9 @@
  *      strict option it is an error before anything is written;
  *   5. for each size, largest first: scale, orient, encode as JPEG with
  *      the source's mtime and size in a comment (wp-thumbnail-stamp.c)
- *      and its ICC profile (wp-jpeg.c), and replace the destination
+ *      and its ICC profile (wp-jpeg.c), or with the PNG format as an
+ *      RGBA PNG with the caller's text chunks and the source's displayed
+ *      size in Thumb::Image::Width and Height (wp-png.c), and replace the destination
  *      atomically, creating its missing parent directories
  *      (wp-atomic-file.c).  Destinations are written following no
  *      symbolic link below a base folder, so that a `thumbnails` link (or
@@ -55,6 +57,7 @@
 #include "wp-atomic-file.h"
 #include "wp-image.h"
 #include "wp-jpeg.h"
+#include "wp-png.h"
 #include "wp-thumbnail.h"
 #include "wp-thumbnail-stamp.h"
 
@@ -207,16 +210,16 @@ compare_by_area_descending (gconstpointer a,
   return area_a < area_b ? 1 : area_a > area_b ? -1 : 0;
 }
 
-/* Writes @jpeg into @fd, an empty regular file, from its start whatever
+/* Writes @data into @fd, an empty regular file, from its start whatever
  * its offset. */
 static gboolean
 write_to_fd (int           fd,
-             GBytes       *jpeg,
+             GBytes       *contents,
              const char   *name,
              GError      **error)
 {
   gsize length;
-  const guint8 *data = g_bytes_get_data (jpeg, &length);
+  const guint8 *data = g_bytes_get_data (contents, &length);
   struct stat st;
   off_t offset = 0;
 
@@ -257,39 +260,78 @@ write_to_fd (int           fd,
   return TRUE;
 }
 
+/* The text chunks of a PNG thumbnail: the caller's, then the source's
+ * displayed size. */
+static GStrv
+png_text_new (const char * const *text,
+              int                 image_width,
+              int                 image_height)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  char width[16], height[16];
+
+  g_snprintf (width, sizeof width, "%d", image_width);
+  g_snprintf (height, sizeof height, "%d", image_height);
+  if (text != NULL)
+    g_strv_builder_addv (builder, (const char **) text);
+  g_strv_builder_add_many (builder, "Thumb::Image::Width", width,
+                           "Thumb::Image::Height", height, NULL);
+  return g_strv_builder_end (builder);
+}
+
+/* Encodes @pixbuf as @options say. */
+static GBytes *
+encode (WpImage                   *image,
+        GdkPixbuf                 *pixbuf,
+        const WpThumbnailOptions  *options,
+        const char                *stamp,
+        GError                   **error)
+{
+  g_auto(GStrv) text = NULL;
+  int width, height;
+
+  if (options->format == WP_THUMBNAIL_FORMAT_JPEG)
+    return wp_jpeg_encode (pixbuf, options->quality, stamp,
+                           wp_image_get_icc_profile (image), error);
+
+  wp_image_get_size (image, &width, &height);
+  text = png_text_new (options->text, width, height);
+  return wp_png_encode (pixbuf, (const char * const *) text, error);
+}
+
 /* Renders, encodes and writes @requests[@index]: to its path, replaced
  * atomically, or to its descriptor. */
 static gboolean
-write_one (WpImage             *image,
-           const JobFiles      *files,
-           const char          *source_folder,
-           WpThumbnailRequest  *requests,
-           gsize                index,
-           int                  quality,
-           const char          *stamp,
-           GError             **error)
+write_one (WpImage                   *image,
+           const JobFiles            *files,
+           const char                *source_folder,
+           WpThumbnailRequest        *requests,
+           gsize                      index,
+           const WpThumbnailOptions  *options,
+           const char                *stamp,
+           GError                   **error)
 {
   WpThumbnailRequest *request = &requests[index];
   g_autoptr(GdkPixbuf) pixbuf = NULL;
-  g_autoptr(GBytes) jpeg = NULL;
+  g_autoptr(GBytes) contents = NULL;
 
   pixbuf = wp_image_render (image, request->width, request->height, error);
   if (pixbuf == NULL)
     return FALSE;
 
-  jpeg = wp_jpeg_encode (pixbuf, quality, stamp, wp_image_get_icc_profile (image), error);
-  if (jpeg == NULL)
+  contents = encode (image, pixbuf, options, stamp, error);
+  if (contents == NULL)
     return FALSE;
 
   if (files->output_fds != NULL)
     {
       g_autofree char *name = request_name (files, request);
 
-      return write_to_fd (files->output_fds[index], jpeg, name, error);
+      return write_to_fd (files->output_fds[index], contents, name, error);
     }
 
   return wp_atomic_file_replace_below (base_for (files->base, source_folder, request->path),
-                                       request->path, jpeg,
+                                       request->path, contents,
                                        WP_ATOMIC_FILE_CREATE_PARENTS, error);
 }
 
@@ -346,6 +388,10 @@ write_thumbnails (const JobFiles            *files,
 
   if (!validate (files, requests, n_requests, options->quality, error))
     return FALSE;
+
+  for (gsize k = 0; options->text != NULL && options->text[k] != NULL; k += 2)
+    if (!wp_png_check_keyword (options->text[k], error))
+      return FALSE;
 
   if (n_requests == 0)
     return TRUE;
@@ -404,7 +450,7 @@ write_thumbnails (const JobFiles            *files,
         return FALSE;
 
       if (!write_one (image, files, source_folder, requests, order[i],
-                      options->quality, stamp_comment, error))
+                      options, stamp_comment, error))
         return FALSE;
     }
 

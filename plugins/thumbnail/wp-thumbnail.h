@@ -22,10 +22,28 @@ G_BEGIN_DECLS
 #define WP_THUMBNAIL_MAX_PIXELS G_GUINT64_CONSTANT (100000000)
 
 /**
+ * WpThumbnailFormat:
+ * @WP_THUMBNAIL_FORMAT_JPEG: JPEG on white, with the source's stamp in
+ *   a comment and its ICC profile
+ * @WP_THUMBNAIL_FORMAT_PNG: 8-bit RGBA PNG with text chunks, as the
+ *   freedesktop thumbnail cache wants (wp-png.c)
+ *
+ * What a job's thumbnails are written as.
+ */
+typedef enum {
+  WP_THUMBNAIL_FORMAT_JPEG,
+  WP_THUMBNAIL_FORMAT_PNG,
+} WpThumbnailFormat;
+
+/**
  * WpThumbnailOptions:
  * @quality: JPEG quality, 1-100
  * @max_pixels: the decode's pixel limit
  * @strict: a damaged image is an error
+ * @format: JPEG or PNG
+ * @text: (nullable): with PNG, the keywords and values of its text
+ *   chunks, in turn, %NULL-terminated; Thumb::Image::Width and
+ *   Thumb::Image::Height are added, the source's displayed size
  *
  * How a job's thumbnails are made; WP_THUMBNAIL_OPTIONS_INIT has the
  * defaults.
@@ -34,9 +52,12 @@ typedef struct {
   int      quality;      /* JPEG quality, 1-100 */
   guint64  max_pixels;   /* the decode's pixel limit */
   gboolean strict;       /* a damaged image is an error */
+  WpThumbnailFormat format;
+  const char * const *text;  /* PNG: keyword, value, ..., NULL */
 } WpThumbnailOptions;
 
-#define WP_THUMBNAIL_OPTIONS_INIT { WP_THUMBNAIL_DEFAULT_QUALITY, WP_THUMBNAIL_MAX_PIXELS, FALSE }
+#define WP_THUMBNAIL_OPTIONS_INIT \
+  { WP_THUMBNAIL_DEFAULT_QUALITY, WP_THUMBNAIL_MAX_PIXELS, FALSE, WP_THUMBNAIL_FORMAT_JPEG, NULL }
 
 /**
  * WpThumbnailRequest:

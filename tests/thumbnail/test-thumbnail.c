@@ -1279,6 +1279,88 @@ test_icc_png (Fixture       *fixture,
 }
 
 static void
+test_png_format (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *destination = fixture_path (fixture, "cache/thumb.png");
+  g_autoptr(GdkPixbuf) pixbuf = test_pattern_gradient (900, 600);
+  g_autoptr(GdkPixbuf) thumbnail = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *header = NULL;
+  gsize length;
+
+  g_test_summary ("write with format png writes an 8-bit RGBA, non-interlaced PNG "
+                  "with the given text chunks and the source's displayed size");
+
+  test_write_jpeg (source, pixbuf, NULL);
+  result = call ("write",
+                 g_variant_new_parsed ("(%s, [(%s, 256, 256)], "
+                                       "{'format': <'png'>, 'text': <{'Thumb::URI': %s,"
+                                       " 'Thumb::MTime': '1700000000', 'Software': 'é workpool'}>})",
+                                       source, destination, "file:///a%20b.jpg"),
+                 NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (g_file_get_contents (destination, &header, &length, NULL));
+  g_assert_cmpuint (length, >, 33);
+  /* IHDR: width, height, bit depth 8, colour type 6 (RGBA), interlace 0. */
+  g_assert_cmpmem (header, 8, "\x89PNG\r\n\x1a\n", 8);
+  g_assert_cmpmem (header + 12, 4, "IHDR", 4);
+  g_assert_cmpuint (GUINT32_FROM_BE (*(guint32 *) (header + 16)), ==, 256);
+  g_assert_cmpuint (GUINT32_FROM_BE (*(guint32 *) (header + 20)), ==, 171);
+  g_assert_cmpint (header[24], ==, 8);
+  g_assert_cmpint (header[25], ==, 6);
+  g_assert_cmpint (header[28], ==, 0);
+
+  thumbnail = gdk_pixbuf_new_from_file (destination, &error);
+  g_assert_no_error (error);
+  g_assert_true (gdk_pixbuf_get_has_alpha (thumbnail));
+  g_assert_cmpstr (gdk_pixbuf_get_option (thumbnail, "tEXt::Thumb::URI"), ==, "file:///a%20b.jpg");
+  g_assert_cmpstr (gdk_pixbuf_get_option (thumbnail, "tEXt::Thumb::MTime"), ==, "1700000000");
+  g_assert_cmpstr (gdk_pixbuf_get_option (thumbnail, "tEXt::Software"), ==, "é workpool");
+  g_assert_cmpstr (gdk_pixbuf_get_option (thumbnail, "tEXt::Thumb::Image::Width"), ==, "900");
+  g_assert_cmpstr (gdk_pixbuf_get_option (thumbnail, "tEXt::Thumb::Image::Height"), ==, "600");
+}
+
+static void
+test_png_format_refused (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  static const char * const cases[][2] = {
+    { "{'format': <'gif'>}", "Unknown thumbnail format “gif”" },
+    { "{'text': <{'Thumb::URI': 'x'}>}", "needs format “png”" },
+    { "{'format': <'png'>, 'text': <{'Thumb::URI ': 'x'}>}", "Invalid PNG text keyword “Thumb::URI ”" },
+    { "{'format': <'png'>, 'text': <{'': 'x'}>}", "Invalid PNG text keyword “”" },
+    { "{'format': <'png'>, 'text': <{'Thumb\\u00e9': 'x'}>}", "only printable ASCII" },
+  };
+  g_autofree char *source = fixture_path (fixture, "source.jpg");
+  g_autofree char *destination = fixture_path (fixture, "thumb.png");
+  g_autoptr(GdkPixbuf) pixbuf = test_pattern_gradient (90, 60);
+
+  g_test_summary ("write refuses an unknown format, text chunks on a JPEG and bad "
+                  "keywords, naming them, and writes nothing");
+
+  test_write_jpeg (source, pixbuf, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("('%s', [('%s', 64, 64)], %s)", source,
+                                               destination, cases[i][0]);
+      g_autoptr(GVariant) args = g_variant_parse (NULL, text, NULL, NULL, NULL);
+      g_autoptr(GVariant) result = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_nonnull (args);
+      result = call ("write", g_steal_pointer (&args), NULL, &error);
+      g_assert_null (result);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, cases[i][1]));
+      g_assert_false (g_file_test (destination, G_FILE_TEST_EXISTS));
+    }
+}
+
+static void
 test_metadata (Fixture       *fixture,
                gconstpointer  data)
 {
@@ -1517,7 +1599,7 @@ test_write_bad_options (Fixture       *fixture,
     const char *message;
   } cases[] = {
     { "{'colour': <true>}",
-      "Unknown option “colour” (known: quality, max-pixels, base, strict)" },
+      "Unknown option “colour” (known: quality, max-pixels, base, strict, format, text)" },
     { "{'quality': <'high'>}", "Option “quality” must be of type i, not s" },
     { "{'strict': <1>}", "Option “strict” must be of type b, not i" },
     { "{'base': <42>}", "Option “base” must be of type s, not i" },
@@ -1728,9 +1810,9 @@ test_write_fds_bad_options (Fixture       *fixture,
     const char *message;
   } cases[] = {
     { "{'base': <'/tmp'>}", "Option “base” is not one of write_fds's: its thumbnails "
-      "are descriptors, not paths (known: quality, max-pixels, name, strict)" },
+      "are descriptors, not paths (known: quality, max-pixels, name, strict, format, text)" },
     { "{'colour': <true>}",
-      "Unknown option “colour” (known: quality, max-pixels, name, strict)" },
+      "Unknown option “colour” (known: quality, max-pixels, name, strict, format, text)" },
     { "{'name': <42>}", "Option “name” must be of type s, not i" },
     { "{'strict': <1>}", "Option “strict” must be of type b, not i" },
     { "{'quality': <101>}", "JPEG quality must be between 1 and 100, not 101" },
@@ -3115,6 +3197,8 @@ main (int   argc,
   ADD ("/thumbnail/icc/jpeg", test_icc_jpeg);
   ADD ("/thumbnail/icc/png", test_icc_png);
   ADD ("/thumbnail/metadata", test_metadata);
+  ADD ("/thumbnail/png-format", test_png_format);
+  ADD ("/thumbnail/png-format-refused", test_png_format_refused);
   ADD ("/thumbnail/stamp/records-source", test_stamp_records_source);
   g_test_add_func ("/thumbnail/stamp/parse", test_stamp_parse);
   ADD ("/thumbnail/quality", test_quality);
