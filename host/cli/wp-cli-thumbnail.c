@@ -178,10 +178,12 @@
 #include "wp-thumbnail-files.h"
 #include "wp-thumbnail-stamp.h"
 #include "wp-atomic-file.h"
+#include "wp-xdg-cache.h"
 
 #define PLUGIN               "thumbnail"
 #define DEFAULT_SIZES        "1024x1024,512x512,256x256,128x128,64x64,32x32"
 #define DEFAULT_EXTENSIONS   "jpg,jpeg"
+#define DEFAULT_XDG_FLAVORS  "normal,large"  /* what file managers ask for */
 #define DEFAULT_QUALITY      65    /* the plugin's own default */
 #define MAX_BOX_SIDE         65500 /* the largest JPEG side */
 #define WINDOW_PER_WORKER    4     /* jobs in flight per worker */
@@ -232,6 +234,8 @@ typedef struct {
   gboolean      quiet;
   gboolean      strict;       /* a damaged image fails */
   ProgressMode  progress;
+  guint         xdg_flavors;  /* --xdg-cache; 0: not into the cache */
+  WpXdgCache   *xdg_cache;    /* with --xdg-cache */
 } ThumbOptions;
 
 typedef struct {
@@ -296,6 +300,7 @@ thumb_options_clear (ThumbOptions *options)
   g_clear_pointer (&options->output_roots, g_ptr_array_unref);
   g_clear_pointer (&options->sizes, g_array_unref);
   g_clear_pointer (&options->extensions, g_strfreev);
+  g_clear_pointer (&options->xdg_cache, wp_xdg_cache_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ThumbOptions, thumb_options_clear)
@@ -488,9 +493,37 @@ parse_max_pixels (const char *text,
   return TRUE;
 }
 
-static GOptionContext *
-thumbnail_option_context_new (GOptionEntry *entries)
+/* --xdg-cache[=FLAVOR,…], into the group's ThumbOptions. */
+static gboolean
+parse_xdg_cache (const char  *option_name,
+                 const char  *value,
+                 gpointer     data,
+                 GError     **error)
 {
+  ThumbOptions *options = data;
+  g_autoptr(GError) local_error = NULL;
+
+  options->xdg_flavors = wp_xdg_flavors_parse (value != NULL ? value : DEFAULT_XDG_FLAVORS,
+                                               &local_error);
+  if (options->xdg_flavors != 0)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s", option_name,
+               local_error->message);
+  return FALSE;
+}
+
+static GOptionContext *
+thumbnail_option_context_new (GOptionEntry *entries,
+                              ThumbOptions *options)
+{
+  static const GOptionEntry xdg_entries[] = {
+    { "xdg-cache", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_xdg_cache,
+      "Fill the freedesktop thumbnail cache ($XDG_CACHE_HOME/thumbnails) instead, "
+      "with PNG thumbnails of these flavors: normal, large, x-large, xx-large "
+      "(default: " DEFAULT_XDG_FLAVORS ")", "FLAVOR,…" },
+    G_OPTION_ENTRY_NULL
+  };
+  GOptionGroup *xdg_group;
   GOptionContext *context = g_option_context_new ("DIR…");
 
   g_option_context_set_summary (context,
@@ -509,9 +542,17 @@ thumbnail_option_context_new (GOptionEntry *entries)
                                     "images too, unless --strict), 1 an image failed\nor "
                                     "an entry was passed over, 2 usage error, 130 or 143 "
                                     "interrupted by SIGINT\nor SIGTERM.\n"
+                                    "With --xdg-cache, thumbnails go to the shared "
+                                    "cache of the desktop instead\n(the Thumbnail "
+                                    "Managing Standard), as file managers read them.\n"
                                     "Example: workpool thumbnail --sizes 256x256,64x64 "
                                     "~/Photos");
   g_option_context_add_main_entries (context, entries, NULL);
+  xdg_group = g_option_group_new ("xdg-cache", "The freedesktop thumbnail cache:",
+                                  "Show the options of the freedesktop thumbnail cache",
+                                  options, NULL);
+  g_option_group_add_entries (xdg_group, xdg_entries);
+  g_option_context_add_group (context, xdg_group);
   return context;
 }
 
@@ -567,7 +608,7 @@ parse_options (int            *argc,
     WP_CLI_OPTION_SANDBOX (&options->sandbox, "strict"),
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GOptionContext) context = thumbnail_option_context_new (entries);
+  g_autoptr(GOptionContext) context = thumbnail_option_context_new (entries, options);
 
   if (!wp_cli_parse_options (context, argc, argv))
     return FALSE;
@@ -607,6 +648,21 @@ parse_options (int            *argc,
   options->max_pixels = DEFAULT_MAX_PIXELS;
   if (max_pixels != NULL && !parse_max_pixels (max_pixels, &options->max_pixels))
     return FALSE;
+  if (options->xdg_flavors != 0)
+    {
+      const char *conflict = sizes != NULL ? "--sizes"
+                             : options->output != NULL ? "--output"
+                             : options->one_job_per_size ? "--one-job-per-size"
+                             : quality != DEFAULT_QUALITY ? "--quality" : NULL;
+
+      if (conflict != NULL)
+        {
+          wp_cli_usage_error ("--xdg-cache and %s: the cache's flavors and PNG files are "
+                              "the standard's", conflict);
+          return FALSE;
+        }
+      options->xdg_cache = wp_xdg_cache_new (NULL);
+    }
   return TRUE;
 }
 
@@ -1022,6 +1078,78 @@ fail_non_utf8 (ThumbRun *run,
   g_free (source);
 }
 
+static void abort_run (ThumbRun *run, const GError *error);
+
+static void
+on_xdg_job_done (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  ImageTask *task = user_data;
+  ThumbRun *run = task->run;
+  GError *error = NULL;
+
+  if (wp_xdg_cache_thumbnail_finish (run->options->xdg_cache, result, &error))
+    task->written += task->destinations->len;
+  else
+    {
+      if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_FAILED))
+        abort_run (run, error);
+      image_task_fail (task, error);
+    }
+
+  run->in_flight--;
+  task->pending--;
+  finish_image (task);
+  feed_schedule (run);
+  if (run->progress != NULL)
+    on_progress_tick (run);
+}
+
+/* Takes @source (owned) with --xdg-cache: skips it when the cache holds
+ * a valid entry of every flavor (or a valid failure entry), else submits
+ * one job for the missing flavors.  The cache's own files are skipped. */
+static void
+take_image_into_cache (ThumbRun *run,
+                       char     *source)
+{
+  const ThumbOptions *options = run->options;
+  g_autofree char *absolute = g_canonicalize_filename (source, NULL);
+  ImageTask *task;
+  guint missing;
+
+  if (wp_xdg_cache_contains (options->xdg_cache, absolute))
+    {
+      run->counts.skipped++;
+      g_free (source);
+      return;
+    }
+  missing = options->force ? options->xdg_flavors
+                           : wp_xdg_cache_get_missing (options->xdg_cache, absolute,
+                                                       options->xdg_flavors);
+  if (missing == 0)
+    {
+      run->counts.skipped++;
+      g_free (source);
+      return;
+    }
+
+  task = g_new0 (ImageTask, 1);
+  task->run = run;
+  task->source = source;
+  /* One entry per flavor written, for the count. */
+  task->destinations = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < WP_XDG_N_FLAVORS; i++)
+    if (missing & WP_XDG_FLAVOR_BIT (i))
+      g_ptr_array_add (task->destinations,
+                       g_strdup (wp_xdg_flavor_get_name (i)));
+  task->pending = 1;
+  run->in_flight++;
+  wp_xdg_cache_thumbnail_async (options->xdg_cache, run->pool, absolute, missing,
+                                options->timeout_s * 1000, G_PRIORITY_DEFAULT, run->stop,
+                                on_xdg_job_done, task);
+}
+
 /* Takes @source (owned): skips it, fails it, or submits its jobs. */
 static void
 take_image (ThumbRun *run,
@@ -1036,6 +1164,11 @@ take_image (ThumbRun *run,
   if (!g_utf8_validate (source, -1, NULL))
     {
       fail_non_utf8 (run, source);
+      return;
+    }
+  if (run->options->xdg_cache != NULL)
+    {
+      take_image_into_cache (run, source);
       return;
     }
 

@@ -53,7 +53,8 @@
  * Invariants: on failure no temporary file remains and the destination is
  * untouched; every error is a G_FILE_ERROR whose message names the
  * destination (or the folder that could not be created or opened).  New
- * files get mode 0666 minus the umask, like any file a program creates.
+ * files get mode 0666 minus the umask, like any file a program creates,
+ * or 0600 with WP_ATOMIC_FILE_PRIVATE (set before a byte is written).
  * No fsync(): the callers write regenerable files (thumbnails), for which
  * atomicity against crashes of the process matters and durability
  * against power loss does not.
@@ -668,6 +669,12 @@ wp_atomic_file_create_below (const char         *base,
     file->fd = create_named (file->dirfd, file->basename, path, &file->temp, error);
   if (file->fd < 0)
     return NULL;
+
+  if ((flags & WP_ATOMIC_FILE_PRIVATE) && fchmod (file->fd, 0600) < 0)
+    {
+      set_error_from_errno (error, errno, path);
+      return NULL;
+    }
 
   return g_steal_pointer (&file);
 }

@@ -20,11 +20,14 @@ G_BEGIN_DECLS
  *   of the destination first (mode 0777 minus the umask)
  * @WP_ATOMIC_FILE_NO_O_TMPFILE: skip the O_TMPFILE strategy and use a
  *   named temporary file, as on file systems without O_TMPFILE; for tests
+ * @WP_ATOMIC_FILE_PRIVATE: the new file gets mode 0600, whatever the
+ *   umask (the freedesktop thumbnail cache's files)
  */
 typedef enum {
   WP_ATOMIC_FILE_NONE           = 0,
   WP_ATOMIC_FILE_CREATE_PARENTS = 1 << 0,
   WP_ATOMIC_FILE_NO_O_TMPFILE   = 1 << 1,
+  WP_ATOMIC_FILE_PRIVATE        = 1 << 2,
 } WpAtomicFileFlags;
 
 typedef struct _WpAtomicFile WpAtomicFile;

@@ -191,6 +191,23 @@ wp_thumbnail_files_get_n_outputs (WpThumbnailFiles *files)
 }
 
 /**
+ * wp_thumbnail_files_get_source_fd:
+ * @files: a job's files, with their source still
+ *
+ * The image's descriptor, to fstat() or to read with pread() before the
+ * job is built; @files keeps it.
+ *
+ * Returns: (transfer none): the descriptor
+ */
+int
+wp_thumbnail_files_get_source_fd (WpThumbnailFiles *files)
+{
+  g_return_val_if_fail (files != NULL && files->source_fd >= 0, -1);
+
+  return files->source_fd;
+}
+
+/**
  * wp_thumbnail_files_build_args:
  * @files: a job's files, with their source still
  * @options: (nullable): the job's options, a{sv} (no `base`: there is

@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * For whoever runs the thumbnail plugin's write_fds jobs (`workpool
- * thumbnail`); what the code owns and guarantees is described at the top
+ * thumbnail`, the freedesktop cache of wp-xdg-cache.c); what the code owns and guarantees is described at the top
  * of wp-thumbnail-files.c.
  */
 
@@ -34,6 +34,7 @@ gboolean          wp_thumbnail_files_add_output    (WpThumbnailFiles   *files,
                                                     WpAtomicFileFlags   flags,
                                                     GError            **error) G_GNUC_WARN_UNUSED_RESULT;
 guint             wp_thumbnail_files_get_n_outputs (WpThumbnailFiles   *files);
+int               wp_thumbnail_files_get_source_fd (WpThumbnailFiles   *files);
 GVariant         *wp_thumbnail_files_build_args    (WpThumbnailFiles   *files,
                                                     GVariant           *options,
                                                     GUnixFDList       **fd_list,
