@@ -523,7 +523,8 @@ thumbnail_option_context_new (GOptionEntry *entries,
       "(default: " DEFAULT_XDG_FLAVORS ")", "FLAVOR,…" },
     G_OPTION_ENTRY_NULL
   };
-  GOptionGroup *xdg_group;
+  /* The main group carries @options, for parse_xdg_cache(). */
+  GOptionGroup *main_group = g_option_group_new (NULL, NULL, NULL, options, NULL);
   GOptionContext *context = g_option_context_new ("DIR…");
 
   g_option_context_set_summary (context,
@@ -547,12 +548,9 @@ thumbnail_option_context_new (GOptionEntry *entries,
                                     "Managing Standard), as file managers read them.\n"
                                     "Example: workpool thumbnail --sizes 256x256,64x64 "
                                     "~/Photos");
-  g_option_context_add_main_entries (context, entries, NULL);
-  xdg_group = g_option_group_new ("xdg-cache", "The freedesktop thumbnail cache:",
-                                  "Show the options of the freedesktop thumbnail cache",
-                                  options, NULL);
-  g_option_group_add_entries (xdg_group, xdg_entries);
-  g_option_context_add_group (context, xdg_group);
+  g_option_group_add_entries (main_group, entries);
+  g_option_group_add_entries (main_group, xdg_entries);
+  g_option_context_set_main_group (context, main_group);
   return context;
 }
 
