@@ -22,6 +22,7 @@ start_private_bus () {
 
   mkdir -p "$dir/services" "$dir/socket"
   exec_line=$(printf '%q ' "$@")
+  exec_line=${exec_line% }
   for name in Thumbnailer1 Cache1; do
     printf '[D-BUS Service]\nName=org.freedesktop.thumbnails.%s\nExec=%s\n' \
       "$name" "$exec_line" > "$dir/services/org.freedesktop.thumbnails.$name.service"
