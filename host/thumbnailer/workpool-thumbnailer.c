@@ -203,6 +203,9 @@ main (int   argc,
     G_OPTION_ENTRY_NULL
   };
 
+  /* Messages, debug ones included, on stderr: stdout may be a pipe
+   * nobody reads (dbus-daemon's, under activation). */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_option_context_set_summary (context,
                                 "Serves org.freedesktop.thumbnails.Thumbnailer1 and Cache1 on "
                                 "the session bus,\nthumbnailing in sandboxed worker processes.");

@@ -359,6 +359,17 @@ error_code (const GError *error)
   return WP_THUMBNAILER_ERROR_OTHER;
 }
 
+/* What a client is told of a job's error. */
+static char *
+error_message (const GError *error)
+{
+  if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED))
+    return g_strdup_printf ("The image decoder crashed on this file (%s)", error->message);
+  if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT))
+    return g_strdup_printf ("The image decoder took too long on this file (%s)", error->message);
+  return g_strdup (error->message);
+}
+
 static void
 on_work_done (GObject      *object,
               GAsyncResult *result,
@@ -368,8 +379,10 @@ on_work_done (GObject      *object,
   WpThumbnailer *thumbnailer = work->thumbnailer;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) waiters = g_steal_pointer (&work->waiters);
+  g_autofree char *message = NULL;
 
-  wp_xdg_cache_thumbnail_finish (thumbnailer->cache, result, &error);
+  if (!wp_xdg_cache_thumbnail_finish (thumbnailer->cache, result, &error))
+    message = error_message (error);
   thumbnailer->running--;
   if (g_hash_table_lookup (thumbnailer->works, work->key) == work)
     g_hash_table_remove (thumbnailer->works, work->key);
@@ -385,7 +398,7 @@ on_work_done (GObject      *object,
       if (error == NULL)
         emit_ready (request, uris);
       else
-        emit_error (request, uris, error_code (error), error->message);
+        emit_error (request, uris, error_code (error), message);
       if (--request->n_waiting == 0)
         request_finish (request);
     }
@@ -403,6 +416,8 @@ work_start (Work *work)
   work_unqueue (work);
   work->cancellable = g_cancellable_new ();
   thumbnailer->running++;
+  g_debug ("Thumbnailing %s (%s, %s)", work->path, wp_xdg_flavor_get_name (work->flavor),
+           background ? "background" : "foreground");
   wp_xdg_cache_thumbnail_async (thumbnailer->cache, thumbnailer->pool, work->path,
                                 WP_XDG_FLAVOR_BIT (work->flavor), thumbnailer->timeout_ms,
                                 background ? G_PRIORITY_LOW : G_PRIORITY_DEFAULT,

@@ -20,7 +20,8 @@
  *                read-only locations (/usr, /lib*, /etc/ld.so.cache,
  *                /etc/localtime, the font configuration and cache), the
  *                plugin directory, this executable's directory,
- *                $GDK_PIXBUF_MODULE_FILE, /dev/null, /dev/zero,
+ *                $GDK_PIXBUF_MODULE_FILE and the loader modules it
+ *                names, /dev/null, /dev/zero,
  *                /dev/urandom and this process's
  *                own /proc/self; nothing may be written, created,
  *                renamed, linked, truncated or removed anywhere.  ABI 4
@@ -69,6 +70,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -313,6 +315,36 @@ dup_executable_dir (void)
   return exe != NULL ? g_path_get_dirname (exe) : NULL;
 }
 
+/* The gdk-pixbuf loader modules that $GDK_PIXBUF_MODULE_FILE names
+ * (its lines "/path/to/module.so"), so that a loader added for one
+ * program, outside the system's folders, still loads in its workers. */
+static gboolean
+allow_pixbuf_modules (int          ruleset,
+                      const char  *module_file,
+                      guint64      handled,
+                      GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  if (!g_file_get_contents (module_file, &contents, NULL, NULL))
+    return TRUE;
+  lines = g_strsplit (contents, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      char *path = lines[i] + 1;
+      char *end;
+
+      if (!g_str_has_prefix (lines[i], "\"/") || (end = strchr (path, '"')) == NULL)
+        continue;
+      *end = '\0';
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR)
+          && !allow_path (ruleset, path, READ_ONLY_FILE, handled, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 add_landlock_rules (int          ruleset,
                     guint64      handled,
@@ -330,7 +362,8 @@ add_landlock_rules (int          ruleset,
   if (!allow_path (ruleset, plugin_dir, READ_ONLY_DIR, handled, error)
       || (exe_dir != NULL && !allow_path (ruleset, exe_dir, READ_ONLY_DIR, handled, error))
       || (module_file != NULL && *module_file == '/'
-          && !allow_path (ruleset, module_file, READ_ONLY_FILE, handled, error)))
+          && (!allow_path (ruleset, module_file, READ_ONLY_FILE, handled, error)
+              || !allow_pixbuf_modules (ruleset, module_file, handled, error))))
     return FALSE;
 
   if (test_folder != NULL
