@@ -533,6 +533,8 @@ job_options_new (ThumbnailJob      *job,
   g_variant_builder_add (&options, "{sv}", "format", g_variant_new_string ("png"));
   g_variant_builder_add (&options, "{sv}", "text", g_variant_builder_end (&text));
   g_variant_builder_add (&options, "{sv}", "name", g_variant_new_string (job->path));
+  /* Small thumbnails made on demand: speed first, as Tumbler's. */
+  g_variant_builder_add (&options, "{sv}", "fast", g_variant_new_boolean (TRUE));
   return g_variant_builder_end (&options);
 }
 

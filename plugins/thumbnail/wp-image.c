@@ -980,6 +980,26 @@ wp_image_get_damage (WpImage *image)
 }
 
 /**
+ * wp_image_set_fast:
+ * @image: an image not decoded yet
+ * @fast: whether to decode for speed
+ *
+ * A JPEG image is then decoded at the smallest DCT scale covering the
+ * size wp_image_decode() is asked for, and a progressive one at 1/8 from
+ * its DC scans alone (wp_jpeg_reader_set_fast()); other formats decode
+ * as they always do.
+ */
+void
+wp_image_set_fast (WpImage  *image,
+                   gboolean  fast)
+{
+  g_return_if_fail (image != NULL);
+
+  if (image->jpeg != NULL)
+    wp_jpeg_reader_set_fast (image->jpeg, fast);
+}
+
+/**
  * wp_image_decode:
  * @image: an image
  * @min_width: the largest width that will be rendered (displayed)

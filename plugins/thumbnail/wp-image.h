@@ -37,6 +37,8 @@ void        wp_image_get_file_stat   (WpImage       *image,
                                       gint64        *mtime_ns,
                                       guint64       *size);
 GBytes     *wp_image_get_icc_profile (WpImage       *image);
+void        wp_image_set_fast        (WpImage       *image,
+                                      gboolean       fast);
 gboolean    wp_image_decode          (WpImage       *image,
                                       int            min_width,
                                       int            min_height,

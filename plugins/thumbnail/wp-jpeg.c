@@ -39,7 +39,10 @@
  * - A reader reads the header once and decodes at most once.  The decode
  *   runs the whole image through jpeg_start_decompress() and
  *   jpeg_read_scanlines(), progressive files included: never
- *   buffered-image mode, which would redo the inverse DCT for every scan.
+ *   buffered-image mode for several outputs, which would redo the inverse
+ *   DCT for every scan.  The one exception outputs once: a fast decode
+ *   (wp_jpeg_reader_set_fast()) of a progressive file at 1/8 reads only
+ *   its DC scans, in buffered-image mode, and outputs them.
  * - The decoded pixbuf is 8-bit RGB without alpha, in the stored
  *   orientation: the EXIF orientation is reported, not applied, so that
  *   the caller rotates small thumbnails rather than the full image.
@@ -275,6 +278,7 @@ struct _WpJpegReader {
   GBytes                        *icc_profile;
   gboolean                       decoded;
   guint64                        max_pixels;   /* of the decoded output */
+  gboolean                       fast;         /* wp_jpeg_reader_set_fast() */
   guint64                        scan_data_offset;  /* after the first SOS */
 
   /* Only during wp_jpeg_reader_decode(): */
@@ -548,6 +552,28 @@ wp_jpeg_reader_set_max_pixels (WpJpegReader *reader,
 }
 
 /**
+ * wp_jpeg_reader_set_fast:
+ * @reader: a reader whose image was not decoded yet
+ * @fast: whether to decode for speed
+ *
+ * With @fast, wp_jpeg_reader_decode() picks the smallest DCT scale
+ * covering the size asked for, 1/8 included, not one twice as large; and
+ * a progressive file decoded at 1/8, which needs only each block's DC
+ * coefficient, is read only up to the end of its DC scans (the pixels
+ * are those of the whole file's decode at 1/8: decode_dc_only()).  The
+ * freedesktop cache's small thumbnails are made this way, as Tumbler and
+ * GNOME make theirs; damage in the AC scans it skips is then not seen.
+ */
+void
+wp_jpeg_reader_set_fast (WpJpegReader *reader,
+                         gboolean      fast)
+{
+  g_return_if_fail (reader != NULL);
+
+  reader->fast = fast;
+}
+
+/**
  * wp_jpeg_reader_get_orientation:
  * @reader: a reader
  *
@@ -608,7 +634,8 @@ set_smallest_scale (j_decompress_ptr cinfo,
  *   2. the smallest M/8, M from 2, at least @min_width x @min_height;
  *   3. the smallest M/8, M from 1, at least @min_width x @min_height,
  *
- * or else the last, which the pixel limit then refuses.  1/8 comes last
+ * or else the last, which the pixel limit then refuses; with @fast, the
+ * last alone (wp_jpeg_reader_set_fast()).  1/8 comes last
  * because it keeps only each block's average, a plain 8x8 box filter,
  * whose aliasing (moiré on fine repeating detail) no later filter can
  * remove; but a huge image is better decoded at 1/8 than refused.  M = 8
@@ -617,14 +644,16 @@ static void
 choose_scale (j_decompress_ptr cinfo,
               int              min_width,
               int              min_height,
-              guint64          max_pixels)
+              guint64          max_pixels,
+              gboolean         fast)
 {
   const struct {
     unsigned int first_m;
     guint64      factor;
   } choices[] = { { 2, DECODE_GAP }, { 2, 1 }, { 1, 1 } };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (choices); i++)
+  /* Fast: only the last. */
+  for (gsize i = fast ? G_N_ELEMENTS (choices) - 1 : 0; i < G_N_ELEMENTS (choices); i++)
     {
       int width = (int) MIN ((guint64) MAX (min_width, 1) * choices[i].factor,
                              (guint64) cinfo->image_width);
@@ -794,6 +823,45 @@ reader_fail_nothing (WpJpegReader  *reader,
   return FALSE;
 }
 
+/* Whether every component's DC coefficients are complete: scanned, and
+ * refined to their last bit. */
+static gboolean
+dc_is_complete (j_decompress_ptr cinfo)
+{
+  for (int c = 0; c < cinfo->num_components; c++)
+    if (cinfo->coef_bits[c][0] != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* In buffered-image mode, at scale 1/8: reads the scans up to the end of
+ * the last one the DC coefficients need (each scan's header sets the
+ * precision it leaves, so the scan that completes them is the one that
+ * ends with dc_is_complete()), or to the end of the file, and starts the
+ * output of what was read.  The 1x1 inverse DCT reads only the DC
+ * coefficient, and block smoothing is off, so the pixels are those of a
+ * decode of the whole file at 1/8.  The data ending early is reported as
+ * damage by the source, as in a full decode. */
+static void
+read_dc_scans (WpJpegReader *reader)
+{
+  j_decompress_ptr cinfo = &reader->cinfo;
+  GError *cancelled = NULL;
+
+  for (;;)
+    {
+      int status = jpeg_consume_input (cinfo);
+
+      if (status == JPEG_REACHED_EOI || status == JPEG_SUSPENDED)
+        break;
+      if (status == JPEG_SCAN_COMPLETED && dc_is_complete (cinfo))
+        break;
+      if (g_cancellable_set_error_if_cancelled (reader->cancellable, &cancelled))
+        fail ((j_common_ptr) cinfo, cancelled);
+    }
+  jpeg_start_output (cinfo, cinfo->input_scan_number);
+}
+
 /* The libjpeg part of wp_jpeg_reader_decode(): fills reader->pixbuf. */
 static gboolean
 reader_decode (WpJpegReader  *reader,
@@ -831,9 +899,17 @@ reader_decode (WpJpegReader  *reader,
   else
     cinfo->out_color_space = JCS_RGB;
 
-  choose_scale (cinfo, min_width, min_height, reader->max_pixels);
+  choose_scale (cinfo, min_width, min_height, reader->max_pixels, reader->fast);
   check_decode_limits (reader);
+  if (reader->fast && cinfo->progressive_mode && cinfo->scale_num == 1)
+    {
+      cinfo->buffered_image = TRUE;
+      /* Estimated AC coefficients would change the pixels. */
+      cinfo->do_block_smoothing = FALSE;
+    }
   jpeg_start_decompress (cinfo);
+  if (cinfo->buffered_image)
+    read_dc_scans (reader);
 
   reader->pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
                                    (int) cinfo->output_width,
@@ -892,9 +968,18 @@ reader_decode (WpJpegReader  *reader,
         }
     }
 
-  /* Reads up to EOI, so that a file truncated after the last row is
-   * reported damaged. */
-  jpeg_finish_decompress (cinfo);
+  if (cinfo->buffered_image)
+    {
+      /* The AC scans are not needed: skipped.  Not jpeg_finish_output(),
+       * which would read on to the next scan's header. */
+      jpeg_abort_decompress (cinfo);
+    }
+  else
+    {
+      /* Reads up to EOI, so that a file truncated after the last row is
+       * reported damaged. */
+      jpeg_finish_decompress (cinfo);
+    }
 
   g_clear_pointer (&reader->cmyk_rows, g_free);
 

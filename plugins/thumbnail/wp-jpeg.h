@@ -30,6 +30,8 @@ void          wp_jpeg_reader_get_size        (WpJpegReader  *reader,
                                               int           *height);
 void          wp_jpeg_reader_set_max_pixels  (WpJpegReader  *reader,
                                               guint64        max_pixels);
+void          wp_jpeg_reader_set_fast        (WpJpegReader  *reader,
+                                              gboolean       fast);
 int           wp_jpeg_reader_get_orientation (WpJpegReader  *reader);
 GBytes       *wp_jpeg_reader_get_icc_profile (WpJpegReader  *reader);
 GdkPixbuf    *wp_jpeg_reader_decode          (WpJpegReader  *reader,

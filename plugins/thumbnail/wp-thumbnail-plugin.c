@@ -33,6 +33,12 @@
  *                                           or "png": 8-bit RGBA, for
  *                                           the freedesktop thumbnail
  *                                           cache (wp-png.c)
+ *                                         fast (b)     decode a JPEG at
+ *                                           the smallest DCT scale that
+ *                                           covers the box, not twice
+ *                                           it, and a progressive one at
+ *                                           1/8 from its DC scans alone
+ *                                           (default false)
  *                                         text (a{ss}) with "png", text
  *                                           chunks to write (keyword:
  *                                           value); Thumb::Image::Width
@@ -246,6 +252,7 @@ static const struct {
   { "strict",     "b", FOR_BOTH },
   { "format",     "s", FOR_BOTH },
   { "text",       "a{ss}", FOR_BOTH },
+  { "fast",       "b", FOR_BOTH },
 };
 
 /* The options of write and write_fds, parsed; strings point into the
@@ -380,6 +387,7 @@ parse_write_options (GVariant      *options,
   g_variant_lookup (options, "quality", "i", &quality);
   g_variant_lookup (options, "max-pixels", "t", &parsed->thumbnail.max_pixels);
   g_variant_lookup (options, "strict", "b", &strict);
+  g_variant_lookup (options, "fast", "b", &parsed->thumbnail.fast);
   g_variant_lookup (options, "base", "&s", &parsed->base);
   g_variant_lookup (options, "name", "&s", &parsed->name);
   parsed->thumbnail.quality = quality;
@@ -512,7 +520,7 @@ static const WpFunction functions[] = {
   { "thumbnails_q", "(sa(sii)i)", "a(ii)", thumbnails_q,
     "Like thumbnails, with a JPEG quality from 1 to 100" },
   { "write", "(sa(sii)a{sv})", "(a(ii)a{sv})", write_with_options,
-    "Like thumbnails, with options (quality, max-pixels, base, strict, format, text) and a report" },
+    "Like thumbnails, with options (quality, max-pixels, base, strict, format, text, fast) and a report" },
   { "write_fds", "(ha(hii)a{sv})", "(a(ii)a{sv})", write_fds,
     "Like write, on descriptors: the image, and an empty file for each box" },
   { "info", "(s)", "(iis)", info,

@@ -430,6 +430,7 @@ write_thumbnails (const JobFiles            *files,
   if (files->source_path != NULL)
     source_folder = g_path_get_dirname (files->source_path);
 
+  wp_image_set_fast (image, options->fast);
   if (!wp_image_decode (image, max_width, max_height, cancellable, error))
     return FALSE;
 

@@ -41,6 +41,8 @@ typedef enum {
  * @max_pixels: the decode's pixel limit
  * @strict: a damaged image is an error
  * @format: JPEG or PNG
+ * @fast: decode for speed rather than for the last bit of quality
+ *   (wp_image_set_fast())
  * @text: (nullable): with PNG, the keywords and values of its text
  *   chunks, in turn, %NULL-terminated; Thumb::Image::Width and
  *   Thumb::Image::Height are added, the source's displayed size
@@ -53,11 +55,13 @@ typedef struct {
   guint64  max_pixels;   /* the decode's pixel limit */
   gboolean strict;       /* a damaged image is an error */
   WpThumbnailFormat format;
+  gboolean fast;         /* decode for speed */
   const char * const *text;  /* PNG: keyword, value, ..., NULL */
 } WpThumbnailOptions;
 
 #define WP_THUMBNAIL_OPTIONS_INIT \
-  { WP_THUMBNAIL_DEFAULT_QUALITY, WP_THUMBNAIL_MAX_PIXELS, FALSE, WP_THUMBNAIL_FORMAT_JPEG, NULL }
+  { WP_THUMBNAIL_DEFAULT_QUALITY, WP_THUMBNAIL_MAX_PIXELS, FALSE, WP_THUMBNAIL_FORMAT_JPEG, \
+    FALSE, NULL }
 
 /**
  * WpThumbnailRequest:

@@ -1278,6 +1278,82 @@ test_icc_png (Fixture       *fixture,
   assert_same_bytes (copied, profile);
 }
 
+/* @path decoded at 1/8 by a reader, fast or not. */
+static GdkPixbuf *
+decode_eighth (const char *path,
+               gboolean    fast,
+               gboolean    damaged)
+{
+  g_autoptr(GError) error = NULL;
+  WpJpegReader *reader;
+  GdkPixbuf *decoded;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  reader = wp_jpeg_reader_new (fd, path, NULL, &error);
+  g_assert_no_error (error);
+  /* Not fast, only the pixel limit brings the scale down to 1/8. */
+  wp_jpeg_reader_set_max_pixels (reader, 200 * 200);
+  wp_jpeg_reader_set_fast (reader, fast);
+  decoded = wp_jpeg_reader_decode (reader, 100, 75, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true ((wp_jpeg_reader_get_damage (reader) != NULL) == damaged);
+  wp_jpeg_reader_free (reader);
+  close (fd);
+  return decoded;
+}
+
+static void
+test_jpeg_fast_dc_only (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  static const gboolean grayscale[] = { FALSE, TRUE };
+
+  g_test_summary ("A fast decode of a progressive JPEG at 1/8, from its DC scans "
+                  "alone, gives exactly the pixels of the whole file's decode at 1/8, "
+                  "and does not read the last scan, an AC one");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (grayscale); i++)
+    {
+      g_autofree char *path = fixture_path (fixture, "progressive.jpg");
+      g_autoptr(GdkPixbuf) pattern = test_pattern_rings (1600, 7.0);
+      g_autoptr(GdkPixbuf) whole = NULL;
+      g_autoptr(GdkPixbuf) dc_only = NULL;
+      g_autoptr(GdkPixbuf) cut = NULL;
+      g_autofree char *contents = NULL;
+      TestJpegOptions options = { 0, };
+      gsize length, size, last_sos = 0;
+
+      options.progressive = TRUE;
+      options.grayscale = grayscale[i];
+      test_write_jpeg (path, pattern, &options);
+
+      whole = decode_eighth (path, FALSE, FALSE);
+      dc_only = decode_eighth (path, TRUE, FALSE);
+      g_assert_cmpint (gdk_pixbuf_get_width (whole), ==, 200);
+      g_assert_cmpint (gdk_pixbuf_get_width (dc_only), ==, 200);
+      g_assert_cmpint (gdk_pixbuf_get_height (dc_only), ==, gdk_pixbuf_get_height (whole));
+      length = gdk_pixbuf_get_byte_length (whole);
+      g_assert_cmpuint (gdk_pixbuf_get_byte_length (dc_only), ==, length);
+      g_assert_cmpmem (gdk_pixbuf_read_pixels (dc_only), length,
+                       gdk_pixbuf_read_pixels (whole), length);
+
+      /* Cut at the last scan, which refines luma AC coefficients: damage
+       * to a whole decode, nothing to a fast one. */
+      g_assert_true (g_file_get_contents (path, &contents, &size, NULL));
+      for (gsize j = 2; j + 1 < size; j++)
+        if ((guint8) contents[j] == 0xFF && (guint8) contents[j + 1] == 0xDA)
+          last_sos = j;
+      g_assert_cmpuint (last_sos, >, 0);
+      g_assert_true (g_file_set_contents (path, contents, last_sos, NULL));
+      g_clear_object (&whole);
+      whole = decode_eighth (path, FALSE, TRUE);
+      cut = decode_eighth (path, TRUE, FALSE);
+      g_assert_cmpmem (gdk_pixbuf_read_pixels (cut), length,
+                       gdk_pixbuf_read_pixels (dc_only), length);
+    }
+}
+
 static void
 test_png_format (Fixture       *fixture,
                  gconstpointer  data)
@@ -1599,7 +1675,7 @@ test_write_bad_options (Fixture       *fixture,
     const char *message;
   } cases[] = {
     { "{'colour': <true>}",
-      "Unknown option “colour” (known: quality, max-pixels, base, strict, format, text)" },
+      "Unknown option “colour” (known: quality, max-pixels, base, strict, format, text, fast)" },
     { "{'quality': <'high'>}", "Option “quality” must be of type i, not s" },
     { "{'strict': <1>}", "Option “strict” must be of type b, not i" },
     { "{'base': <42>}", "Option “base” must be of type s, not i" },
@@ -1810,9 +1886,9 @@ test_write_fds_bad_options (Fixture       *fixture,
     const char *message;
   } cases[] = {
     { "{'base': <'/tmp'>}", "Option “base” is not one of write_fds's: its thumbnails "
-      "are descriptors, not paths (known: quality, max-pixels, name, strict, format, text)" },
+      "are descriptors, not paths (known: quality, max-pixels, name, strict, format, text, fast)" },
     { "{'colour': <true>}",
-      "Unknown option “colour” (known: quality, max-pixels, name, strict, format, text)" },
+      "Unknown option “colour” (known: quality, max-pixels, name, strict, format, text, fast)" },
     { "{'name': <42>}", "Option “name” must be of type s, not i" },
     { "{'strict': <1>}", "Option “strict” must be of type b, not i" },
     { "{'quality': <101>}", "JPEG quality must be between 1 and 100, not 101" },
@@ -3198,6 +3274,7 @@ main (int   argc,
   ADD ("/thumbnail/icc/png", test_icc_png);
   ADD ("/thumbnail/metadata", test_metadata);
   ADD ("/thumbnail/png-format", test_png_format);
+  ADD ("/thumbnail/jpeg-fast-dc-only", test_jpeg_fast_dc_only);
   ADD ("/thumbnail/png-format-refused", test_png_format_refused);
   ADD ("/thumbnail/stamp/records-source", test_stamp_records_source);
   g_test_add_func ("/thumbnail/stamp/parse", test_stamp_parse);
