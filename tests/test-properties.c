@@ -18,6 +18,7 @@
  *   /pool/properties/defaults        what a new pool reads back
  *   /pool/properties/resolved        plugin-dir and n-workers resolved
  *   /pool/properties/notify          notify once per change, never for none
+ *   /pool/properties/background      workers at idle CPU and I/O priority
  *   /pool/properties/construct       read/write properties set at construction
  *   /pool/properties/initable        GInitable, and its error
  *   /pool/properties/lazy-init       g_object_new() without init runs jobs
@@ -28,7 +29,9 @@
  * $WORKPOOL_PLUGIN_DIR to it as well.
  */
 
+#include <sched.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -230,6 +233,68 @@ test_pspecs (void)
   pspec = g_object_class_find_property (object_class, "prefetch");
   g_assert_cmpuint (G_PARAM_SPEC_UINT (pspec)->minimum, ==, 0);
   g_assert_cmpuint (G_PARAM_SPEC_UINT (pspec)->maximum, ==, 4);
+}
+
+/* The I/O class of process @pid (<linux/ioprio.h>: IOPRIO_WHO_PROCESS 1,
+ * the class in the bits from 13 on). */
+static int
+io_class (gint32 pid)
+{
+  long value = syscall (SYS_ioprio_get, 1, (int) pid);
+
+  g_assert_cmpint (value, >=, 0);
+  return (int) (value >> 13);
+}
+
+static void
+count_notify (guint *count)
+{
+  (*count)++;
+}
+
+static void
+test_background (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpPool) pool = wp_pool_new (wp_test_plugin_dir (), 1, &error);
+  GParamSpec *pspec;
+  gint32 pid, idle_pid, normal_pid;
+  guint notified = 0;
+  gboolean value;
+
+  g_test_summary ("background: workers under SCHED_IDLE in the idle I/O class when set, "
+                  "normal ones again when unset, the old ones retired; notify once per "
+                  "change; off by default");
+
+  g_assert_no_error (error);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (pool), "background");
+  g_assert_nonnull (pspec);
+  g_assert_true (G_PARAM_SPEC_VALUE_TYPE (pspec) == G_TYPE_BOOLEAN);
+  g_assert_false (G_PARAM_SPEC_BOOLEAN (pspec)->default_value);
+  g_assert_false (wp_pool_get_background (pool));
+  g_signal_connect_swapped (pool, "notify::background", G_CALLBACK (count_notify),
+                            &notified);
+
+  pid = run_getpid (pool);
+  g_assert_cmpint (sched_getscheduler (pid), ==, SCHED_OTHER);
+  g_assert_cmpint (io_class (pid), !=, 3);
+
+  wp_pool_set_background (pool, TRUE);
+  wp_pool_set_background (pool, TRUE);
+  g_assert_cmpuint (notified, ==, 1);
+  g_object_get (pool, "background", &value, NULL);
+  g_assert_true (value);
+  idle_pid = run_getpid (pool);
+  g_assert_cmpint (idle_pid, !=, pid);
+  g_assert_cmpint (sched_getscheduler (idle_pid), ==, SCHED_IDLE);
+  g_assert_cmpint (io_class (idle_pid), ==, 3);
+
+  g_object_set (pool, "background", FALSE, NULL);
+  g_assert_cmpuint (notified, ==, 2);
+  normal_pid = run_getpid (pool);
+  g_assert_cmpint (normal_pid, !=, idle_pid);
+  g_assert_cmpint (sched_getscheduler (normal_pid), ==, SCHED_OTHER);
+  close_pool (g_steal_pointer (&pool));
 }
 
 static void
@@ -757,6 +822,7 @@ main (int    argc,
   g_test_add_func ("/pool/properties/construct", test_construct);
   g_test_add_func ("/pool/properties/initable", test_initable);
   g_test_add_func ("/pool/properties/lazy-init", test_lazy_init);
+  g_test_add_func ("/pool/properties/background", test_background);
   g_test_add_data_func ("/pool/properties/lazy-init-failure/missing",
                         GINT_TO_POINTER (BAD_MISSING), test_lazy_init_failure);
   g_test_add_data_func ("/pool/properties/lazy-init-failure/file",

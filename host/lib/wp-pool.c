@@ -126,6 +126,7 @@ enum {
   PROP_MAX_FRAME_SIZE,
   PROP_PREFETCH,
   PROP_SANDBOX,
+  PROP_BACKGROUND,
   N_PROPS
 };
 
@@ -313,6 +314,9 @@ wp_pool_get_property (GObject    *object,
     case PROP_SANDBOX:
       g_value_set_enum (value, wp_pool_get_sandbox (self));
       break;
+    case PROP_BACKGROUND:
+      g_value_set_boolean (value, wp_pool_get_background (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -356,6 +360,9 @@ wp_pool_set_property (GObject      *object,
       break;
     case PROP_SANDBOX:
       wp_pool_set_sandbox (self, g_value_get_enum (value));
+      break;
+    case PROP_BACKGROUND:
+      wp_pool_set_background (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -466,6 +473,16 @@ wp_pool_class_init (WpPoolClass *klass)
   properties[PROP_SANDBOX] =
     g_param_spec_enum ("sandbox", NULL, NULL, WP_TYPE_SANDBOX, WP_SANDBOX_NONE,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * WpPool:background:
+   *
+   * Whether the workers run at idle CPU and I/O priority.  See
+   * [method@Workpool.Pool.set_background].
+   */
+  properties[PROP_BACKGROUND] =
+    g_param_spec_boolean ("background", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1597,6 +1614,54 @@ wp_pool_set_sandbox (WpPool    *pool,
   wp_scheduler_set_limits (&pool->scheduler, pool->scheduler.max_frame,
                            pool->scheduler.memory_limit, sandbox);
   g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_SANDBOX]);
+}
+
+/**
+ * wp_pool_set_background:
+ * @pool: a #WpPool
+ * @background: whether the workers run at idle priority
+ *
+ * With @background, each worker, as it starts and before it loads any
+ * plugin, puts itself under the `SCHED_IDLE` scheduling policy (it gets
+ * the CPU only when nothing else of the machine wants it) and in the idle
+ * I/O class (likewise for the disk): for work nobody waits for, such as
+ * thumbnails of files not on screen.  A kernel that refuses either is
+ * said on the worker's stderr, and the worker runs on.
+ *
+ * The default is %FALSE.  A change retires the workers started under the
+ * old setting, as for [method@Workpool.Pool.set_worker_memory_limit].
+ *
+ * Call from the pool's thread.
+ */
+void
+wp_pool_set_background (WpPool   *pool,
+                        gboolean  background)
+{
+  g_return_if_fail (WP_IS_POOL (pool));
+
+  background = !!background;
+  if (pool->scheduler.background == background)
+    return;
+
+  wp_scheduler_set_background (&pool->scheduler, background);
+  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_BACKGROUND]);
+}
+
+/**
+ * wp_pool_get_background:
+ * @pool: a #WpPool
+ *
+ * Gets whether the workers run at idle CPU and I/O priority.  Call from
+ * the pool's thread.
+ *
+ * Returns: the pool's background setting
+ */
+gboolean
+wp_pool_get_background (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), FALSE);
+
+  return pool->scheduler.background;
 }
 
 /**

@@ -48,6 +48,7 @@ struct _WpScheduler {
   gsize                   max_frame;
   guint64                 memory_limit;   /* 0: none */
   WpSandbox               sandbox;
+  gboolean                background;     /* workers at idle CPU and I/O priority */
   char                   *sandbox_in_force; /* the last started worker's; NULL before */
 
   GMainContext           *context;
@@ -103,6 +104,8 @@ void      wp_scheduler_set_limits        (WpScheduler            *self,
                                           gsize                   max_frame,
                                           guint64                 memory_limit,
                                           WpSandbox               sandbox);
+void      wp_scheduler_set_background    (WpScheduler            *self,
+                                          gboolean                background);
 void      wp_scheduler_set_prefetch      (WpScheduler            *self,
                                           guint                   prefetch);
 

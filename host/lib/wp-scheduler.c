@@ -427,6 +427,7 @@ worker_config (WpScheduler *self)
     .max_frame = self->max_frame,
     .memory_limit = self->memory_limit,
     .sandbox = self->sandbox,
+    .background = self->background,
   };
 
   return config;
@@ -962,6 +963,16 @@ wp_scheduler_abort (WpScheduler *self)
     }
 
   dispatch (self);
+}
+
+/* The workers' priority is one of their limits: workers started with the
+ * other one are retired as for any limit. */
+void
+wp_scheduler_set_background (WpScheduler *self,
+                             gboolean     background)
+{
+  self->background = background;
+  wp_scheduler_set_limits (self, self->max_frame, self->memory_limit, self->sandbox);
 }
 
 /* After a change of the workers' limits: see the invariants at the top. */

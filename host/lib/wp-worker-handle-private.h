@@ -31,6 +31,7 @@ typedef struct {
   gsize       max_frame;     /* bytes, both directions */
   guint64     memory_limit;  /* RLIMIT_AS in bytes; 0 for none */
   WpSandbox   sandbox;
+  gboolean    background;    /* idle CPU and I/O priority */
 } WpWorkerHandleConfig;
 
 /* The handles of one pool.  Each handle keeps its place here as it

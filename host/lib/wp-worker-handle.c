@@ -157,6 +157,7 @@ struct _WpWorkerHandle {
   gsize                       max_frame;         /* the limits it was started with */
   guint64                     memory_limit;
   WpSandbox                   sandbox;
+  gboolean                    background;
   char                       *sandbox_in_force;  /* from HELLO; "" for none */
   gboolean                    reaped;
   int                         pidfd;             /* -1 if none; see reap_if_left */
@@ -913,6 +914,7 @@ launch (const WpWorkerHandleConfig  *config,
     "--max-frame", max_frame,
     "--memory-limit", memory_limit,
     "--sandbox", config->sandbox == WP_SANDBOX_STRICT ? "strict" : "none",
+    "--priority", config->background ? "idle" : "normal",
     NULL
   };
   GSubprocess *process;
@@ -1012,6 +1014,7 @@ wp_worker_handle_spawn (WpWorkerSet                 *set,
   worker->max_frame = config->max_frame;
   worker->memory_limit = config->memory_limit;
   worker->sandbox = config->sandbox;
+  worker->background = config->background;
   capacity = fcntl (worker->request_fd, F_GETPIPE_SZ);
   worker->request_capacity = capacity > 0 ? (gsize) capacity : 0;
   g_queue_init (&worker->requests);
@@ -1135,7 +1138,7 @@ wp_worker_handle_has_limits (WpWorkerHandle             *worker,
                              const WpWorkerHandleConfig *config)
 {
   return worker->max_frame == config->max_frame && worker->memory_limit == config->memory_limit
-         && worker->sandbox == config->sandbox;
+         && worker->sandbox == config->sandbox && worker->background == config->background;
 }
 
 /* The mechanisms of the worker's sandbox, as its HELLO said; "" for none,

@@ -9,9 +9,10 @@
  *
  * Owns org.freedesktop.thumbnails.Thumbnailer1 and Cache1 on the session
  * bus (wp-thumbnailer.c serves them) and fills the freedesktop thumbnail
- * cache with the thumbnail plugin's jobs, in a pool of STRICT-sandboxed
- * workers that open no path: a decoder that crashes or hangs on one file
- * (past --timeout, 30 s) fails that file alone.
+ * cache with the thumbnail plugin's jobs, in two pools of --workers
+ * STRICT-sandboxed workers that open no path, the background scheduler's
+ * at idle CPU and I/O priority: a decoder that crashes or hangs on one
+ * file (past --timeout, 30 s) fails that file alone.
  *
  * Life: started by D-Bus activation (or systemd, Type=dbus); exits 0
  * once it has been idle (no request, no job) for --idle-timeout seconds
@@ -41,6 +42,7 @@ typedef struct {
   GMainLoop     *loop;
   WpThumbnailer *thumbnailer;
   WpPool        *pool;
+  WpPool        *background_pool;
   guint          idle_s;
   guint          idle_source;
   guint          owner_ids[2];
@@ -163,10 +165,30 @@ on_pool_closed (GObject      *object,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
-  gboolean *closed = user_data;
+  guint *n_closed = user_data;
 
   wp_pool_close_finish (WP_POOL (object), result, NULL);
-  *closed = TRUE;
+  (*n_closed)++;
+}
+
+/* A pool of @n_workers sandboxed workers, or NULL with the error said. */
+static WpPool *
+pool_new (const char *plugin_dir,
+          guint       n_workers,
+          gboolean    background)
+{
+  g_autoptr(GError) error = NULL;
+  WpPool *pool = wp_pool_new (plugin_dir, n_workers, &error);
+
+  if (pool == NULL)
+    {
+      g_printerr ("workpool-thumbnailer: %s\n", error->message);
+      return NULL;
+    }
+  wp_pool_set_sandbox (pool, WP_SANDBOX_STRICT);
+  wp_pool_set_worker_memory_limit (pool, MEMORY_LIMIT);
+  wp_pool_set_background (pool, background);
+  return pool;
 }
 
 static int
@@ -186,7 +208,8 @@ main (int   argc,
   g_autofree char *cache_dir = NULL;
   g_autofree char *plugin_dir = NULL;
   int n_workers = 0, timeout_s = DEFAULT_TIMEOUT_S, idle_s = DEFAULT_IDLE_S;
-  gboolean version = FALSE, closed = FALSE;
+  gboolean version = FALSE;
+  guint n_closed = 0;
   Service service = { 0 };
   GOptionEntry entries[] = {
     { "workers", 0, 0, G_OPTION_ARG_INT, &n_workers,
@@ -222,17 +245,14 @@ main (int   argc,
   if (n_workers < 0 || timeout_s < 0 || timeout_s > G_MAXINT / 1000 || idle_s < 0)
     return usage_error (context, "--workers, --timeout and --idle-timeout take numbers from 0");
 
-  service.pool = wp_pool_new (plugin_dir, n_workers, &error);
-  if (service.pool == NULL)
-    {
-      g_printerr ("workpool-thumbnailer: %s\n", error->message);
-      return 1;
-    }
-  wp_pool_set_sandbox (service.pool, WP_SANDBOX_STRICT);
-  wp_pool_set_worker_memory_limit (service.pool, MEMORY_LIMIT);
+  service.pool = pool_new (plugin_dir, n_workers, FALSE);
+  service.background_pool = pool_new (plugin_dir, n_workers, TRUE);
+  if (service.pool == NULL || service.background_pool == NULL)
+    return 1;
   service.loop = g_main_loop_new (NULL, FALSE);
   service.idle_s = idle_s;
-  service.thumbnailer = wp_thumbnailer_new (service.pool, wp_xdg_cache_new (cache_dir),
+  service.thumbnailer = wp_thumbnailer_new (service.pool, service.background_pool,
+                                            wp_xdg_cache_new (cache_dir),
                                             (guint) timeout_s * 1000);
   wp_thumbnailer_set_idle_func (service.thumbnailer, G_CALLBACK (on_idle), &service);
 
@@ -252,12 +272,14 @@ main (int   argc,
     g_source_remove (service.idle_source);
   if (!wp_thumbnailer_is_idle (service.thumbnailer))
     wp_thumbnailer_shut_down (service.thumbnailer);
-  wp_pool_close_async (service.pool, NULL, on_pool_closed, &closed);
-  while (!closed || !wp_thumbnailer_is_idle (service.thumbnailer))
+  wp_pool_close_async (service.pool, NULL, on_pool_closed, &n_closed);
+  wp_pool_close_async (service.background_pool, NULL, on_pool_closed, &n_closed);
+  while (n_closed < 2 || !wp_thumbnailer_is_idle (service.thumbnailer))
     g_main_context_iteration (NULL, TRUE);
   wp_thumbnailer_unregister (service.thumbnailer);
   g_clear_pointer (&service.thumbnailer, wp_thumbnailer_free);
   g_clear_object (&service.pool);
+  g_clear_object (&service.background_pool);
   g_main_loop_unref (service.loop);
   return service.status;
 }

@@ -23,15 +23,19 @@
  * same work, which is done once and answers each of them.  A work is
  * queued, then running (a write_fds job through
  * wp_xdg_cache_thumbnail_async()), then freed once it answered its
- * waiters.  At most `window` works run at once (two per worker: one
- * running, one waiting in the pool), so that the order is decided here:
+ * waiters.  Each scheduler has its pool, and at most two works per
+ * worker of it run at once (one running, one waiting in the pool), so
+ * that the order is decided here:
  *
  *   foreground  newest request first (what is on screen now): a new
  *               request's works go to the head of the queue, in the
  *               request's order, and so do the queued works it shares;
- *   background  after every foreground work, at the pool's low
- *               priority; a foreground request for a background work
- *               moves it to the foreground.
+ *   background  only while no foreground work is queued, in a pool whose
+ *               workers run at idle CPU and I/O priority
+ *               (wp_pool_set_background()), so that they take only
+ *               what the foreground leaves; a foreground request for a
+ *               queued background work moves it to the foreground (one
+ *               already running finishes where it is).
  *
  * Dequeue() (and Queue()'s handle_to_unqueue), for the caller's own
  * requests: the request stops waiting, is answered Finished, and every
@@ -119,11 +123,15 @@ static const char introspection_xml[] =
 typedef struct _Request Request;
 typedef struct _Work Work;
 
+/* The two schedulers. */
+enum { FOREGROUND, BACKGROUND, N_SCHEDULERS };
+
 struct _WpThumbnailer {
-  WpPool          *pool;
+  WpPool          *pools[N_SCHEDULERS];
+  guint            windows[N_SCHEDULERS];
+  guint            running[N_SCHEDULERS];
   WpXdgCache      *cache;
   guint            timeout_ms;
-  guint            window;
   GDBusConnection *connection;
   GDBusNodeInfo   *node;
   guint            thumbnailer_id;
@@ -133,7 +141,6 @@ struct _WpThumbnailer {
   GHashTable      *works;       /* key -> Work (owned) */
   GQueue           foreground;  /* Work *, queued, head first */
   GQueue           background;  /* Work *, queued */
-  guint            running;
   gboolean         shutting_down;
   GStrv            mime_types;  /* GetSupported's */
   GCallback        idle_func;
@@ -163,6 +170,7 @@ struct _Work {
   GQueue        *queue;        /* the queue it is in; NULL when running */
   GList         *link;         /* in it */
   GCancellable  *cancellable;  /* running */
+  int            scheduler;    /* running: whose pool runs it */
 };
 
 /* ---- signals ------------------------------------------------------------ */
@@ -383,7 +391,7 @@ on_work_done (GObject      *object,
 
   if (!wp_xdg_cache_thumbnail_finish (thumbnailer->cache, result, &error))
     message = error_message (error);
-  thumbnailer->running--;
+  thumbnailer->running[work->scheduler]--;
   if (g_hash_table_lookup (thumbnailer->works, work->key) == work)
     g_hash_table_remove (thumbnailer->works, work->key);
   else
@@ -415,29 +423,31 @@ work_start (Work *work)
 
   work_unqueue (work);
   work->cancellable = g_cancellable_new ();
-  thumbnailer->running++;
+  work->scheduler = background ? BACKGROUND : FOREGROUND;
+  thumbnailer->running[work->scheduler]++;
   g_debug ("Thumbnailing %s (%s, %s)", work->path, wp_xdg_flavor_get_name (work->flavor),
            background ? "background" : "foreground");
-  wp_xdg_cache_thumbnail_async (thumbnailer->cache, thumbnailer->pool, work->path,
+  wp_xdg_cache_thumbnail_async (thumbnailer->cache, thumbnailer->pools[work->scheduler],
+                                work->path,
                                 WP_XDG_FLAVOR_BIT (work->flavor), thumbnailer->timeout_ms,
                                 background ? G_PRIORITY_LOW : G_PRIORITY_DEFAULT,
                                 work->cancellable, on_work_done, work);
 }
 
-/* Starts queued works while the window has room: foreground first. */
+/* Starts queued works while their pools have room: foreground ones,
+ * then background ones when no foreground one waits. */
 static void
 dispatch (WpThumbnailer *thumbnailer)
 {
-  while (!thumbnailer->shutting_down && thumbnailer->running < thumbnailer->window)
-    {
-      Work *work = g_queue_peek_head (&thumbnailer->foreground);
-
-      if (work == NULL)
-        work = g_queue_peek_head (&thumbnailer->background);
-      if (work == NULL)
-        break;
-      work_start (work);
-    }
+  if (thumbnailer->shutting_down)
+    return;
+  while (thumbnailer->running[FOREGROUND] < thumbnailer->windows[FOREGROUND]
+         && !g_queue_is_empty (&thumbnailer->foreground))
+    work_start (g_queue_peek_head (&thumbnailer->foreground));
+  while (thumbnailer->running[BACKGROUND] < thumbnailer->windows[BACKGROUND]
+         && g_queue_is_empty (&thumbnailer->foreground)
+         && !g_queue_is_empty (&thumbnailer->background))
+    work_start (g_queue_peek_head (&thumbnailer->background));
 }
 
 /* Stops @request waiting on every work, abandoning those nobody else
@@ -771,8 +781,10 @@ static const GDBusInterfaceVTable cache_vtable = { cache_method_call, NULL, NULL
 
 /**
  * wp_thumbnailer_new:
- * @pool: the pool the jobs run in (its workers' number sets how many
- *   works run at once)
+ * @pool: the pool foreground jobs run in (its workers' number sets how
+ *   many works run at once)
+ * @background_pool: the pool of background jobs, its workers at idle
+ *   priority (wp_pool_set_background())
  * @cache: the thumbnail cache, which the thumbnailer then owns
  * @timeout_ms: each image's timeout, 0 for the pool's
  *
@@ -780,15 +792,19 @@ static const GDBusInterfaceVTable cache_vtable = { cache_method_call, NULL, NULL
  */
 WpThumbnailer *
 wp_thumbnailer_new (WpPool     *pool,
+                    WpPool     *background_pool,
                     WpXdgCache *cache,
                     guint       timeout_ms)
 {
   WpThumbnailer *thumbnailer = g_new0 (WpThumbnailer, 1);
 
-  thumbnailer->pool = g_object_ref (pool);
+  thumbnailer->pools[FOREGROUND] = g_object_ref (pool);
+  thumbnailer->pools[BACKGROUND] = g_object_ref (background_pool);
+  for (int i = 0; i < N_SCHEDULERS; i++)
+    thumbnailer->windows[i] = MAX (1, wp_pool_get_n_workers (thumbnailer->pools[i]))
+                              * WORKS_PER_WORKER;
   thumbnailer->cache = cache;
   thumbnailer->timeout_ms = timeout_ms;
-  thumbnailer->window = MAX (1, wp_pool_get_n_workers (pool)) * WORKS_PER_WORKER;
   thumbnailer->node = g_dbus_node_info_new_for_xml (introspection_xml, NULL);
   g_assert (thumbnailer->node != NULL);
   thumbnailer->requests = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) request_free);
@@ -810,7 +826,7 @@ wp_thumbnailer_free (WpThumbnailer *thumbnailer)
 {
   if (thumbnailer == NULL)
     return;
-  g_assert (thumbnailer->running == 0);
+  g_assert (thumbnailer->running[FOREGROUND] == 0 && thumbnailer->running[BACKGROUND] == 0);
   wp_thumbnailer_unregister (thumbnailer);
   g_hash_table_unref (thumbnailer->requests);
   g_hash_table_unref (thumbnailer->works);
@@ -819,7 +835,8 @@ wp_thumbnailer_free (WpThumbnailer *thumbnailer)
   g_dbus_node_info_unref (thumbnailer->node);
   g_strfreev (thumbnailer->mime_types);
   wp_xdg_cache_free (thumbnailer->cache);
-  g_object_unref (thumbnailer->pool);
+  g_object_unref (thumbnailer->pools[FOREGROUND]);
+  g_object_unref (thumbnailer->pools[BACKGROUND]);
   g_free (thumbnailer);
 }
 
@@ -877,7 +894,8 @@ wp_thumbnailer_unregister (WpThumbnailer *thumbnailer)
 gboolean
 wp_thumbnailer_is_idle (WpThumbnailer *thumbnailer)
 {
-  return g_hash_table_size (thumbnailer->requests) == 0 && thumbnailer->running == 0;
+  return g_hash_table_size (thumbnailer->requests) == 0
+         && thumbnailer->running[FOREGROUND] == 0 && thumbnailer->running[BACKGROUND] == 0;
 }
 
 /**

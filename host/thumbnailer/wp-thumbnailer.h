@@ -31,6 +31,7 @@ typedef enum {
 } WpThumbnailerError;
 
 WpThumbnailer *wp_thumbnailer_new           (WpPool           *pool,
+                                             WpPool           *background_pool,
                                              WpXdgCache       *cache,
                                              guint             timeout_ms);
 void           wp_thumbnailer_free          (WpThumbnailer    *thumbnailer);

@@ -45,6 +45,10 @@
  * crashed when the worker dies of it.  Not in an AddressSanitizer build
  * (see wp-sanitizer-private.h), which says so on stderr instead.
  *
+ * Priority.  With --priority=idle (a pool's "background" property) the
+ * worker runs under SCHED_IDLE and in the idle I/O class, set before the
+ * sandbox and any plugin.
+ *
  * Frames.  --max-frame bounds both directions: the requests this worker
  * reads, and the replies it sends.  A reply over it is replaced by an
  * ERROR frame (WP_POOL_ERROR_PROTOCOL) naming both sizes, so the job
@@ -64,12 +68,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <workpool/wp-error.h>
@@ -654,9 +660,11 @@ parse_options (int      *argc,
                gint64   *host_pid,
                gsize    *max_frame,
                guint64  *memory_limit,
-               gboolean *strict)
+               gboolean *strict,
+               gboolean *idle)
 {
   g_autofree char *sandbox = NULL;
+  g_autofree char *priority = NULL;
   gint64 frame = WP_WIRE_DEFAULT_MAX_FRAME;
   gint64 limit = 0;
   GOptionEntry entries[] = {
@@ -668,6 +676,8 @@ parse_options (int      *argc,
       "Address space limit (RLIMIT_AS) in bytes, 0 for none", "BYTES" },
     { "sandbox", 0, 0, G_OPTION_ARG_STRING, &sandbox,
       "none (the default) or strict (wp-sandbox.c)", "SANDBOX" },
+    { "priority", 0, 0, G_OPTION_ARG_STRING, &priority,
+      "normal (the default) or idle: SCHED_IDLE and the idle I/O class", "PRIORITY" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- runs jobs for a workpool pool");
@@ -681,9 +691,34 @@ parse_options (int      *argc,
          "--memory-limit may not be negative", WP_WIRE_MAX_FRAME_LIMIT);
   if (sandbox != NULL && !g_str_equal (sandbox, "none") && !g_str_equal (sandbox, "strict"))
     die (EXIT_USAGE, "--sandbox must be none or strict, not %s", sandbox);
+  if (priority != NULL && !g_str_equal (priority, "normal") && !g_str_equal (priority, "idle"))
+    die (EXIT_USAGE, "--priority must be normal or idle, not %s", priority);
+  *idle = priority != NULL && g_str_equal (priority, "idle");
   *max_frame = (gsize) frame;
   *memory_limit = (guint64) limit;
   *strict = sandbox != NULL && g_str_equal (sandbox, "strict");
+}
+
+/* <linux/ioprio.h>, which not every libc's kernel headers have. */
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_CLASS_IDLE  3
+#define IOPRIO_CLASS_SHIFT 13
+
+/* --priority=idle: the CPU only when nothing else wants it (SCHED_IDLE),
+ * the disk likewise (IOPRIO_CLASS_IDLE), set before the sandbox, whose
+ * seccomp filter then keeps a plugin from raising them again only as far
+ * as the kernel does (raising needs CAP_SYS_NICE).  A kernel that refuses
+ * either is said on stderr, and the worker runs on. */
+static void
+lower_priority (void)
+{
+  struct sched_param param = { 0 };
+
+  if (sched_setscheduler (0, SCHED_IDLE, &param) != 0)
+    g_printerr ("workpool-worker: cannot set SCHED_IDLE: %s\n", g_strerror (errno));
+  if (syscall (SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+               IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT) != 0)
+    g_printerr ("workpool-worker: cannot set the idle I/O class: %s\n", g_strerror (errno));
 }
 
 /* Under --sandbox=strict, before any thread starts and any plugin loads:
@@ -725,12 +760,12 @@ main (int    argc,
   char *plugin_dir = NULL;
   gint64 host_pid = 0;
   guint64 memory_limit = 0;
-  gboolean strict = FALSE;
+  gboolean strict = FALSE, idle = FALSE;
   Worker worker = { 0, };
 
   report_sanitizer_errors ();
   parse_options (&argc, &argv, &plugin_dir, &host_pid, &worker.max_frame, &memory_limit,
-                 &strict);
+                 &strict, &idle);
 
   signal (SIGPIPE, SIG_IGN);
   /* Ctrl-C in a terminal reaches the whole process group: it is for the
@@ -747,6 +782,8 @@ main (int    argc,
   mallopt (M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
   setup_descriptors (&worker);
+  if (idle)
+    lower_priority ();
   if (strict)
     enter_sandbox (&worker, plugin_dir);
   else

@@ -190,6 +190,11 @@ void        wp_pool_set_sandbox             (WpPool               *pool,
                                              WpSandbox             sandbox);
 WP_AVAILABLE_IN_ALL
 WpSandbox   wp_pool_get_sandbox             (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_set_background          (WpPool               *pool,
+                                             gboolean              background);
+WP_AVAILABLE_IN_ALL
+gboolean    wp_pool_get_background          (WpPool               *pool);
 
 G_END_DECLS
 

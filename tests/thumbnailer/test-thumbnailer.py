@@ -180,6 +180,21 @@ def photos(tmp, name, count=None):
     return sorted(os.path.join(folder, f) for f in os.listdir(folder))
 
 
+def children(pid):
+    """The processes whose parent is PID."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
 def check_cache(bus, folder, *flags):
     status = subprocess.run([sys.executable, CHECK_CACHE, "--quiet", *flags, bus.cache, folder]).returncode
     assert status == 0, f"check-cache.py {folder}: status {status}"
@@ -288,7 +303,7 @@ def case_identical_requests(bus, tmp):
 
 
 def case_foreground_first(bus, tmp):
-    """A foreground request overtakes the queued background work"""
+    """A foreground request overtakes the queued background work, which idle-priority workers run"""
     back = photos(tmp, "background", 60)
     front = photos(tmp, "foreground")
     bh = bus.queue([uri(p) for p in back], "normal", "background")
@@ -304,6 +319,10 @@ def case_foreground_first(bus, tmp):
     assert between == [], f"background jobs started among the foreground ones: {between}"
     assert back_jobs[-1] > front_jobs[-1], "the background request ended before the foreground one began"
     assert all("background)" in jobs[i] for i in back_jobs)
+    # The background work ran in workers at idle priority, the foreground
+    # work in others.
+    policies = {os.sched_getscheduler(pid) for pid in children(bus.owner_pid())}
+    assert policies == {os.SCHED_IDLE, os.SCHED_OTHER}, policies
     assert sorted(bus.result(bh)[1]) == sorted(uri(p) for p in back)
     assert sorted(bus.result(fh)[1]) == sorted(uri(p) for p in front)
 
