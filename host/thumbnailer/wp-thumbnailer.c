@@ -42,6 +42,9 @@
  * work nobody waits on any more is dropped from the queue or, running,
  * cancelled (its worker stops, the pool's cancel grace then kills it).
  *
+ * A client that leaves the bus (its unique name gone) stops every request
+ * of its as Dequeue() would, without signals: nobody would get them.
+ *
  * Failures.  An image that cannot be thumbnailed, crashes or hangs its
  * worker (the pool's per-job timeout) fails that URI alone: the pool
  * replaces the worker, the cache records a failure entry, every other
@@ -136,6 +139,7 @@ struct _WpThumbnailer {
   GDBusNodeInfo   *node;
   guint            thumbnailer_id;
   guint            cache_id;
+  guint            owner_changed_id;  /* NameOwnerChanged */
   guint            last_handle;
   GHashTable      *requests;    /* handle -> Request (owned) */
   GHashTable      *works;       /* key -> Work (owned) */
@@ -496,6 +500,42 @@ dequeue (WpThumbnailer *thumbnailer,
     return;
   uris = request_stop_waiting (request);
   request_finish (request);
+  dispatch (thumbnailer);
+  notify_if_idle (thumbnailer);
+}
+
+/* A client left the bus: its requests stop, without a word. */
+static void
+on_name_owner_changed (GDBusConnection *connection,
+                       const char      *sender_name,
+                       const char      *object_path,
+                       const char      *interface_name,
+                       const char      *signal_name,
+                       GVariant        *parameters,
+                       gpointer         user_data)
+{
+  WpThumbnailer *thumbnailer = user_data;
+  g_autoptr(GList) requests = NULL;
+  const char *name, *old_owner, *new_owner;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sss)")))
+    return;
+  g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
+  if (name[0] != ':' || new_owner[0] != '\0')
+    return;
+
+  requests = g_hash_table_get_values (thumbnailer->requests);
+  for (GList *l = requests; l != NULL; l = l->next)
+    {
+      Request *request = l->data;
+      g_auto(GStrv) uris = NULL;
+
+      if (!g_str_equal (request->sender, name))
+        continue;
+      g_debug ("%s left the bus: its request %u stops", name, request->handle);
+      uris = request_stop_waiting (request);
+      g_hash_table_remove (thumbnailer->requests, GUINT_TO_POINTER (request->handle));
+    }
   dispatch (thumbnailer);
   notify_if_idle (thumbnailer);
 }
@@ -864,6 +904,12 @@ wp_thumbnailer_register (WpThumbnailer    *thumbnailer,
                                        &thumbnailer_vtable, thumbnailer, NULL, error);
   if (thumbnailer->thumbnailer_id == 0)
     return FALSE;
+  thumbnailer->owner_changed_id =
+    g_dbus_connection_signal_subscribe (connection, "org.freedesktop.DBus",
+                                        "org.freedesktop.DBus", "NameOwnerChanged",
+                                        "/org/freedesktop/DBus", NULL,
+                                        G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed,
+                                        thumbnailer, NULL);
   thumbnailer->cache_id =
     g_dbus_connection_register_object (connection, CACHE_PATH,
                                        g_dbus_node_info_lookup_interface (thumbnailer->node,
@@ -881,6 +927,10 @@ wp_thumbnailer_unregister (WpThumbnailer *thumbnailer)
     g_dbus_connection_unregister_object (thumbnailer->connection, thumbnailer->thumbnailer_id);
   if (thumbnailer->cache_id != 0)
     g_dbus_connection_unregister_object (thumbnailer->connection, thumbnailer->cache_id);
+  if (thumbnailer->owner_changed_id != 0)
+    g_dbus_connection_signal_unsubscribe (thumbnailer->connection,
+                                          thumbnailer->owner_changed_id);
+  thumbnailer->owner_changed_id = 0;
   thumbnailer->thumbnailer_id = thumbnailer->cache_id = 0;
   g_clear_object (&thumbnailer->connection);
 }

@@ -353,6 +353,30 @@ def case_dequeue(bus, tmp):
     assert sum(len(bus.jobs(p)) for p in files) < len(files)
 
 
+def case_client_leaves(bus, tmp):
+    """A client that leaves the bus has its requests stopped"""
+    files = photos(tmp, "leaving", 60)
+    other = Bus.connect(bus.address)
+    mimes = ["image/jpeg"] * len(files)
+    other.call_sync(NAME, PATH, NAME, "Queue",
+                    GLib.Variant("(asasssu)", ([uri(p) for p in files], mimes, "normal", "background", 0)),
+                    GLib.VariantType("(u)"), Gio.DBusCallFlags.NONE, -1, None)
+    gone = []
+    name = other.get_unique_name()
+    bus.conn.signal_subscribe("org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+                              "/org/freedesktop/DBus", name, Gio.DBusSignalFlags.NONE,
+                              lambda *a: gone.append(a[5].unpack()[2] == ""))
+    other.close_sync(None)
+    # The bus sent the service the departure before it forwards anything
+    # sent after this client saw it too.
+    bus.wait_until(lambda: any(gone), "the departure of the other client")
+    later = photos(tmp, "after-leaving")[:1]
+    handle = bus.queue([uri(p) for p in later])
+    bus.wait_finished(handle)
+    started = sum(len(bus.jobs(p)) for p in files)
+    assert started <= WINDOW, f"{started} jobs of the departed client started"
+
+
 def case_unicast(bus, tmp):
     """Signals go to the client that queued, not to others"""
     other = Bus.connect(bus.address)
@@ -440,7 +464,7 @@ def case_idle_exit(bus, tmp):
 
 CASES = [
     ((), [case_introspection, case_queue_and_format, case_flavors, case_errors, case_identical_requests,
-          case_foreground_first, case_dequeue, case_unicast, case_cache1]),
+          case_foreground_first, case_dequeue, case_client_leaves, case_unicast, case_cache1]),
     (("--timeout=3",), [case_crash_and_hang]),
     ((), [case_sigterm]),
     (("--idle-timeout=1",), [case_idle_exit]),
