@@ -9,7 +9,9 @@
 #
 #  1. `meson install --destdir STAGE`, and every file a user needs is there:
 #     library, headers, pkg-config file, worker, command, plugins, manual
-#     page, plugin guide and example plugin.
+#     pages, plugin guide and example plugin, workpool-thumbnailer with its
+#     D-Bus activation files and systemd user unit (which start it from
+#     where it was installed).
 #  2. The installed workpool-1.pc names the plugin directory the plugins
 #     were installed to.
 #  3. ldd: the installed programs and plugins resolve every library, and
@@ -117,9 +119,24 @@ for file in \
     "$docdir/plugin-guide.md" \
     "$docdir/example-plugin/checksum.c" \
     "$docdir/example-plugin/Makefile" \
-    "$docdir/example-plugin/meson.build"; do
+    "$docdir/example-plugin/meson.build" \
+    "$libexecdir/workpool-thumbnailer" \
+    "$datadir/dbus-1/services/org.freedesktop.thumbnails.Thumbnailer1.service" \
+    "$datadir/dbus-1/services/org.freedesktop.thumbnails.Cache1.service" \
+    "$prefix/lib/systemd/user/workpool-thumbnailer.service" \
+    "$mandir/man8/workpool-thumbnailer.8"; do
   require_file "$stage$file" "meson install"
 done
+# The activation files and the unit start the installed service.
+for file in "$datadir/dbus-1/services/org.freedesktop.thumbnails.Thumbnailer1.service" \
+            "$datadir/dbus-1/services/org.freedesktop.thumbnails.Cache1.service"; do
+  grep -qx "Exec=$libexecdir/workpool-thumbnailer" "$stage$file" \
+    || fail "$file does not start $libexecdir/workpool-thumbnailer" "$stage$file"
+done
+grep -qx "ExecStart=$libexecdir/workpool-thumbnailer" \
+  "$stage$prefix/lib/systemd/user/workpool-thumbnailer.service" \
+  || fail "the systemd unit does not start $libexecdir/workpool-thumbnailer" \
+          "$stage$prefix/lib/systemd/user/workpool-thumbnailer.service"
 for header in workpool.h wp-error.h wp-plugin.h wp-pool.h wp-version.h; do
   require_file "$stage$includedir/workpool-1/workpool/$header" "meson install"
 done
