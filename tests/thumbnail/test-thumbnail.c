@@ -1428,7 +1428,7 @@ test_png_format_refused (Fixture       *fixture,
       g_autoptr(GError) error = NULL;
 
       g_assert_nonnull (args);
-      result = call ("write", g_steal_pointer (&args), NULL, &error);
+      result = call ("write", args, NULL, &error);
       g_assert_null (result);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
       g_assert_nonnull (strstr (error->message, cases[i][1]));
