@@ -19,6 +19,7 @@
  *   /pool/properties/resolved        plugin-dir and n-workers resolved
  *   /pool/properties/notify          notify once per change, never for none
  *   /pool/properties/background      workers at idle CPU and I/O priority
+ *   /pool/properties/worker-tunables workers' GLIBC_TUNABLES ask for huge pages
  *   /pool/properties/construct       read/write properties set at construction
  *   /pool/properties/initable        GInitable, and its error
  *   /pool/properties/lazy-init       g_object_new() without init runs jobs
@@ -295,6 +296,81 @@ test_background (void)
   g_assert_cmpint (normal_pid, !=, idle_pid);
   g_assert_cmpint (sched_getscheduler (normal_pid), ==, SCHED_OTHER);
   close_pool (g_steal_pointer (&pool));
+}
+
+/* Whether a mapping of process @pid is marked MADV_HUGEPAGE (VmFlags "hg"
+ * in /proc/PID/smaps). */
+static gboolean
+has_hugepage_mapping (gint32 pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/smaps", pid);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  lines = g_strsplit (contents, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "VmFlags:") && strstr (lines[i], " hg") != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* A worker of @pool after it handled 8 MiB frames: its pid. */
+static gint32
+run_big_frames (WpPool *pool)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *data = g_malloc0 (8 << 20);
+  g_autoptr(GVariant) result = NULL;
+
+  result = wp_test_call (pool, "echo", "echo_bytes",
+                         g_variant_new ("(@ay)", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                                           data, 8 << 20, 1)),
+                         &error);
+  g_assert_no_error (error);
+  return run_getpid (pool);
+}
+
+static void
+test_worker_tunables (void)
+{
+  g_autofree char *saved = g_strdup (g_getenv ("GLIBC_TUNABLES"));
+  g_autofree char *mode = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpPool) pool = NULL;
+
+  g_test_summary ("workers ask malloc for transparent huge pages (GLIBC_TUNABLES "
+                  "glibc.malloc.hugetlb=1: their heap is marked MADV_HUGEPAGE), unless "
+                  "the program's GLIBC_TUNABLES chose otherwise");
+
+#ifdef __SANITIZE_ADDRESS__
+  /* The workers' memory then comes from AddressSanitizer's allocator. */
+  g_test_skip ("glibc's malloc is not the workers' allocator in an AddressSanitizer build");
+  return;
+#endif
+  if (!g_file_get_contents ("/sys/kernel/mm/transparent_hugepage/enabled", &mode, NULL, NULL)
+      || strstr (mode, "[never]") != NULL)
+    {
+      g_test_skip ("the kernel offers no transparent huge pages");
+      return;
+    }
+
+  g_setenv ("GLIBC_TUNABLES", "glibc.malloc.tcache_count=7", TRUE);
+  pool = wp_pool_new (wp_test_plugin_dir (), 1, &error);
+  g_assert_no_error (error);
+  g_assert_true (has_hugepage_mapping (run_big_frames (pool)));
+  close_pool (g_steal_pointer (&pool));
+
+  g_setenv ("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0", TRUE);
+  pool = wp_pool_new (wp_test_plugin_dir (), 1, &error);
+  g_assert_no_error (error);
+  g_assert_false (has_hugepage_mapping (run_big_frames (pool)));
+  close_pool (g_steal_pointer (&pool));
+
+  if (saved != NULL)
+    g_setenv ("GLIBC_TUNABLES", saved, TRUE);
+  else
+    g_unsetenv ("GLIBC_TUNABLES");
 }
 
 static void
@@ -823,6 +899,7 @@ main (int    argc,
   g_test_add_func ("/pool/properties/initable", test_initable);
   g_test_add_func ("/pool/properties/lazy-init", test_lazy_init);
   g_test_add_func ("/pool/properties/background", test_background);
+  g_test_add_func ("/pool/properties/worker-tunables", test_worker_tunables);
   g_test_add_data_func ("/pool/properties/lazy-init-failure/missing",
                         GINT_TO_POINTER (BAD_MISSING), test_lazy_init_failure);
   g_test_add_data_func ("/pool/properties/lazy-init-failure/file",

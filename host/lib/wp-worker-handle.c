@@ -106,6 +106,7 @@
 
 #define STDERR_TAIL_BYTES 4096
 #define STDERR_READ_CHUNK 4096
+#define HUGETLB_TUNABLE   "glibc.malloc.hugetlb=1"
 #define STDERR_DRAIN_MAX  64
 #define REAP_RETRY_MS     10
 #define OFFER_MAX_FRAME   (16 * 1024)
@@ -896,6 +897,24 @@ open_fds_socket (int      fds_socket[2],
   return TRUE;
 }
 
+/* The GLIBC_TUNABLES of a worker: the program's, with
+ * glibc.malloc.hugetlb=1 unless it sets that tunable itself.  malloc then
+ * asks for transparent huge pages (madvise) for its heap and large
+ * blocks, where the kernel offers them: a decoder's whole-image buffers,
+ * allocated and freed job after job, then cost a fault per 2 MiB instead
+ * of one per 4 KiB (half the time of a progressive JPEG's thumbnail). */
+static char *
+worker_tunables (void)
+{
+  const char *tunables = g_getenv ("GLIBC_TUNABLES");
+
+  if (tunables == NULL || *tunables == '\0')
+    return g_strdup (HUGETLB_TUNABLE);
+  if (strstr (tunables, "glibc.malloc.hugetlb=") != NULL)
+    return g_strdup (tunables);
+  return g_strconcat (tunables, ":" HUGETLB_TUNABLE, NULL);
+}
+
 static GSubprocess *
 launch (const WpWorkerHandleConfig  *config,
         int pipes[4][2],
@@ -917,8 +936,10 @@ launch (const WpWorkerHandleConfig  *config,
     "--priority", config->background ? "idle" : "normal",
     NULL
   };
+  g_autofree char *tunables = worker_tunables ();
   GSubprocess *process;
 
+  g_subprocess_launcher_setenv (launcher, "GLIBC_TUNABLES", tunables, TRUE);
   /* The launcher owns the child's ends from here on, and closes them in
    * this process when it goes. */
   g_subprocess_launcher_take_stdin_fd (launcher, g_steal_fd (&pipes[REQUEST][0]));
