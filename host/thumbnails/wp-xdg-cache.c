@@ -51,6 +51,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -238,16 +239,23 @@ wp_xdg_cache_get_fail_path (WpXdgCache *cache,
  * @cache: a cache
  * @path: an absolute path
  *
- * Returns: whether @path lies in the cache's folder (its links are not
- *   resolved: a caller that follows them checks the real path)
+ * Returns: whether @path lies in the cache's folder, as written or once
+ *   its symbolic links (and the cache folder's) are resolved
  */
 gboolean
 wp_xdg_cache_contains (WpXdgCache *cache,
                        const char *path)
 {
   g_autofree char *absolute = g_canonicalize_filename (path, NULL);
+  g_autofree char *real_path = NULL;
+  g_autofree char *real_root = NULL;
 
-  return wp_atomic_file_path_is_below (absolute, cache->root);
+  if (wp_atomic_file_path_is_below (absolute, cache->root))
+    return TRUE;
+  real_path = realpath (absolute, NULL);
+  real_root = realpath (cache->root, NULL);
+  return real_path != NULL && real_root != NULL
+         && wp_atomic_file_path_is_below (real_path, real_root);
 }
 
 /* Creates @folder and its parents, each new one 0700. */

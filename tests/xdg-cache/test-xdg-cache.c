@@ -14,6 +14,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
@@ -358,6 +359,22 @@ test_nothing_written (Fixture       *fixture,
   g_assert_false (thumbnail (fixture, inside, WP_XDG_ALL_FLAVORS, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "thumbnail cache"));
+  g_clear_error (&error);
+
+  /* Through a link from outside, too. */
+  {
+    g_autofree char *image = write_image (fixture, "real.jpg", 40, 30);
+    g_autofree char *normal = g_build_filename (fixture->root, "normal", NULL);
+    g_autofree char *cached = g_build_filename (normal, "y.png", NULL);
+    g_autofree char *link = g_build_filename (fixture->dir, "link.jpg", NULL);
+
+    g_assert_cmpint (g_mkdir_with_parents (normal, 0700), ==, 0);
+    g_assert_cmpint (g_rename (image, cached), ==, 0);
+    g_assert_cmpint (symlink (cached, link), ==, 0);
+    g_assert_true (wp_xdg_cache_contains (fixture->cache, link));
+    g_assert_false (thumbnail (fixture, link, WP_XDG_ALL_FLAVORS, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  }
 }
 
 static void
