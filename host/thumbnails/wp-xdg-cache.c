@@ -60,6 +60,7 @@
 #include <gio/gunixfdlist.h>
 
 #include "wp-atomic-file.h"
+#include "wp-format.h"
 #include "wp-png.h"
 #include "wp-thumbnail-files.h"
 #include "wp-xdg-cache.h"
@@ -277,27 +278,6 @@ ensure_folder (const char  *folder,
 
 /* ---- reading entries ---------------------------------------------------- */
 
-static gboolean
-read_exactly (int     fd,
-              void   *buffer,
-              gsize   length,
-              off_t   offset)
-{
-  gsize done = 0;
-
-  while (done < length)
-    {
-      gssize n = pread (fd, (guint8 *) buffer + done, length - done, offset + done);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      done += n;
-    }
-  return TRUE;
-}
-
 /**
  * wp_xdg_png_read_text:
  * @path: a PNG file
@@ -329,14 +309,14 @@ wp_xdg_png_read_text (const char  *path,
       return NULL;
     }
 
-  if (!read_exactly (fd, head, 8, 0) || memcmp (head, signature, 8) != 0)
+  if (!wp_format_read_at (fd, head, 8, 0) || memcmp (head, signature, 8) != 0)
     goto invalid;
 
   for (;;)
     {
       guint32 length;
 
-      if (!read_exactly (fd, head, 8, offset))
+      if (!wp_format_read_at (fd, head, 8, (guint64) offset))
         goto invalid;
       length = (guint32) head[0] << 24 | head[1] << 16 | head[2] << 8 | head[3];
       if (length > G_MAXINT32)
@@ -348,7 +328,7 @@ wp_xdg_png_read_text (const char  *path,
           g_autofree char *data = g_malloc (length + 1);
           gsize keyword_length;
 
-          if (!read_exactly (fd, data, length, offset + 8))
+          if (!wp_format_read_at (fd, (guint8 *) data, length, (guint64) offset + 8))
             goto invalid;
           data[length] = '\0';
           keyword_length = strnlen (data, length);
