@@ -373,8 +373,14 @@ def case_client_leaves(bus, tmp):
     later = photos(tmp, "after-leaving")[:1]
     handle = bus.queue([uri(p) for p in later])
     bus.wait_finished(handle)
-    started = sum(len(bus.jobs(p)) for p in files)
-    assert started <= WINDOW, f"{started} jobs of the departed client started"
+    # In the service's log: no job of the departed client after it said so.
+    with open(bus.log_path) as f:
+        log = f.read().splitlines()
+    stopped = [i for i, line in enumerate(log) if f"{name} left the bus" in line]
+    assert stopped, "the service did not notice the departure"
+    leaving = [i for i, line in enumerate(log) if "Thumbnailing " in line and "/leaving/" in line]
+    assert leaving and len(leaving) < len(files), len(leaving)
+    assert all(i < stopped[0] for i in leaving), "a job of the departed client started after it left"
 
 
 def case_unicast(bus, tmp):
