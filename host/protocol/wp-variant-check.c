@@ -376,7 +376,8 @@ check_tuple (const Layout *layout,
 
       if (end < offset || end > offset_ptr)
         return FALSE;
-      if (!check (member, data + offset, end - offset, depth + 1))
+      /* An empty tuple's data may be NULL, which takes no offset. */
+      if (!check (member, data != NULL ? data + offset : NULL, end - offset, depth + 1))
         return FALSE;
 
       offset = end;
