@@ -20,6 +20,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 
+#include "wp-test-util.h"
 #include "wp-xdg-cache.h"
 
 typedef struct {
@@ -28,24 +29,6 @@ typedef struct {
   WpXdgCache *cache;
   WpPool     *pool;
 } Fixture;
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
 
 static void
 fixture_set_up (Fixture       *fixture,
@@ -68,7 +51,7 @@ fixture_tear_down (Fixture       *fixture,
 {
   g_clear_object (&fixture->pool);
   wp_xdg_cache_free (fixture->cache);
-  remove_tree (fixture->dir);
+  wp_test_remove_tree (fixture->dir);
   g_free (fixture->root);
   g_free (fixture->dir);
 }
