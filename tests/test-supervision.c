@@ -38,7 +38,7 @@
  *      under faults; exactly-once callbacks, no zombies, no leaked fds.
  *  11. /supervision/exactly-once/stats: a mix of every outcome, with the
  *      stats checked against the callbacks.  Every test also ends with
- *      that check (see teardown()).
+ *      that check (wp_fault_fixture_teardown()).
  *
  * Timing bounds are generous for a loaded 2-core machine, yet far below
  * what a hang would take; they scale with WORKPOOL_TEST_TIMEOUT_SCALE.
@@ -92,27 +92,7 @@ setup_tmp (WpTestFixture *fixture,
   wp_test_fixture_setup_tmp (fixture, data);
 }
 
-/* Behaviour 11 after every test: the stats agree with the callbacks,
- * then the pool is closed and finalized, no child is left, and every
- * callback ran exactly once. */
-static void
-teardown (WpTestFixture *fixture,
-          gconstpointer  data)
-{
-  if (fixture->pool != NULL)
-    wp_fault_assert_stats_agree (fixture->pool);
-
-  wp_test_fixture_teardown (fixture, data);
-  wp_fault_calls_check ();
-}
-
 /* ---- Helpers ---- */
-
-static GVariant *
-ms_args (guint32 ms)
-{
-  return g_variant_new ("(u)", ms);
-}
 
 typedef struct {
   WpPool     *pool;
@@ -299,7 +279,7 @@ test_crash (WpTestFixture *fixture,
     }
   else
     {
-      crash = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, NULL);
+      crash = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (LONG_MS), 0, NULL);
       wp_fault_wait_pid_in_poll (pid_b, 5000);
       g_assert_cmpint (kill (pid_b, SIGKILL), ==, 0);
     }
@@ -554,7 +534,7 @@ test_cancel_queued (WpTestFixture *fixture,
                   "G_IO_ERROR_CANCELLED promptly, in a later main-loop iteration");
 
   pid = wp_fault_get_pid (pool, "sleep");
-  busy = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, busy_cancellable);
+  busy = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (LONG_MS), 0, busy_cancellable);
 
   /* Queued behind it: a job that would crash the worker if it ran. */
   victim = wp_fault_call_start (pool, "crash", "segv", NULL, 0, cancellable);
@@ -617,7 +597,7 @@ test_cancel_running_cooperative (WpTestFixture *fixture,
                   "G_IO_ERROR_CANCELLED quickly, and the worker is kept");
 
   pid = wp_fault_get_pid (pool, "sleep");
-  call = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, cancellable);
+  call = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (LONG_MS), 0, cancellable);
   g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 1);
 
   /* The function itself is running: the worker waits in its poll(). */
@@ -655,7 +635,7 @@ test_cancel_running_at_once (WpTestFixture *fixture,
       g_autoptr(GCancellable) cancellable = g_cancellable_new ();
       WpFaultCall *call;
 
-      call = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, cancellable);
+      call = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (LONG_MS), 0, cancellable);
       g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 1);
       wp_fault_cancel (cancellable);
       wp_fault_call_wait (call, DEFAULT_GRACE + MARGIN_MS);
@@ -684,7 +664,7 @@ check_forced_cancel (WpPool *pool,
   pid = wp_fault_get_pid (pool, "echo");
   spawned = wp_test_get_stat (pool, "spawned");
 
-  call = wp_fault_call_start (pool, "sleep", "spin", ms_args (LONG_MS), 0, cancellable);
+  call = wp_fault_call_start (pool, "sleep", "spin", wp_fault_ms_args (LONG_MS), 0, cancellable);
   g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 1);
 
   wp_fault_cancel (cancellable);
@@ -740,7 +720,7 @@ test_cancel_late_result (WpTestFixture *fixture,
   pid = wp_fault_get_pid (pool, "sleep");
 
   /* spin ignores the cancel and succeeds after 300 ms. */
-  call = wp_fault_call_start (pool, "sleep", "spin", ms_args (300), 0, cancellable);
+  call = wp_fault_call_start (pool, "sleep", "spin", wp_fault_ms_args (300), 0, cancellable);
   wp_fault_cancel (cancellable);
   cancelled = g_get_monotonic_time ();
 
@@ -773,7 +753,7 @@ test_timeout_pool (WpTestFixture *fixture,
   pid = wp_fault_get_pid (pool, "sleep");
 
   /* Forced: the timeout, then the grace period, then a kill. */
-  spin = wp_fault_call_start (pool, "sleep", "spin", ms_args (LONG_MS), 0, NULL);
+  spin = wp_fault_call_start (pool, "sleep", "spin", wp_fault_ms_args (LONG_MS), 0, NULL);
   wp_fault_call_wait (spin, 300 + DEFAULT_GRACE + MARGIN_MS);
   wp_fault_assert_error (spin, WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT, "300 ms");
   g_assert_nonnull (strstr (spin->error->message, "sleep.spin"));
@@ -785,7 +765,7 @@ test_timeout_pool (WpTestFixture *fixture,
   /* Cooperative: the worker's cancellable ends the sleep; same worker. */
   pid_after = wp_fault_get_pid (pool, "sleep");
   g_assert_cmpint (pid_after, !=, pid);
-  sleep = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, NULL);
+  sleep = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (LONG_MS), 0, NULL);
   wp_fault_call_wait (sleep, 300 + DEFAULT_GRACE + MARGIN_MS);
   wp_fault_assert_error (sleep, WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT, "300 ms");
   elapsed = wp_fault_call_elapsed_ms (sleep, sleep->start_time);
@@ -794,7 +774,7 @@ test_timeout_pool (WpTestFixture *fixture,
   g_assert_cmpint (wp_fault_get_pid (pool, "sleep"), ==, pid_after);
 
   /* Jobs within the limit are not affected. */
-  quick = wp_fault_call_start (pool, "sleep", "sleep", ms_args (20), 0, NULL);
+  quick = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (20), 0, NULL);
   wp_fault_call_wait (quick, 5000);
   g_assert_no_error (quick->error);
 
@@ -815,7 +795,7 @@ test_timeout_per_call (WpTestFixture *fixture,
                   "it, overriding the pool's, and measured from when the job starts on a "
                   "worker, not from when it was queued");
 
-  spin = wp_fault_call_start (pool, "sleep", "spin", ms_args (LONG_MS), 200, NULL);
+  spin = wp_fault_call_start (pool, "sleep", "spin", wp_fault_ms_args (LONG_MS), 200, NULL);
   wp_fault_call_wait (spin, 200 + DEFAULT_GRACE + MARGIN_MS);
   wp_fault_assert_error (spin, WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT, "200 ms");
   elapsed = wp_fault_call_elapsed_ms (spin, spin->start_time);
@@ -824,15 +804,15 @@ test_timeout_per_call (WpTestFixture *fixture,
 
   /* The call's timeout wins over the pool's. */
   wp_pool_set_job_timeout (pool, 20000);
-  over = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 150, NULL);
+  over = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (LONG_MS), 150, NULL);
   wp_fault_call_wait (over, 150 + MARGIN_MS);
   wp_fault_assert_error (over, WP_POOL_ERROR, WP_POOL_ERROR_TIMED_OUT, "150 ms");
   wp_pool_set_job_timeout (pool, 0);
 
   /* 1 worker: the second job waits 600 ms in the queue, then runs for
    * 100 ms of its 400. */
-  first = wp_fault_call_start (pool, "sleep", "sleep", ms_args (600), 0, NULL);
-  second = wp_fault_call_start (pool, "sleep", "sleep", ms_args (100), 400, NULL);
+  first = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (600), 0, NULL);
+  second = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (100), 400, NULL);
   g_assert_cmpuint (wp_test_get_stat (pool, "queued"), ==, 1);
   wp_fault_call_wait (second, 5000);
   g_assert_true (wp_fault_call_is_done (first));
@@ -940,7 +920,7 @@ test_hot_reload (WpTestFixture *fixture,
   pid = wp_fault_get_pid (pool, "reload");
 
   /* The worker is busy with another plugin when the file changes. */
-  busy = wp_fault_call_start (pool, "sleep", "sleep", ms_args (300), 0, NULL);
+  busy = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (300), 0, NULL);
   g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 1);
 
   /* wp_test_copy_plugin() writes a temporary file and renames it over. */
@@ -1094,7 +1074,7 @@ host_death_child (const char *plugin_dir)
   for (guint i = 0; i < G_N_ELEMENTS (pids); i++)
     {
       pids[i] = wp_fault_get_pid (pool, "sleep");
-      wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, NULL);
+      wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (LONG_MS), 0, NULL);
     }
   g_assert_cmpint (pids[0], !=, pids[1]);
   g_assert_cmpuint (wp_test_get_stat (pool, "running"), ==, 2);
@@ -1289,7 +1269,7 @@ test_close_hanging_job (void)
   fds_before = wp_test_count_fds ();
   pool = new_pool (wp_test_plugin_dir (), 2);
 
-  hanging = wp_fault_call_start (pool, "sleep", "spin", ms_args (LONG_MS), 0, cancellable);
+  hanging = wp_fault_call_start (pool, "sleep", "spin", wp_fault_ms_args (LONG_MS), 0, cancellable);
   quick = wp_fault_call_start (pool, "echo", "noop", NULL, 0, NULL);
   wp_fault_call_wait (quick, 5000);
   g_assert_no_error (quick->error);
@@ -1379,7 +1359,7 @@ test_close_cancelled (WpTestFixture *fixture,
                   "killed after the grace period) and fails the queued one; the close "
                   "completes with G_IO_ERROR_CANCELLED");
 
-  hanging = wp_fault_call_start (fixture->pool, "sleep", "spin", ms_args (LONG_MS), 0, NULL);
+  hanging = wp_fault_call_start (fixture->pool, "sleep", "spin", wp_fault_ms_args (LONG_MS), 0, NULL);
   wait_stat_within (fixture->pool, "running", 1, 5000);
   queued = wp_fault_call_start (fixture->pool, "echo", "noop", NULL, 0, NULL);
   g_assert_cmpuint (wp_test_get_stat (fixture->pool, "queued"), ==, 1);
@@ -1419,11 +1399,11 @@ test_dispose_queued (void)
   wp_test_watch_finalize (pool, &finalized);
   wp_pool_set_cancel_grace (pool, 20000);
 
-  running[0] = wp_fault_call_start (pool, "sleep", "spin", ms_args (LONG_MS), 0, stopping);
-  running[1] = wp_fault_call_start (pool, "sleep", "spin", ms_args (LONG_MS), 0, NULL);
+  running[0] = wp_fault_call_start (pool, "sleep", "spin", wp_fault_ms_args (LONG_MS), 0, stopping);
+  running[1] = wp_fault_call_start (pool, "sleep", "spin", wp_fault_ms_args (LONG_MS), 0, NULL);
   queued[0] = wp_fault_call_start (pool, "echo", "noop", NULL, 0, NULL);
   queued[1] = wp_fault_call_start (pool, "crash", "segv", NULL, 0, NULL);
-  queued[2] = wp_fault_call_start (pool, "sleep", "sleep", ms_args (LONG_MS), 0, NULL);
+  queued[2] = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (LONG_MS), 0, NULL);
   queued[3] = wp_fault_call_start (pool, "arith", "fail", g_variant_new ("(s)", "x"), 0, NULL);
   queued[4] = wp_fault_call_start (pool, "echo", "getpid", NULL, 100, NULL);
   wait_stat_within (pool, "running", 2, 5000);
@@ -1481,8 +1461,8 @@ test_exactly_once_stats (WpTestFixture *fixture,
   g_ptr_array_add (calls, wp_fault_call_start (pool, plugin, function, args, timeout, cancellable))
 
   /* Long enough to be cancelled while they run. */
-  START ("sleep", "sleep", ms_args (LONG_MS), 0, running1);
-  START ("sleep", "spin", ms_args (LONG_MS), 0, running2);
+  START ("sleep", "sleep", wp_fault_ms_args (LONG_MS), 0, running1);
+  START ("sleep", "spin", wp_fault_ms_args (LONG_MS), 0, running2);
   START ("crash", "segv", NULL, 0, queued1);
   START ("crash", "abort", NULL, 0, queued2);
   for (guint i = 0; i < 5; i++)
@@ -1491,8 +1471,8 @@ test_exactly_once_stats (WpTestFixture *fixture,
   START ("arith", "div", g_variant_new ("(ii)", 1, 0), 0, NULL);
   START ("crash", "segv", NULL, 0, NULL);
   START ("crash", "exit3", NULL, 0, NULL);
-  START ("sleep", "spin", ms_args (LONG_MS), 100, NULL);
-  START ("sleep", "sleep", ms_args (LONG_MS), 100, NULL);
+  START ("sleep", "spin", wp_fault_ms_args (LONG_MS), 100, NULL);
+  START ("sleep", "sleep", wp_fault_ms_args (LONG_MS), 100, NULL);
   g_cancellable_cancel (early);
   START ("echo", "noop", NULL, 0, early);
   START ("nosuch", "noop", NULL, 0, NULL);
@@ -1536,7 +1516,7 @@ main (int    argc,
   wp_test_init (&argc, &argv);
 
 #define ADD(path, setup, func, data) \
-  g_test_add (path, WpTestFixture, data, setup, func, teardown)
+  g_test_add (path, WpTestFixture, data, setup, func, wp_fault_fixture_teardown)
 
   ADD ("/supervision/crash/segv", setup_two, test_crash, &crash_segv);
   ADD ("/supervision/crash/abort", setup_two, test_crash, &crash_abort);

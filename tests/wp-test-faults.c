@@ -89,20 +89,26 @@ fault_call_done (GObject      *source,
   call->n_callbacks++;
   call->done_time = g_get_monotonic_time ();
   g_assert_true ((WpPool *) source == call->pool);
-  call->result = wp_pool_call_finish ((WpPool *) source, result, &call->error);
+  if (call->with_fds)
+    {
+      g_autoptr(GUnixFDList) out_fds = NULL;
+
+      call->result = wp_pool_call_with_unix_fd_list_finish ((WpPool *) source, &out_fds, result,
+                                                            &call->error);
+    }
+  else
+    call->result = wp_pool_call_finish ((WpPool *) source, result, &call->error);
   g_assert_true ((call->result == NULL) != (call->error == NULL));
 
   if (call->hook != NULL)
     call->hook (call, call->hook_data);
 }
 
-WpFaultCall *
-wp_fault_call_start (WpPool       *pool,
-                     const char   *plugin,
-                     const char   *function,
-                     GVariant     *args,
-                     guint         timeout_ms,
-                     GCancellable *cancellable)
+static WpFaultCall *
+fault_call_new (WpPool     *pool,
+                const char *plugin,
+                const char *function,
+                guint       timeout_ms)
 {
   WpFaultCall *call = g_new0 (WpFaultCall, 1);
 
@@ -115,8 +121,38 @@ wp_fault_call_start (WpPool       *pool,
   g_ptr_array_add (fault_calls, call);
 
   call->start_time = g_get_monotonic_time ();
+  return call;
+}
+
+WpFaultCall *
+wp_fault_call_start (WpPool       *pool,
+                     const char   *plugin,
+                     const char   *function,
+                     GVariant     *args,
+                     guint         timeout_ms,
+                     GCancellable *cancellable)
+{
+  WpFaultCall *call = fault_call_new (pool, plugin, function, timeout_ms);
+
   wp_pool_call_full_async (pool, plugin, function, args, timeout_ms, G_PRIORITY_DEFAULT,
                            cancellable, fault_call_done, call);
+  call->returned = TRUE;
+
+  return call;
+}
+
+WpFaultCall *
+wp_fault_call_start_with_fds (WpPool      *pool,
+                              const char  *plugin,
+                              const char  *function,
+                              GVariant    *args,
+                              GUnixFDList *fd_list)
+{
+  WpFaultCall *call = fault_call_new (pool, plugin, function, 0);
+
+  call->with_fds = TRUE;
+  wp_pool_call_with_unix_fd_list_async (pool, plugin, function, args, fd_list, NULL,
+                                        fault_call_done, call);
   call->returned = TRUE;
 
   return call;
@@ -437,4 +473,23 @@ wp_fault_wait_pid_in_read (int   pid,
   g_autofree char *what = g_strdup_printf ("worker %d to block in read()", pid);
 
   wp_test_wait_until_full (NULL, pid_in_read, GINT_TO_POINTER (pid), timeout_ms, what);
+}
+
+/* ---- Fixtures and arguments ---- */
+
+void
+wp_fault_fixture_teardown (WpTestFixture *fixture,
+                           gconstpointer  data)
+{
+  if (fixture->pool != NULL)
+    wp_fault_assert_stats_agree (fixture->pool);
+
+  wp_test_fixture_teardown (fixture, data);
+  wp_fault_calls_check ();
+}
+
+GVariant *
+wp_fault_ms_args (guint32 ms)
+{
+  return g_variant_new ("(u)", ms);
 }

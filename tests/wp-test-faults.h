@@ -16,6 +16,8 @@
 
 #pragma once
 
+#include <gio/gunixfdlist.h>
+
 #include "wp-test-util.h"
 
 G_BEGIN_DECLS
@@ -36,6 +38,7 @@ struct _WpFaultCall {
   char            *name;         /* "plugin.function" */
   guint            timeout_ms;
   gboolean         returned;     /* wp_pool_call_full_async() has returned */
+  gboolean         with_fds;     /* made with a descriptor list */
   guint            n_callbacks;
   gint64           start_time;   /* monotonic µs, at the call */
   gint64           done_time;    /* monotonic µs, in the callback */
@@ -55,6 +58,14 @@ WpFaultCall   *wp_fault_call_start           (WpPool         *pool,
                                               GVariant       *args,
                                               guint           timeout_ms,
                                               GCancellable   *cancellable);
+/* As wp_fault_call_start(), through
+ * wp_pool_call_with_unix_fd_list_async(); the result's descriptors are
+ * dropped. */
+WpFaultCall   *wp_fault_call_start_with_fds  (WpPool         *pool,
+                                              const char     *plugin,
+                                              const char     *function,
+                                              GVariant       *args,
+                                              GUnixFDList    *fd_list);
 gboolean       wp_fault_call_is_done         (WpFaultCall    *call);
 void           wp_fault_call_wait            (WpFaultCall    *call,
                                               guint           timeout_ms);
@@ -76,6 +87,15 @@ void           wp_fault_assert_error         (WpFaultCall    *call,
 /* Asserts that every recorded call's callback ran exactly once, and
  * forgets them.  Run after the pools are closed or disposed. */
 void           wp_fault_calls_check          (void);
+
+/* A teardown for wp_test_fixture_setup()'s fixture: the stats agree with
+ * the recorded calls (when there is a pool), the fixture's own teardown,
+ * then wp_fault_calls_check(). */
+void           wp_fault_fixture_teardown     (WpTestFixture  *fixture,
+                                              gconstpointer   data);
+
+/* The arguments of sleep.sleep and sleep.spin: "(u)" milliseconds. */
+GVariant      *wp_fault_ms_args              (guint32         ms);
 
 /* Waits (30 s at most) for every recorded call of @pool to have called
  * back, then asserts that the stats agree with what the callbacks saw

@@ -127,6 +127,7 @@ enum {
   PROP_PREFETCH,
   PROP_SANDBOX,
   PROP_BACKGROUND,
+  PROP_LAUNCHER,
   N_PROPS
 };
 
@@ -317,6 +318,9 @@ wp_pool_get_property (GObject    *object,
     case PROP_BACKGROUND:
       g_value_set_boolean (value, wp_pool_get_background (self));
       break;
+    case PROP_LAUNCHER:
+      g_value_set_boxed (value, wp_pool_get_launcher (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -363,6 +367,9 @@ wp_pool_set_property (GObject      *object,
       break;
     case PROP_BACKGROUND:
       wp_pool_set_background (self, g_value_get_boolean (value));
+      break;
+    case PROP_LAUNCHER:
+      wp_pool_set_launcher (self, g_value_get_boxed (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -483,6 +490,16 @@ wp_pool_class_init (WpPoolClass *klass)
   properties[PROP_BACKGROUND] =
     g_param_spec_boolean ("background", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * WpPool:launcher: (type GStrv)
+   *
+   * The command each worker is started through, %NULL to start workers on
+   * this machine.  See [method@Workpool.Pool.set_launcher].
+   */
+  properties[PROP_LAUNCHER] =
+    g_param_spec_boxed ("launcher", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1678,4 +1695,96 @@ wp_pool_get_sandbox (WpPool *pool)
   g_return_val_if_fail (WP_IS_POOL (pool), WP_SANDBOX_NONE);
 
   return pool->scheduler.sandbox;
+}
+
+/**
+ * wp_pool_set_launcher:
+ * @pool: a #WpPool
+ * @argv: (array zero-terminated=1) (nullable): the command that starts each
+ *   worker and its arguments, which go before the worker's own; %NULL to
+ *   start workers on this machine (the default)
+ *
+ * Starts each worker through a launcher: a command that runs another one,
+ * here or on another machine, with its standard input and output
+ * connected to the launcher's, such as Slurm's
+ * `{"srun", "--unbuffered", "--ntasks=1", "--input=0", NULL}` or
+ * `{"ssh", "-T", "-o", "BatchMode=yes", "HOST", NULL}`.  Each worker is
+ * started as `ARGV… WORKER ARGS…`, where WORKER is the pool's worker
+ * executable and ARGS name the pool's plugin directory: both paths must
+ * exist, the same, where the worker runs (one install on a filesystem the
+ * machines share, or the same install on each).  ssh hands the command to
+ * the remote user's shell as one line, so through ssh those paths must not
+ * hold what that shell interprets, such as spaces or quotes.
+ *
+ * Such a worker talks to the pool over its standard input and output
+ * alone, through the launcher, and everything else holds as for a worker
+ * of this machine: each job completes exactly once; crashes, cancellation,
+ * timeouts, recycling and the frame limit work the same; the memory limit
+ * and the sandbox are applied by the worker on its machine, and plugins
+ * are checked ([ctor@Workpool.Pool.new]) where they are loaded.  A crash
+ * report gives the launcher's exit status and the end of its stderr,
+ * which carries the worker's.  Besides:
+ *
+ * - Such a worker takes no job ahead of time: prefetch
+ *   ([method@Workpool.Pool.set_prefetch]) needs memory shared with the
+ *   pool, so it is off for it.  The worker says that it took a job before
+ *   it loads or runs anything for it: a job whose worker or launcher died
+ *   before that runs on another worker, as on this machine.  A connection
+ *   lost after the worker took a job and before its message arrived leaves
+ *   the job to run again elsewhere.
+ * - File descriptors cannot reach it: a call with a descriptor list
+ *   ([method@Workpool.Pool.call_with_unix_fd_list_async]) fails with
+ *   %WP_POOL_ERROR_INVALID_ARGS, as do such calls still queued when a
+ *   launcher is set.  Pass paths on a shared filesystem instead.
+ * - A worker exits when its standard input ends, which is how it learns
+ *   that the pool, or the connection, is gone (ssh forwards no signal):
+ *   a job it runs then is abandoned.  A job stopped by force (once the
+ *   cancel grace period is over) and a pool disposed of kill the launcher
+ *   with `SIGKILL`, which ends the connection and so the worker behind
+ *   it: nothing is left running on the other machine.
+ * - Starting takes as long as the launcher needs (about a tenth of a
+ *   second for `srun` on an idle cluster, up to a second for `ssh`), and
+ *   no timeout counts it: a job's timeout starts when a worker has the
+ *   job.  A launcher that fails (an unknown host, no allocation) is a
+ *   worker that failed to start: after three in a row, with no worker
+ *   running, the queued jobs fail with %WP_POOL_ERROR_FAILED, whose
+ *   message ends with what the launcher wrote on its stderr.
+ *
+ * A change retires the workers started the other way, as for
+ * [method@Workpool.Pool.set_worker_memory_limit].
+ *
+ * Call from the pool's thread.
+ */
+void
+wp_pool_set_launcher (WpPool             *pool,
+                      const char * const *argv)
+{
+  g_return_if_fail (WP_IS_POOL (pool));
+  g_return_if_fail (argv == NULL || argv[0] != NULL);
+
+  if (argv == NULL ? pool->scheduler.launcher == NULL
+                   : pool->scheduler.launcher != NULL
+                     && g_strv_equal (argv, (const char * const *) pool->scheduler.launcher))
+    return;
+
+  wp_scheduler_set_launcher (&pool->scheduler, argv);
+  g_object_notify_by_pspec (G_OBJECT (pool), properties[PROP_LAUNCHER]);
+}
+
+/**
+ * wp_pool_get_launcher:
+ * @pool: a #WpPool
+ *
+ * Gets the command each worker is started through.  Call from the pool's
+ * thread.
+ *
+ * Returns: (array zero-terminated=1) (nullable) (transfer none): the
+ *   launcher and its arguments, %NULL when workers start on this machine
+ */
+const char * const *
+wp_pool_get_launcher (WpPool *pool)
+{
+  g_return_val_if_fail (WP_IS_POOL (pool), NULL);
+
+  return (const char * const *) pool->scheduler.launcher;
 }

@@ -49,6 +49,7 @@ struct _WpScheduler {
   guint64                 memory_limit;   /* 0: none */
   WpSandbox               sandbox;
   gboolean                background;     /* workers at idle CPU and I/O priority */
+  char                  **launcher;       /* workers started through it; NULL: here */
   char                   *sandbox_in_force; /* the last started worker's; NULL before */
 
   GMainContext           *context;
@@ -106,6 +107,8 @@ void      wp_scheduler_set_limits        (WpScheduler            *self,
                                           WpSandbox               sandbox);
 void      wp_scheduler_set_background    (WpScheduler            *self,
                                           gboolean                background);
+void      wp_scheduler_set_launcher      (WpScheduler            *self,
+                                          const char * const     *launcher);
 void      wp_scheduler_set_prefetch      (WpScheduler            *self,
                                           guint                   prefetch);
 

@@ -44,9 +44,10 @@
  *    ones do not count), and after a start-up failure only once the
  *    back-off has passed.
  *  - Limits: every job runs on a worker started with the current limits
- *    (frame size, memory).  Changing one retires the workers started with
- *    the old ones, idle ones at once and busy ones after their job, and
- *    fails queued jobs over a new, smaller frame limit.
+ *    (frame size, memory, sandbox, priority, launcher).  Changing one
+ *    retires the workers started with the old ones, idle ones at once and
+ *    busy ones after their job, and fails queued jobs over a new, smaller
+ *    frame limit, or with descriptors once there is a launcher.
  *  - Draining (a close): no new jobs; queued and running jobs finish; then
  *    idle workers get EOF; the drain ends when the last one is reaped.
  *
@@ -102,6 +103,20 @@ oversized_job_error (WpScheduler *self,
   return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS,
                       "%s: the job is %" G_GSIZE_FORMAT " bytes, over the pool's limit of %"
                       G_GSIZE_FORMAT " bytes for a frame", name, size, self->max_frame);
+}
+
+/* Descriptors cannot cross to another machine, nor through a launcher's
+ * byte stream. */
+static GError *
+fds_through_launcher_error (WpScheduler *self,
+                            WpJob       *job)
+{
+  g_autofree char *name = wp_job_dup_name (job);
+
+  return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_INVALID_ARGS,
+                      "%s: file descriptors cannot reach workers started through a launcher "
+                      "(%s); pass paths on a filesystem both machines share instead",
+                      name, self->launcher[0]);
 }
 
 static GError *
@@ -428,6 +443,7 @@ worker_config (WpScheduler *self)
     .memory_limit = self->memory_limit,
     .sandbox = self->sandbox,
     .background = self->background,
+    .launcher = (const char * const *) self->launcher,
   };
 
   return config;
@@ -902,6 +918,8 @@ wp_scheduler_submit (WpScheduler *self,
                                       "Function names are UTF-8"));
   else if ((size = wp_job_request_size (job)) > self->max_frame)
     wp_scheduler_finish (self, job, NULL, oversized_job_error (self, job, size));
+  else if (job->with_fds && self->launcher != NULL)
+    wp_scheduler_finish (self, job, NULL, fds_through_launcher_error (self, job));
   else if (job->cancellable != NULL && g_cancellable_is_cancelled (job->cancellable))
     wp_scheduler_finish (self, job, NULL, cancelled_error ());
   else
@@ -972,6 +990,36 @@ wp_scheduler_set_background (WpScheduler *self,
                              gboolean     background)
 {
   self->background = background;
+  wp_scheduler_set_limits (self, self->max_frame, self->memory_limit, self->sandbox);
+}
+
+/* The launcher is one of the limits too.  Jobs with descriptors that
+ * wait fail, as they would have at submission. */
+void
+wp_scheduler_set_launcher (WpScheduler        *self,
+                           const char * const *launcher)
+{
+  g_strfreev (self->launcher);
+  self->launcher = g_strdupv ((char **) launcher);
+
+  /* Offers to workers started the other way come back first. */
+  for (GList *link = self->workers.all.head; link != NULL; link = link->next)
+    if (!wp_scheduler_has_current_limits (self, link->data))
+      wp_prefetch_take_back_from (self, link->data, 0);
+
+  if (self->launcher != NULL)
+    {
+      g_autoptr(GPtrArray) queued = wp_job_queue_dup_jobs (&self->queue);
+
+      for (guint i = 0; i < queued->len; i++)
+        {
+          WpJob *job = g_ptr_array_index (queued, i);
+
+          if (job->with_fds)
+            wp_scheduler_finish (self, job, NULL, fds_through_launcher_error (self, job));
+        }
+    }
+
   wp_scheduler_set_limits (self, self->max_frame, self->memory_limit, self->sandbox);
 }
 
@@ -1081,5 +1129,6 @@ wp_scheduler_clear (WpScheduler *self)
   g_clear_pointer (&self->stat_plugin, g_free);
   g_clear_pointer (&self->stat_path, g_free);
   g_clear_pointer (&self->worker_path, g_free);
+  g_clear_pointer (&self->launcher, g_strfreev);
   g_clear_pointer (&self->context, g_main_context_unref);
 }

@@ -32,6 +32,7 @@ typedef struct {
   guint64     memory_limit;  /* RLIMIT_AS in bytes; 0 for none */
   WpSandbox   sandbox;
   gboolean    background;    /* idle CPU and I/O priority */
+  const char * const *launcher; /* argv before the worker's; NULL to start it here */
 } WpWorkerHandleConfig;
 
 /* The handles of one pool.  Each handle keeps its place here as it

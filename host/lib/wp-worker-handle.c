@@ -135,8 +135,8 @@ struct _WpWorkerHandle {
   int                         request_fd;        /* host ends; -1 once closed */
   int                         reply_fd;
   int                         stderr_fd;
-  int                         control_fd;
-  int                         fds_fd;            /* descriptor socket (wp-wire-fds.c) */
+  int                         control_fd;        /* -1 behind a launcher */
+  int                         fds_fd;            /* descriptor socket (wp-wire-fds.c); likewise */
   GSource                    *source;
   gpointer                    request_tag;       /* only while a frame is pending */
   gpointer                    reply_tag;
@@ -151,7 +151,10 @@ struct _WpWorkerHandle {
   gboolean                    job_sent;          /* part of a frame reached it */
   Offer                       offers[WP_CLAIM_SLOTS]; /* sent ahead, in order; not running yet */
   guint                       n_offers;
-  WpClaimPage                *claims;            /* shared with the process */
+  WpClaimPage                *claims;            /* shared with the process; NULL if remote */
+  gboolean                    remote;            /* started through a launcher */
+  char                      **launcher;          /* its argv; NULL for none */
+  gboolean                    job_taken;         /* a remote process said TAKEN for job */
   gboolean                    ready;             /* it said hello */
   gboolean                    exit_requested;    /* the pool retired or killed it */
   guint                       jobs_done;
@@ -561,6 +564,15 @@ handle_message (WpWorkerHandle  *worker,
       return check_job_message (worker, message, error)
              && handle_loaded (worker, message, error);
 
+    case WP_WIRE_TAKEN:
+      if (!worker->remote)
+        return wp_wire_protocol_error (error, "Worker %s sent TAKEN, which only a worker behind "
+                                       "a launcher sends", worker->pid);
+      if (!check_job_message (worker, message, error))
+        return FALSE;
+      worker->job_taken = TRUE;
+      return TRUE;
+
     case WP_WIRE_RESULT:
     case WP_WIRE_ERROR:
     case WP_WIRE_RESULT_FDS:
@@ -852,10 +864,11 @@ on_process_exited (GObject      *object,
 #define BULK_PIPE_SIZE (1024 * 1024)
 
 static gboolean
-open_pipes (int pipes[4][2],
-            GError          **error)
+open_pipes (int       pipes[4][2],
+            guint     n_pipes,
+            GError  **error)
 {
-  for (guint i = 0; i < 4; i++)
+  for (guint i = 0; i < n_pipes; i++)
     if (!g_unix_open_pipe (pipes[i], FD_CLOEXEC, error))
       return FALSE;
 
@@ -915,6 +928,37 @@ worker_tunables (void)
   return g_strconcat (tunables, ":" HUGETLB_TUNABLE, NULL);
 }
 
+/* `[LAUNCHER…] WORKER ARGS…`.  A worker behind a launcher gets --remote
+ * and no --host-pid, which names no process of its machine. */
+static GPtrArray *
+worker_argv (const WpWorkerHandleConfig *config)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  const char *const *word;
+
+  if (config->launcher != NULL)
+    for (word = config->launcher; *word != NULL; word++)
+      g_ptr_array_add (argv, g_strdup (*word));
+
+  g_ptr_array_add (argv, g_strdup (config->worker_path));
+  g_ptr_array_add (argv, g_strdup ("--plugin-dir"));
+  g_ptr_array_add (argv, g_strdup (config->plugin_dir));
+  if (config->launcher == NULL)
+    g_ptr_array_add (argv, g_strdup_printf ("--host-pid=%d", (int) getpid ()));
+  else
+    g_ptr_array_add (argv, g_strdup ("--remote"));
+  g_ptr_array_add (argv, g_strdup_printf ("--max-frame=%" G_GSIZE_FORMAT, config->max_frame));
+  g_ptr_array_add (argv, g_strdup_printf ("--memory-limit=%" G_GUINT64_FORMAT,
+                                          config->memory_limit));
+  g_ptr_array_add (argv, g_strdup_printf ("--sandbox=%s", config->sandbox == WP_SANDBOX_STRICT
+                                                          ? "strict" : "none"));
+  g_ptr_array_add (argv, g_strdup_printf ("--priority=%s", config->background ? "idle"
+                                                                              : "normal"));
+  g_ptr_array_add (argv, NULL);
+
+  return argv;
+}
+
 static GSubprocess *
 launch (const WpWorkerHandleConfig  *config,
         int pipes[4][2],
@@ -923,19 +967,7 @@ launch (const WpWorkerHandleConfig  *config,
         GError                     **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_autofree char *host_pid = g_strdup_printf ("%d", (int) getpid ());
-  g_autofree char *max_frame = g_strdup_printf ("%" G_GSIZE_FORMAT, config->max_frame);
-  g_autofree char *memory_limit = g_strdup_printf ("%" G_GUINT64_FORMAT, config->memory_limit);
-  const char *argv[] = {
-    config->worker_path,
-    "--plugin-dir", config->plugin_dir,
-    "--host-pid", host_pid,
-    "--max-frame", max_frame,
-    "--memory-limit", memory_limit,
-    "--sandbox", config->sandbox == WP_SANDBOX_STRICT ? "strict" : "none",
-    "--priority", config->background ? "idle" : "normal",
-    NULL
-  };
+  g_autoptr(GPtrArray) argv = worker_argv (config);
   g_autofree char *tunables = worker_tunables ();
   GSubprocess *process;
 
@@ -945,12 +977,18 @@ launch (const WpWorkerHandleConfig  *config,
   g_subprocess_launcher_take_stdin_fd (launcher, g_steal_fd (&pipes[REQUEST][0]));
   g_subprocess_launcher_take_stdout_fd (launcher, g_steal_fd (&pipes[REPLY][1]));
   g_subprocess_launcher_take_stderr_fd (launcher, g_steal_fd (&pipes[STDERR][1]));
-  g_subprocess_launcher_take_fd (launcher, g_steal_fd (&pipes[CONTROL][0]), WP_WIRE_CONTROL_FD);
-  g_subprocess_launcher_take_fd (launcher, g_steal_fd (claims_fd), WP_WIRE_CLAIMS_FD);
-  g_subprocess_launcher_take_fd (launcher, g_steal_fd (fds_socket), WP_WIRE_FDS_FD);
+  if (config->launcher == NULL)
+    {
+      g_subprocess_launcher_take_fd (launcher, g_steal_fd (&pipes[CONTROL][0]),
+                                     WP_WIRE_CONTROL_FD);
+      g_subprocess_launcher_take_fd (launcher, g_steal_fd (claims_fd), WP_WIRE_CLAIMS_FD);
+      g_subprocess_launcher_take_fd (launcher, g_steal_fd (fds_socket), WP_WIRE_FDS_FD);
+    }
 
-  process = g_subprocess_launcher_spawnv (launcher, argv, error);
-  if (process == NULL)
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, error);
+  if (process == NULL && config->launcher != NULL)
+    g_prefix_error (error, "Cannot start the launcher %s for a worker: ", config->launcher[0]);
+  else if (process == NULL)
     g_prefix_error (error, "Cannot start the worker %s: ", config->worker_path);
 
   return process;
@@ -1001,11 +1039,13 @@ wp_worker_handle_spawn (WpWorkerSet                 *set,
   WpClaimPage *claims = NULL;
   int claims_fd = -1;
   int capacity;
+  gboolean remote = config->launcher != NULL;
   WpWorkerHandle *worker;
 
-  if (!open_pipes (pipes, error)
-      || !open_fds_socket (fds_socket, error)
-      || (claims = map_claims_page (&claims_fd, error)) == NULL
+  /* Behind a launcher: the three standard streams alone. */
+  if (!open_pipes (pipes, remote ? 3 : 4, error)
+      || (!remote && !open_fds_socket (fds_socket, error))
+      || (!remote && (claims = map_claims_page (&claims_fd, error)) == NULL)
       || (process = launch (config, pipes, &claims_fd, &fds_socket[1], error)) == NULL)
     {
       close_pipes (pipes);
@@ -1024,6 +1064,8 @@ wp_worker_handle_spawn (WpWorkerSet                 *set,
   worker->user_data = user_data;
   worker->process = g_steal_pointer (&process);
   worker->claims = claims;
+  worker->remote = remote;
+  worker->launcher = g_strdupv ((char **) config->launcher);
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
   worker->pidfd = open_pidfd (worker);
   worker->wait_cancellable = g_cancellable_new ();
@@ -1046,7 +1088,8 @@ wp_worker_handle_spawn (WpWorkerSet                 *set,
   g_unix_set_fd_nonblocking (worker->request_fd, TRUE, NULL);
   g_unix_set_fd_nonblocking (worker->reply_fd, TRUE, NULL);
   g_unix_set_fd_nonblocking (worker->stderr_fd, TRUE, NULL);
-  g_unix_set_fd_nonblocking (worker->control_fd, TRUE, NULL);
+  if (worker->control_fd >= 0)
+    g_unix_set_fd_nonblocking (worker->control_fd, TRUE, NULL);
 
   worker->source = g_source_new (&worker_source_funcs, sizeof (WorkerSource));
   ((WorkerSource *) worker->source)->worker = worker;
@@ -1098,7 +1141,9 @@ wp_worker_handle_unref (WpWorkerHandle *worker)
   g_clear_pointer (&worker->plugin_files, g_hash_table_unref);
   g_string_free (worker->stderr_tail, TRUE);
   g_clear_error (&worker->protocol_error);
-  munmap (worker->claims, sizeof (WpClaimPage));
+  if (worker->claims != NULL)
+    munmap (worker->claims, sizeof (WpClaimPage));
+  g_strfreev (worker->launcher);
   g_free (worker->pid);
   g_free (worker->sandbox_in_force);
   g_free (worker);
@@ -1135,6 +1180,8 @@ gboolean
 wp_worker_handle_took_job (WpWorkerHandle *worker,
                            WpJob          *job)
 {
+  if (worker->remote)
+    return worker->job_taken;
   return worker->job_sent || wp_claim_was_started (worker->claims, job->id);
 }
 
@@ -1152,6 +1199,15 @@ wp_worker_handle_get_jobs_done (WpWorkerHandle *worker)
   return worker->jobs_done;
 }
 
+static gboolean
+strv_equal (const char * const *a,
+            const char * const *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+  return g_strv_equal (a, b);
+}
+
 /* Whether the process runs under @config's limits, so that the jobs
  * the pool gives it now are held to what the pool promises them. */
 gboolean
@@ -1159,7 +1215,8 @@ wp_worker_handle_has_limits (WpWorkerHandle             *worker,
                              const WpWorkerHandleConfig *config)
 {
   return worker->max_frame == config->max_frame && worker->memory_limit == config->memory_limit
-         && worker->sandbox == config->sandbox && worker->background == config->background;
+         && worker->sandbox == config->sandbox && worker->background == config->background
+         && strv_equal ((const char * const *) worker->launcher, config->launcher);
 }
 
 /* The mechanisms of the worker's sandbox, as its HELLO said; "" for none,
@@ -1225,6 +1282,7 @@ wp_worker_handle_dup_death_error (WpWorkerHandle *worker)
 {
   g_autofree char *how = NULL;
   g_autofree char *tail = NULL;
+  g_autofree char *through = NULL;
 
   g_return_val_if_fail (worker->state == WP_WORKER_HANDLE_DEAD, NULL);
 
@@ -1241,13 +1299,18 @@ wp_worker_handle_dup_death_error (WpWorkerHandle *worker)
       how = limited;
     }
   tail = dup_stderr_tail (worker);
+  /* Behind a launcher, the process is the launcher's: its status and
+   * stderr are those of the launcher, which passes on the worker's. */
+  through = worker->remote ? g_strdup_printf (", started through %s,", worker->launcher[0])
+                           : g_strdup ("");
 
   if (*tail == '\0')
     return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
-                        "worker process %s %s", worker->pid, how);
+                        "worker process %s%s %s", worker->pid, through, how);
 
   return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
-                      "worker process %s %s; the end of its stderr:\n%s", worker->pid, how, tail);
+                      "worker process %s%s %s; the end of its stderr:\n%s", worker->pid, through,
+                      how, tail);
 }
 
 /* Commands from the pool */
@@ -1281,10 +1344,12 @@ wp_worker_handle_run (WpWorkerHandle *worker,
 {
   g_assert (worker->state == WP_WORKER_HANDLE_IDLE);
   g_assert (worker->job == NULL && worker->n_offers == 0);
+  g_assert (!(worker->remote && job->with_fds));
 
   set_state (worker, WP_WORKER_HANDLE_BUSY);
   worker->job = job;
   worker->job_sent = FALSE;
+  worker->job_taken = FALSE;
   job->worker = worker;
   worker->job_frame = new_job_frame (job);
   worker->job_frame_size = wp_wire_frame_size (worker->job_frame);
@@ -1298,7 +1363,8 @@ wp_worker_handle_can_take_offer (WpWorkerHandle *worker)
 {
   /* Unread in the pipe: at most the running job's frame, and one frame
    * per slot (see wp-claim-private.h). */
-  return worker->state == WP_WORKER_HANDLE_BUSY && worker->n_offers < WP_CLAIM_SLOTS
+  return !worker->remote && worker->state == WP_WORKER_HANDLE_BUSY
+         && worker->n_offers < WP_CLAIM_SLOTS
          && g_queue_is_empty (&worker->requests)
          && worker->job_frame_size + WP_CLAIM_SLOTS * OFFER_MAX_FRAME + PIPE_PAGE_SLACK
             <= worker->request_capacity
@@ -1436,9 +1502,21 @@ wp_worker_handle_cancel (WpWorkerHandle *worker)
   if (worker->state == WP_WORKER_HANDLE_BUSY)
     set_state (worker, WP_WORKER_HANDLE_CANCELLING);
 
+  frame = wp_wire_frame_new (WP_WIRE_CANCEL, worker->job->id, g_variant_new ("()"));
+
+  /* Behind a launcher, in turn behind what is still unwritten. */
+  if (worker->remote)
+    {
+      if (worker->request_fd >= 0)
+        {
+          g_queue_push_tail_link (&worker->requests, &g_steal_pointer (&frame)->link);
+          flush_requests (worker);
+        }
+      return;
+    }
+
   /* A control pipe too full to take 30 bytes belongs to a worker that
    * stopped reading; the grace period's kill deals with it. */
-  frame = wp_wire_frame_new (WP_WIRE_CANCEL, worker->job->id, g_variant_new ("()"));
   if (worker->control_fd >= 0)
     wp_wire_frame_write (frame, worker->control_fd, &complete, NULL);
 }

@@ -16,8 +16,11 @@ G_BEGIN_DECLS
 
 /* 2: the page of claims (wp-claim-private.h), which a worker must honour
  * before it runs a job: one of version 1 would run jobs taken back.
- * 3: file descriptors in jobs (wp-wire-fds-private.h). */
-#define WP_WIRE_PROTOCOL_VERSION  4
+ * 3: file descriptors in jobs (wp-wire-fds-private.h).
+ * 5: workers behind a launcher (--remote): CANCEL on the request stream,
+ * TAKEN instead of the page of claims.  A worker installed on another
+ * machine may be of another version; HELLO says so. */
+#define WP_WIRE_PROTOCOL_VERSION  5
 #define WP_WIRE_HEADER_SIZE       8
 #define WP_WIRE_MAGIC             0x31305057u  /* "WP01", little-endian */
 #define WP_WIRE_DEFAULT_MAX_FRAME (256u * 1024 * 1024)
@@ -39,7 +42,8 @@ typedef enum {
   WP_WIRE_CALL     = 1,   /* (ssv): plugin, function, arguments */
   WP_WIRE_DESCRIBE = 2,   /* (s): plugin */
   WP_WIRE_CALL_FDS = 4,   /* (ssv), as CALL, with descriptors (wp-wire-fds.c) */
-  /* host → worker, on the control pipe */
+  /* host → worker, on the control pipe (on the request stream for a
+   * worker behind a launcher) */
   WP_WIRE_CANCEL   = 3,   /* (): cancel the job with this id */
   /* worker → host, on the reply pipe */
   WP_WIRE_HELLO    = 16,  /* (uis): protocol version, pid, the sandbox's
@@ -48,6 +52,8 @@ typedef enum {
   WP_WIRE_RESULT   = 18,  /* the job's result, any type */
   WP_WIRE_ERROR    = 19,  /* (sis): the job's error: domain, code, message */
   WP_WIRE_RESULT_FDS = 20, /* as RESULT, with descriptors (wp-wire-fds.c) */
+  WP_WIRE_TAKEN    = 21,  /* (): a worker behind a launcher took this job,
+                           * before it loads or runs anything for it */
 } WpWireKind;
 
 typedef struct {

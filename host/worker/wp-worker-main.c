@@ -23,6 +23,13 @@
  *                this process, closed once the reply is sent, and each
  *                `h` of its result a descriptor sent and then closed
  *
+ * Behind a launcher (--remote: srun, ssh), on another machine perhaps,
+ * the worker has only 0, 1 and 2, whatever they are (pipes, sockets, a
+ * pty): CANCEL frames come on the request stream, read by the request
+ * thread (below); there is no page of claims, so the worker says TAKEN
+ * instead before it loads or runs anything for a job; and descriptors
+ * cannot come at all.
+ *
  * Start-up moves the request and reply pipes to private descriptors and
  * points fd 0 at /dev/null and fd 1 at stderr, so a plugin that reads
  * stdin or prints to stdout cannot touch the protocol.  The worker dies
@@ -32,7 +39,16 @@
  * never a signal or a spin.
  *
  * Threads.  The main thread reads requests and runs each job
- * synchronously.  The control thread only reads CANCEL frames; under
+ * synchronously.  Behind a launcher, the request thread reads them
+ * instead and hands them to the main thread through `incoming`, except
+ * CANCEL frames, which it acts on as the control thread does.  EOF on
+ * the request stream is a launcher's only way to say that the pool is
+ * gone (ssh forwards no signal): with a job running or waiting, the
+ * worker exits at once (EXIT_HOST_GONE), leaving nothing running; with
+ * none, it exits as for a retire.  `busy` (under the queue's lock) is
+ * set from the moment a request is taken until its reply is sent.
+ *
+ * The control thread only reads CANCEL frames; under
  * `lock` it cancels the running job's GCancellable if the id matches, so
  * a cancel that arrives late (the job already ended) cancels nothing, and
  * it remembers the id, so a cancel that overtook its job (the two travel
@@ -76,6 +92,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <workpool/wp-error.h>
@@ -102,9 +119,12 @@ enum {
 typedef struct {
   int             requests;
   int             replies;
-  int             control;
-  int             fds;           /* the descriptor socket (wp-wire-fds.c) */
-  WpClaimPage    *claims;
+  int             control;       /* -1 behind a launcher */
+  int             fds;           /* the descriptor socket (wp-wire-fds.c); -1 likewise */
+  WpClaimPage    *claims;        /* NULL likewise */
+  gboolean        remote;        /* behind a launcher: 0, 1 and 2 only */
+  GAsyncQueue    *incoming;      /* WpWireMessage *, from the request thread */
+  gboolean        busy;          /* a request taken, not replied to; under incoming's lock */
   gsize           max_frame;
   WpPluginLoader *loader;
 
@@ -138,6 +158,9 @@ die (int         status,
   _exit (status);
 }
 
+/* Stands for the end of the request stream in `incoming`. */
+static WpWireMessage end_of_requests;
+
 static void
 send_message (Worker     *worker,
               WpWireKind  kind,
@@ -146,6 +169,16 @@ send_message (Worker     *worker,
 {
   g_autoptr(WpWireFrame) frame = wp_wire_frame_new (kind, job_id, body);
   g_autoptr(GError) error = NULL;
+
+  /* The job is over: from here, the pool's going away leaves nothing
+   * running (see the request thread). */
+  if (worker->remote
+      && (kind == WP_WIRE_RESULT || kind == WP_WIRE_ERROR || kind == WP_WIRE_RESULT_FDS))
+    {
+      g_async_queue_lock (worker->incoming);
+      worker->busy = FALSE;
+      g_async_queue_unlock (worker->incoming);
+    }
 
   if (!wp_wire_frame_write_all (frame, worker->replies, &error))
     die (EXIT_HOST_GONE, "cannot reply to the pool: %s", error->message);
@@ -433,6 +466,18 @@ handle_describe (Worker   *worker,
 
 /* The control thread */
 
+/* A CANCEL for @job_id. */
+static void
+note_cancel (Worker  *worker,
+             guint64  job_id)
+{
+  g_mutex_lock (&worker->lock);
+  worker->cancelled_job = job_id;
+  if (job_id != 0 && job_id == worker->running_job)
+    g_cancellable_cancel (worker->cancellable);
+  g_mutex_unlock (&worker->lock);
+}
+
 static gpointer
 control_thread (gpointer data)
 {
@@ -461,13 +506,62 @@ control_thread (gpointer data)
       if (message.kind != WP_WIRE_CANCEL)
         die (EXIT_PROTOCOL, "unexpected message of kind %u on the control pipe", message.kind);
 
-      g_mutex_lock (&worker->lock);
-      worker->cancelled_job = message.job_id;
-      if (message.job_id != 0 && message.job_id == worker->running_job)
-        g_cancellable_cancel (worker->cancellable);
-      g_mutex_unlock (&worker->lock);
-
+      note_cancel (worker, message.job_id);
       wp_wire_message_clear (&message);
+    }
+
+  return NULL;
+}
+
+/* The request thread, behind a launcher */
+
+/* EOF on the request stream: see "Threads" above. */
+static void
+end_requests (Worker *worker)
+{
+  g_async_queue_lock (worker->incoming);
+  if (worker->busy || g_async_queue_length_unlocked (worker->incoming) > 0)
+    _exit (EXIT_HOST_GONE);
+  g_async_queue_push_unlocked (worker->incoming, &end_of_requests);
+  g_async_queue_unlock (worker->incoming);
+}
+
+static gpointer
+request_thread (gpointer data)
+{
+  Worker *worker = data;
+  g_autoptr(WpWireReader) reader = wp_wire_reader_new (worker->max_frame);
+
+  for (;;)
+    {
+      WpWireMessage message = { 0, };
+      g_autoptr(GError) error = NULL;
+
+      switch (wp_wire_reader_next (reader, worker->requests, &message, &error))
+        {
+        case WP_WIRE_READ_AGAIN:
+          continue;
+        case WP_WIRE_READ_EOF:
+          end_requests (worker);
+          return NULL;
+        case WP_WIRE_READ_ERROR:
+          die (EXIT_PROTOCOL, "bad request: %s", error->message);
+        case WP_WIRE_READ_MESSAGE:
+          break;
+        }
+
+      if (message.kind == WP_WIRE_CANCEL)
+        {
+          note_cancel (worker, message.job_id);
+          wp_wire_message_clear (&message);
+          continue;
+        }
+
+      if (message.kind != WP_WIRE_CALL && message.kind != WP_WIRE_DESCRIBE)
+        die (EXIT_PROTOCOL, "unexpected message of kind %u from a pool behind a launcher",
+             message.kind);
+
+      g_async_queue_push (worker->incoming, g_memdup2 (&message, sizeof message));
     }
 
   return NULL;
@@ -493,17 +587,30 @@ is_pipe (int fd)
   return fstat (fd, &st) == 0 && S_ISFIFO (st.st_mode);
 }
 
+/* A launcher may hand its task a pty (srun --unbuffered does, for its
+ * output): frames are bytes, which a terminal's output processing
+ * would change. */
 static void
-setup_descriptors (Worker *worker)
+make_raw (int fd)
 {
-  int devnull;
+  struct termios mode;
 
+  if (!isatty (fd))
+    return;
+  if (tcgetattr (fd, &mode) != 0)
+    die (EXIT_USAGE, "tcgetattr: %s", g_strerror (errno));
+  cfmakeraw (&mode);
+  if (tcsetattr (fd, TCSANOW, &mode) != 0)
+    die (EXIT_USAGE, "cannot make the terminal raw: %s", g_strerror (errno));
+}
+
+static void
+setup_local_descriptors (Worker *worker)
+{
   if (!is_pipe (0) || !is_pipe (1) || !is_pipe (WP_WIRE_CONTROL_FD))
     die (EXIT_USAGE, "this program is started by libworkpool, which talks to it over pipes; "
          "it is not meant to be run by hand");
 
-  worker->requests = move_fd_away (0);
-  worker->replies = move_fd_away (1);
   worker->control = WP_WIRE_CONTROL_FD;
   if (fcntl (WP_WIRE_CONTROL_FD, F_SETFD, FD_CLOEXEC) != 0)
     die (EXIT_USAGE, "cannot set up the control pipe: %s", g_strerror (errno));
@@ -516,6 +623,28 @@ setup_descriptors (Worker *worker)
   if (worker->claims == MAP_FAILED)
     die (EXIT_USAGE, "cannot map the shared page: %s", g_strerror (errno));
   close (WP_WIRE_CLAIMS_FD);
+}
+
+static void
+setup_descriptors (Worker *worker)
+{
+  int devnull;
+
+  if (!worker->remote)
+    setup_local_descriptors (worker);
+  else if (isatty (0))
+    die (EXIT_USAGE, "this program is started by libworkpool, which talks to it over its "
+         "standard input and output; it is not meant to be run by hand");
+  else
+    {
+      worker->control = -1;
+      worker->fds = -1;
+      worker->claims = NULL;
+    }
+
+  worker->requests = move_fd_away (0);
+  worker->replies = move_fd_away (1);
+  make_raw (worker->replies);
 
   devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (devnull < 0 || dup2 (devnull, 0) < 0 || dup2 (2, 1) < 0)
@@ -563,6 +692,45 @@ limit_memory (guint64 bytes)
          bytes, g_strerror (errno));
 }
 
+/* The next request: read here, or, behind a launcher, from the request
+ * thread.  Taking one makes the worker busy. */
+static WpWireReadStatus
+next_request (Worker         *worker,
+              WpWireReader   *reader,
+              WpWireMessage  *message,
+              GError        **error)
+{
+  WpWireMessage *taken;
+
+  if (!worker->remote)
+    return wp_wire_reader_next (reader, worker->requests, message, error);
+
+  g_async_queue_lock (worker->incoming);
+  taken = g_async_queue_pop_unlocked (worker->incoming);
+  worker->busy = taken != &end_of_requests;
+  g_async_queue_unlock (worker->incoming);
+
+  if (taken == &end_of_requests)
+    return WP_WIRE_READ_EOF;
+
+  *message = *taken;
+  g_free (taken);
+  return WP_WIRE_READ_MESSAGE;
+}
+
+/* Whether the job is this worker's to run: see WP_WIRE_CLAIMS_FD, and
+ * WP_WIRE_TAKEN behind a launcher. */
+static gboolean
+take_job (Worker  *worker,
+          guint64  job_id)
+{
+  if (!worker->remote)
+    return wp_claim_take (worker->claims, job_id);
+
+  send_message (worker, WP_WIRE_TAKEN, job_id, g_variant_new ("()"));
+  return TRUE;
+}
+
 static void
 serve (Worker *worker)
 {
@@ -575,7 +743,7 @@ serve (Worker *worker)
       int *fds = NULL;
       guint n_fds = 0;
 
-      switch (wp_wire_reader_next (reader, worker->requests, &message, &error))
+      switch (next_request (worker, reader, &message, &error))
         {
         case WP_WIRE_READ_AGAIN:
           continue;
@@ -593,11 +761,11 @@ serve (Worker *worker)
           && !wp_wire_fds_receive (worker->fds, message.job_id, TRUE, &fds, &n_fds, &error))
         die (EXIT_PROTOCOL, "bad file descriptors: %s", error->message);
 
-      /* Before anything that could crash: see WP_WIRE_CLAIMS_FD.  A job the
-       * host took back is skipped. */
+      /* Before anything that could crash.  A job the host took back is
+       * skipped. */
       if ((message.kind == WP_WIRE_CALL || message.kind == WP_WIRE_DESCRIBE
            || message.kind == WP_WIRE_CALL_FDS)
-          && !wp_claim_take (worker->claims, message.job_id))
+          && !take_job (worker, message.job_id))
         {
           wp_wire_fds_close (fds, n_fds);
           g_clear_pointer (&fds, g_free);
@@ -661,7 +829,8 @@ parse_options (int      *argc,
                gsize    *max_frame,
                guint64  *memory_limit,
                gboolean *strict,
-               gboolean *idle)
+               gboolean *idle,
+               gboolean *remote)
 {
   g_autofree char *sandbox = NULL;
   g_autofree char *priority = NULL;
@@ -678,6 +847,8 @@ parse_options (int      *argc,
       "none (the default) or strict (wp-sandbox.c)", "SANDBOX" },
     { "priority", 0, 0, G_OPTION_ARG_STRING, &priority,
       "normal (the default) or idle: SCHED_IDLE and the idle I/O class", "PRIORITY" },
+    { "remote", 0, 0, G_OPTION_ARG_NONE, remote,
+      "Started through a launcher: the protocol on stdin and stdout alone", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- runs jobs for a workpool pool");
@@ -728,10 +899,11 @@ static void
 enter_sandbox (Worker     *worker,
                const char *plugin_dir)
 {
-  const int keep[] = { WP_WIRE_CONTROL_FD, WP_WIRE_FDS_FD, worker->requests, worker->replies };
+  const int keep[] = { worker->requests, worker->replies, WP_WIRE_CONTROL_FD, WP_WIRE_FDS_FD };
   g_autoptr(GError) error = NULL;
 
-  if (wp_sandbox_enter (plugin_dir, keep, G_N_ELEMENTS (keep), &worker->sandbox, &error))
+  if (wp_sandbox_enter (plugin_dir, keep, worker->remote ? 2 : G_N_ELEMENTS (keep),
+                        &worker->sandbox, &error))
     return;
 
   worker->sandbox = g_strdup ("");
@@ -765,7 +937,7 @@ main (int    argc,
 
   report_sanitizer_errors ();
   parse_options (&argc, &argv, &plugin_dir, &host_pid, &worker.max_frame, &memory_limit,
-                 &strict, &idle);
+                 &strict, &idle, &worker.remote);
 
   signal (SIGPIPE, SIG_IGN);
   /* Ctrl-C in a terminal reaches the whole process group: it is for the
@@ -799,7 +971,13 @@ main (int    argc,
 
   /* Before HELLO: a memory limit too small for its stack is a failure
    * to start, not a crash of the first job. */
-  g_thread_unref (g_thread_new ("wp-control", control_thread, &worker));
+  if (worker.remote)
+    {
+      worker.incoming = g_async_queue_new ();
+      g_thread_unref (g_thread_new ("wp-requests", request_thread, &worker));
+    }
+  else
+    g_thread_unref (g_thread_new ("wp-control", control_thread, &worker));
 
   send_message (&worker, WP_WIRE_HELLO, 0,
                 g_variant_new ("(uis)", WP_WIRE_PROTOCOL_VERSION, (gint32) getpid (),
@@ -808,6 +986,6 @@ main (int    argc,
   serve (&worker);
 
   wp_plugin_loader_shutdown (worker.loader);
-  /* The control thread is blocked in read(); exiting ends it. */
+  /* The control or request thread is blocked in read(); exiting ends it. */
   exit (0);
 }

@@ -195,6 +195,12 @@ void        wp_pool_set_background          (WpPool               *pool,
                                              gboolean              background);
 WP_AVAILABLE_IN_ALL
 gboolean    wp_pool_get_background          (WpPool               *pool);
+WP_AVAILABLE_IN_ALL
+void        wp_pool_set_launcher            (WpPool               *pool,
+                                             const char * const   *argv);
+WP_AVAILABLE_IN_ALL
+const char * const *
+            wp_pool_get_launcher            (WpPool               *pool);
 
 G_END_DECLS
 
