@@ -332,9 +332,11 @@ WpPool *
 wp_cli_pool_new (const char *plugin_dir,
                  guint       n_workers,
                  const char *sandbox,
+                 const char *launcher,
                  int        *exit_status)
 {
   g_autoptr(GError) error = NULL;
+  g_auto(GStrv) launcher_argv = NULL;
   WpPool *pool;
 
   if (plugin_dir != NULL && !g_file_test (plugin_dir, G_FILE_TEST_IS_DIR))
@@ -348,6 +350,11 @@ wp_cli_pool_new (const char *plugin_dir,
       *exit_status = wp_cli_usage_error ("--sandbox: “%s” is not none or strict", sandbox);
       return NULL;
     }
+  if (launcher != NULL && !g_shell_parse_argv (launcher, NULL, &launcher_argv, &error))
+    {
+      *exit_status = wp_cli_usage_error ("--launcher: %s", error->message);
+      return NULL;
+    }
 
   pool = wp_pool_new (plugin_dir, n_workers, &error);
   if (pool == NULL)
@@ -359,6 +366,8 @@ wp_cli_pool_new (const char *plugin_dir,
   if (sandbox != NULL)
     wp_pool_set_sandbox (pool, g_str_equal (sandbox, "strict") ? WP_SANDBOX_STRICT
                                                                : WP_SANDBOX_NONE);
+  if (launcher_argv != NULL)
+    wp_pool_set_launcher (pool, (const char * const *) launcher_argv);
   return pool;
 }
 

@@ -188,11 +188,13 @@ run_call (WpPool            *pool,
 static GOptionContext *
 call_option_context_new (char **plugin_dir,
                          char **sandbox,
+                         char **launcher,
                          int   *timeout_ms)
 {
   const GOptionEntry entries[] = {
     WP_CLI_OPTION_PLUGIN_DIR (plugin_dir),
     WP_CLI_OPTION_SANDBOX (sandbox, "$WORKPOOL_SANDBOX, else none"),
+    WP_CLI_OPTION_LAUNCHER (launcher),
     { "timeout", 0, 0, G_OPTION_ARG_INT, timeout_ms,
       "Fail the job when it runs longer than MS milliseconds "
       "(default: 0, no limit)", "MS" },
@@ -222,9 +224,10 @@ wp_cli_call (int    argc,
 {
   g_autofree char *plugin_dir = NULL;
   g_autofree char *sandbox = NULL;
+  g_autofree char *launcher = NULL;
   int timeout_ms = 0;
   g_autoptr(GOptionContext) context = call_option_context_new (&plugin_dir, &sandbox,
-                                                               &timeout_ms);
+                                                               &launcher, &timeout_ms);
   g_autoptr(WpPool) pool = NULL;
   CallRequest request = { NULL, };
   int status = WP_CLI_EXIT_OK;
@@ -245,7 +248,7 @@ wp_cli_call (int    argc,
   request.args_text = argc > 3 ? argv[3] : NULL;
   request.timeout_ms = timeout_ms;
 
-  pool = wp_cli_pool_new (plugin_dir, 1, sandbox, &status);
+  pool = wp_cli_pool_new (plugin_dir, 1, sandbox, launcher, &status);
   if (pool == NULL)
     return status;
   status = run_call (pool, &request);

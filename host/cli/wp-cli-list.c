@@ -165,7 +165,7 @@ wp_cli_list (int    argc,
   if (argc > 1)
     return wp_cli_usage_error ("unexpected argument “%s”", argv[1]);
 
-  pool = wp_cli_pool_new (plugin_dir, 0, sandbox, &status);
+  pool = wp_cli_pool_new (plugin_dir, 0, sandbox, NULL, &status);
   if (pool == NULL)
     return status;
   status = list_plugins (pool);

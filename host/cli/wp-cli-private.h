@@ -50,6 +50,14 @@ typedef enum {
     "Confine the workers: none or strict (default: " default_text ")",  \
     "SANDBOX" }
 
+/* An option entry for --launcher; @location is a `char **`, given to
+ * wp_cli_pool_new(). */
+#define WP_CLI_OPTION_LAUNCHER(location)                                \
+  { "launcher", 0, 0, G_OPTION_ARG_STRING, (location),                  \
+    "Start each worker through COMMAND, split as a shell would, such as "  \
+    "'srun --unbuffered --ntasks=1 --input=0' or 'ssh -T HOST' (default: " \
+    "workers on this machine)", "COMMAND" }
+
 /* Subcommands */
 
 int           wp_cli_list          (int              argc,
@@ -80,6 +88,7 @@ gboolean      wp_cli_parse_options (GOptionContext  *context,
 WpPool       *wp_cli_pool_new      (const char      *plugin_dir,
                                     guint            n_workers,
                                     const char      *sandbox,
+                                    const char      *launcher,
                                     int             *exit_status);
 void          wp_cli_print_sandbox (WpPool          *pool);
 gboolean      wp_cli_pool_close    (WpPool          *pool);

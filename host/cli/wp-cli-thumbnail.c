@@ -7,7 +7,8 @@
  *                      [--one-job-per-size] [--ext EXT,…|all] [--quiet]
  *                      [--progress=auto|always|never] [--memory-limit SIZE]
  *                      [--max-pixels N] [--strict] [--timeout SECONDS]
- *                      [--output OUT] [--sandbox strict|none] [--plugin-dir DIR] DIR…
+ *                      [--output OUT] [--sandbox strict|none] [--launcher COMMAND]
+ *                      [--plugin-dir DIR] DIR…
  *
  *   $ workpool thumbnail ~/Photos
  *   1234 images, 7404 thumbnails written, 0 skipped, 0 failed, 0 passed over,
@@ -81,6 +82,14 @@
  * says otherwise (wp_pool_set_sandbox()): they read no path, so a decoder
  * exploit in an image reads no secret, writes nothing and reaches no one;
  * where the kernel cannot confine them, every image fails saying why.
+ *
+ * Launcher.  With --launcher (wp_pool_set_launcher()), descriptors cannot
+ * reach the workers: each job is a `write` naming the image and its
+ * thumbnails by absolute path, with the same folder as `base`, and the
+ * plugin writes each atomically itself, following no link below it.  So
+ * the tree must be at the same path where the workers run (a shared
+ * filesystem); the sandbox is off by default, strict is refused (it
+ * forbids paths), and so is --xdg-cache (written through descriptors).
  *
  * Memory.  Each worker runs under a memory limit (RLIMIT_AS, see
  * wp_pool_set_worker_memory_limit()), 1 GiB unless --memory-limit says
@@ -218,7 +227,8 @@ typedef struct {
 
 typedef struct {
   char         *plugin_dir;
-  char         *sandbox;      /* --sandbox; NULL: strict */
+  char         *sandbox;      /* --sandbox; NULL: strict, or none with a launcher */
+  char         *launcher;     /* --launcher; NULL: workers here */
   char         *output;       /* --output; NULL: beside the images */
   GPtrArray    *output_roots; /* OutputRoot *, with --output */
   GArray       *sizes;        /* BoxSize */
@@ -281,7 +291,8 @@ typedef struct {
 } ImageTask;
 
 /* One job of an image: the boxes from @first to @last - 1, whose files
- * are open from its submission to its return. */
+ * are open from its submission to its return (NULL with a launcher: the
+ * job names them by path). */
 typedef struct {
   ImageTask        *task;
   WpThumbnailFiles *files;
@@ -296,6 +307,7 @@ thumb_options_clear (ThumbOptions *options)
 {
   g_clear_pointer (&options->plugin_dir, g_free);
   g_clear_pointer (&options->sandbox, g_free);
+  g_clear_pointer (&options->launcher, g_free);
   g_clear_pointer (&options->output, g_free);
   g_clear_pointer (&options->output_roots, g_ptr_array_unref);
   g_clear_pointer (&options->sizes, g_array_unref);
@@ -603,7 +615,8 @@ parse_options (int            *argc,
       "Seconds an image may take in a worker before it fails; 0 for no limit "
       "(default: 60)", "SECONDS" },
     WP_CLI_OPTION_PLUGIN_DIR (&options->plugin_dir),
-    WP_CLI_OPTION_SANDBOX (&options->sandbox, "strict"),
+    WP_CLI_OPTION_SANDBOX (&options->sandbox, "strict, or none with --launcher"),
+    WP_CLI_OPTION_LAUNCHER (&options->launcher),
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = thumbnail_option_context_new (entries, options);
@@ -660,6 +673,21 @@ parse_options (int            *argc,
           return FALSE;
         }
       options->xdg_cache = wp_xdg_cache_new (NULL);
+    }
+  /* Descriptors cannot reach workers through a launcher: they read and
+   * write by path, which the strict sandbox forbids, and the cache is
+   * written through descriptors only. */
+  if (options->launcher != NULL && options->xdg_flavors != 0)
+    {
+      wp_cli_usage_error ("--launcher and --xdg-cache: the cache is written through file "
+                          "descriptors, which cannot reach workers through a launcher");
+      return FALSE;
+    }
+  if (options->launcher != NULL && g_strcmp0 (options->sandbox, "strict") == 0)
+    {
+      wp_cli_usage_error ("--launcher and --sandbox=strict: workers started through a "
+                          "launcher read and write by path, which the sandbox forbids");
+      return FALSE;
     }
   return TRUE;
 }
@@ -882,11 +910,13 @@ write_base (const ThumbOptions *options,
   return g_path_get_dirname (source);
 }
 
-/* The options of every write_fds job for @source: the quality, the
- * pixel limit and the image's name in the plugin's messages. */
+/* The options of every job for @source: the quality, the pixel limit,
+ * and the image's name in the plugin's messages for write_fds, or the
+ * folder no link below which is followed (@base) for write. */
 static GVariant *
 job_options_new (const ThumbOptions *options,
-                 const char         *source)
+                 const char         *source,
+                 const char         *base)
 {
   GVariantBuilder write_options;
 
@@ -895,7 +925,10 @@ job_options_new (const ThumbOptions *options,
                          g_variant_new_int32 (options->quality));
   g_variant_builder_add (&write_options, "{sv}", "max-pixels",
                          g_variant_new_uint64 (options->max_pixels));
-  g_variant_builder_add (&write_options, "{sv}", "name", g_variant_new_string (source));
+  if (base != NULL)
+    g_variant_builder_add (&write_options, "{sv}", "base", g_variant_new_string (base));
+  else
+    g_variant_builder_add (&write_options, "{sv}", "name", g_variant_new_string (source));
   if (options->strict)
     g_variant_builder_add (&write_options, "{sv}", "strict", g_variant_new_boolean (TRUE));
   return g_variant_builder_end (&write_options);
@@ -931,6 +964,46 @@ image_task_fail (ImageTask *task,
     g_error_free (error);
 }
 
+/* With a launcher: the write job of the boxes from @first to @last - 1
+ * of @task, naming the image and its thumbnails by absolute path (the
+ * worker's working folder is another), which writes each thumbnail
+ * atomically, following no link below @base, as the command would. */
+static void
+submit_path_job (ImageTask *task,
+                 guint      first,
+                 guint      last)
+{
+  ThumbRun *run = task->run;
+  const ThumbOptions *options = run->options;
+  g_autofree char *base = write_base (options, task->source);
+  g_autofree char *absolute_base = g_canonicalize_filename (base, NULL);
+  g_autofree char *source = g_canonicalize_filename (task->source, NULL);
+  ImageJob *job = g_new0 (ImageJob, 1);
+  GVariantBuilder boxes;
+
+  g_variant_builder_init (&boxes, G_VARIANT_TYPE ("a(sii)"));
+  for (guint i = first; i < last; i++)
+    {
+      const BoxSize *size = &g_array_index (options->sizes, BoxSize, i);
+      g_autofree char *destination =
+        g_canonicalize_filename (g_ptr_array_index (task->destinations, i), NULL);
+
+      g_variant_builder_add (&boxes, "(sii)", destination, size->width, size->height);
+    }
+
+  job->task = task;
+  job->first = first;
+  job->last = last;
+  task->pending++;
+  run->in_flight++;
+  wp_pool_call_full_async (run->pool, PLUGIN, "write",
+                           g_variant_new ("(s@a(sii)@a{sv})", source,
+                                          g_variant_builder_end (&boxes),
+                                          job_options_new (options, source, absolute_base)),
+                           options->timeout_s * 1000, G_PRIORITY_DEFAULT, run->stop,
+                           on_job_done, job);
+}
+
 /* Opens the files of the boxes from @first to @last - 1 of @task and
  * submits their write_fds job.  A box whose file cannot be created fails
  * the image, and the others still get their thumbnails. */
@@ -941,11 +1014,20 @@ submit_job (ImageTask *task,
 {
   ThumbRun *run = task->run;
   const ThumbOptions *options = run->options;
-  g_autofree char *base = write_base (options, task->source);
-  g_autoptr(ImageJob) job = g_new0 (ImageJob, 1);
+  g_autofree char *base = NULL;
+  g_autoptr(ImageJob) job = NULL;
   g_autoptr(GUnixFDList) fd_list = NULL;
   GError *error = NULL;
   GVariant *args;
+
+  if (options->launcher != NULL)
+    {
+      submit_path_job (task, first, last);
+      return;
+    }
+
+  base = write_base (options, task->source);
+  job = g_new0 (ImageJob, 1);
 
   job->task = task;
   job->first = first;
@@ -969,7 +1051,8 @@ submit_job (ImageTask *task,
   if (wp_thumbnail_files_get_n_outputs (job->files) == 0)
     return;
 
-  args = wp_thumbnail_files_build_args (job->files, job_options_new (options, task->source),
+  args = wp_thumbnail_files_build_args (job->files,
+                                        job_options_new (options, task->source, NULL),
                                         &fd_list, &error);
   if (args == NULL)
     {
@@ -1281,11 +1364,17 @@ on_job_done (GObject      *object,
   g_autoptr(GError) error = NULL;
   guint committed = 0;
 
-  reply = wp_pool_call_with_unix_fd_list_finish (WP_POOL (object), NULL, result, &error);
+  if (job->files != NULL)
+    reply = wp_pool_call_with_unix_fd_list_finish (WP_POOL (object), NULL, result, &error);
+  else
+    reply = wp_pool_call_finish (WP_POOL (object), result, &error);
   if (g_error_matches (error, WP_POOL_ERROR, WP_POOL_ERROR_FAILED))
     abort_run (run, error);
-  /* A failed or cancelled job's files are discarded with the job. */
-  if (reply != NULL && !wp_thumbnail_files_commit (job->files, &committed, &error))
+  /* A failed or cancelled job's files are discarded with the job; a
+   * write job named its own. */
+  if (reply != NULL && job->files == NULL)
+    committed = job->last - job->first;
+  else if (reply != NULL && !wp_thumbnail_files_commit (job->files, &committed, &error))
     g_clear_pointer (&reply, g_variant_unref);
   task->written += committed;
   if (reply == NULL)
@@ -1724,7 +1813,9 @@ wp_cli_thumbnail (int    argc,
     return status;
 
   pool = wp_cli_pool_new (options.plugin_dir, options.n_workers,
-                          options.sandbox != NULL ? options.sandbox : "strict", &status);
+                          options.sandbox != NULL ? options.sandbox
+                          : options.launcher != NULL ? "none" : "strict",
+                          options.launcher, &status);
   if (pool == NULL)
     return status;
   wp_pool_set_worker_memory_limit (pool, options.memory_limit);

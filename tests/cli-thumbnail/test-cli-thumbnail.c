@@ -2508,6 +2508,45 @@ test_sandbox (Fixture       *fixture,
 }
 
 static void
+test_launcher_paths (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *sub = g_build_filename (fixture->dir, "sub", NULL);
+  g_autofree char *a = add_jpeg (fixture->dir, "a.jpg");
+  g_autofree char *b = NULL;
+  g_autofree char *saved = g_get_current_dir ();
+  g_autoptr(WpCliRun) first = NULL;
+  g_autoptr(WpCliRun) second = NULL;
+  g_autoptr(WpCliRun) strict = NULL;
+  g_autoptr(WpCliRun) xdg = NULL;
+
+  g_test_summary ("--launcher: the workers write by path, a relative DIR made absolute for "
+                  "them; a second run skips; --sandbox=strict and --xdg-cache are refused");
+
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  b = add_jpeg (sub, "b.jpg");
+
+  /* A relative DIR: the launcher's workers start in another folder. */
+  g_assert_cmpint (chdir (fixture->dir), ==, 0);
+  first = run_thumbnail ("--launcher", wp_cli_test_launcher (), "--workers", "2", ".");
+  g_assert_cmpint (chdir (saved), ==, 0);
+  g_test_message ("%s%s", first->out, first->err);
+  g_assert_cmpint (first->status, ==, 0);
+  assert_summary (first->out, 2, 12, 0, 0);
+  assert_default_thumbnails (fixture->dir, "a", 300, 200);
+  assert_default_thumbnails (sub, "b", 300, 200);
+
+  second = run_thumbnail ("--launcher", wp_cli_test_launcher (), fixture->dir);
+  g_assert_cmpint (second->status, ==, 0);
+  assert_summary (second->out, 2, 0, 2, 0);
+
+  strict = run_thumbnail ("--launcher", wp_cli_test_launcher (), "--sandbox=strict", fixture->dir);
+  assert_usage_error (strict, "--launcher and --sandbox=strict");
+  xdg = run_thumbnail ("--launcher", wp_cli_test_launcher (), "--xdg-cache=normal", fixture->dir);
+  assert_usage_error (xdg, "--launcher and --xdg-cache");
+}
+
+static void
 test_timeout (Fixture       *fixture,
               gconstpointer  data)
 {
@@ -2976,6 +3015,7 @@ main (int    argc,
   ADD ("robustness/worker-missing", test_worker_missing);
   ADD ("robustness/timeout", test_timeout);
   ADD ("robustness/sandbox", test_sandbox);
+  ADD ("launcher/paths", test_launcher_paths);
   ADD ("usage/timeout", test_usage_timeout);
   ADD ("robustness/thumbnails-link", test_thumbnails_link);
   ADD ("robustness/leftovers-removed", test_leftovers_removed);

@@ -342,6 +342,32 @@ test_call_add (void)
 }
 
 static void
+test_call_launcher (void)
+{
+  g_autoptr(WpCliRun) run = NULL;
+  g_autoptr(WpCliRun) failing = NULL;
+  g_autoptr(WpCliRun) unbalanced = NULL;
+
+  g_test_summary ("--launcher starts the worker through a command; one that fails gives "
+                  "its own message and status 1; one that does not split is a usage error");
+  run = run_cli ("call", "--launcher", wp_cli_test_launcher (), "demo", "add", "(2, 3)");
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->out, ==, "(5,)\n");
+
+  failing = run_cli ("call", "--launcher",
+                     "sh -c 'echo \"srun: error: Unable to allocate resources\" >&2; exit 1' sh",
+                     "demo", "add", "(2, 3)");
+  g_assert_cmpint (failing->status, ==, 1);
+  g_assert_cmpstr (failing->out, ==, "");
+  g_assert_nonnull (strstr (failing->err, "Cannot start workers"));
+  g_assert_nonnull (strstr (failing->err, "srun: error: Unable to allocate resources"));
+
+  unbalanced = run_cli ("call", "--launcher", "ssh 'host", "demo", "add", "(2, 3)");
+  g_assert_cmpint (unbalanced->status, ==, 2);
+  g_assert_nonnull (strstr (unbalanced->err, "--launcher"));
+}
+
+static void
 test_call_greet (void)
 {
   g_autoptr(WpCliRun) run = NULL;
@@ -608,6 +634,7 @@ main (int    argc,
   g_test_add_func ("/cli/call/usage/single-argument-bad", test_call_single_argument_bad);
   g_test_add_func ("/cli/call/annotated-result", test_call_annotated_result);
   g_test_add_func ("/cli/call/timeout", test_call_timeout);
+  g_test_add_func ("/cli/call/launcher", test_call_launcher);
   g_test_add_func ("/cli/call/add-overflow", test_call_add_overflow);
   g_test_add_func ("/cli/call/error/plugin", test_call_plugin_error);
   for (gsize i = 0; i < G_N_ELEMENTS (call_error_cases); i++)

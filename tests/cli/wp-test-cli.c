@@ -56,3 +56,11 @@ wp_cli_run_argv (const char         *subcommand,
 
   return run;
 }
+
+const char *
+wp_cli_test_launcher (void)
+{
+  const char *launcher = g_getenv ("WORKPOOL_TEST_LAUNCHER");
+
+  return launcher != NULL && *launcher != '\0' ? launcher : "env";
+}

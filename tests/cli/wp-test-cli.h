@@ -24,6 +24,9 @@ GPtrArray *wp_cli_command_line_new (const char         *subcommand,
                                     const char * const *args);
 WpCliRun  *wp_cli_run_argv         (const char         *subcommand,
                                     const char * const *args);
+/* The --launcher to test: $WORKPOOL_TEST_LAUNCHER (srun or ssh, from
+ * tests/remote/with-engine.sh), else `env`. */
+const char *wp_cli_test_launcher   (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WpCliRun, wp_cli_run_free)
 
