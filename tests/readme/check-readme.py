@@ -42,6 +42,8 @@ FILE_NAME = re.compile(r"\b([\w-]+\.(?:c|py))\b")
 SKIPPED = [
     (re.compile(r"^\s*(sudo\s+)?apt-get\b|&&\s*apt-get\b", re.M), "needs root and the network"),
     (re.compile(r"^\s*meson (setup|test)\b", re.M), "a build or test run of its own"),
+    (re.compile(r"--launcher '(srun|ssh) ", re.M),
+     "needs a Slurm cluster or an SSH host: tests/remote/readme-launchers.py runs it"),
 ]
 PYTHON = "/usr/bin/python3"
 
