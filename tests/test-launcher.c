@@ -18,8 +18,10 @@
  *      no job taken ahead of time.
  *   /launcher/crash: a crash fails its job naming the launcher and the
  *      worker's last stderr line, and the next job runs.
- *   /launcher/idle-death, /launcher/never-taken: a worker that dies idle,
- *      or with a job it never took, fails no job.
+ *   /launcher/idle-death: a worker that dies idle fails no job.
+ *   /launcher/lost-in-transit: a job sent to a worker that dies before
+ *      reading it fails as crashed, and is not run again (no page of
+ *      claims tells whether it started).
  *   /launcher/cancel/…, /launcher/timeout: cancellation on the request
  *      stream; a forced stop leaves no worker process behind.
  *   /launcher/recycle, /launcher/dispose: recycling and a pool going away
@@ -256,26 +258,31 @@ test_idle_death (WpTestFixture *fixture,
 }
 
 static void
-test_never_taken (WpTestFixture *fixture,
-                  gconstpointer  data)
+test_lost_in_transit (WpTestFixture *fixture,
+                      gconstpointer  data)
 {
   WpPool *pool = fixture->pool;
+  g_autofree char *through = g_strdup_printf ("started through %s", launcher[0]);
   gint32 pid = wp_fault_get_pid (pool, "echo");
-  WpFaultCall *call;
+  WpFaultCall *call, *after;
 
-  g_test_summary ("A job sent to a worker that dies before taking it (it never said TAKEN) "
-                  "runs on another worker instead of failing");
+  g_test_summary ("A job sent to a worker that dies before reading it fails as crashed, "
+                  "naming the launcher, and is not run again; the next job runs");
 
-  /* Stopped, it cannot read the job; killed, it never took it. */
+  /* Stopped, it cannot read the job; killed, it never did. */
   g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
   call = wp_fault_call_start (pool, "echo", "getpid", NULL, 0, NULL);
   wp_test_wait_stat (pool, "running", 1);
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
 
   wp_fault_call_wait (call, 30000);
-  g_assert_no_error (call->error);
-  g_assert_cmpint (wp_fault_result_pid (call), !=, pid);
-  g_assert_cmpuint (wp_test_get_stat (pool, "crashed"), ==, 0);
+  wp_fault_assert_error (call, WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED, through);
+  g_assert_cmpuint (wp_test_get_stat (pool, "spawned"), ==, 1);
+
+  after = wp_fault_call_start (pool, "echo", "getpid", NULL, 0, NULL);
+  wp_fault_call_wait (after, 30000);
+  g_assert_no_error (after->error);
+  g_assert_cmpuint (wp_test_get_stat (pool, "crashed"), ==, 1);
 }
 
 /* ---- Stopping jobs ---- */
@@ -626,7 +633,7 @@ main (int    argc,
   ADD ("/launcher/calls", 2, test_calls);
   ADD ("/launcher/crash", 2, test_crash);
   ADD ("/launcher/idle-death", 1, test_idle_death);
-  ADD ("/launcher/never-taken", 1, test_never_taken);
+  ADD ("/launcher/lost-in-transit", 1, test_lost_in_transit);
   ADD ("/launcher/cancel/cooperative", 1, test_cancel_cooperative);
   ADD ("/launcher/cancel/forced", 1, test_cancel_forced);
   ADD ("/launcher/timeout", 1, test_timeout);

@@ -1727,11 +1727,11 @@ wp_pool_get_sandbox (WpPool *pool)
  *
  * - Such a worker takes no job ahead of time: prefetch
  *   ([method@Workpool.Pool.set_prefetch]) needs memory shared with the
- *   pool, so it is off for it.  The worker says that it took a job before
- *   it loads or runs anything for it: a job whose worker or launcher died
- *   before that runs on another worker, as on this machine.  A connection
- *   lost after the worker took a job and before its message arrived leaves
- *   the job to run again elsewhere.
+ *   pool, so it is off for it.  For the same reason a job sent to it
+ *   counts as taken: if the worker or its connection is lost while the
+ *   job is on its way, the job fails with %WP_POOL_ERROR_WORKER_CRASHED
+ *   instead of running on another worker, as a job a local worker never
+ *   took would; it never runs twice.
  * - File descriptors cannot reach it: a call with a descriptor list
  *   ([method@Workpool.Pool.call_with_unix_fd_list_async]) fails with
  *   %WP_POOL_ERROR_INVALID_ARGS, as do such calls still queued when a

@@ -52,7 +52,13 @@
  *    before it loads or runs anything), or read part of a frame too large
  *    for the pipe.  Bytes written prove nothing: a process killed while
  *    idle may have had a whole frame handed to its read() on its way out.
- *    The shared page costs no system call per job, unlike a message.
+ *    The shared page costs no system call per job, unlike a message.  A
+ *    process behind a launcher (`remote`: srun, ssh) shares no page: a
+ *    job of which any byte was written to it counts as taken.  A message
+ *    would cost more than a system call there: Slurm forwards a task's
+ *    output in TCP segments with Nagle's algorithm on, so a small message
+ *    before the reply holds the reply back until the first is
+ *    acknowledged, up to 40 ms.
  *  - The limits a process was started with (frame size, memory) are its
  *    own for life: a pool that changes them retires it and starts
  *    another, so the handle remembers them.
@@ -154,7 +160,6 @@ struct _WpWorkerHandle {
   WpClaimPage                *claims;            /* shared with the process; NULL if remote */
   gboolean                    remote;            /* started through a launcher */
   char                      **launcher;          /* its argv; NULL for none */
-  gboolean                    job_taken;         /* a remote process said TAKEN for job */
   gboolean                    ready;             /* it said hello */
   gboolean                    exit_requested;    /* the pool retired or killed it */
   guint                       jobs_done;
@@ -410,9 +415,10 @@ flush_requests (WpWorkerHandle *worker)
         }
 
       /* A frame cut short reached the process in part; a whole one may
-       * sit unread in the pipe. */
+       * sit unread in the pipe.  Behind a launcher, any byte may have
+       * reached the worker and its job started: no page tells. */
       if (frame == worker->job_frame)
-        worker->job_sent = !complete && frame->written > 0;
+        worker->job_sent = (!complete || worker->remote) && frame->written > 0;
 
       if (!complete)
         {
@@ -563,15 +569,6 @@ handle_message (WpWorkerHandle  *worker,
     case WP_WIRE_LOADED:
       return check_job_message (worker, message, error)
              && handle_loaded (worker, message, error);
-
-    case WP_WIRE_TAKEN:
-      if (!worker->remote)
-        return wp_wire_protocol_error (error, "Worker %s sent TAKEN, which only a worker behind "
-                                       "a launcher sends", worker->pid);
-      if (!check_job_message (worker, message, error))
-        return FALSE;
-      worker->job_taken = TRUE;
-      return TRUE;
 
     case WP_WIRE_RESULT:
     case WP_WIRE_ERROR:
@@ -1181,7 +1178,7 @@ wp_worker_handle_took_job (WpWorkerHandle *worker,
                            WpJob          *job)
 {
   if (worker->remote)
-    return worker->job_taken;
+    return worker->job_sent;
   return worker->job_sent || wp_claim_was_started (worker->claims, job->id);
 }
 
@@ -1349,7 +1346,6 @@ wp_worker_handle_run (WpWorkerHandle *worker,
   set_state (worker, WP_WORKER_HANDLE_BUSY);
   worker->job = job;
   worker->job_sent = FALSE;
-  worker->job_taken = FALSE;
   job->worker = worker;
   worker->job_frame = new_job_frame (job);
   worker->job_frame_size = wp_wire_frame_size (worker->job_frame);

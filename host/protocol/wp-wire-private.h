@@ -17,9 +17,9 @@ G_BEGIN_DECLS
 /* 2: the page of claims (wp-claim-private.h), which a worker must honour
  * before it runs a job: one of version 1 would run jobs taken back.
  * 3: file descriptors in jobs (wp-wire-fds-private.h).
- * 5: workers behind a launcher (--remote): CANCEL on the request stream,
- * TAKEN instead of the page of claims.  A worker installed on another
- * machine may be of another version; HELLO says so. */
+ * 5: workers behind a launcher (--remote): CANCEL on the request stream.
+ * A worker installed on another machine may be of another version; HELLO
+ * says so. */
 #define WP_WIRE_PROTOCOL_VERSION  5
 #define WP_WIRE_HEADER_SIZE       8
 #define WP_WIRE_MAGIC             0x31305057u  /* "WP01", little-endian */
@@ -52,8 +52,6 @@ typedef enum {
   WP_WIRE_RESULT   = 18,  /* the job's result, any type */
   WP_WIRE_ERROR    = 19,  /* (sis): the job's error: domain, code, message */
   WP_WIRE_RESULT_FDS = 20, /* as RESULT, with descriptors (wp-wire-fds.c) */
-  WP_WIRE_TAKEN    = 21,  /* (): a worker behind a launcher took this job,
-                           * before it loads or runs anything for it */
 } WpWireKind;
 
 typedef struct {

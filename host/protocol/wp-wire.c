@@ -400,7 +400,6 @@ body_type_for_kind (WpWireKind   kind,
     case WP_WIRE_RESULT:   *type = NULL;     return TRUE;
     case WP_WIRE_ERROR:    *type = "(sis)";  return TRUE;
     case WP_WIRE_RESULT_FDS: *type = NULL;   return TRUE;
-    case WP_WIRE_TAKEN:    *type = "()";     return TRUE;
     default:               *type = NULL;     return FALSE;
     }
 }

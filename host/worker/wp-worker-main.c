@@ -26,9 +26,8 @@
  * Behind a launcher (--remote: srun, ssh), on another machine perhaps,
  * the worker has only 0, 1 and 2, whatever they are (pipes, sockets, a
  * pty): CANCEL frames come on the request stream, read by the request
- * thread (below); there is no page of claims, so the worker says TAKEN
- * instead before it loads or runs anything for a job; and descriptors
- * cannot come at all.
+ * thread (below); there is no page of claims, and no job is sent ahead
+ * of time; and descriptors cannot come at all.
  *
  * Start-up moves the request and reply pipes to private descriptors and
  * points fd 0 at /dev/null and fd 1 at stderr, so a plugin that reads
@@ -718,17 +717,13 @@ next_request (Worker         *worker,
   return WP_WIRE_READ_MESSAGE;
 }
 
-/* Whether the job is this worker's to run: see WP_WIRE_CLAIMS_FD, and
- * WP_WIRE_TAKEN behind a launcher. */
+/* Whether the job is this worker's to run: see WP_WIRE_CLAIMS_FD.
+ * Behind a launcher every job is. */
 static gboolean
 take_job (Worker  *worker,
           guint64  job_id)
 {
-  if (!worker->remote)
-    return wp_claim_take (worker->claims, job_id);
-
-  send_message (worker, WP_WIRE_TAKEN, job_id, g_variant_new ("()"));
-  return TRUE;
+  return worker->remote || wp_claim_take (worker->claims, job_id);
 }
 
 static void
