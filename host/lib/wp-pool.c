@@ -823,6 +823,12 @@ check_fds (GVariant    *args,
  * without an fd list pass `h` values through as plain integers, as they
  * always did.
  *
+ * Descriptors cannot reach workers started through a launcher
+ * ([method@Workpool.Pool.set_launcher]), which may run on another
+ * machine: on such a pool the job fails with
+ * %WP_POOL_ERROR_INVALID_ARGS naming the launcher, in a later main-loop
+ * iteration.
+ *
  * Call from the pool's thread.  Finish with
  * [method@Workpool.Pool.call_with_unix_fd_list_finish].
  */

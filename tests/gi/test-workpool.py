@@ -258,6 +258,16 @@ def test_properties(t):
     assert pool.get_sandbox() == Workpool.Sandbox.STRICT
     assert notified == ['job-timeout', 'prefetch', 'sandbox'], notified
     assert call(pool, 'hostile', 'socket', GLib.Variant('(i)', (2,))).unpack() == (errno.EPERM,)
+
+    # The launcher: a GStrv property; NULL for workers started here, which
+    # PyGObject gives as [].
+    assert not pool.props.launcher and not pool.get_launcher()
+    pool.props.launcher = ['env', 'WORKPOOL_FROM_PYTHON=1']
+    assert notified[-1] == 'launcher', notified
+    assert pool.get_launcher() == ['env', 'WORKPOOL_FROM_PYTHON=1'], pool.get_launcher()
+    assert call(pool, 'arith', 'add', GLib.Variant('(ii)', (2, 3))).unpack() == (5,)
+    pool.set_launcher(None)
+    assert not pool.props.launcher and notified.count('launcher') == 2, notified
     close(pool)
 
     # No properties: $WORKPOOL_PLUGIN_DIR (the shipped plugins).
