@@ -31,6 +31,8 @@
  *      and idle, are gone.
  *   /launcher/limits: the memory limit applied by the worker, the frame
  *      limit, and the sandbox.
+ *   /launcher/plugin-trust: a plugin its group may write is refused
+ *      where it would be loaded.
  *   /launcher/fds: calls with descriptors fail clearly, queued or new.
  *   /launcher/failure/…: a launcher that fails, or is not there: the jobs
  *      fail with its own message.
@@ -42,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gunixfdlist.h>
@@ -519,6 +522,38 @@ test_limits (WpTestFixture *fixture,
                    !=, "");
 }
 
+static void
+test_plugin_trust (void)
+{
+  g_autofree char *dir = wp_test_make_tmp_dir ();
+  g_autofree char *plugin = g_build_filename (dir, "echo.so", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpPool) pool = NULL;
+  g_autoptr(GVariant) result = NULL;
+  gboolean finalized;
+
+  g_test_summary ("A worker behind a launcher checks who may change the plugin it loads: "
+                  "one its group may write is refused, naming the file and its mode");
+
+  wp_test_copy_plugin ("echo", dir, "echo.so");
+  g_assert_cmpint (chmod (plugin, 0775), ==, 0);
+  pool = wp_pool_new (dir, 1, &error);
+  g_assert_no_error (error);
+  wp_pool_set_launcher (pool, (const char * const *) launcher);
+
+  result = wp_fault_call_sync (pool, "echo", "getpid", NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, WP_POOL_ERROR, WP_POOL_ERROR_PLUGIN_INVALID);
+  g_test_message ("message: %s", error->message);
+  g_assert_nonnull (strstr (error->message, plugin));
+
+  wp_test_watch_finalize (pool, &finalized);
+  g_clear_object (&pool);
+  wp_test_wait_until (&finalized);
+  wp_test_remove_tree (dir);
+  wp_test_wait_no_children ();
+}
+
 /* ---- Descriptors ---- */
 
 static void
@@ -641,6 +676,7 @@ main (int    argc,
   ADD ("/launcher/limits", 1, test_limits);
   g_test_add_func ("/launcher/dispose", test_dispose);
   g_test_add_func ("/launcher/host-killed", test_host_killed);
+  g_test_add_func ("/launcher/plugin-trust", test_plugin_trust);
   g_test_add_func ("/launcher/fds", test_fds);
   g_test_add_func ("/launcher/failure/message", test_failure_message);
   g_test_add_func ("/launcher/failure/missing", test_failure_missing);
