@@ -172,7 +172,13 @@ ensure_initialized (WpPool *self)
   worker_path = g_getenv ("WORKPOOL_WORKER");
   if (worker_path == NULL || *worker_path == '\0')
     worker_path = WP_WORKER_PATH;
-  self->scheduler.worker_path = g_strdup (worker_path);
+  /* A relative path made absolute now, as the plugin directory is: a
+   * launcher starts the worker elsewhere, and the program may chdir().  A
+   * bare name stays one, for the search of $PATH. */
+  if (strchr (worker_path, '/') != NULL)
+    self->scheduler.worker_path = g_canonicalize_filename (worker_path, NULL);
+  else
+    self->scheduler.worker_path = g_strdup (worker_path);
 
   return TRUE;
 }
