@@ -29,6 +29,10 @@
  *   /launcher/host-killed: this program run as `test-launcher
  *      --host-child PLUGIN_DIR`, killed with SIGKILL: its workers, busy
  *      and idle, are gone.
+ *   /launcher/interrupt: this program run as `test-launcher
+ *      --interrupt-child PLUGIN_DIR` in a process group of its own, which
+ *      gets SIGINT as a terminal's Ctrl-C would: the program handles it,
+ *      and its worker, behind a launcher in a session of its own, runs on.
  *   /launcher/limits: the memory limit applied by the worker, the frame
  *      limit, and the sandbox.
  *   /launcher/plugin-trust: a plugin its group may write is refused
@@ -48,6 +52,7 @@
 #include <unistd.h>
 
 #include <gio/gunixfdlist.h>
+#include <glib-unix.h>
 
 #include "wp-sanitizer-private.h"
 #include "wp-test-faults.h"
@@ -474,6 +479,91 @@ test_host_killed (void)
     wp_fault_wait_pid_gone (atoi (fields[i]), 10000);
 }
 
+/* ---- Ctrl-C in the program's terminal ---- */
+
+static gboolean
+count_signal (gpointer user_data)
+{
+  (*(guint *) user_data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* The child's side: a program that handles SIGINT itself, with a job
+ * running on a launched worker; prints the worker's pid, waits for the
+ * signal, then cancels the job.  Exit status 0 when the job ends
+ * cancelled, not crashed, and the same worker takes the next job. */
+static int
+interrupt_child (const char *plugin_dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WpPool) pool = wp_pool_new (plugin_dir, 1, &error);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  guint n_signals = 0;
+  WpFaultCall *call;
+  gint32 pid;
+
+  g_assert_no_error (error);
+  g_unix_signal_add (SIGINT, count_signal, &n_signals);
+  wp_pool_set_launcher (pool, (const char * const *) launcher);
+  wp_pool_set_cancel_grace (pool, 10000);
+  call = start_long_job (pool, "sleep", 0, cancellable, &pid);
+
+  printf ("%d\n", (int) pid);
+  fflush (stdout);
+  while (n_signals == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  wp_fault_cancel (cancellable);
+  wp_fault_call_wait (call, 10000);
+  wp_fault_assert_error (call, G_IO_ERROR, G_IO_ERROR_CANCELLED, NULL);
+  g_assert_cmpint (wp_fault_get_pid (pool, "sleep"), ==, pid);
+  return 0;
+}
+
+static void
+start_own_group (gpointer user_data)
+{
+  setpgid (0, 0);
+}
+
+static void
+test_interrupt (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *self = strchr (self_path, '/') != NULL
+                          ? g_strdup (self_path)
+                          : g_file_read_link ("/proc/self/exe", &error);
+  g_autoptr(GSubprocessLauncher) spawner = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GDataInputStream) input = NULL;
+  g_autofree char *line = NULL;
+  int child_pid;
+
+  g_test_summary ("SIGINT to the process group of a program that handles it (Ctrl-C in its "
+                  "terminal) stops neither the launcher nor the worker behind it: the "
+                  "running job is cancelled as the program asks, and the worker stays");
+
+  g_assert_no_error (error);
+  /* Its own group, as a shell gives a job, so that this test's is spared. */
+  g_subprocess_launcher_set_child_setup (spawner, start_own_group, NULL, NULL);
+  child = g_subprocess_launcher_spawn (spawner, &error, self, "--interrupt-child",
+                                       wp_test_plugin_dir (), NULL);
+  g_assert_no_error (error);
+  child_pid = atoi (g_subprocess_get_identifier (child));
+
+  input = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
+  line = g_data_input_stream_read_line (input, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_test_message ("the child's worker: %s", line);
+
+  g_assert_cmpint (kill (-child_pid, SIGINT), ==, 0);
+  g_assert_true (g_subprocess_wait (child, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (child));
+  g_assert_cmpint (g_subprocess_get_exit_status (child), ==, 0);
+}
+
 /* ---- Limits ---- */
 
 static void
@@ -656,6 +746,8 @@ main (int    argc,
   load_launcher ();
   if (argc == 3 && strcmp (argv[1], "--host-child") == 0)
     return host_child (argv[2]);
+  if (argc == 3 && strcmp (argv[1], "--interrupt-child") == 0)
+    return interrupt_child (argv[2]);
   self_path = argv[0];
 
   wp_test_init (&argc, &argv);
@@ -676,6 +768,7 @@ main (int    argc,
   ADD ("/launcher/limits", 1, test_limits);
   g_test_add_func ("/launcher/dispose", test_dispose);
   g_test_add_func ("/launcher/host-killed", test_host_killed);
+  g_test_add_func ("/launcher/interrupt", test_interrupt);
   g_test_add_func ("/launcher/plugin-trust", test_plugin_trust);
   g_test_add_func ("/launcher/fds", test_fds);
   g_test_add_func ("/launcher/failure/message", test_failure_message);

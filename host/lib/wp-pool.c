@@ -1753,7 +1753,11 @@ wp_pool_get_sandbox (WpPool *pool)
  *   a job it runs then is abandoned.  A job stopped by force (once the
  *   cancel grace period is over) and a pool disposed of kill the launcher
  *   with `SIGKILL`, which ends the connection and so the worker behind
- *   it: nothing is left running on the other machine.
+ *   it: nothing is left running on the other machine.  Each launcher
+ *   runs in a session of its own (setsid()), so the signals of the
+ *   program's terminal, Ctrl-C among them, are the program's to handle,
+ *   as with local workers, and a launcher that would prompt (ssh
+ *   without `BatchMode`) fails instead of waiting on a terminal.
  * - Starting takes as long as the launcher needs (about a tenth of a
  *   second for `srun` on an idle cluster, up to a second for `ssh`), and
  *   no timeout counts it: a job's timeout starts when a worker has the

@@ -956,6 +956,18 @@ worker_argv (const WpWorkerHandleConfig *config)
   return argv;
 }
 
+/* Between fork and exec, in a launcher's process: a session of its own.
+ * Signals of the program's terminal (Ctrl-C, a hang-up) are the
+ * program's to act on, as they are for a local worker, which ignores
+ * SIGINT; ssh would die of them, and its worker with it.  With no
+ * terminal either, a launcher that would prompt (ssh without BatchMode)
+ * fails at once instead of waiting for an answer no one sees. */
+static void
+start_own_session (gpointer user_data)
+{
+  setsid ();
+}
+
 static GSubprocess *
 launch (const WpWorkerHandleConfig  *config,
         int pipes[4][2],
@@ -981,6 +993,8 @@ launch (const WpWorkerHandleConfig  *config,
       g_subprocess_launcher_take_fd (launcher, g_steal_fd (claims_fd), WP_WIRE_CLAIMS_FD);
       g_subprocess_launcher_take_fd (launcher, g_steal_fd (fds_socket), WP_WIRE_FDS_FD);
     }
+  else
+    g_subprocess_launcher_set_child_setup (launcher, start_own_session, NULL, NULL);
 
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, error);
   if (process == NULL && config->launcher != NULL)
