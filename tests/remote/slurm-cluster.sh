@@ -2,79 +2,182 @@
 # slurm-cluster.sh start|stop DIR: a private one-node Slurm cluster on this
 # machine, for the tests of workers started through srun (with-engine.sh).
 #
-# start: everything in DIR (created): a munge key and munged on a socket
-# of its own, a slurm.conf (this host the one node and the controller, one
-# default partition, proctrack/linuxproc, free ports picked now, state,
-# spool, pid and log files in DIR), slurmctld and slurmd; waits until the
-# node is idle and a one-task step runs.  Writes DIR/env (SLURM_CONF, for
-# srun and squeue) and DIR/launcher, the workers' launcher command.  Exit
-# 77 (skip) when not root or Slurm or munge is missing.  Nothing outside
-# DIR is used but /run/munge's absence: the system's munged and Slurm,
-# if any, are left alone.
+# start DIR: DIR must be empty or absent; it is created 0700 and holds
+# everything: a munge key and a munged of its own (socket, pid, log and
+# seed files), a slurm.conf (this host the controller and the one node,
+# one default partition, free TCP ports picked now, state, spool, pid and
+# log files in DIR), slurmctld and slurmd.  Returns once the node is idle
+# and a one-task step has run (60 s at most).  Writes DIR/env (sources to
+# `export SLURM_CONF=…`, for srun, squeue and scancel) and DIR/launcher
+# (one line: the workers' srun command).  Exit 77 with "skipped: reason"
+# on stderr when not root or Slurm or munge is missing; exit 1 with the
+# daemons' logs on stderr, and all of it stopped, when it does not come up.
+# The system's munged and Slurm, if any, are neither used nor touched.
 #
-# stop: cancels the jobs, ends the three daemons this DIR started and
-# waits for them; idempotent.
+# stop DIR: cancels this cluster's jobs, then ends its step daemons (and
+# their tasks, if still there), slurmd, slurmctld and munged, waits for
+# them and kills what is left after a few seconds.  Only processes that
+# this DIR's start started are touched.  Idempotent.
 set -euo pipefail
 
+if [ $# -ne 2 ] || { [ "$1" != start ] && [ "$1" != stop ]; }; then
+  echo "usage: slurm-cluster.sh start|stop DIR" >&2
+  exit 2
+fi
 action=$1
-dir=$2
+# Absolute: DIR goes into slurm.conf and into the daemons' command lines,
+# which is how stop recognises them.
+case $2 in
+  /*) dir=$2 ;;
+  *) dir=$PWD/$2 ;;
+esac
+dir=${dir%/}
+conf=$dir/slurm.conf
+# The daemons are in /usr/sbin, which a non-login root shell may lack.
+PATH=$PATH:/usr/sbin:/sbin
 
-daemons=(slurmd slurmctld munged)
-
+# The pid of DIR's daemon NAME (slurmd, slurmctld or munged) if it runs:
+# its pid file names it and its command line names DIR (a pid may have
+# been reused since).
 pid_of() {
-  local file=$dir/$1.pid pid
-  [ -f "$file" ] || return 1
-  pid=$(cat "$file")
-  # Only if it is still that daemon (a pid may have been reused).
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ] || return 1
+  local name=$1 pid
+  pid=$(cat "$dir/$name.pid" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] || return 1
+  { tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$dir/" || return 1
   echo "$pid"
 }
 
+# The slurmstepd processes of this cluster: slurmd passes its environment,
+# with SLURM_CONF naming DIR, to the step daemons it forks (which then
+# leave it: they are no children of slurmd and outlive it).
+stepds() {
+  local pid
+  for pid in $(pgrep -x slurmstepd || true); do
+    if { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qxF -- "SLURM_CONF=$conf"; then
+      echo "$pid"
+    fi
+  done
+}
+
+# PID and all its descendants.
+tree_of() {
+  local child
+  echo "$1"
+  for child in $(pgrep -P "$1" || true); do
+    tree_of "$child"
+  done
+}
+
+# Whether any of the pids runs (kill -0 with several fails if one is gone).
+any_alive() {
+  local pid
+  for pid in "$@"; do
+    kill -0 "$pid" 2>/dev/null && return 0
+  done
+  return 1
+}
+
+# Waits until none of the pids runs, at most SECONDS (fractions allowed).
+wait_gone() {
+  local seconds=$1 tries
+  shift
+  tries=$(awk -v s="$seconds" 'BEGIN { print int(s * 20) }')
+  while [ "$tries" -gt 0 ] && any_alive "$@"; do
+    sleep 0.05
+    tries=$((tries - 1))
+  done
+  ! any_alive "$@"
+}
+
 stop() {
-  local pids=() pid deadline name
-  if [ -f "$dir/slurm.conf" ] && pid_of slurmctld >/dev/null; then
-    SLURM_CONF=$dir/slurm.conf scancel --full --quiet --user=root 2>/dev/null || true
+  local pids=() steps=() pid name
+  if pid_of slurmctld >/dev/null; then
+    # Cancelling through slurmctld and slurmd is what ends the steps and
+    # their tasks cleanly; killing slurmd first would orphan the steps.
+    SLURM_CONF=$conf timeout 5 scancel --quiet --user=root 2>/dev/null || true
+    mapfile -t steps < <(stepds)
+    if [ "${#steps[@]}" -gt 0 ]; then
+      wait_gone 4 "${steps[@]}" || true
+    fi
   fi
-  for name in "${daemons[@]}"; do
+  # Whatever steps are left (slurmd gone, or unkillable), with their tasks.
+  mapfile -t steps < <(for pid in $(stepds); do tree_of "$pid"; done)
+  if [ "${#steps[@]}" -gt 0 ]; then
+    kill -9 "${steps[@]}" 2>/dev/null || true
+  fi
+  for name in slurmd slurmctld munged; do
     if pid=$(pid_of "$name"); then
       kill "$pid" 2>/dev/null || true
       pids+=("$pid")
     fi
   done
-  [ "${#pids[@]}" -gt 0 ] || return 0
-  deadline=$((SECONDS + 15))
-  while kill -0 "${pids[@]}" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
-    sleep 0.05
-  done
-  kill -9 "${pids[@]}" 2>/dev/null || true
-  for name in "${daemons[@]}"; do
+  if [ "${#pids[@]}" -gt 0 ] && ! wait_gone 5 "${pids[@]}"; then
+    kill -9 "${pids[@]}" 2>/dev/null || true
+    wait_gone 2 "${pids[@]}" || true
+  fi
+  for name in slurmd slurmctld munged; do
     rm -f "$dir/$name.pid"
   done
 }
 
+skip() {
+  echo "skipped: $*" >&2
+  exit 77
+}
+
+# A TCP port nothing uses and other than ARGS, below the kernel's
+# ephemeral range so that no connection made in the meantime takes it
+# (/proc/net/tcp* lists ports in hex, local and remote; a match in either
+# is taken as used).
 free_port() {
-  /usr/bin/env python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'
+  local low port
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  [ "$low" -gt 12000 ] || low=32768
+  for _ in $(seq 1 200); do
+    port=$((10000 + RANDOM % (low - 10000)))
+    case " $* " in *" $port "*) continue ;; esac
+    if ! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -qi -- "$(printf ':%04X ' "$port")"; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "slurm-cluster.sh: no free TCP port found" >&2
+  return 1
+}
+
+# On a failed start: the logs, then stop what was started.
+started=false
+on_exit() {
+  local status=$?
+  if [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && ! $started; then
+    set +e
+    for log in munged slurmctld slurmd; do
+      if [ -s "$dir/$log.log" ]; then
+        echo "--- $dir/$log.log (end)" >&2
+        tail -n 20 "$dir/$log.log" >&2
+      fi
+    done
+    stop
+  fi
 }
 
 fail() {
   echo "slurm-cluster.sh: $*" >&2
-  for log in munged slurmctld slurmd; do
-    if [ -f "$dir/$log.log" ]; then
-      echo "--- $log.log" >&2
-      tail -n 15 "$dir/$log.log" >&2
-    fi
-  done
-  stop
   exit 1
 }
 
-# Polls @command (a bounded wait for a condition, not a delay).
+# Polls until COMMAND succeeds, at most SECONDS; fails early if a daemon
+# died meanwhile.
 wait_for() {
-  local what=$1 seconds=$2
+  local what=$1 seconds=$2 deadline name
   shift 2
-  local deadline=$((SECONDS + seconds))
+  deadline=$((SECONDS + seconds))
   until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "$what after $seconds s"
+    for name in munged slurmctld slurmd; do
+      pid_of "$name" >/dev/null || fail "$name is gone while waiting until $what"
+    done
+    [ "$SECONDS" -lt "$deadline" ] || fail "$what: not after $seconds s"
     sleep 0.1
   done
 }
@@ -84,36 +187,47 @@ node_idle() {
 }
 
 start() {
-  local node cpus memory
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "skipped: the Slurm cluster for the tests runs as root (slurmd must)" >&2
-    exit 77
-  fi
+  local program node cpus memory ctld_port slurmd_port
+  [ "$(id -u)" -eq 0 ] || skip "the private Slurm cluster runs as root (slurmd must)"
   for program in munged slurmctld slurmd srun sinfo squeue scancel; do
-    if ! command -v "$program" >/dev/null && [ ! -x "/usr/sbin/$program" ]; then
-      echo "skipped: $program is missing (apt-get install slurm-wlm munge)" >&2
-      exit 77
-    fi
+    command -v "$program" >/dev/null ||
+      skip "$program is not installed (apt-get install slurm-wlm munge)"
   done
+  if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
+    echo "slurm-cluster.sh: $dir is not empty" >&2
+    exit 1
+  fi
 
-  # munged wants every folder above its socket searchable by all.
+  trap on_exit EXIT
+  trap 'exit 1' INT TERM HUP
   mkdir -p "$dir"
-  chmod 0711 "$dir"
-  mkdir -p -m 0700 "$dir/state" "$dir/spool"
-  head -c 1024 /dev/urandom >"$dir/munge.key"
-  chmod 0600 "$dir/munge.key"
-  /usr/sbin/munged --key-file="$dir/munge.key" --socket="$dir/munge.socket" \
+  chmod 0700 "$dir"
+  mkdir -m 0700 "$dir/state" "$dir/spool"
+
+  # munged checks the key's mode and owner, and wants the folders above its
+  # socket searchable by all, which a 0700 DIR is not: --force makes that
+  # a warning.  Only root uses the socket here (srun, slurmd, slurmstepd).
+  (umask 077 && head -c 1024 /dev/urandom >"$dir/munge.key")
+  munged --force --key-file="$dir/munge.key" --socket="$dir/munge.socket" \
     --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" \
-    --seed-file="$dir/munged.seed" || fail "munged did not start"
+    --seed-file="$dir/munged.seed" 2>>"$dir/munged.log" ||
+    fail "munged did not start"
 
   node=$(hostname -s)
+  ctld_port=$(free_port)
+  slurmd_port=$(free_port "$ctld_port")
   cpus=$(nproc)
-  memory=$(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1024 / 2))
-  cat >"$dir/slurm.conf" <<EOF
-ClusterName=workpool-test
+  # A node with less memory than its RealMemory is drained: half of it,
+  # at most 2 GB.
+  memory=$(awk '/^MemTotal:/ { m = int($2 / 2048); print (m > 2048 ? 2048 : m) }' /proc/meminfo)
+  # OverSubscribe=FORCE: every worker is a job of its own, and a pool has
+  # more workers than this machine has cores (without it, the third srun
+  # on two cores waits for resources).
+  cat >"$conf" <<EOF
+ClusterName=workpool
 SlurmctldHost=$node
-SlurmctldPort=$(free_port)
-SlurmdPort=$(free_port)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -127,8 +241,8 @@ SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 MpiDefault=none
 ReturnToService=2
-KillWait=2
 InactiveLimit=0
+KillWait=2
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/slurmctld.pid
@@ -136,21 +250,23 @@ SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
 NodeName=$node CPUs=$cpus RealMemory=$memory State=UNKNOWN
-PartitionName=workpool Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+PartitionName=workpool Nodes=ALL Default=YES MaxTime=INFINITE OverSubscribe=FORCE:64 State=UP
 EOF
-  export SLURM_CONF=$dir/slurm.conf
-  printf 'export SLURM_CONF=%q\n' "$SLURM_CONF" >"$dir/env"
-  printf 'srun --unbuffered --ntasks=1 --input=0 --quiet --job-name=workpool-worker\n' \
+  printf 'export SLURM_CONF=%q\n' "$conf" >"$dir/env"
+  printf '%s\n' 'srun --unbuffered --ntasks=1 --input=0 --quiet --kill-on-bad-exit=1 --job-name=workpool-test' \
     >"$dir/launcher"
 
-  /usr/sbin/slurmctld -f "$SLURM_CONF" -i || fail "slurmctld did not start"
-  /usr/sbin/slurmd -f "$SLURM_CONF" || fail "slurmd did not start"
-  wait_for "the node is not idle" 60 node_idle
-  wait_for "no step runs" 60 timeout 20 srun --ntasks=1 --quiet true
+  # SLURM_CONF in the environment too: slurmd hands it on to the step
+  # daemons, which is how stop finds them.
+  export SLURM_CONF=$conf
+  slurmctld -f "$conf" 2>>"$dir/slurmctld.log" || fail "slurmctld did not start"
+  slurmd -f "$conf" 2>>"$dir/slurmd.log" || fail "slurmd did not start"
+  wait_for "the node is idle" 60 node_idle
+  wait_for "a step runs" 60 timeout 20 srun --ntasks=1 --nodes=1 --quiet true
+  started=true
 }
 
 case $action in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: slurm-cluster.sh start|stop DIR" >&2; exit 2 ;;
 esac
