@@ -5,7 +5,9 @@
  *
  * A worker handle owns one workpool-worker process (a GSubprocess), the
  * host's ends of its four pipes and of its descriptor socket (see
- * wp-worker-main.c), one GSource in the pool's context that watches the
+ * wp-worker-main.c), or, for a worker started through a launcher
+ * (`remote`: srun, ssh), the launcher's process and its three standard
+ * streams alone, one GSource in the pool's context that watches the
  * pipes (the socket is only read when a RESULT_FDS frame says its
  * datagram is queued; see wp-wire-fds.c) and carries the worker's
  * deadline, and the job the process is running.  It knows the protocol;

@@ -33,9 +33,9 @@
  * points fd 0 at /dev/null and fd 1 at stderr, so a plugin that reads
  * stdin or prints to stdout cannot touch the protocol.  The worker dies
  * with its host: PR_SET_PDEATHSIG, a check that the host did not die
- * before that, and an exit when the control pipe reaches EOF.  SIGPIPE is
- * ignored, so writing to a dead host is an error that ends the worker,
- * never a signal or a spin.
+ * before that, and an exit when the control pipe (behind a launcher, the
+ * request stream) reaches EOF.  SIGPIPE is ignored, so writing to a dead
+ * host is an error that ends the worker, never a signal or a spin.
  *
  * Threads.  The main thread reads requests and runs each job
  * synchronously.  Behind a launcher, the request thread reads them
@@ -477,31 +477,42 @@ note_cancel (Worker  *worker,
   g_mutex_unlock (&worker->lock);
 }
 
+/* The next message on @fd, for a thread that reads nothing else: FALSE
+ * at EOF.  A malformed one (@what) ends the worker. */
+static gboolean
+read_message (WpWireReader  *reader,
+              int            fd,
+              const char    *what,
+              WpWireMessage *message)
+{
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+
+      switch (wp_wire_reader_next (reader, fd, message, &error))
+        {
+        case WP_WIRE_READ_AGAIN:
+          continue;
+        case WP_WIRE_READ_EOF:
+          return FALSE;
+        case WP_WIRE_READ_ERROR:
+          die (EXIT_PROTOCOL, "bad %s: %s", what, error->message);
+        case WP_WIRE_READ_MESSAGE:
+        default:
+          return TRUE;
+        }
+    }
+}
+
 static gpointer
 control_thread (gpointer data)
 {
   Worker *worker = data;
   g_autoptr(WpWireReader) reader = wp_wire_reader_new (worker->max_frame);
+  WpWireMessage message = { 0, };
 
-  for (;;)
+  while (read_message (reader, worker->control, "control message", &message))
     {
-      WpWireMessage message = { 0, };
-      g_autoptr(GError) error = NULL;
-
-      switch (wp_wire_reader_next (reader, worker->control, &message, &error))
-        {
-        case WP_WIRE_READ_AGAIN:
-          continue;
-        case WP_WIRE_READ_EOF:
-          /* The pool keeps the control pipe open for as long as this
-           * process lives, so EOF means the pool is gone. */
-          _exit (EXIT_HOST_GONE);
-        case WP_WIRE_READ_ERROR:
-          die (EXIT_PROTOCOL, "bad control message: %s", error->message);
-        case WP_WIRE_READ_MESSAGE:
-          break;
-        }
-
       if (message.kind != WP_WIRE_CANCEL)
         die (EXIT_PROTOCOL, "unexpected message of kind %u on the control pipe", message.kind);
 
@@ -509,7 +520,9 @@ control_thread (gpointer data)
       wp_wire_message_clear (&message);
     }
 
-  return NULL;
+  /* The pool keeps the control pipe open for as long as this process
+   * lives, so EOF means the pool is gone. */
+  _exit (EXIT_HOST_GONE);
 }
 
 /* The request thread, behind a launcher */
@@ -530,25 +543,10 @@ request_thread (gpointer data)
 {
   Worker *worker = data;
   g_autoptr(WpWireReader) reader = wp_wire_reader_new (worker->max_frame);
+  WpWireMessage message = { 0, };
 
-  for (;;)
+  while (read_message (reader, worker->requests, "request", &message))
     {
-      WpWireMessage message = { 0, };
-      g_autoptr(GError) error = NULL;
-
-      switch (wp_wire_reader_next (reader, worker->requests, &message, &error))
-        {
-        case WP_WIRE_READ_AGAIN:
-          continue;
-        case WP_WIRE_READ_EOF:
-          end_requests (worker);
-          return NULL;
-        case WP_WIRE_READ_ERROR:
-          die (EXIT_PROTOCOL, "bad request: %s", error->message);
-        case WP_WIRE_READ_MESSAGE:
-          break;
-        }
-
       if (message.kind == WP_WIRE_CANCEL)
         {
           note_cancel (worker, message.job_id);
@@ -561,8 +559,10 @@ request_thread (gpointer data)
              message.kind);
 
       g_async_queue_push (worker->incoming, g_memdup2 (&message, sizeof message));
+      message = (WpWireMessage) { 0, };
     }
 
+  end_requests (worker);
   return NULL;
 }
 
