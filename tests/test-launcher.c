@@ -24,8 +24,9 @@
  *      claims tells whether it started).
  *   /launcher/cancel/…, /launcher/timeout: cancellation on the request
  *      stream; a forced stop leaves no worker process behind.
- *   /launcher/recycle, /launcher/dispose: recycling and a pool going away
- *      with a job running: the old workers are gone.
+ *   /launcher/recycle, /launcher/close, /launcher/dispose: recycling, a
+ *      close that lets a running job finish, and a pool disposed of with
+ *      a job running: the old workers are gone.
  *   /launcher/host-killed: this program run as `test-launcher
  *      --host-child PLUGIN_DIR`, killed with SIGKILL: its workers, busy
  *      and idle, are gone.
@@ -376,6 +377,32 @@ test_recycle (WpTestFixture *fixture,
   g_assert_cmpint (pids[2], ==, pids[3]);
   g_assert_cmpint (pids[1], !=, pids[2]);
   wp_fault_wait_pid_gone (pids[0], 10000);
+}
+
+static void
+test_close (void)
+{
+  WpPool *pool = new_launched_pool (1);
+  gboolean finalized;
+  WpFaultCall *sleeping;
+  gint32 pid;
+
+  g_test_summary ("Closing a pool whose launched worker runs a job: the job completes, the "
+                  "close completes, and the worker process is gone");
+
+  pid = wp_fault_get_pid (pool, "sleep");
+  sleeping = wp_fault_call_start (pool, "sleep", "sleep", wp_fault_ms_args (300), 0, NULL);
+  wp_fault_wait_pid_in_poll (pid, 10000);
+
+  wp_test_watch_finalize (pool, &finalized);
+  wp_test_close (pool);
+  wp_fault_call_wait (sleeping, 10000);
+  g_assert_no_error (sleeping->error);
+  g_object_unref (pool);
+  wp_test_wait_until (&finalized);
+  wp_fault_wait_pid_gone (pid, 10000);
+  wp_fault_calls_check ();
+  wp_test_wait_no_children ();
 }
 
 static void
@@ -769,6 +796,7 @@ main (int    argc,
   ADD ("/launcher/timeout", 1, test_timeout);
   ADD ("/launcher/recycle", 1, test_recycle);
   ADD ("/launcher/limits", 1, test_limits);
+  g_test_add_func ("/launcher/close", test_close);
   g_test_add_func ("/launcher/dispose", test_dispose);
   g_test_add_func ("/launcher/host-killed", test_host_killed);
   g_test_add_func ("/launcher/interrupt", test_interrupt);
