@@ -92,10 +92,11 @@ wait_gone() {
 
 stop() {
   local pids=() steps=() pid name
-  if pid_of slurmctld >/dev/null; then
+  if pid_of munged >/dev/null && pid_of slurmctld >/dev/null && pid_of slurmd >/dev/null; then
     # Cancelling through slurmctld and slurmd is what ends the steps and
     # their tasks cleanly; killing slurmd first would orphan the steps.
-    SLURM_CONF=$conf timeout 5 scancel --quiet --user=root 2>/dev/null || true
+    # (Without all three, scancel would hang retrying for seconds.)
+    SLURM_CONF=$conf timeout 3 scancel --quiet --user=root 2>/dev/null || true
     mapfile -t steps < <(stepds)
     if [ "${#steps[@]}" -gt 0 ]; then
       wait_gone 4 "${steps[@]}" || true
@@ -220,6 +221,12 @@ start() {
   # A node with less memory than its RealMemory is drained: half of it,
   # at most 2 GB.
   memory=$(awk '/^MemTotal:/ { m = int($2 / 2048); print (m > 2048 ? 2048 : m) }' /proc/meminfo)
+  # InactiveLimit: when srun and its helper process are both killed at
+  # once (SIGKILL to the process group), the step and its task would run
+  # for ever, the task blocked reading a stdin that never ends; this has
+  # slurmctld cancel such jobs (within InactiveLimit + its 30 s check).
+  # KillWait: stop and scancel are quicker.  MailProg: one error less in
+  # the log (there is no mail here).
   # OverSubscribe=FORCE: every worker is a job of its own, and a pool has
   # more workers than this machine has cores (without it, the third srun
   # on two cores waits for resources).
@@ -241,7 +248,8 @@ SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 MpiDefault=none
 ReturnToService=2
-InactiveLimit=0
+InactiveLimit=10
+MailProg=/bin/true
 KillWait=2
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool

@@ -33,8 +33,6 @@ case $engine in
 esac
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/workpool-$engine.XXXXXX")
-# Searchable, for munged's socket below it; what is private in it is 0700.
-chmod 0711 "$state"
 stop_engine() {
   bash "$control" stop "$state/engine" >&2 || true
   rm -rf "$state"
