@@ -1764,7 +1764,10 @@ wp_pool_get_sandbox (WpPool *pool)
  *   job.  A launcher that fails (an unknown host, no allocation) is a
  *   worker that failed to start: after three in a row, with no worker
  *   running, the queued jobs fail with %WP_POOL_ERROR_FAILED, whose
- *   message ends with what the launcher wrote on its stderr.
+ *   message ends with what the launcher wrote on its stderr.  One that
+ *   waits (srun for resources) keeps the jobs queued as long as it
+ *   waits; the engine's own options bound that (`srun --immediate=30`,
+ *   `ssh -o ConnectTimeout=10`).
  *
  * A change retires the workers started the other way, as for
  * [method@Workpool.Pool.set_worker_memory_limit].
