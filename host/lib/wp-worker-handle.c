@@ -6,7 +6,7 @@
  * A worker handle owns one workpool-worker process (a GSubprocess), the
  * host's ends of its four pipes and of its descriptor socket (see
  * wp-worker-main.c), or, for a worker started through a launcher
- * (`remote`: srun, ssh), the launcher's process and its three standard
+ * (is_remote(): srun, ssh), the launcher's process and its three standard
  * streams alone, one GSource in the pool's context that watches the
  * pipes (the socket is only read when a RESULT_FDS frame says its
  * datagram is queued; see wp-wire-fds.c) and carries the worker's
@@ -55,7 +55,7 @@
  *    for the pipe.  Bytes written prove nothing: a process killed while
  *    idle may have had a whole frame handed to its read() on its way out.
  *    The shared page costs no system call per job, unlike a message.  A
- *    process behind a launcher (`remote`: srun, ssh) shares no page: a
+ *    process behind a launcher (is_remote(): srun, ssh) shares no page: a
  *    job of which any byte was written to it counts as taken.  A message
  *    would cost more than a system call there: Slurm forwards a task's
  *    output in TCP segments with Nagle's algorithm on, so a small message
@@ -160,8 +160,7 @@ struct _WpWorkerHandle {
   Offer                       offers[WP_CLAIM_SLOTS]; /* sent ahead, in order; not running yet */
   guint                       n_offers;
   WpClaimPage                *claims;            /* shared with the process; NULL if remote */
-  gboolean                    remote;            /* started through a launcher */
-  char                      **launcher;          /* its argv; NULL for none */
+  char                      **launcher;          /* its argv; NULL for none (see is_remote()) */
   gboolean                    ready;             /* it said hello */
   gboolean                    exit_requested;    /* the pool retired or killed it */
   guint                       jobs_done;
@@ -188,6 +187,14 @@ typedef struct {
 } WorkerSource;
 
 static void emit_replied      (WpWorkerHandle *worker, GVariant *result, GError *error);
+
+/* Started through a launcher, on this machine or another. */
+static inline gboolean
+is_remote (const WpWorkerHandle *worker)
+{
+  return worker->launcher != NULL;
+}
+
 static void protocol_failure  (WpWorkerHandle *worker, GError *error);
 static void kill_process      (WpWorkerHandle *worker);
 
@@ -420,7 +427,7 @@ flush_requests (WpWorkerHandle *worker)
        * sit unread in the pipe.  Behind a launcher, any byte may have
        * reached the worker and its job started: no page tells. */
       if (frame == worker->job_frame)
-        worker->job_sent = (!complete || worker->remote) && frame->written > 0;
+        worker->job_sent = (!complete || is_remote (worker)) && frame->written > 0;
 
       if (!complete)
         {
@@ -1077,7 +1084,6 @@ wp_worker_handle_spawn (WpWorkerSet                 *set,
   worker->user_data = user_data;
   worker->process = g_steal_pointer (&process);
   worker->claims = claims;
-  worker->remote = remote;
   worker->launcher = g_strdupv ((char **) config->launcher);
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
   worker->pidfd = open_pidfd (worker);
@@ -1193,7 +1199,7 @@ gboolean
 wp_worker_handle_took_job (WpWorkerHandle *worker,
                            WpJob          *job)
 {
-  if (worker->remote)
+  if (is_remote (worker))
     return worker->job_sent;
   return worker->job_sent || wp_claim_was_started (worker->claims, job->id);
 }
@@ -1314,8 +1320,8 @@ wp_worker_handle_dup_death_error (WpWorkerHandle *worker)
   tail = dup_stderr_tail (worker);
   /* Behind a launcher, the process is the launcher's: its status and
    * stderr are those of the launcher, which passes on the worker's. */
-  through = worker->remote ? g_strdup_printf (", started through %s,", worker->launcher[0])
-                           : g_strdup ("");
+  through = is_remote (worker) ? g_strdup_printf (", started through %s,", worker->launcher[0])
+                               : g_strdup ("");
 
   if (*tail == '\0')
     return g_error_new (WP_POOL_ERROR, WP_POOL_ERROR_WORKER_CRASHED,
@@ -1357,7 +1363,7 @@ wp_worker_handle_run (WpWorkerHandle *worker,
 {
   g_assert (worker->state == WP_WORKER_HANDLE_IDLE);
   g_assert (worker->job == NULL && worker->n_offers == 0);
-  g_assert (!(worker->remote && job->with_fds));
+  g_assert (!(is_remote (worker) && job->with_fds));
 
   set_state (worker, WP_WORKER_HANDLE_BUSY);
   worker->job = job;
@@ -1375,7 +1381,7 @@ wp_worker_handle_can_take_offer (WpWorkerHandle *worker)
 {
   /* Unread in the pipe: at most the running job's frame, and one frame
    * per slot (see wp-claim-private.h). */
-  return !worker->remote && worker->state == WP_WORKER_HANDLE_BUSY
+  return !is_remote (worker) && worker->state == WP_WORKER_HANDLE_BUSY
          && worker->n_offers < WP_CLAIM_SLOTS
          && g_queue_is_empty (&worker->requests)
          && worker->job_frame_size + WP_CLAIM_SLOTS * OFFER_MAX_FRAME + PIPE_PAGE_SLACK
@@ -1517,7 +1523,7 @@ wp_worker_handle_cancel (WpWorkerHandle *worker)
   frame = wp_wire_frame_new (WP_WIRE_CANCEL, worker->job->id, g_variant_new ("()"));
 
   /* Behind a launcher, in turn behind what is still unwritten. */
-  if (worker->remote)
+  if (is_remote (worker))
     {
       if (worker->request_fd >= 0)
         {
