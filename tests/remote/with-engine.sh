@@ -71,8 +71,11 @@ status=0
 
 # Nothing of the run may be left running: a worker ends when its
 # launcher's connection does, which may take the engine a few seconds.
+# This run's workers are those of its worker program, which PROGRAM's
+# environment names.
+: "${WORKPOOL_WORKER:?with-engine.sh needs WORKPOOL_WORKER, the worker program of the run}"
 leftovers() {
-  pgrep -a -f -- "--remote" | grep -F -- "${WORKPOOL_WORKER:-workpool-worker}" || true
+  pgrep -a -f -- "--remote" | grep -F -- "$WORKPOOL_WORKER" || true
   if [ "$engine" = slurm ]; then
     squeue --noheader 2>/dev/null || true
   fi
