@@ -376,8 +376,7 @@ check_tuple (const Layout *layout,
 
       if (end < offset || end > offset_ptr)
         return FALSE;
-      /* An empty tuple's data may be NULL, which takes no offset. */
-      if (!check (member, data != NULL ? data + offset : NULL, end - offset, depth + 1))
+      if (!check (member, data + offset, end - offset, depth + 1))
         return FALSE;
 
       offset = end;
@@ -465,6 +464,9 @@ check_value (GVariant *value,
              gsize     depth,
              gsize     max_type_depth)
 {
+  /* An empty value's data may be NULL, to which no offset, not even
+   * zero, may be applied: every check reads it from here instead. */
+  static const guchar no_data[1];
   g_autoptr(Layout) owned = NULL;
   const Layout *layout = layout_get (g_variant_get_type (value), &owned);
   const guchar *data = g_variant_get_data (value);
@@ -473,6 +475,8 @@ check_value (GVariant *value,
   /* A fixed-size value of the wrong size has no data at all. */
   if (size > 0 && data == NULL)
     return FALSE;
+  if (data == NULL)
+    data = no_data;
   if (layout->fixed_size != 0 && size != layout->fixed_size)
     return FALSE;
   if (layout->depth > max_type_depth)
