@@ -39,8 +39,8 @@
  *   /launcher/plugin-trust: a plugin its group may write is refused
  *      where it would be loaded.
  *   /launcher/fds: calls with descriptors fail clearly, queued or new.
- *   /launcher/failure/…: a launcher that fails, or is not there: the jobs
- *      fail with its own message.
+ *   /launcher/failure/…: a launcher that fails, or is not there, or prints
+ *      ahead of the worker: the jobs fail with a message that says so.
  */
 
 #include <errno.h>
@@ -760,6 +760,18 @@ test_failure_message (void)
 }
 
 static void
+test_failure_chatty (void)
+{
+  const char *chatty[] = { "sh", "-c", "echo 'Welcome to the cluster'; exec \"$@\"", "sh", NULL };
+
+  g_test_summary ("A launcher whose remote shell prints before the worker: the jobs fail "
+                  "saying so, not as a bare protocol error");
+
+  check_launcher_failure (chatty, "had something else on its standard output before its "
+                          "first message");
+}
+
+static void
 test_failure_missing (void)
 {
   const char *missing[] = { "/nonexistent/launcher", "--flag", NULL };
@@ -804,6 +816,7 @@ main (int    argc,
   g_test_add_func ("/launcher/fds", test_fds);
   g_test_add_func ("/launcher/failure/message", test_failure_message);
   g_test_add_func ("/launcher/failure/missing", test_failure_missing);
+  g_test_add_func ("/launcher/failure/chatty", test_failure_chatty);
 
 #undef ADD
 

@@ -625,7 +625,15 @@ read_replies (WpWorkerHandle *worker)
           return;
 
         case WP_WIRE_READ_ERROR:
-          g_prefix_error (&error, "Worker %s: ", worker->pid);
+          /* Likely a remote shell's start-up file, or the launcher,
+           * printing ahead of the worker. */
+          if (worker->state == WP_WORKER_HANDLE_STARTING && is_remote (worker))
+            g_prefix_error (&error, "Worker %s, started through %s, had something else on its "
+                            "standard output before its first message (does a shell start-up "
+                            "file or the launcher print there?): ", worker->pid,
+                            worker->launcher[0]);
+          else
+            g_prefix_error (&error, "Worker %s: ", worker->pid);
           protocol_failure (worker, g_steal_pointer (&error));
           return;
 
